@@ -1,0 +1,455 @@
+// attnlens command-line tool: train | eval | predict | info.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "core/error.hpp"
+#include "data/imdb.hpp"
+#include "io/model_file.hpp"
+#include "io/safetensors.hpp"
+#include "models/predict.hpp"
+#include "train/trainer.hpp"
+
+using namespace attnlens;
+using nlohmann::json;
+
+namespace {
+
+std::string format_duration(double seconds) {
+  const long s = std::lround(std::max(0.0, seconds));
+  std::ostringstream out;
+  out << s / 3600 << ':' << std::setw(2) << std::setfill('0') << (s / 60) % 60 << ':' << std::setw(2) << s % 60;
+  return out.str();
+}
+
+std::string now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buffer;
+}
+
+std::string machine_description() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, model = "unknown CPU";
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("model name", 0) == 0) { model = line.substr(line.find(':') + 2); break; }
+  return model + ", " + std::to_string(std::thread::hardware_concurrency()) + " hardware threads";
+}
+
+json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  check(in.good(), path + ": cannot open");
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    throw Error(path + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+  safetensors::write_file_atomic(path, std::vector<uint8_t>(text.begin(), text.end()));
+}
+
+// One line of progress on stderr: redrawn in place on a terminal, every 10 % otherwise.
+class ProgressBar {
+ public:
+  void update(const Progress& p) {
+    const int percent = p.total ? static_cast<int>(100 * p.done / p.total) : 100;
+    if (!tty_ && percent / 10 == last_decile_ && p.epoch == last_epoch_) return;
+    last_decile_ = percent / 10;
+    last_epoch_ = p.epoch;
+    const int filled = percent * 30 / 100;
+    std::ostringstream line;
+    line << "epoch " << p.epoch << '/' << p.epochs << " [" << std::string(filled, '#') << std::string(30 - filled, '.')
+         << "] " << std::setw(3) << percent << "% loss " << std::fixed << std::setprecision(4) << p.loss << " acc "
+         << std::setprecision(2) << 100 * p.accuracy << "% " << std::setprecision(0) << p.examples_per_second
+         << " reviews/s ETA " << format_duration(p.eta_seconds);
+    std::cerr << (tty_ ? "\r" : "") << line.str() << (tty_ ? "" : "\n") << std::flush;
+  }
+  void finish_epoch(const EpochStats& s) {
+    std::cerr << (tty_ ? "\n" : "") << "epoch " << s.epoch << " done in " << format_duration(s.seconds) << ": train loss "
+              << std::fixed << std::setprecision(4) << s.train_loss << " acc " << std::setprecision(2)
+              << 100 * s.train_accuracy << "% | validation loss " << std::setprecision(4) << s.validation_loss << " acc "
+              << std::setprecision(2) << 100 * s.validation_accuracy << "%" << (s.improved ? " (best so far, saved)" : "")
+              << std::endl;
+  }
+
+ private:
+  bool tty_ = ::isatty(2);
+  int last_decile_ = -1, last_epoch_ = -1;
+};
+
+std::vector<Example> encode_reviews(const std::vector<Review>& reviews, const Vocabulary& vocabulary,
+                                    const TokenizerOptions& tokenizer, size_t max_length = 0) {
+  std::vector<Example> examples;
+  examples.reserve(reviews.size());
+  for (const Review& r : reviews)
+    examples.push_back({encode(tokenize(r.text, tokenizer), vocabulary, max_length), static_cast<float>(r.label)});
+  return examples;
+}
+
+std::vector<size_t> all_indices(size_t count) {
+  std::vector<size_t> indices(count);
+  for (size_t i = 0; i < count; ++i) indices[i] = i;
+  return indices;
+}
+
+// Evenly spaced subset that keeps both classes (reviews are sorted by label).
+std::vector<Review> subsample(std::vector<Review> reviews, size_t limit) {
+  if (limit == 0 || limit >= reviews.size()) return reviews;
+  std::vector<Review> kept;
+  for (size_t k = 0; k < limit; ++k) kept.push_back(std::move(reviews[k * reviews.size() / limit]));
+  return kept;
+}
+
+json token_json(const TokenScore& t) {
+  return {{"text", t.text}, {"start", t.start}, {"end", t.end}, {"weight", t.weight}, {"oov", t.oov}};
+}
+
+json prediction_json(const Prediction& p) {
+  json tokens = json::array();
+  for (const auto& t : p.tokens) tokens.push_back(token_json(t));
+  return {{"label", p.label}, {"probability", p.probability}, {"logit", p.logit}, {"tokens", tokens}};
+}
+
+void print_prediction(const Prediction& p, std::ostream& out) {
+  out << p.label << " (probability of positive " << std::fixed << std::setprecision(4) << p.probability << ")\n";
+  double max_weight = 0;
+  for (const auto& t : p.tokens) max_weight = std::max(max_weight, t.weight);
+  for (const auto& t : p.tokens) {
+    const int bar = max_weight > 0 ? static_cast<int>(std::lround(20 * t.weight / max_weight)) : 0;
+    out << "  " << std::left << std::setw(16) << t.text << std::right << std::setprecision(4) << t.weight << ' '
+        << std::string(bar, '#') << (t.oov ? "  (unknown word)" : "") << '\n';
+  }
+}
+
+// ---------------------------------------------------------------- train
+struct TrainArgs {
+  std::string config_path, data_dir = default_data_directory(), out = "models/bilstm-attention.safetensors", history;
+  ClassifierConfig model;
+  TrainOptions training;
+  int vocab_size = 20000, min_count = 1;
+  double validation_fraction = 0.2;
+  size_t limit = 0;
+  bool eval_test = false;
+};
+
+void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
+  if (args.config_path.empty()) return;
+  const json config = read_json_file(args.config_path);
+  check(config.is_object(), args.config_path + ": expected a JSON object with 'model' and 'training'");
+  for (const auto& [key, value] : config.items())
+    check(key == "model" || key == "training" || key == "vocabulary", args.config_path + ": unknown section '" + key + "'");
+  const auto set = [&](const json& section, const char* key, const char* flag, auto& target) {
+    if (!section.contains(key) || cmd.count(flag)) return;  // flags given on the command line win
+    try {
+      target = section.at(key).get<std::remove_reference_t<decltype(target)>>();
+    } catch (const json::exception&) {
+      throw Error(args.config_path + ": '" + key + "' has the wrong type");
+    }
+  };
+  if (config.contains("model")) {
+    json model = config["model"];
+    if (cmd.count("--embedding-dim")) model["embedding_dim"] = args.model.embedding_dim;
+    if (cmd.count("--hidden-size")) model["hidden_size"] = args.model.hidden_size;
+    if (cmd.count("--dropout")) model["dropout"] = args.model.dropout;
+    if (cmd.count("--embedding-dropout")) model["embedding_dropout"] = args.model.embedding_dropout;
+    model["vocab_size"] = args.model.vocab_size;
+    args.model = ClassifierConfig::from_json(model);
+  }
+  const json training = config.value("training", json::object());
+  set(training, "epochs", "--epochs", args.training.epochs);
+  set(training, "batch_size", "--batch-size", args.training.batch_size);
+  set(training, "learning_rate", "--lr", args.training.learning_rate);
+  set(training, "learning_rate_decay", "--lr-decay", args.training.learning_rate_decay);
+  set(training, "clip_norm", "--clip-norm", args.training.clip_norm);
+  set(training, "max_length", "--max-length", args.training.max_length);
+  set(training, "seed", "--seed", args.training.seed);
+  set(training, "patience", "--patience", args.training.patience);
+  set(training, "validation_fraction", "--validation-fraction", args.validation_fraction);
+  const json vocabulary = config.value("vocabulary", json::object());
+  set(vocabulary, "max_size", "--vocab-size", args.vocab_size);
+  set(vocabulary, "min_count", "--min-count", args.min_count);
+}
+
+int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_line) {
+  apply_config_file(args, cmd);
+  const auto started = std::chrono::steady_clock::now();
+  std::cerr << "reading IMDB training reviews from " << locate_imdb(args.data_dir) << std::endl;
+  std::vector<Review> reviews = subsample(load_imdb(args.data_dir, "train"), args.limit);
+  std::vector<float> labels;
+  for (const auto& r : reviews) labels.push_back(static_cast<float>(r.label));
+  const Split split = stratified_split(labels, args.validation_fraction, args.training.seed);
+
+  TokenizerOptions tokenizer;
+  std::vector<std::vector<Token>> tokenized(reviews.size());
+  for (size_t i = 0; i < reviews.size(); ++i) tokenized[i] = tokenize(reviews[i].text, tokenizer);
+  std::vector<std::vector<Token>> train_tokens;  // the vocabulary sees the training part only
+  for (size_t i : split.train) train_tokens.push_back(tokenized[i]);
+  ClassifierBundle bundle;
+  bundle.vocabulary = Vocabulary::build(train_tokens, args.vocab_size, args.min_count);
+  train_tokens.clear();
+  bundle.tokenizer = tokenizer;
+  args.model.vocab_size = bundle.vocabulary.size();
+  std::vector<Example> examples;
+  for (size_t i = 0; i < reviews.size(); ++i)
+    examples.push_back({encode(tokenized[i], bundle.vocabulary), labels[i]});
+  tokenized.clear();
+
+  bundle.model = std::make_unique<Classifier>(args.model);
+  Rng init_rng(args.training.seed);
+  bundle.model->init(init_rng);
+  std::cerr << "training " << args.model.architecture << " (" << bundle.model->parameter_count() << " parameters, vocabulary "
+            << bundle.vocabulary.size() << ") on " << split.train.size() << " reviews, validating on "
+            << split.validation.size() << ", " << args.training.threads << " threads" << std::endl;
+
+  const std::string history_prefix =
+      args.history.empty() ? args.out.substr(0, args.out.rfind(".safetensors")) + ".history" : args.history;
+  json provenance = {
+      {"data", "IMDB (Maas et al. 2011), official train split; stratified " +
+                   std::to_string(static_cast<int>(std::lround(100 * (1 - args.validation_fraction)))) + "/" +
+                   std::to_string(static_cast<int>(std::lround(100 * args.validation_fraction))) + " train/validation"},
+      {"train_examples", split.train.size()},
+      {"validation_examples", split.validation.size()},
+      {"seed", args.training.seed},
+      {"training", args.training.to_json()},
+      {"vocabulary", {{"max_size", args.vocab_size}, {"min_count", args.min_count}}},
+      {"command", command_line},
+      {"machine", machine_description()},
+  };
+  Trainer trainer(*bundle.model, args.training);
+  ProgressBar bar;
+  json history = json::array();
+  const auto save_history = [&]() {
+    write_text_file(history_prefix + ".json", history.dump(2) + "\n");
+    std::ostringstream csv;
+    csv << "epoch,learning_rate,train_loss,train_accuracy,validation_loss,validation_accuracy,seconds,examples_per_second\n";
+    for (const auto& e : history)
+      csv << e["epoch"] << ',' << e["learning_rate"] << ',' << e["train_loss"] << ',' << e["train_accuracy"] << ','
+          << e["validation_loss"] << ',' << e["validation_accuracy"] << ',' << e["seconds"] << ','
+          << e["examples_per_second"] << '\n';
+    write_text_file(history_prefix + ".csv", csv.str());
+  };
+  const auto finalize_provenance = [&](const EpochStats& best) {
+    provenance["best_epoch"] = best.epoch;
+    provenance["epochs_run"] = history.size();
+    provenance["validation_accuracy"] = best.validation_accuracy;
+    provenance["validation_loss"] = best.validation_loss;
+    provenance["training_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    provenance["date"] = now_iso8601();
+    bundle.provenance = provenance;
+  };
+  EpochStats best;
+  trainer.fit(
+      examples, split.train, split.validation,
+      [&](const EpochStats& s) {
+        bar.finish_epoch(s);
+        history.push_back(s.to_json());
+        if (s.improved) {
+          best = s;
+          finalize_provenance(best);
+          save_classifier(args.out, bundle);  // atomic: a killed run keeps the last best model
+        }
+        save_history();
+      },
+      [&](const Progress& p) { bar.update(p); });
+  finalize_provenance(best);
+  if (args.eval_test) {
+    std::cerr << "evaluating on the official test split..." << std::endl;
+    const std::vector<Review> test = load_imdb(args.data_dir, "test");
+    const std::vector<Example> test_examples = encode_reviews(test, bundle.vocabulary, bundle.tokenizer);
+    const EvalResult r = trainer.evaluate(test_examples, all_indices(test_examples.size()));
+    bundle.provenance["test_accuracy"] = r.accuracy;
+    bundle.provenance["test_loss"] = r.loss;
+    bundle.provenance["test_count"] = r.count;
+    std::cerr << "test accuracy " << std::fixed << std::setprecision(2) << 100 * r.accuracy << "% loss "
+              << std::setprecision(4) << r.loss << " on " << r.count << " reviews" << std::endl;
+  }
+  save_classifier(args.out, bundle);
+  std::cerr << "saved " << args.out << " (best epoch " << best.epoch << ", validation accuracy " << std::fixed
+            << std::setprecision(2) << 100 * best.validation_accuracy << "%); history in " << history_prefix
+            << ".{json,csv}" << std::endl;
+  return 0;
+}
+
+// ---------------------------------------------------------------- eval
+struct EvalArgs {
+  std::string model, data_dir = default_data_directory(), split = "test";
+  bool json_output = false;
+  size_t limit = 0, max_length = 0;
+  int threads = 2, batch_size = 64;
+};
+
+int run_eval(const EvalArgs& args) {
+  ClassifierBundle bundle = load_classifier(args.model);
+  const std::vector<Review> reviews = subsample(load_imdb(args.data_dir, args.split), args.limit);
+  const std::vector<Example> examples = encode_reviews(reviews, bundle.vocabulary, bundle.tokenizer);
+  TrainOptions options;
+  options.threads = args.threads;
+  options.batch_size = args.batch_size;
+  Trainer evaluator(*bundle.model, options);
+  const auto started = std::chrono::steady_clock::now();
+  const EvalResult r = evaluator.evaluate(examples, all_indices(examples.size()), args.max_length);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  json result = r.to_json();
+  result["split"] = args.split;
+  result["model"] = args.model;
+  result["seconds"] = seconds;
+  result["reviews_per_second"] = r.count / std::max(seconds, 1e-9);
+  if (args.json_output) {
+    std::cout << result.dump() << std::endl;
+  } else {
+    std::cout << "IMDB " << args.split << ": accuracy " << std::fixed << std::setprecision(2) << 100 * r.accuracy
+              << "%  loss " << std::setprecision(4) << r.loss << "  on " << r.count << " reviews (" << std::setprecision(1)
+              << seconds << " s)\n"
+              << "confusion matrix (rows: actual, columns: predicted)\n"
+              << "              positive  negative\n"
+              << "  positive  " << std::setw(10) << r.true_positive << std::setw(10) << r.false_negative << "\n"
+              << "  negative  " << std::setw(10) << r.false_positive << std::setw(10) << r.true_negative << "\n";
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------- predict
+struct PredictArgs {
+  std::string model, text, input;
+  bool json_output = false, batch = false;
+};
+
+int run_predict(const PredictArgs& args, const CLI::App& cmd) {
+  ClassifierBundle bundle = load_classifier(args.model);
+  std::ifstream file;
+  if (!args.input.empty()) {
+    file.open(args.input, std::ios::binary);
+    check(file.good(), args.input + ": cannot open");
+  }
+  std::istream& in = args.input.empty() ? std::cin : file;
+  if (args.batch) {
+    check(!cmd.count("text"), "--batch reads reviews from stdin or --input, one per line; do not also pass TEXT");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const Prediction p = classify(bundle, line);
+      if (args.json_output) std::cout << prediction_json(p).dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+      else std::cout << p.label << '\t' << std::fixed << std::setprecision(6) << p.probability << '\n';
+    }
+    std::cout.flush();
+    return 0;
+  }
+  std::string text = args.text;
+  if (!cmd.count("text")) text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  const Prediction p = classify(bundle, text);
+  if (args.json_output) std::cout << prediction_json(p).dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+  else print_prediction(p, std::cout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string command_line = "attnlens";
+  for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];
+
+  CLI::App app{"attnlens: small sequence models (BiLSTM + attention) that train and explain, natively and in the browser"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "attnlens 0.1.0");
+
+  TrainArgs train;
+  auto* train_cmd = app.add_subcommand("train", "Train a classifier on IMDB and save the best model (by validation accuracy)");
+  train_cmd->add_option("--config", train.config_path, "JSON config with 'model', 'training' and 'vocabulary' sections (flags override it)")
+      ->check(CLI::ExistingFile);
+  train_cmd->add_option("--data", train.data_dir, "Data directory holding IMDB (aclImdb/ or imdb/aclImdb-labeled.tar.gz)")
+      ->capture_default_str();
+  train_cmd->add_option("--out", train.out, "Where to save the model (.safetensors)")->capture_default_str();
+  train_cmd->add_option("--history", train.history, "Prefix for the per-epoch history (.json and .csv); default: next to --out");
+  train_cmd->add_option("--epochs", train.training.epochs, "Epochs")->check(CLI::Range(1, 1000))->capture_default_str();
+  train_cmd->add_option("--batch-size", train.training.batch_size, "Reviews per batch")->check(CLI::Range(1, 65536))->capture_default_str();
+  train_cmd->add_option("--lr", train.training.learning_rate, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  train_cmd->add_option("--lr-decay", train.training.learning_rate_decay, "Factor applied to the learning rate after each epoch")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  train_cmd->add_option("--clip-norm", train.training.clip_norm, "Clip the global gradient norm to this (0: off)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  train_cmd->add_option("--max-length", train.training.max_length, "Cut training reviews to this many tokens (0: whole reviews)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  train_cmd->add_option("--seed", train.training.seed, "Seed for initialisation, split, shuffling and dropout")->capture_default_str();
+  train_cmd->add_option("--patience", train.training.patience, "Stop after this many epochs without a better validation accuracy (0: off)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  train_cmd->add_option("--threads", train.training.threads, "Worker threads")->check(CLI::Range(1, 64))->capture_default_str();
+  train_cmd->add_option("--vocab-size", train.vocab_size, "Vocabulary size including <pad> and <unk>")
+      ->check(CLI::Range(2, 5000000))->capture_default_str();
+  train_cmd->add_option("--min-count", train.min_count, "Minimum count for a word to enter the vocabulary")->check(CLI::PositiveNumber)->capture_default_str();
+  train_cmd->add_option("--embedding-dim", train.model.embedding_dim, "Embedding size")->check(CLI::Range(1, 4096))->capture_default_str();
+  train_cmd->add_option("--hidden-size", train.model.hidden_size, "LSTM size per direction")->check(CLI::Range(1, 4096))->capture_default_str();
+  train_cmd->add_option("--dropout", train.model.dropout, "Dropout on the pooled vector")->check(CLI::Range(0.0, 0.95))->capture_default_str();
+  train_cmd->add_option("--embedding-dropout", train.model.embedding_dropout, "Dropout on the embedded tokens")
+      ->check(CLI::Range(0.0, 0.95))->capture_default_str();
+  train_cmd->add_option("--validation-fraction", train.validation_fraction, "Fraction of the training split held out, stratified")
+      ->check(CLI::Range(0.01, 0.9))->capture_default_str();
+  train_cmd->add_option("--limit", train.limit, "Use only this many training reviews (quick runs)");
+  train_cmd->add_flag("--eval-test", train.eval_test, "After training, evaluate on the official test split and record it in the model file");
+
+  EvalArgs eval;
+  auto* eval_cmd = app.add_subcommand("eval", "Accuracy, loss and confusion matrix of a model on an IMDB split");
+  eval_cmd->add_option("--model", eval.model, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+  eval_cmd->add_option("--data", eval.data_dir, "Data directory holding IMDB")->capture_default_str();
+  eval_cmd->add_option("--split", eval.split, "Split")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
+  eval_cmd->add_flag("--json", eval.json_output, "Print one JSON object");
+  eval_cmd->add_option("--limit", eval.limit, "Evaluate an evenly spaced subset of this many reviews (0: all)");
+  eval_cmd->add_option("--max-length", eval.max_length, "Cut reviews to this many tokens (0: whole reviews, as predict does)");
+  eval_cmd->add_option("--threads", eval.threads, "Worker threads")->check(CLI::Range(1, 64))->capture_default_str();
+  eval_cmd->add_option("--batch-size", eval.batch_size, "Reviews per batch")->check(CLI::Range(1, 65536))->capture_default_str();
+
+  PredictArgs predict;
+  auto* predict_cmd = app.add_subcommand("predict", "Classify text and show each token's attention weight");
+  predict_cmd->add_option("--model", predict.model, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+  predict_cmd->add_option("text", predict.text, "Review text (default: read from stdin or --input)");
+  predict_cmd->add_option("--input", predict.input, "Read from this file instead of stdin")->check(CLI::ExistingFile);
+  predict_cmd->add_flag("--json", predict.json_output, "Print JSON: {label, probability, logit, tokens: [{text, start, end, weight, oov}]}");
+  predict_cmd->add_flag("--batch", predict.batch, "One review per input line, one result per output line (model loaded once)");
+
+  std::string info_model;
+  auto* info_cmd = app.add_subcommand("info", "Print a model file's config, vocabulary size and provenance as JSON");
+  info_cmd->add_option("--model", info_model, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string command = argv[1];
+    if (command != "train" && command != "eval" && command != "predict" && command != "info") {
+      std::cerr << "attnlens: unknown command '" << command << "' (commands: train, eval, predict, info; see --help)\n";
+      return 2;
+    }
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (*train_cmd) return run_train(train, *train_cmd, command_line);
+    if (*eval_cmd) return run_eval(eval);
+    if (*predict_cmd) return run_predict(predict, *predict_cmd);
+    if (*info_cmd) {
+      ClassifierBundle bundle = load_classifier(info_model);
+      json info = {{"config", bundle.model->config().to_json()},
+                   {"tokenizer", tokenizer_to_json(bundle.tokenizer)},
+                   {"vocabulary_size", bundle.vocabulary.size()},
+                   {"parameters", bundle.model->parameter_count()},
+                   {"provenance", bundle.provenance}};
+      std::cout << info.dump(2) << std::endl;
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "attnlens: error: " << e.what() << std::endl;
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,19 @@
+// Project-wide error type and the one `check` helper every module uses.
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace attnlens {
+
+// Every failure the engine reports is an attnlens::Error whose message names the
+// file, tensor, field or line at fault. Nothing fails silently.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+inline void check(bool condition, const std::string& message) {
+  if (!condition) throw Error(message);
+}
+
+}  // namespace attnlens

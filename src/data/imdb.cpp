@@ -1,0 +1,107 @@
+#include "data/imdb.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <regex>
+
+#include "core/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace attnlens {
+
+std::string default_data_directory() {
+  const char* env = std::getenv("ATTNLENS_DATA");
+  return env && *env ? env : "../shared/data";
+}
+
+std::string locate_imdb(const std::string& data_dir) {
+  const fs::path root(data_dir);
+  for (const fs::path& folder : {root / "aclImdb", root / "imdb" / "aclImdb", root})
+    if (fs::is_directory(folder / "test" / "pos") && fs::is_directory(folder / "train" / "neg")) return folder.string();
+  for (const fs::path& archive : {root / "imdb" / "aclImdb-labeled.tar.gz", root / "aclImdb-labeled.tar.gz",
+                                  root / "imdb" / "aclImdb_v1.tar.gz", root / "aclImdb_v1.tar.gz"})
+    if (fs::is_regular_file(archive)) return archive.string();
+  throw Error("IMDB data not found under '" + data_dir +
+              "'. Expected aclImdb/{train,test}/{pos,neg}/ or imdb/aclImdb-labeled.tar.gz there. "
+              "Get aclImdb_v1.tar.gz (Maas et al. 2011, ai.stanford.edu/~amaas/data/sentiment/), put it in that "
+              "folder (or ../shared/data/imdb/), or pass --data DIR / set ATTNLENS_DATA.");
+}
+
+namespace {
+
+std::string archive_message(archive* reader) {
+  const char* message = archive_error_string(reader);
+  return message ? message : "unknown error";
+}
+
+// Parses ".../<split>/<pos|neg>/<id>_<rating>.txt"; returns false for any other path.
+bool parse_review_path(const std::string& path, const std::string& split, Review& review) {
+  static const std::regex pattern(R"((?:^|/)(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$)");
+  std::smatch m;
+  if (!std::regex_search(path, m, pattern) || m[1] != split) return false;
+  review.label = m[2] == "pos" ? 1 : 0;
+  review.id = std::stoi(m[3]);
+  review.rating = std::stoi(m[4]);
+  return true;
+}
+
+void read_archive(const std::string& path, const std::string& split, std::vector<Review>& reviews) {
+  std::unique_ptr<archive, decltype(&archive_read_free)> reader(archive_read_new(), archive_read_free);
+  archive_read_support_filter_all(reader.get());
+  archive_read_support_format_all(reader.get());
+  check(archive_read_open_filename(reader.get(), path.c_str(), 1 << 16) == ARCHIVE_OK,
+        path + ": cannot open archive (" + archive_message(reader.get()) + ")");
+  archive_entry* entry;
+  int status;
+  while ((status = archive_read_next_header(reader.get(), &entry)) == ARCHIVE_OK) {
+    Review review;
+    const char* name = archive_entry_pathname(entry);
+    if (!name || archive_entry_filetype(entry) != AE_IFREG || !parse_review_path(name, split, review)) continue;
+    const la_int64_t size = archive_entry_size(entry);
+    check(size >= 0 && size < (64 << 20), path + ": entry " + name + " has an implausible size");
+    review.text.resize(static_cast<size_t>(size));
+    const la_ssize_t got = archive_read_data(reader.get(), review.text.data(), review.text.size());
+    check(got == size, path + ": entry " + name + " is truncated");
+    reviews.push_back(std::move(review));
+  }
+  check(status == ARCHIVE_EOF, path + ": archive is damaged (" +
+                                   archive_message(reader.get()) + ")");
+}
+
+void read_folder(const std::string& root, const std::string& split, std::vector<Review>& reviews) {
+  for (const char* polarity : {"pos", "neg"}) {
+    const fs::path folder = fs::path(root) / split / polarity;
+    check(fs::is_directory(folder), folder.string() + ": folder is missing");
+    for (const auto& file : fs::directory_iterator(folder)) {
+      Review review;
+      if (!file.is_regular_file() || !parse_review_path(file.path().generic_string(), split, review)) continue;
+      std::ifstream in(file.path(), std::ios::binary);
+      review.text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      reviews.push_back(std::move(review));
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<Review> load_imdb(const std::string& data_dir, const std::string& split) {
+  check(split == "train" || split == "test", "IMDB split must be 'train' or 'test', got '" + split + "'");
+  const std::string location = locate_imdb(data_dir);
+  std::vector<Review> reviews;
+  if (fs::is_directory(location)) read_folder(location, split, reviews);
+  else read_archive(location, split, reviews);
+  check(!reviews.empty(), location + ": no reviews found for split '" + split + "'");
+  std::sort(reviews.begin(), reviews.end(),
+            [](const Review& a, const Review& b) { return a.label != b.label ? a.label > b.label : a.id < b.id; });
+  return reviews;
+}
+
+}  // namespace attnlens

@@ -1,0 +1,37 @@
+// A classifier in one safetensors file. Tensors use PyTorch's names and layouts;
+// __metadata__ holds (each as a JSON string):
+//   format        "attnlens.classifier"     format_version "1"
+//   config        the ClassifierConfig       tokenizer      the TokenizerOptions
+//   vocabulary    array of words, id order   provenance     data, seed, epochs, accuracies, date, …
+#pragma once
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "models/classifier.hpp"
+#include "text/tokenizer.hpp"
+#include "text/vocabulary.hpp"
+
+namespace attnlens {
+
+constexpr const char* kClassifierFormat = "attnlens.classifier";
+constexpr const char* kClassifierFormatVersion = "1";
+
+struct ClassifierBundle {
+  std::unique_ptr<Classifier> model;
+  Vocabulary vocabulary;
+  TokenizerOptions tokenizer;
+  nlohmann::json provenance = nlohmann::json::object();
+};
+
+nlohmann::json tokenizer_to_json(const TokenizerOptions& options);
+TokenizerOptions tokenizer_from_json(const nlohmann::json& j);
+
+std::vector<uint8_t> serialize_classifier(const ClassifierBundle& bundle);
+void save_classifier(const std::string& path, const ClassifierBundle& bundle);
+// Validates everything (see safetensors.hpp and the checks in model_file.cpp); errors
+// name the source and the tensor or metadata field at fault.
+ClassifierBundle load_classifier(const uint8_t* bytes, size_t size, const std::string& source);
+ClassifierBundle load_classifier(const std::string& path);
+
+}  // namespace attnlens

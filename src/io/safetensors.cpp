@@ -1,0 +1,233 @@
+#include "io/safetensors.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unistd.h>
+
+#include "core/error.hpp"
+
+namespace attnlens::safetensors {
+
+using nlohmann::json;
+
+namespace {
+
+size_t dtype_size(const std::string& dtype) {
+  static const std::map<std::string, size_t> sizes = {
+      {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E4M3", 1}, {"F8_E5M2", 1}, {"I16", 2}, {"U16", 2}, {"F16", 2},
+      {"BF16", 2}, {"I32", 4}, {"U32", 4}, {"F32", 4},     {"F64", 8},     {"I64", 8}, {"U64", 8}};
+  const auto it = sizes.find(dtype);
+  return it == sizes.end() ? 0 : it->second;
+}
+
+uint64_t read_u64_le(const uint8_t* p) {
+  uint64_t value = 0;
+  for (int i = 7; i >= 0; --i) value = (value << 8) | p[i];
+  return value;
+}
+
+bool host_is_little_endian() {
+  const uint16_t probe = 1;
+  uint8_t first;
+  std::memcpy(&first, &probe, 1);
+  return first == 1;
+}
+
+}  // namespace
+
+std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+int64_t TensorInfo::element_count() const {
+  int64_t count = 1;
+  for (int64_t d : shape) count *= d;
+  return count;
+}
+
+File File::parse(const uint8_t* bytes, size_t size, const std::string& source) {
+  check(host_is_little_endian(), "safetensors: big-endian hosts are not supported");
+  const std::string where = source + ": ";
+  check(bytes != nullptr || size == 0, where + "no data");
+  check(size >= 8, where + "file is " + std::to_string(size) + " bytes, too short to hold the 8-byte header length");
+  const uint64_t header_length = read_u64_le(bytes);
+  check(header_length <= kMaxHeaderBytes, where + "header length " + std::to_string(header_length) +
+                                              " exceeds the limit of " + std::to_string(kMaxHeaderBytes) + " bytes");
+  check(header_length <= size - 8, where + "header length " + std::to_string(header_length) + " is larger than the " +
+                                       std::to_string(size - 8) + " bytes that follow it (truncated file?)");
+  check(header_length >= 2, where + "header length " + std::to_string(header_length) + " is too small for a JSON object");
+
+  // Parse the header, rejecting duplicate keys (nlohmann would silently keep the last).
+  std::vector<std::set<std::string>> open_objects;  // the keys seen in each object being parsed
+  std::string duplicate;
+  const json::parser_callback_t reject_duplicates = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      open_objects.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      if (!open_objects.empty()) open_objects.pop_back();
+    } else if (event == json::parse_event_t::key && !open_objects.empty()) {
+      if (!open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty())
+        duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
+  json header;
+  const char* header_begin = reinterpret_cast<const char*>(bytes + 8);
+  try {
+    header = json::parse(header_begin, header_begin + header_length, reject_duplicates);
+  } catch (const json::exception& e) {
+    throw Error(where + "header is not valid JSON (" + e.what() + ")");
+  }
+  check(duplicate.empty(), where + "header names '" + duplicate + "' twice");
+  check(header.is_object(), where + "header must be a JSON object, found " + header.type_name());
+
+  File file;
+  file.source_ = source;
+  const uint64_t data_size = size - 8 - header_length;
+  for (const auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") {
+      check(entry.is_object(), where + "__metadata__ must be an object of strings");
+      for (const auto& [key, value] : entry.items()) {
+        check(value.is_string(), where + "__metadata__." + key + " must be a string, found " + value.type_name());
+        file.metadata_[key] = value.get<std::string>();
+      }
+      continue;
+    }
+    const std::string tensor = where + "tensor '" + name + "': ";
+    check(!name.empty(), where + "a tensor has an empty name");
+    check(entry.is_object(), tensor + "entry must be an object");
+    check(entry.contains("dtype") && entry["dtype"].is_string(), tensor + "missing string field 'dtype'");
+    check(entry.contains("shape") && entry["shape"].is_array(), tensor + "missing array field 'shape'");
+    check(entry.contains("data_offsets") && entry["data_offsets"].is_array() && entry["data_offsets"].size() == 2,
+          tensor + "missing field 'data_offsets' [begin, end]");
+    TensorInfo info;
+    info.dtype = entry["dtype"].get<std::string>();
+    const size_t element_size = dtype_size(info.dtype);
+    check(element_size > 0, tensor + "unknown dtype '" + info.dtype + "'");
+    check(entry["shape"].size() <= 8, tensor + "has " + std::to_string(entry["shape"].size()) + " dimensions (at most 8)");
+    uint64_t elements = 1;
+    for (const auto& dim : entry["shape"]) {
+      check(dim.is_number_unsigned() || (dim.is_number_integer() && dim.get<int64_t>() >= 0),
+            tensor + "shape entries must be non-negative integers");
+      const uint64_t d = dim.get<uint64_t>();
+      check(!__builtin_mul_overflow(elements, d, &elements), tensor + "shape " + entry["shape"].dump() + " overflows");
+      info.shape.push_back(static_cast<int64_t>(d));
+    }
+    for (const auto& offset : entry["data_offsets"])
+      check(offset.is_number_unsigned() || (offset.is_number_integer() && offset.get<int64_t>() >= 0),
+            tensor + "data_offsets must be non-negative integers");
+    info.begin = entry["data_offsets"][0].get<uint64_t>();
+    info.end = entry["data_offsets"][1].get<uint64_t>();
+    check(info.begin <= info.end, tensor + "data_offsets begin " + std::to_string(info.begin) + " > end " + std::to_string(info.end));
+    check(info.end <= data_size, tensor + "data_offsets end " + std::to_string(info.end) + " is past the " +
+                                     std::to_string(data_size) + "-byte data block");
+    check(elements <= data_size / element_size && info.end - info.begin == elements * element_size,
+          tensor + "data_offsets span " + std::to_string(info.end - info.begin) + " bytes but " + info.dtype + " " +
+              shape_string(info.shape) + " needs " + std::to_string(elements * element_size));
+    file.tensors_.emplace(name, std::move(info));
+  }
+  // Byte ranges: no overlaps, no holes, the whole data block accounted for.
+  std::vector<std::pair<const std::string*, const TensorInfo*>> ranges;
+  for (const auto& [name, info] : file.tensors_) ranges.emplace_back(&name, &info);
+  std::sort(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) {
+    return a.second->begin != b.second->begin ? a.second->begin < b.second->begin : a.second->end < b.second->end;
+  });
+  uint64_t covered = 0;
+  const std::string* previous = nullptr;
+  for (const auto& [name, info] : ranges) {
+    check(info->begin >= covered, where + "tensor '" + *name + "' overlaps tensor '" + (previous ? *previous : "") + "'");
+    check(info->begin == covered, where + "unused bytes before tensor '" + *name + "' (offset " + std::to_string(covered) +
+                                      " to " + std::to_string(info->begin) + ")");
+    covered = info->end;
+    previous = name;
+  }
+  check(covered == data_size, where + std::to_string(data_size - covered) + " unused bytes after the last tensor");
+  file.data_.assign(bytes + 8 + header_length, bytes + size);
+  return file;
+}
+
+File File::read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  check(in.good(), path + ": cannot open file");
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  check(size >= 0, path + ": cannot read file size");
+  in.seekg(0, std::ios::beg);
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  if (size > 0) in.read(reinterpret_cast<char*>(bytes.data()), size);
+  check(in.good() || size == 0, path + ": read failed");
+  return parse(bytes.data(), bytes.size(), path);
+}
+
+void File::read_f32(const std::string& name, const std::vector<int64_t>& expected_shape, ParamMatrix& out) const {
+  const auto it = tensors_.find(name);
+  check(it != tensors_.end(), source_ + ": tensor '" + name + "' is missing");
+  const TensorInfo& info = it->second;
+  check(info.dtype == "F32", source_ + ": tensor '" + name + "' has dtype " + info.dtype + ", expected F32");
+  check(info.shape == expected_shape, source_ + ": tensor '" + name + "' has shape " + shape_string(info.shape) +
+                                          ", expected " + shape_string(expected_shape));
+  const int64_t count = info.element_count();
+  check(out.size() == count, source_ + ": tensor '" + name + "' does not fit its parameter");
+  const uint8_t* src = data_.data() + info.begin;
+  for (int64_t i = 0; i < count; ++i) {
+    float value;
+    std::memcpy(&value, src + 4 * i, 4);
+    check(std::isfinite(value), source_ + ": tensor '" + name + "' holds a non-finite value (" + std::to_string(value) +
+                                    ") at element " + std::to_string(i));
+    out.data()[i] = static_cast<Scalar>(value);  // row-major storage = C order
+  }
+}
+
+std::vector<uint8_t> serialize(const std::vector<const Parameter*>& tensors,
+                               const std::map<std::string, std::string>& metadata) {
+  json header = json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  uint64_t offset = 0;
+  for (const Parameter* p : tensors) {
+    const uint64_t bytes = static_cast<uint64_t>(p->value.size()) * 4;
+    check(!header.contains(p->name), "safetensors: duplicate tensor name '" + p->name + "'");
+    header[p->name] = {{"dtype", "F32"}, {"shape", p->shape}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string text = header.dump();
+  while ((8 + text.size()) % 8 != 0) text += ' ';  // align the data block to 8 bytes, as the spec allows
+  std::vector<uint8_t> out(8 + text.size() + offset);
+  const uint64_t length = text.size();
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(length >> (8 * i));
+  std::memcpy(out.data() + 8, text.data(), text.size());
+  uint8_t* dst = out.data() + 8 + text.size();
+  for (const Parameter* p : tensors) {
+    for (Eigen::Index i = 0; i < p->value.size(); ++i) {
+      const float value = static_cast<float>(p->value.data()[i]);
+      std::memcpy(dst, &value, 4);
+      dst += 4;
+    }
+  }
+  return out;
+}
+
+void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
+  const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
+  FILE* f = std::fopen(temporary.c_str(), "wb");
+  check(f != nullptr, temporary + ": cannot open for writing");
+  const bool written = bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  const bool flushed = std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
+  const bool closed = std::fclose(f) == 0;
+  if (!(written && flushed && closed)) {
+    std::remove(temporary.c_str());
+    throw Error(temporary + ": write failed (disk full?); " + path + " was left untouched");
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    throw Error(path + ": cannot replace file");
+  }
+}
+
+}  // namespace attnlens::safetensors

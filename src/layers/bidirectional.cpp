@@ -1,0 +1,64 @@
+#include "layers/bidirectional.hpp"
+
+#include "core/error.hpp"
+#include "layers/lstm.hpp"
+
+namespace attnlens {
+
+Bidirectional::Bidirectional(std::unique_ptr<SequenceLayer> forward_layer, std::unique_ptr<SequenceLayer> reverse_layer)
+    : forward_(std::move(forward_layer)), reverse_(std::move(reverse_layer)) {
+  check(forward_ && reverse_, "bidirectional: both directions are required");
+}
+
+std::unique_ptr<SequenceLayer> Bidirectional::clone(const SequenceLayer& layer) {
+  if (auto lstm = dynamic_cast<const LSTM*>(&layer)) return std::make_unique<LSTM>(*lstm);
+  throw Error("bidirectional: cannot copy a wrapped layer of unknown type");
+}
+
+Bidirectional::Bidirectional(const Bidirectional& other)
+    : forward_(other.forward_ ? clone(*other.forward_) : nullptr),
+      reverse_(other.reverse_ ? clone(*other.reverse_) : nullptr) {}
+
+Bidirectional& Bidirectional::operator=(const Bidirectional& other) {
+  if (this != &other) {
+    forward_ = other.forward_ ? clone(*other.forward_) : nullptr;
+    reverse_ = other.reverse_ ? clone(*other.reverse_) : nullptr;
+  }
+  return *this;
+}
+
+void Bidirectional::init(Rng& rng) {
+  forward_->init(rng);
+  reverse_->init(rng);
+}
+
+int Bidirectional::output_channels() const { return forward_->output_channels() + reverse_->output_channels(); }
+
+void Bidirectional::forward(const SequenceBatch& in, SequenceBatch& out) {
+  forward_->forward(in, forward_out_);
+  reverse_->forward(in, reverse_out_);
+  out.steps = in.steps;
+  out.batch = in.batch;
+  out.lengths = in.lengths;
+  out.values.resize(output_channels(), in.values.cols());
+  out.values.topRows(forward_out_.values.rows()) = forward_out_.values;
+  out.values.bottomRows(reverse_out_.values.rows()) = reverse_out_.values;
+}
+
+void Bidirectional::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
+  const Eigen::Index forward_rows = forward_->output_channels();
+  grad_half_ = grad_out;
+  grad_half_.values = grad_out.values.topRows(forward_rows);
+  forward_->backward(grad_half_, grad_in);
+  grad_half_.values = grad_out.values.bottomRows(grad_out.values.rows() - forward_rows);
+  reverse_->backward(grad_half_, grad_in ? &grad_in_reverse_ : nullptr);
+  if (grad_in) grad_in->values += grad_in_reverse_.values;
+}
+
+std::vector<Parameter*> Bidirectional::parameters() {
+  auto params = forward_->parameters();
+  for (auto* p : reverse_->parameters()) params.push_back(p);
+  return params;
+}
+
+}  // namespace attnlens

@@ -1,0 +1,32 @@
+// Runs a forward and a reverse recurrent layer over the same input and stacks their
+// outputs as PyTorch does: rows [0, H) forward, rows [H, 2H) reverse.
+#pragma once
+#include <memory>
+
+#include "layers/module.hpp"
+
+namespace attnlens {
+
+class Bidirectional : public SequenceLayer {
+ public:
+  Bidirectional() = default;
+  Bidirectional(std::unique_ptr<SequenceLayer> forward_layer, std::unique_ptr<SequenceLayer> reverse_layer);
+  Bidirectional(const Bidirectional& other);
+  Bidirectional& operator=(const Bidirectional& other);
+
+  void init(Rng& rng) override;
+  int output_channels() const override;
+  // in [C, T*B] -> out [H_fwd + H_rev, T*B]
+  void forward(const SequenceBatch& in, SequenceBatch& out) override;
+  // dL/dx = dL/dx(forward half) + dL/dx(reverse half)
+  void backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) override;
+  std::vector<Parameter*> parameters() override;
+
+ private:
+  // Copies the layer of the same dynamic type (the wrapped layers are LSTM or GRU).
+  static std::unique_ptr<SequenceLayer> clone(const SequenceLayer& layer);
+  std::unique_ptr<SequenceLayer> forward_, reverse_;
+  SequenceBatch forward_out_, reverse_out_, grad_half_, grad_in_reverse_;
+};
+
+}  // namespace attnlens

@@ -1,0 +1,34 @@
+// Adam (Kingma & Ba 2015) with bias correction, and global gradient-norm clipping.
+#pragma once
+#include <vector>
+
+#include "core/tensor.hpp"
+
+namespace attnlens {
+
+class Adam {
+ public:
+  struct Options {
+    double learning_rate = 1e-3;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double epsilon = 1e-8;
+  };
+  explicit Adam(const Options& options) : options_(options) {}
+  // θ ← θ − lr · m̂ / (√v̂ + ε), m ← β1 m + (1 − β1) g, v ← β2 v + (1 − β2) g²
+  void step(const std::vector<Parameter*>& parameters);
+  void set_learning_rate(double learning_rate) { options_.learning_rate = learning_rate; }
+  double learning_rate() const { return options_.learning_rate; }
+  int64_t steps() const { return step_count_; }
+
+ private:
+  Options options_;
+  int64_t step_count_ = 0;
+  std::vector<ParamMatrix> first_moment_, second_moment_;
+};
+
+// Scales all gradients so their joint L2 norm is at most max_norm (max_norm ≤ 0: no
+// clipping). Returns the norm before clipping.
+double clip_gradient_norm(const std::vector<Parameter*>& parameters, double max_norm);
+
+}  // namespace attnlens

@@ -1,0 +1,73 @@
+#include "train/dataset.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.hpp"
+
+namespace attnlens {
+
+std::vector<int32_t> encode(const std::vector<Token>& tokens, const Vocabulary& vocabulary, size_t max_length) {
+  const size_t count = max_length ? std::min(max_length, tokens.size()) : tokens.size();
+  std::vector<int32_t> ids(count);
+  for (size_t i = 0; i < count; ++i) ids[i] = vocabulary.id(tokens[i].text);
+  return ids;
+}
+
+Split stratified_split(const std::vector<float>& labels, double validation_fraction, uint64_t seed) {
+  check(validation_fraction >= 0 && validation_fraction < 1, "validation fraction must be in [0, 1)");
+  Rng rng(seed);
+  Split split;
+  for (const float cls : {0.0f, 1.0f}) {
+    std::vector<size_t> members;
+    for (size_t i = 0; i < labels.size(); ++i)
+      if (labels[i] == cls) members.push_back(i);
+    rng.shuffle(members);
+    const size_t held_out = static_cast<size_t>(std::llround(validation_fraction * static_cast<double>(members.size())));
+    split.validation.insert(split.validation.end(), members.begin(), members.begin() + static_cast<std::ptrdiff_t>(held_out));
+    split.train.insert(split.train.end(), members.begin() + static_cast<std::ptrdiff_t>(held_out), members.end());
+  }
+  std::sort(split.train.begin(), split.train.end());
+  std::sort(split.validation.begin(), split.validation.end());
+  return split;
+}
+
+TokenBatch make_batch(const std::vector<Example>& examples, const std::vector<size_t>& indices, size_t max_length) {
+  TokenBatch batch;
+  batch.batch = static_cast<int>(indices.size());
+  for (size_t b = 0; b < indices.size(); ++b) {
+    size_t length = examples.at(indices[b]).ids.size();
+    if (max_length) length = std::min(length, max_length);
+    batch.lengths.push_back(static_cast<int>(length));
+    batch.steps = std::max(batch.steps, static_cast<int>(length));
+  }
+  batch.ids.assign(static_cast<size_t>(batch.steps) * indices.size(), 0);
+  for (size_t b = 0; b < indices.size(); ++b) {
+    const auto& ids = examples[indices[b]].ids;
+    for (int t = 0; t < batch.lengths[b]; ++t) batch.ids[static_cast<size_t>(t) * indices.size() + b] = ids[t];
+  }
+  return batch;
+}
+
+std::vector<std::vector<size_t>> length_bucketed_batches(const std::vector<Example>& examples, std::vector<size_t> pool,
+                                                         int batch_size, Rng* rng) {
+  check(batch_size > 0, "batch size must be positive");
+  const auto by_length = [&](size_t a, size_t b) { return examples[a].ids.size() < examples[b].ids.size(); };
+  const size_t window = static_cast<size_t>(batch_size) * 50;
+  if (rng) {
+    rng->shuffle(pool);
+    for (size_t begin = 0; begin < pool.size(); begin += window)
+      std::stable_sort(pool.begin() + static_cast<std::ptrdiff_t>(begin),
+                       pool.begin() + static_cast<std::ptrdiff_t>(std::min(pool.size(), begin + window)), by_length);
+  } else {
+    std::stable_sort(pool.begin(), pool.end(), by_length);
+  }
+  std::vector<std::vector<size_t>> batches;
+  for (size_t begin = 0; begin < pool.size(); begin += static_cast<size_t>(batch_size))
+    batches.emplace_back(pool.begin() + static_cast<std::ptrdiff_t>(begin),
+                         pool.begin() + static_cast<std::ptrdiff_t>(std::min(pool.size(), begin + batch_size)));
+  if (rng) rng->shuffle(batches);
+  return batches;
+}
+
+}  // namespace attnlens

@@ -1,0 +1,84 @@
+// Mini-batch training and evaluation of a Classifier, data-parallel over threads:
+// each thread runs a replica of the model on its share of the batch, the gradients are
+// summed into the main model, clipped, and applied by Adam; the replicas then take the
+// new weights. Dropout masks are drawn from per-(epoch, batch, shard) seeds, so a run is
+// reproducible for a given seed and thread count.
+#pragma once
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "models/classifier.hpp"
+#include "train/adam.hpp"
+#include "train/dataset.hpp"
+
+namespace attnlens {
+
+struct TrainOptions {
+  int epochs = 5;
+  int batch_size = 64;
+  double learning_rate = 1e-3;
+  double learning_rate_decay = 1.0;  // multiplied into the learning rate after each epoch
+  double clip_norm = 5.0;            // ≤ 0: no clipping
+  int max_length = 400;              // training reviews are cut to this many tokens (0: none)
+  uint64_t seed = 1;
+  int patience = 0;                  // early stopping after this many epochs without improvement (0: off)
+  int threads = 2;
+
+  nlohmann::json to_json() const;
+};
+
+struct EvalResult {
+  double loss = 0;
+  double accuracy = 0;
+  int64_t count = 0;
+  int64_t true_positive = 0, true_negative = 0, false_positive = 0, false_negative = 0;
+  nlohmann::json to_json() const;
+};
+
+struct EpochStats {
+  int epoch = 0;
+  double learning_rate = 0;
+  double train_loss = 0, train_accuracy = 0;
+  double validation_loss = 0, validation_accuracy = 0;
+  double seconds = 0, examples_per_second = 0;
+  bool improved = false;
+  nlohmann::json to_json() const;
+};
+
+struct Progress {
+  int epoch = 0, epochs = 0;
+  size_t done = 0, total = 0;  // examples
+  double loss = 0, accuracy = 0, examples_per_second = 0, eta_seconds = 0;
+};
+
+class Trainer {
+ public:
+  Trainer(Classifier& model, const TrainOptions& options);
+
+  // Runs the epochs; after each one calls on_epoch (e.g. to save the best model and the
+  // history). At the end the model holds the best weights by validation accuracy.
+  std::vector<EpochStats> fit(const std::vector<Example>& examples, const std::vector<size_t>& train,
+                              const std::vector<size_t>& validation,
+                              const std::function<void(const EpochStats&)>& on_epoch = {},
+                              const std::function<void(const Progress&)>& on_progress = {});
+
+  // Loss, accuracy and confusion matrix; max_length 0 reads whole examples.
+  EvalResult evaluate(const std::vector<Example>& examples, const std::vector<size_t>& indices, size_t max_length = 0);
+
+ private:
+  struct ShardResult {
+    double loss_sum = 0;
+    int64_t correct = 0;
+  };
+  ShardResult run_batch(const std::vector<Example>& examples, const std::vector<size_t>& batch, bool training,
+                        uint64_t dropout_seed, size_t max_length, EvalResult* confusion);
+  void sync_replicas();
+
+  Classifier& model_;
+  TrainOptions options_;
+  Adam optimizer_;
+  std::vector<Classifier> replicas_;  // threads − 1 copies
+};
+
+}  // namespace attnlens

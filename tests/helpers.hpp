@@ -1,0 +1,53 @@
+// Small helpers shared by the tests.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/tensor.hpp"
+#include "io/safetensors.hpp"
+#include "layers/module.hpp"
+
+namespace attnlens::testing {
+
+inline TokenBatch token_batch(const std::vector<std::vector<int32_t>>& sequences, int steps = -1) {
+  TokenBatch batch;
+  batch.batch = static_cast<int>(sequences.size());
+  for (const auto& s : sequences) {
+    batch.lengths.push_back(static_cast<int>(s.size()));
+    batch.steps = std::max(batch.steps, static_cast<int>(s.size()));
+  }
+  if (steps >= 0) batch.steps = steps;
+  batch.ids.assign(static_cast<size_t>(batch.steps) * sequences.size(), 0);
+  for (size_t b = 0; b < sequences.size(); ++b)
+    for (size_t t = 0; t < sequences[b].size(); ++t) batch.ids[t * sequences.size() + b] = sequences[b][t];
+  return batch;
+}
+
+inline SequenceBatch sequence_batch(const Matrix& values, int steps, int batch, std::vector<int> lengths) {
+  SequenceBatch s;
+  s.steps = steps;
+  s.batch = batch;
+  s.values = values;
+  s.lengths = std::move(lengths);
+  return s;
+}
+
+// Save a module's parameters to safetensors bytes and load them into another module.
+inline void round_trip(Module& from, Module& to) {
+  std::vector<const Parameter*> tensors;
+  for (Parameter* p : from.parameters()) tensors.push_back(p);
+  const std::vector<uint8_t> bytes = safetensors::serialize(tensors, {{"purpose", "test"}});
+  const safetensors::File file = safetensors::File::parse(bytes.data(), bytes.size(), "round-trip");
+  for (Parameter* p : to.parameters()) file.read_f32(p->name, p->shape, p->value);
+}
+
+inline bool same_parameters(Module& a, Module& b) {
+  auto pa = a.parameters(), pb = b.parameters();
+  if (pa.size() != pb.size()) return false;
+  for (size_t i = 0; i < pa.size(); ++i)
+    if (pa[i]->name != pb[i]->name || pa[i]->shape != pb[i]->shape || pa[i]->value != pb[i]->value) return false;
+  return true;
+}
+
+}  // namespace attnlens::testing

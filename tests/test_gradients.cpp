@@ -1,0 +1,226 @@
+// Central-difference gradient checks, compiled against the double-precision engine
+// (ATTNLENS_SCALAR=double). Every layer's parameter and input gradients, and the whole
+// model's, are compared with (f(x + h) − f(x − h)) / 2h on a random linear functional of
+// the output. Inputs include padding, so masking is checked too.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <functional>
+
+#include "helpers.hpp"
+#include "layers/attention_pooling.hpp"
+#include "layers/bidirectional.hpp"
+#include "layers/dense.hpp"
+#include "layers/dropout.hpp"
+#include "layers/embedding.hpp"
+#include "layers/loss.hpp"
+#include "layers/lstm.hpp"
+#include "models/classifier.hpp"
+
+using namespace attnlens;
+using namespace attnlens::testing;
+
+static_assert(std::is_same<Scalar, double>::value, "gradient checks need the double-precision engine");
+
+namespace {
+
+constexpr double kStep = 1e-6;
+constexpr double kTolerance = 1e-6;  // on |analytic − numeric| / max(1, |analytic|, |numeric|)
+
+// Compares analytic[i] with the central difference of loss() in *entries[i].
+void expect_gradients(const std::string& what, const std::function<double()>& loss, const std::vector<double*>& entries,
+                      const std::vector<double>& analytic) {
+  REQUIRE(entries.size() == analytic.size());
+  double worst = 0;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const double saved = *entries[i];
+    *entries[i] = saved + kStep;
+    const double up = loss();
+    *entries[i] = saved - kStep;
+    const double down = loss();
+    *entries[i] = saved;
+    const double numeric = (up - down) / (2 * kStep);
+    const double error = std::abs(analytic[i] - numeric) / std::max({1.0, std::abs(analytic[i]), std::abs(numeric)});
+    worst = std::max(worst, error);
+    INFO(what << " entry " << i << ": analytic " << analytic[i] << " numeric " << numeric);
+    REQUIRE(error < kTolerance);
+  }
+  INFO(what << ": worst relative error " << worst);
+  CHECK(worst < kTolerance);
+}
+
+void expect_parameter_gradients(Module& module, const std::function<double()>& loss, const std::function<void()>& backward) {
+  for (Parameter* p : module.parameters()) p->zero_grad();
+  backward();
+  for (Parameter* p : module.parameters()) {
+    std::vector<double*> entries;
+    std::vector<double> analytic;
+    for (Eigen::Index k = 0; k < p->value.size(); ++k) {
+      entries.push_back(p->value.data() + k);
+      analytic.push_back(p->grad.data()[k]);
+    }
+    expect_gradients(p->name, loss, entries, analytic);
+  }
+}
+
+Matrix random_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng) {
+  Matrix m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = rng.normal();
+  return m;
+}
+
+// Checks a sequence layer: loss = Σ R ⊙ out, gradients for parameters and input.
+void check_sequence_layer(SequenceLayer& layer, SequenceBatch input, Rng& rng) {
+  SequenceBatch out;
+  layer.forward(input, out);
+  const Matrix projection = random_matrix(out.values.rows(), out.values.cols(), rng);
+  const auto loss = [&]() {
+    SequenceBatch o;
+    layer.forward(input, o);
+    return (o.values.array() * projection.array()).sum();
+  };
+  SequenceBatch grad_in;
+  const auto backward = [&]() {
+    SequenceBatch o;
+    layer.forward(input, o);
+    o.values = projection;
+    layer.backward(o, &grad_in);
+  };
+  expect_parameter_gradients(layer, loss, backward);
+  std::vector<double*> entries;
+  std::vector<double> analytic;
+  for (Eigen::Index k = 0; k < input.values.size(); ++k) {
+    entries.push_back(input.values.data() + k);
+    analytic.push_back(grad_in.values.data()[k]);
+  }
+  expect_gradients("input", loss, entries, analytic);
+}
+
+}  // namespace
+
+TEST_CASE("gradient check: Dense", "[gradients][dense]") {
+  Rng rng(1);
+  Dense dense("fc", 4, 3);
+  dense.init(rng);
+  dense.bias.value = random_matrix(3, 1, rng);
+  Matrix x = random_matrix(4, 5, rng);
+  const Matrix projection = random_matrix(3, 5, rng);
+  const auto loss = [&]() { return (dense.forward(x).array() * projection.array()).sum(); };
+  Matrix grad_x;
+  expect_parameter_gradients(dense, loss, [&]() { dense.forward(x); grad_x = dense.backward(projection); });
+  std::vector<double*> entries;
+  std::vector<double> analytic;
+  for (Eigen::Index k = 0; k < x.size(); ++k) { entries.push_back(x.data() + k); analytic.push_back(grad_x.data()[k]); }
+  expect_gradients("input", loss, entries, analytic);
+}
+
+TEST_CASE("gradient check: Embedding", "[gradients][embedding]") {
+  Rng rng(2);
+  Embedding embedding("embedding", 6, 3);
+  embedding.init(rng);
+  const TokenBatch tokens = token_batch({{1, 2, 5, 2}, {3, 0 /* a PAD inside */, 4}, {1}});
+  SequenceBatch out;
+  embedding.forward(tokens, out);
+  const Matrix projection = random_matrix(out.values.rows(), out.values.cols(), rng);
+  const auto loss = [&]() {
+    SequenceBatch o;
+    embedding.forward(tokens, o);
+    return (o.values.array() * projection.array()).sum();
+  };
+  expect_parameter_gradients(embedding, loss, [&]() {
+    SequenceBatch o;
+    embedding.forward(tokens, o);
+    o.values = projection;
+    embedding.backward(o);
+  });
+}
+
+TEST_CASE("gradient check: LSTM, both directions, with padding", "[gradients][lstm]") {
+  for (const bool reverse : {false, true}) {
+    DYNAMIC_SECTION((reverse ? "reverse" : "forward")) {
+      Rng rng(reverse ? 4 : 3);
+      LSTM lstm("rnn", reverse ? "_l0_reverse" : "_l0", 3, 4, reverse);
+      lstm.init(rng);
+      for (Parameter* p : lstm.parameters()) p->value += 0.3 * random_matrix(p->value.rows(), p->value.cols(), rng);
+      // steps 5, batch 3, lengths 5, 2, 0 (an empty sample too).
+      SequenceBatch input = sequence_batch(random_matrix(3, 15, rng), 5, 3, {5, 2, 0});
+      check_sequence_layer(lstm, input, rng);
+    }
+  }
+}
+
+TEST_CASE("gradient check: Bidirectional LSTM", "[gradients][bidirectional]") {
+  Rng rng(5);
+  Bidirectional bi(std::make_unique<LSTM>("rnn", "_l0", 2, 3, false), std::make_unique<LSTM>("rnn", "_l0_reverse", 2, 3, true));
+  bi.init(rng);
+  SequenceBatch input = sequence_batch(random_matrix(2, 8, rng), 4, 2, {4, 3});
+  check_sequence_layer(bi, input, rng);
+}
+
+TEST_CASE("gradient check: attention pooling", "[gradients][attention]") {
+  Rng rng(6);
+  AttentionPooling attention("attention", 3);
+  attention.init(rng);
+  attention.bias.value(0, 0) = 0.2;
+  SequenceBatch input = sequence_batch(random_matrix(3, 12, rng), 4, 3, {4, 1, 3});
+  const Matrix projection = random_matrix(3, 3, rng);
+  const auto loss = [&]() { return (attention.forward(input).array() * projection.array()).sum(); };
+  SequenceBatch grad_in;
+  expect_parameter_gradients(attention, loss, [&]() { attention.forward(input); attention.backward(projection, grad_in); });
+  std::vector<double*> entries;
+  std::vector<double> analytic;
+  for (Eigen::Index k = 0; k < input.values.size(); ++k) {
+    entries.push_back(input.values.data() + k);
+    analytic.push_back(grad_in.values.data()[k]);
+  }
+  expect_gradients("input", loss, entries, analytic);
+}
+
+TEST_CASE("gradient check: dropout with a fixed mask", "[gradients][dropout]") {
+  Rng rng(7);
+  Dropout dropout(0.4);
+  Matrix x = random_matrix(5, 4, rng);
+  const Matrix projection = random_matrix(5, 4, rng);
+  const auto loss = [&]() {
+    Matrix y = x;
+    Rng mask_rng(99);  // the same mask every call
+    dropout.forward(y, &mask_rng);
+    return (y.array() * projection.array()).sum();
+  };
+  loss();
+  Matrix grad = projection;
+  dropout.backward(grad);
+  std::vector<double*> entries;
+  std::vector<double> analytic;
+  for (Eigen::Index k = 0; k < x.size(); ++k) { entries.push_back(x.data() + k); analytic.push_back(grad.data()[k]); }
+  expect_gradients("input", loss, entries, analytic);
+}
+
+TEST_CASE("gradient check: BCE with logits", "[gradients][loss]") {
+  Matrix z(1, 4);
+  z << -3, -0.2, 0.7, 5;
+  const std::vector<float> y = {0, 1, 1, 0};
+  Matrix grad;
+  bce_with_logits(z, y, &grad);
+  std::vector<double*> entries;
+  std::vector<double> analytic;
+  for (Eigen::Index k = 0; k < z.size(); ++k) { entries.push_back(z.data() + k); analytic.push_back(grad.data()[k]); }
+  expect_gradients("logits", [&]() { return bce_with_logits(z, y, nullptr); }, entries, analytic);
+}
+
+TEST_CASE("gradient check: whole BiLSTM-attention classifier", "[gradients][model]") {
+  ClassifierConfig config;
+  config.vocab_size = 9;
+  config.embedding_dim = 3;
+  config.hidden_size = 2;
+  Classifier model(config);
+  Rng rng(8);
+  model.init(rng);
+  const TokenBatch tokens = token_batch({{2, 3, 4, 1, 8}, {5, 6}, {7, 2, 2}});
+  const std::vector<float> targets = {1, 0, 1};
+  const auto loss = [&]() { return bce_with_logits(model.forward(tokens), targets, nullptr); };
+  expect_parameter_gradients(model, loss, [&]() {
+    Matrix grad;
+    bce_with_logits(model.forward(tokens), targets, &grad);
+    model.backward(grad);
+  });
+}

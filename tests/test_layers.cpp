@@ -1,0 +1,218 @@
+// Per layer: a forward case computed by hand and a save/load round trip.
+// (The central-difference gradient checks are in test_gradients.cpp, in double precision.)
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "helpers.hpp"
+#include "layers/attention_pooling.hpp"
+#include "layers/bidirectional.hpp"
+#include "layers/dense.hpp"
+#include "layers/dropout.hpp"
+#include "layers/embedding.hpp"
+#include "layers/loss.hpp"
+#include "layers/lstm.hpp"
+
+using namespace attnlens;
+using namespace attnlens::testing;
+using Catch::Matchers::WithinAbs;
+
+namespace {
+double sig(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+}  // namespace
+
+TEST_CASE("Embedding looks up rows and zeroes padding", "[layers][embedding]") {
+  Embedding embedding("embedding", 3, 2);
+  embedding.weight.value << 0, 0, 1, 2, 3, 4;
+  SequenceBatch out;
+  embedding.forward(token_batch({{2, 1, 0}, {1}}, 3), out);  // sample 1 is length 1: steps 1, 2 are padding
+  REQUIRE(out.values.rows() == 2);
+  REQUIRE(out.values.cols() == 6);
+  CHECK(out.values(0, 0) == 3);  // t=0, b=0: id 2
+  CHECK(out.values(1, 0) == 4);
+  CHECK(out.values(0, 1) == 1);  // t=0, b=1: id 1
+  CHECK(out.values(0, 2) == 1);  // t=1, b=0: id 1
+  CHECK(out.values.col(3).isZero());  // t=1, b=1: padding
+  CHECK(out.values.col(4).isZero());  // t=2, b=0: padding id
+
+  SECTION("the padding row never receives gradient") {
+    SequenceBatch grad = out;
+    grad.values.setOnes();
+    embedding.weight.zero_grad();
+    embedding.backward(grad);
+    CHECK(embedding.weight.grad.row(0).isZero());
+    CHECK(embedding.weight.grad(1, 0) == 2);  // id 1 used twice
+    CHECK(embedding.weight.grad(2, 1) == 1);
+  }
+  SECTION("ids outside the vocabulary are rejected") {
+    CHECK_THROWS_WITH(embedding.forward(token_batch({{3}}), out), Catch::Contains("outside vocabulary"));
+  }
+  SECTION("initialisation keeps the padding row zero") {
+    Rng rng(3);
+    embedding.init(rng);
+    CHECK(embedding.weight.value.row(0).isZero());
+    CHECK(!embedding.weight.value.row(1).isZero());
+  }
+  SECTION("save/load round trip") {
+    Embedding copy("embedding", 3, 2);
+    round_trip(embedding, copy);
+    CHECK(same_parameters(embedding, copy));
+  }
+}
+
+TEST_CASE("Dense computes W x + b", "[layers][dense]") {
+  Dense dense("fc", 2, 2);
+  dense.weight.value << 1, 2, 3, 4;
+  dense.bias.value << 0.5, -1;
+  Matrix x(2, 1);
+  x << 1, -1;
+  const Matrix& y = dense.forward(x);
+  CHECK(y(0, 0) == Approx(-0.5));
+  CHECK(y(1, 0) == Approx(-2.0));
+  Dense copy("fc", 2, 2);
+  round_trip(dense, copy);
+  CHECK(same_parameters(dense, copy));
+  CHECK(copy.forward(x) == dense.forward(x));
+}
+
+TEST_CASE("LSTM forward matches the equations computed by hand", "[layers][lstm]") {
+  LSTM lstm("rnn", "_l0", 1, 1, false);
+  lstm.weight_ih.value << 0.5, -0.5, 1.0, 2.0;  // i, f, g, o
+  lstm.weight_hh.value << 0.1, 0.2, 0.3, 0.4;
+  lstm.bias_ih.value << 0, 1, 0, 0;
+  lstm.bias_hh.value << 0, 0, 0.25, 0;
+  Matrix x(1, 2);
+  x << 1, 2;
+  SequenceBatch out;
+  lstm.forward(sequence_batch(x, 2, 1, {2}), out);
+
+  // Step 1 from h0 = c0 = 0.
+  const double i1 = sig(0.5), f1 = sig(-0.5 + 1), g1 = std::tanh(1.0 + 0.25), o1 = sig(2.0);
+  const double c1 = f1 * 0.0 + i1 * g1, h1 = o1 * std::tanh(c1);  // c0 = 0
+  // Step 2 with x = 2.
+  const double i2 = sig(1.0 + 0.1 * h1), f2 = sig(-1.0 + 1 + 0.2 * h1), g2 = std::tanh(2.0 + 0.25 + 0.3 * h1),
+               o2 = sig(4.0 + 0.4 * h1);
+  const double c2 = f2 * c1 + i2 * g2, h2 = o2 * std::tanh(c2);
+  CHECK_THAT(out.values(0, 0), WithinAbs(h1, 1e-6));
+  CHECK_THAT(out.values(0, 1), WithinAbs(h2, 1e-6));
+  CHECK_THAT(h1, WithinAbs(0.426189, 1e-6));  // the hand computation itself, to four places
+
+  SECTION("reverse direction starts at each sample's last real step") {
+    LSTM reverse("rnn", "_l0_reverse", 1, 1, true);
+    for (size_t k = 0; k < 4; ++k) reverse.parameters()[k]->value = lstm.parameters()[k]->value;
+    Matrix xb(1, 6);  // steps 3, batch 2: sample 0 = [1, 2], sample 1 = [2]
+    xb << 1, 2, 2, 0, 7, 0;  // column t*2+b; step 2 is padding for both, with junk in sample 0
+    SequenceBatch rev;
+    reverse.forward(sequence_batch(xb, 3, 2, {2, 1}), rev);
+    // Sample 0 reversed reads 2 then 1.
+    const double ri1 = sig(1.0), rg1 = std::tanh(2.25), ro1 = sig(4.0);
+    const double rc1 = ri1 * rg1, rh1 = ro1 * std::tanh(rc1);
+    CHECK_THAT(rev.values(0, 2), WithinAbs(rh1, 1e-6));  // t=1, b=0 is processed first
+    CHECK_THAT(rev.values(0, 1), WithinAbs(rh1, 1e-6));  // sample 1 = [2]: same first step
+    CHECK(rev.values(0, 4) == 0);                        // padding emits zero
+    CHECK(rev.values(0, 3) == 0);
+  }
+  SECTION("initialisation: forget-gate bias 1, orthogonal recurrent blocks") {
+    LSTM big("rnn", "_l0", 5, 8, false);
+    Rng rng(7);
+    big.init(rng);
+    CHECK(big.bias_ih.value.middleRows(8, 8).isOnes());
+    CHECK(big.bias_ih.value.topRows(8).isZero());
+    for (int gate = 0; gate < 4; ++gate) {
+      const ParamMatrix block = big.weight_hh.value.middleRows(gate * 8, 8);
+      CHECK((block * block.transpose()).isIdentity(1e-5));
+    }
+  }
+  SECTION("save/load round trip") {
+    LSTM copy("rnn", "_l0", 1, 1, false);
+    round_trip(lstm, copy);
+    CHECK(same_parameters(lstm, copy));
+    SequenceBatch again;
+    copy.forward(sequence_batch(x, 2, 1, {2}), again);
+    CHECK(again.values == out.values);
+  }
+}
+
+TEST_CASE("Bidirectional stacks forward and reverse outputs with PyTorch names", "[layers][bidirectional]") {
+  Bidirectional bi(std::make_unique<LSTM>("rnn", "_l0", 2, 3, false), std::make_unique<LSTM>("rnn", "_l0_reverse", 2, 3, true));
+  Rng rng(11);
+  bi.init(rng);
+  std::vector<std::string> names;
+  for (auto* p : bi.parameters()) names.push_back(p->name);
+  CHECK(names == std::vector<std::string>{"rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
+                                          "rnn.weight_ih_l0_reverse", "rnn.weight_hh_l0_reverse",
+                                          "rnn.bias_ih_l0_reverse", "rnn.bias_hh_l0_reverse"});
+  Matrix x = Matrix::Random(2, 4);
+  SequenceBatch out;
+  bi.forward(sequence_batch(x, 4, 1, {4}), out);
+  REQUIRE(out.values.rows() == 6);
+  // The reverse half equals a forward LSTM run over the reversed sequence.
+  LSTM reversed_by_hand("rnn", "_l0", 2, 3, false);
+  for (size_t k = 0; k < 4; ++k) reversed_by_hand.parameters()[k]->value = bi.parameters()[4 + k]->value;
+  Matrix xr = x.rowwise().reverse();
+  SequenceBatch outr;
+  reversed_by_hand.forward(sequence_batch(xr, 4, 1, {4}), outr);
+  CHECK(out.values.bottomRows(3).isApprox(outr.values.rowwise().reverse(), 1e-6));
+
+  Bidirectional copy(std::make_unique<LSTM>("rnn", "_l0", 2, 3, false), std::make_unique<LSTM>("rnn", "_l0_reverse", 2, 3, true));
+  round_trip(bi, copy);
+  CHECK(same_parameters(bi, copy));
+  Bidirectional cloned = bi;  // copies are deep
+  cloned.parameters()[0]->value.setZero();
+  CHECK(!bi.parameters()[0]->value.isZero());
+}
+
+TEST_CASE("Attention pooling weighs real steps only", "[layers][attention]") {
+  AttentionPooling attention("attention", 1);
+  attention.weight.value << 1;
+  attention.bias.value << 0;
+  Matrix h(1, 3);
+  h << 1, 2, 3;  // the third step is padding
+  const Matrix context = attention.forward(sequence_batch(h, 3, 1, {2}));
+  const double e1 = std::exp(std::tanh(1.0)), e2 = std::exp(std::tanh(2.0));
+  const double a1 = e1 / (e1 + e2), a2 = e2 / (e1 + e2);
+  CHECK_THAT(attention.weights()(0, 0), WithinAbs(a1, 1e-6));
+  CHECK_THAT(attention.weights()(1, 0), WithinAbs(a2, 1e-6));
+  CHECK(attention.weights()(2, 0) == 0);
+  CHECK_THAT(context(0, 0), WithinAbs(a1 * 1 + a2 * 2, 1e-6));
+
+  SECTION("an empty sequence pools to zero") {
+    const Matrix empty = attention.forward(sequence_batch(Matrix(1, 0), 0, 1, {0}));
+    CHECK(empty.isZero());
+  }
+  SECTION("save/load round trip") {
+    AttentionPooling copy("attention", 1);
+    round_trip(attention, copy);
+    CHECK(same_parameters(attention, copy));
+  }
+}
+
+TEST_CASE("Dropout scales kept units and is the identity at inference", "[layers][dropout]") {
+  Dropout dropout(0.5);
+  Matrix x = Matrix::Ones(100, 100);
+  Matrix y = x;
+  dropout.forward(y, nullptr);
+  CHECK(y == x);
+  Rng rng(5);
+  dropout.forward(y, &rng);
+  const Eigen::Index kept = (y.array() > 0).count();
+  CHECK(kept > 4500);
+  CHECK(kept < 5500);
+  CHECK(((y.array() == 0) || (y.array() == 2)).all());
+  Matrix grad = Matrix::Ones(100, 100);
+  dropout.backward(grad);
+  CHECK(grad == y);  // same mask and scale
+}
+
+TEST_CASE("BCE with logits matches the formula and is stable", "[layers][loss]") {
+  Matrix z(1, 2);
+  z << 0, 2;
+  Matrix grad;
+  const double loss = bce_with_logits(z, {1, 0}, &grad);
+  CHECK_THAT(loss, WithinAbs((std::log(2.0) + 2 + std::log1p(std::exp(-2.0))) / 2, 1e-6));
+  CHECK_THAT(grad(0, 0), WithinAbs((0.5 - 1) / 2, 1e-7));
+  CHECK_THAT(grad(0, 1), WithinAbs(sig(2) / 2, 1e-7));
+  Matrix extreme(1, 2);
+  extreme << 1000, -1000;
+  CHECK(std::isfinite(bce_with_logits(extreme, {0, 1}, &grad)));
+  CHECK_THAT(bce_with_logits(extreme, {0, 1}, nullptr), WithinAbs(1000, 1e-3));
+}

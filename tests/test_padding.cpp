@@ -1,0 +1,54 @@
+// Padding never gets attention weight and never changes a result: the same review
+// alone, padded to 200, padded to 400, and inside a batch of other reviews gives the
+// same probability and the same weights.
+#include <catch2/catch.hpp>
+
+#include "helpers.hpp"
+#include "layers/loss.hpp"
+#include "models/classifier.hpp"
+
+using namespace attnlens;
+using namespace attnlens::testing;
+
+TEST_CASE("padding invariance of the BiLSTM-attention classifier", "[padding]") {
+  ClassifierConfig config;
+  config.vocab_size = 500;
+  config.embedding_dim = 16;
+  config.hidden_size = 12;
+  Classifier model(config);
+  Rng rng(21);
+  model.init(rng);
+  std::vector<int32_t> review;
+  for (int i = 0; i < 37; ++i) review.push_back(2 + static_cast<int32_t>(rng.below(498)));
+
+  const auto run = [&](const TokenBatch& batch, int index) {
+    const double probability = sigmoid(model.forward(batch)(0, index));
+    std::vector<double> weights;
+    for (int t = 0; t < batch.steps; ++t) weights.push_back(model.attention()(t, index));
+    return std::make_pair(probability, weights);
+  };
+  const auto [alone_p, alone_w] = run(token_batch({review}), 0);
+  double total = 0;
+  for (double w : alone_w) total += w;
+  CHECK(total == Approx(1.0).epsilon(1e-6));
+
+  for (const int padded_to : {200, 400}) {
+    const auto [p, w] = run(token_batch({review}, padded_to), 0);
+    CHECK(std::abs(p - alone_p) < 1e-6);
+    for (size_t t = 0; t < alone_w.size(); ++t) CHECK(std::abs(w[t] - alone_w[t]) < 1e-6);
+    for (size_t t = alone_w.size(); t < w.size(); ++t) CHECK(w[t] == 0.0);
+  }
+  SECTION("inside a batch with longer and shorter reviews") {
+    std::vector<int32_t> longer(150, 7), shorter = {3, 4};
+    const auto [p, w] = run(token_batch({longer, review, shorter}, 400), 1);
+    CHECK(std::abs(p - alone_p) < 1e-6);
+    for (size_t t = 0; t < alone_w.size(); ++t) CHECK(std::abs(w[t] - alone_w[t]) < 1e-6);
+    for (size_t t = alone_w.size(); t < w.size(); ++t) CHECK(w[t] == 0.0);
+  }
+  SECTION("padding ids do not matter, only lengths") {
+    TokenBatch junk = token_batch({review}, 200);
+    for (size_t t = review.size(); t < 200; ++t) junk.ids[t] = 5;  // non-PAD ids past the length
+    const auto [p, w] = run(junk, 0);
+    CHECK(std::abs(p - alone_p) < 1e-6);
+  }
+}

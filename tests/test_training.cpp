@@ -1,0 +1,147 @@
+// Optimiser, split and a training smoke test on a generated corpus.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <set>
+
+#include "train/adam.hpp"
+#include "train/dataset.hpp"
+#include "train/trainer.hpp"
+
+using namespace attnlens;
+
+TEST_CASE("Adam minimises a quadratic; clipping bounds the norm", "[training][adam]") {
+  Parameter p("x", {3});
+  p.value << 5, -3, 2;
+  Adam adam(Adam::Options{0.1});
+  for (int step = 0; step < 500; ++step) {
+    p.grad = 2 * p.value;  // d/dx Σ x²
+    adam.step({&p});
+  }
+  CHECK(p.value.norm() < 0.05);
+
+  p.grad << 3, 4, 0;
+  CHECK(clip_gradient_norm({&p}, 1.0) == Approx(5.0));
+  CHECK(p.grad.norm() == Approx(1.0).epsilon(1e-5));
+  p.grad << 0.3, 0.4, 0;
+  clip_gradient_norm({&p}, 1.0);
+  CHECK(p.grad(0, 0) == Approx(0.3));  // below the bound: untouched
+}
+
+TEST_CASE("stratified split keeps class balance, is seeded and disjoint", "[training][split]") {
+  std::vector<float> labels;
+  for (int i = 0; i < 1000; ++i) labels.push_back(i % 4 == 0 ? 1.f : 0.f);  // 25 % positive
+  const Split a = stratified_split(labels, 0.2, 7), b = stratified_split(labels, 0.2, 7), c = stratified_split(labels, 0.2, 8);
+  CHECK(a.train == b.train);
+  CHECK(a.train != c.train);
+  CHECK(a.validation.size() == 200);
+  int positives = 0;
+  for (size_t i : a.validation) positives += labels[i] > 0;
+  CHECK(positives == 50);
+  std::set<size_t> all(a.train.begin(), a.train.end());
+  for (size_t i : a.validation) CHECK(all.insert(i).second);
+  CHECK(all.size() == 1000);
+}
+
+TEST_CASE("length-bucketed batches cover every example exactly once", "[training][batches]") {
+  std::vector<Example> examples;
+  Rng rng(3);
+  for (int i = 0; i < 537; ++i) examples.push_back({std::vector<int32_t>(1 + rng.below(90), 2), 0});
+  std::vector<size_t> pool;
+  for (size_t i = 0; i < examples.size(); ++i) pool.push_back(i);
+  const auto batches = length_bucketed_batches(examples, pool, 32, &rng);
+  std::multiset<size_t> seen;
+  for (const auto& batch : batches) {
+    CHECK(batch.size() <= 32);
+    seen.insert(batch.begin(), batch.end());
+  }
+  CHECK(seen.size() == examples.size());
+  CHECK(std::set<size_t>(seen.begin(), seen.end()).size() == examples.size());
+  const TokenBatch tokens = make_batch(examples, batches[0], 10);
+  for (int length : tokens.lengths) CHECK(length <= 10);
+}
+
+// A generated corpus: label 1 when a "good" cue outnumbers a "bad" cue among filler words.
+TEST_CASE("training smoke test: loss falls and accuracy rises far above chance", "[training][smoke]") {
+  Rng rng(11);
+  std::vector<Example> examples;
+  for (int i = 0; i < 600; ++i) {
+    Example e;
+    const bool positive = rng.below(2) == 1;
+    const size_t length = 8 + rng.below(25);
+    for (size_t t = 0; t < length; ++t) e.ids.push_back(static_cast<int32_t>(4 + rng.below(26)));  // filler 4..29
+    const size_t cues = 1 + rng.below(2);
+    for (size_t k = 0; k < cues; ++k) e.ids[rng.below(length)] = positive ? 2 : 3;  // 2 = "good", 3 = "bad"
+    e.label = positive ? 1.f : 0.f;
+    examples.push_back(std::move(e));
+  }
+  std::vector<float> labels;
+  for (const auto& e : examples) labels.push_back(e.label);
+  const Split split = stratified_split(labels, 0.2, 1);
+
+  ClassifierConfig config;
+  config.vocab_size = 30;
+  config.embedding_dim = 8;
+  config.hidden_size = 8;
+  config.dropout = 0.1;
+  Classifier model(config);
+  Rng init_rng(5);
+  model.init(init_rng);
+  TrainOptions options;
+  options.epochs = 12;
+  options.batch_size = 16;
+  options.learning_rate = 0.01;
+  options.threads = 2;
+  options.max_length = 0;
+  Trainer trainer(model, options);
+  const EvalResult before = trainer.evaluate(examples, split.validation);
+  int epochs_seen = 0;
+  const auto history = trainer.fit(examples, split.train, split.validation, [&](const EpochStats&) { ++epochs_seen; });
+  const EvalResult after = trainer.evaluate(examples, split.validation);
+  CHECK(epochs_seen == 12);
+  CHECK(history.back().train_loss < history.front().train_loss);
+  CHECK(after.loss < before.loss * 0.6);
+  CHECK(after.accuracy > 0.9);
+  CHECK(after.count == static_cast<int64_t>(split.validation.size()));
+  CHECK(after.true_positive + after.true_negative + after.false_positive + after.false_negative == after.count);
+  // The model ends with the best epoch's weights.
+  double best = 0;
+  for (const auto& e : history) best = std::max(best, e.validation_accuracy);
+  CHECK(after.accuracy == Approx(best));
+
+  SECTION("the same seed gives the same weights") {
+    Classifier again(config);
+    Rng init_again(5);
+    again.init(init_again);
+    Trainer trainer_again(again, options);
+    trainer_again.fit(examples, split.train, split.validation);
+    auto a = model.parameters(), b = again.parameters();
+    for (size_t k = 0; k < a.size(); ++k) CHECK(a[k]->value == b[k]->value);
+  }
+}
+
+TEST_CASE("early stopping stops after `patience` epochs without improvement", "[training][early-stopping]") {
+  std::vector<Example> examples;
+  Rng rng(2);
+  for (int i = 0; i < 64; ++i) examples.push_back({{static_cast<int32_t>(2 + rng.below(3))}, static_cast<float>(rng.below(2))});
+  std::vector<float> labels;
+  for (const auto& e : examples) labels.push_back(e.label);
+  const Split split = stratified_split(labels, 0.25, 1);  // random labels: nothing to learn
+  ClassifierConfig config;
+  config.vocab_size = 5;
+  config.embedding_dim = 2;
+  config.hidden_size = 2;
+  Classifier model(config);
+  Rng init_rng(1);
+  model.init(init_rng);
+  TrainOptions options;
+  options.epochs = 50;
+  options.patience = 2;
+  options.batch_size = 8;
+  options.learning_rate = 1e-15;  // too small to move float weights: validation never improves after epoch 1
+  Trainer trainer(model, options);
+  const auto history = trainer.fit(examples, split.train, split.validation);
+  REQUIRE(history.size() == 3);
+  CHECK(history[0].improved);
+  CHECK(!history[1].improved);
+  CHECK(!history[2].improved);
+}
