@@ -19,6 +19,7 @@
 #include "io/safetensors.hpp"
 #include "models/predict.hpp"
 #include "train/trainer.hpp"
+#include "train/word2vec.hpp"
 
 using namespace attnlens;
 using nlohmann::json;
@@ -143,6 +144,8 @@ struct TrainArgs {
   double validation_fraction = 0.2;
   size_t limit = 0;
   bool eval_test = false;
+  Word2VecOptions pretraining{64, 5, 5, 0};  // epochs 0: no pretraining
+  bool pretrain_unlabelled = true;
 };
 
 void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
@@ -150,7 +153,8 @@ void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
   const json config = read_json_file(args.config_path);
   check(config.is_object(), args.config_path + ": expected a JSON object with 'model' and 'training'");
   for (const auto& [key, value] : config.items())
-    check(key == "model" || key == "training" || key == "vocabulary", args.config_path + ": unknown section '" + key + "'");
+    check(key == "model" || key == "training" || key == "vocabulary" || key == "pretraining",
+          args.config_path + ": unknown section '" + key + "'");
   const auto set = [&](const json& section, const char* key, const char* flag, auto& target) {
     if (!section.contains(key) || cmd.count(flag)) return;  // flags given on the command line win
     try {
@@ -181,6 +185,55 @@ void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
   const json vocabulary = config.value("vocabulary", json::object());
   set(vocabulary, "max_size", "--vocab-size", args.vocab_size);
   set(vocabulary, "min_count", "--min-count", args.min_count);
+  const json pretraining = config.value("pretraining", json::object());
+  set(pretraining, "epochs", "--pretrain-epochs", args.pretraining.epochs);
+  set(pretraining, "window", "--pretrain-window", args.pretraining.window);
+  set(pretraining, "negatives", "--pretrain-negatives", args.pretraining.negatives);
+  set(pretraining, "unlabelled_reviews", "--pretrain-unlabelled", args.pretrain_unlabelled);
+}
+
+// Initialises the embedding with skip-gram word2vec vectors learnt from the training part
+// and (optionally) the unlabelled reviews; never from validation or test reviews.
+json pretrain_embedding(TrainArgs& args, ClassifierBundle& bundle, const std::vector<std::vector<int32_t>>& train_ids) {
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<std::vector<int32_t>> corpus = train_ids;
+  if (args.pretrain_unlabelled) {
+    std::cerr << "reading unlabelled reviews from " << locate_imdb_unlabelled(args.data_dir) << std::endl;
+    for (const Review& r : subsample(load_imdb(args.data_dir, "unsup"), args.limit ? args.limit * 2 : 0))
+      corpus.push_back(encode(tokenize(r.text, bundle.tokenizer), bundle.vocabulary));
+  }
+  size_t tokens = 0;
+  for (const auto& s : corpus) tokens += s.size();
+  args.pretraining.dim = args.model.embedding_dim;
+  args.pretraining.seed = args.training.seed;
+  int last_percent = -1;
+  ParamMatrix vectors = train_word2vec(corpus, bundle.vocabulary.size(), args.pretraining, [&](int epoch, double done) {
+    const int percent = static_cast<int>(100 * done);
+    if (percent / 25 == last_percent / 25 && percent != 100) return;
+    last_percent = percent;
+    std::cerr << "word2vec epoch " << epoch << '/' << args.pretraining.epochs << ": " << percent << "%" << std::endl;
+  });
+  // word2vec norms grow with word frequency and share a common direction; centre the
+  // vectors and give every row unit norm, the scale of the default initialisation.
+  const Eigen::Matrix<Scalar, 1, Eigen::Dynamic> mean = vectors.bottomRows(vectors.rows() - 2).colwise().mean();
+  vectors.rowwise() -= mean;
+  vectors.rowwise().normalize();
+  for (Parameter* p : bundle.model->parameters()) {
+    if (p->name != "embedding.weight") continue;
+    p->value = vectors;
+    p->value.row(Vocabulary::kPad).setZero();
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::cerr << "word2vec: " << corpus.size() << " reviews, " << tokens << " tokens, " << std::fixed << std::setprecision(0)
+            << seconds << " s" << std::endl;
+  return {{"method", "skip-gram with negative sampling (Mikolov et al. 2013)"},
+          {"epochs", args.pretraining.epochs},
+          {"window", args.pretraining.window},
+          {"negatives", args.pretraining.negatives},
+          {"corpus", args.pretrain_unlabelled ? "training part + IMDB unlabelled reviews (train/unsup)" : "training part"},
+          {"reviews", corpus.size()},
+          {"tokens", tokens},
+          {"seconds", seconds}};
 }
 
 int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_line) {
@@ -210,6 +263,12 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
   bundle.model = std::make_unique<Classifier>(args.model);
   Rng init_rng(args.training.seed);
   bundle.model->init(init_rng);
+  json pretraining_record;
+  if (args.pretraining.epochs > 0) {
+    std::vector<std::vector<int32_t>> train_ids;
+    for (size_t i : split.train) train_ids.push_back(examples[i].ids);
+    pretraining_record = pretrain_embedding(args, bundle, train_ids);
+  }
   std::cerr << "training " << args.model.architecture << " (" << bundle.model->parameter_count() << " parameters, vocabulary "
             << bundle.vocabulary.size() << ") on " << split.train.size() << " reviews, validating on "
             << split.validation.size() << ", " << args.training.threads << " threads" << std::endl;
@@ -226,6 +285,7 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
       {"training", args.training.to_json()},
       {"vocabulary", {{"max_size", args.vocab_size}, {"min_count", args.min_count}}},
       {"command", command_line},
+      {"pretraining", pretraining_record},
       {"machine", machine_description()},
   };
   Trainer trainer(*bundle.model, args.training);
@@ -451,6 +511,13 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--validation-fraction", train.validation_fraction, "Fraction of the training split held out, stratified")
       ->check(CLI::Range(0.01, 0.9))->capture_default_str();
   train_cmd->add_option("--limit", train.limit, "Use only this many training reviews (quick runs)");
+  train_cmd->add_option("--pretrain-epochs", train.pretraining.epochs,
+                        "Initialise the embedding with this many epochs of skip-gram word2vec (0: off)")
+      ->check(CLI::Range(0, 100))->capture_default_str();
+  train_cmd->add_option("--pretrain-window", train.pretraining.window, "word2vec context window")->check(CLI::Range(1, 50))->capture_default_str();
+  train_cmd->add_option("--pretrain-negatives", train.pretraining.negatives, "word2vec negative samples")->check(CLI::Range(1, 50))->capture_default_str();
+  train_cmd->add_option("--pretrain-unlabelled", train.pretrain_unlabelled,
+                        "Also learn word2vec from IMDB's 50,000 unlabelled reviews (true/false)")->capture_default_str();
   train_cmd->add_flag("--eval-test", train.eval_test, "After training, evaluate on the official test split and record it in the model file");
 
   EvalArgs eval;

@@ -35,6 +35,17 @@ std::string locate_imdb(const std::string& data_dir) {
               "folder (or ../shared/data/imdb/), or pass --data DIR / set ATTNLENS_DATA.");
 }
 
+std::string locate_imdb_unlabelled(const std::string& data_dir) {
+  const fs::path root(data_dir);
+  for (const fs::path& folder : {root / "aclImdb", root / "imdb" / "aclImdb", root})
+    if (fs::is_directory(folder / "train" / "unsup")) return folder.string();
+  for (const fs::path& archive : {root / "imdb" / "aclImdb-unsup.tar.gz", root / "aclImdb-unsup.tar.gz",
+                                  root / "imdb" / "aclImdb_v1.tar.gz", root / "aclImdb_v1.tar.gz"})
+    if (fs::is_regular_file(archive)) return archive.string();
+  throw Error("unlabelled IMDB reviews not found under '" + data_dir +
+              "'. Expected aclImdb/train/unsup/ or imdb/aclImdb-unsup.tar.gz there (both come with aclImdb_v1.tar.gz).");
+}
+
 namespace {
 
 std::string archive_message(archive* reader) {
@@ -42,12 +53,15 @@ std::string archive_message(archive* reader) {
   return message ? message : "unknown error";
 }
 
-// Parses ".../<split>/<pos|neg>/<id>_<rating>.txt"; returns false for any other path.
+// Parses ".../<train|test>/<pos|neg|unsup>/<id>_<rating>.txt" for the given split
+// ("unsup" means train/unsup); returns false for any other path.
 bool parse_review_path(const std::string& path, const std::string& split, Review& review) {
-  static const std::regex pattern(R"((?:^|/)(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$)");
+  static const std::regex pattern(R"((?:^|/)(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$)");
   std::smatch m;
-  if (!std::regex_search(path, m, pattern) || m[1] != split) return false;
-  review.label = m[2] == "pos" ? 1 : 0;
+  if (!std::regex_search(path, m, pattern)) return false;
+  const bool unlabelled = m[2] == "unsup";
+  if (split == "unsup" ? !(unlabelled && m[1] == "train") : (unlabelled || m[1] != split)) return false;
+  review.label = unlabelled ? -1 : m[2] == "pos" ? 1 : 0;
   review.id = std::stoi(m[3]);
   review.rating = std::stoi(m[4]);
   return true;
@@ -77,8 +91,10 @@ void read_archive(const std::string& path, const std::string& split, std::vector
 }
 
 void read_folder(const std::string& root, const std::string& split, std::vector<Review>& reviews) {
-  for (const char* polarity : {"pos", "neg"}) {
-    const fs::path folder = fs::path(root) / split / polarity;
+  const std::vector<std::string> folders =
+      split == "unsup" ? std::vector<std::string>{"train/unsup"} : std::vector<std::string>{split + "/pos", split + "/neg"};
+  for (const std::string& sub : folders) {
+    const fs::path folder = fs::path(root) / sub;
     check(fs::is_directory(folder), folder.string() + ": folder is missing");
     for (const auto& file : fs::directory_iterator(folder)) {
       Review review;
@@ -93,8 +109,9 @@ void read_folder(const std::string& root, const std::string& split, std::vector<
 }  // namespace
 
 std::vector<Review> load_imdb(const std::string& data_dir, const std::string& split) {
-  check(split == "train" || split == "test", "IMDB split must be 'train' or 'test', got '" + split + "'");
-  const std::string location = locate_imdb(data_dir);
+  check(split == "train" || split == "test" || split == "unsup",
+        "IMDB split must be 'train', 'test' or 'unsup', got '" + split + "'");
+  const std::string location = split == "unsup" ? locate_imdb_unlabelled(data_dir) : locate_imdb(data_dir);
   std::vector<Review> reviews;
   if (fs::is_directory(location)) read_folder(location, split, reviews);
   else read_archive(location, split, reviews);

@@ -10,7 +10,7 @@ namespace attnlens {
 
 struct Review {
   std::string text;
-  int label = 0;   // 1 positive, 0 negative
+  int label = 0;   // 1 positive, 0 negative, -1 unlabelled
   int rating = 0;  // 1-4 negative, 7-10 positive
   int id = 0;
 };
@@ -23,8 +23,12 @@ std::string default_data_directory();
 // Throws an Error that says where to put the data when none is found.
 std::string locate_imdb(const std::string& data_dir);
 
-// Loads split "train" or "test" (labelled reviews only), sorted by (label, id) so that
-// the order never depends on the file system or archive.
+// Finds the 50,000 unlabelled reviews: aclImdb/train/unsup/ folders, or the archives
+// imdb/aclImdb-unsup.tar.gz, aclImdb-unsup.tar.gz, aclImdb_v1.tar.gz.
+std::string locate_imdb_unlabelled(const std::string& data_dir);
+
+// Loads split "train" or "test" (labelled reviews), or "unsup" (the unlabelled reviews of
+// train/unsup), sorted by (label, id) so the order never depends on the file system or archive.
 std::vector<Review> load_imdb(const std::string& data_dir, const std::string& split);
 
 }  // namespace attnlens
