@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/tensor.hpp"
+#include "io/model_file.hpp"
 #include "io/safetensors.hpp"
 #include "layers/module.hpp"
 
@@ -48,6 +49,21 @@ inline bool same_parameters(Module& a, Module& b) {
   for (size_t i = 0; i < pa.size(); ++i)
     if (pa[i]->name != pb[i]->name || pa[i]->shape != pb[i]->shape || pa[i]->value != pb[i]->value) return false;
   return true;
+}
+
+// A tiny BiLSTM-attention classifier with a six-word vocabulary.
+inline ClassifierBundle small_bundle() {
+  ClassifierConfig config;
+  config.vocab_size = 6;
+  config.embedding_dim = 3;
+  config.hidden_size = 2;
+  ClassifierBundle bundle;
+  bundle.model = std::make_unique<Classifier>(config);
+  Rng rng(1);
+  bundle.model->init(rng);
+  bundle.vocabulary = Vocabulary({"<pad>", "<unk>", "good", "bad", "film", "not"});
+  bundle.provenance = {{"seed", 1}};
+  return bundle;
 }
 
 }  // namespace attnlens::testing

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "helpers.hpp"
 #include "io/model_file.hpp"
 
 using namespace attnlens;
@@ -37,17 +38,8 @@ Run run(const std::string& arguments, bool merge_stderr = false) {
 std::string temp_path(const std::string& name) { return (std::filesystem::temp_directory_path() / name).string(); }
 
 std::string small_model() {
-  ClassifierConfig config;
-  config.vocab_size = 6;
-  config.embedding_dim = 3;
-  config.hidden_size = 2;
-  ClassifierBundle bundle;
-  bundle.model = std::make_unique<Classifier>(config);
-  Rng rng(1);
-  bundle.model->init(rng);
-  bundle.vocabulary = Vocabulary({"<pad>", "<unk>", "good", "bad", "film", "not"});
   const std::string path = temp_path("attnlens-cli-model.safetensors");
-  save_classifier(path, bundle);
+  save_classifier(path, testing::small_bundle());
   return path;
 }
 

@@ -62,6 +62,17 @@ void expect_parameter_gradients(Module& module, const std::function<double()>& l
   }
 }
 
+// Checks dL/dx for every entry of x against the analytic gradient `grad` (same shape).
+void expect_input_gradients(const std::function<double()>& loss, Matrix& x, const Matrix& grad) {
+  std::vector<double*> entries;
+  std::vector<double> analytic;
+  for (Eigen::Index k = 0; k < x.size(); ++k) {
+    entries.push_back(x.data() + k);
+    analytic.push_back(grad.data()[k]);
+  }
+  expect_gradients("input", loss, entries, analytic);
+}
+
 Matrix random_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng) {
   Matrix m(rows, cols);
   for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = rng.normal();
@@ -86,13 +97,7 @@ void check_sequence_layer(SequenceLayer& layer, SequenceBatch input, Rng& rng) {
     layer.backward(o, &grad_in);
   };
   expect_parameter_gradients(layer, loss, backward);
-  std::vector<double*> entries;
-  std::vector<double> analytic;
-  for (Eigen::Index k = 0; k < input.values.size(); ++k) {
-    entries.push_back(input.values.data() + k);
-    analytic.push_back(grad_in.values.data()[k]);
-  }
-  expect_gradients("input", loss, entries, analytic);
+  expect_input_gradients(loss, input.values, grad_in.values);
 }
 
 }  // namespace
@@ -107,10 +112,7 @@ TEST_CASE("gradient check: Dense", "[gradients][dense]") {
   const auto loss = [&]() { return (dense.forward(x).array() * projection.array()).sum(); };
   Matrix grad_x;
   expect_parameter_gradients(dense, loss, [&]() { dense.forward(x); grad_x = dense.backward(projection); });
-  std::vector<double*> entries;
-  std::vector<double> analytic;
-  for (Eigen::Index k = 0; k < x.size(); ++k) { entries.push_back(x.data() + k); analytic.push_back(grad_x.data()[k]); }
-  expect_gradients("input", loss, entries, analytic);
+  expect_input_gradients(loss, x, grad_x);
 }
 
 TEST_CASE("gradient check: Embedding", "[gradients][embedding]") {
@@ -166,13 +168,7 @@ TEST_CASE("gradient check: attention pooling", "[gradients][attention]") {
   const auto loss = [&]() { return (attention.forward(input).array() * projection.array()).sum(); };
   SequenceBatch grad_in;
   expect_parameter_gradients(attention, loss, [&]() { attention.forward(input); attention.backward(projection, grad_in); });
-  std::vector<double*> entries;
-  std::vector<double> analytic;
-  for (Eigen::Index k = 0; k < input.values.size(); ++k) {
-    entries.push_back(input.values.data() + k);
-    analytic.push_back(grad_in.values.data()[k]);
-  }
-  expect_gradients("input", loss, entries, analytic);
+  expect_input_gradients(loss, input.values, grad_in.values);
 }
 
 TEST_CASE("gradient check: dropout with a fixed mask", "[gradients][dropout]") {
@@ -189,10 +185,7 @@ TEST_CASE("gradient check: dropout with a fixed mask", "[gradients][dropout]") {
   loss();
   Matrix grad = projection;
   dropout.backward(grad);
-  std::vector<double*> entries;
-  std::vector<double> analytic;
-  for (Eigen::Index k = 0; k < x.size(); ++k) { entries.push_back(x.data() + k); analytic.push_back(grad.data()[k]); }
-  expect_gradients("input", loss, entries, analytic);
+  expect_input_gradients(loss, x, grad);
 }
 
 TEST_CASE("gradient check: BCE with logits", "[gradients][loss]") {
@@ -201,10 +194,7 @@ TEST_CASE("gradient check: BCE with logits", "[gradients][loss]") {
   const std::vector<float> y = {0, 1, 1, 0};
   Matrix grad;
   bce_with_logits(z, y, &grad);
-  std::vector<double*> entries;
-  std::vector<double> analytic;
-  for (Eigen::Index k = 0; k < z.size(); ++k) { entries.push_back(z.data() + k); analytic.push_back(grad.data()[k]); }
-  expect_gradients("logits", [&]() { return bce_with_logits(z, y, nullptr); }, entries, analytic);
+  expect_input_gradients([&]() { return bce_with_logits(z, y, nullptr); }, z, grad);
 }
 
 TEST_CASE("gradient check: whole BiLSTM-attention classifier", "[gradients][model]") {

@@ -8,27 +8,15 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "helpers.hpp"
 #include "io/model_file.hpp"
 #include "io/safetensors.hpp"
 
 using namespace attnlens;
+using attnlens::testing::small_bundle;
 using nlohmann::json;
 
 namespace {
-
-ClassifierBundle small_bundle() {
-  ClassifierConfig config;
-  config.vocab_size = 6;
-  config.embedding_dim = 3;
-  config.hidden_size = 2;
-  ClassifierBundle bundle;
-  bundle.model = std::make_unique<Classifier>(config);
-  Rng rng(1);
-  bundle.model->init(rng);
-  bundle.vocabulary = Vocabulary({"<pad>", "<unk>", "good", "bad", "film", "not"});
-  bundle.provenance = {{"seed", 1}};
-  return bundle;
-}
 
 std::vector<uint8_t> from_parts(const std::string& header, const std::vector<uint8_t>& data) {
   std::vector<uint8_t> bytes(8 + header.size() + data.size());
