@@ -1,0 +1,126 @@
+// The JS API, all of it (embind). Used by the page and by other pages exactly as:
+//
+//   import createAttnlens from './dist/attnlens.js';
+//   const lens = await createAttnlens();        // emscripten module options, e.g. {wasmBinary}
+//   const model = lens.Model.fromBytes(bytes);   // Uint8Array of a .safetensors file
+//   const result = model.classify(text);         // {label, probability, logit, tokens: [{text, start, end, weight, oov}]}
+//   const info = model.info();                   // {architecture, vocabularySize, testAccuracy, …}
+//   model.delete();                              // frees the model: the one handle the API hands out
+//
+// Token offsets are UTF-16 code units into the JS string given to classify(), so
+// text.slice(start, end) is the token's original text, emoji and accents included.
+// Every failure (bad model bytes, …) is thrown as a JS Error with the engine's message.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <memory>
+#include <vector>
+
+#include "core/error.hpp"
+#include "io/model_file.hpp"
+#include "models/predict.hpp"
+
+using emscripten::val;
+using namespace attnlens;
+
+namespace {
+
+[[noreturn]] void throw_js_error(const std::string& message) {
+  val::global("Error").new_(val("attnlens: " + message)).throw_();
+}
+
+// For each byte offset of a valid UTF-8 string, the UTF-16 offset of the same place.
+std::vector<uint32_t> utf16_offsets(const std::string& text) {
+  std::vector<uint32_t> offsets(text.size() + 1);
+  uint32_t unit = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t length;
+    const char32_t cp = decode_utf8(text, pos, length);
+    for (size_t k = 0; k < length; ++k) offsets[pos + k] = unit;
+    unit += cp >= 0x10000 ? 2 : 1;
+    pos += length;
+  }
+  offsets[text.size()] = unit;
+  return offsets;
+}
+
+val optional_number(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? val(j[key].get<double>()) : val::null();
+}
+
+}  // namespace
+
+class JsModel {
+ public:
+  explicit JsModel(ClassifierBundle bundle) : bundle_(std::move(bundle)) {}
+
+  static JsModel* from_bytes(const val& bytes) {
+    try {
+      const std::string type = bytes["constructor"]["name"].as<std::string>();
+      if (type != "Uint8Array") throw Error("Model.fromBytes expects a Uint8Array, got " + type);
+      std::vector<uint8_t> data(bytes["length"].as<size_t>());
+      val(emscripten::typed_memory_view(data.size(), data.data())).call<void>("set", bytes);
+      return new JsModel(load_classifier(data.data(), data.size(), "model"));
+    } catch (const std::exception& e) {
+      throw_js_error(e.what());
+    }
+  }
+
+  val classify(const val& text) {
+    try {
+      if (!text.isString()) throw Error("classify expects a string");
+      // Lone surrogates would not survive the UTF-8 conversion; U+FFFD keeps every offset.
+      const std::string utf8 = text.call<val>("toWellFormed").as<std::string>();
+      const Prediction prediction = attnlens::classify(bundle_, utf8);
+      const std::vector<uint32_t> offsets = utf16_offsets(utf8);
+      val tokens = val::array();
+      for (size_t i = 0; i < prediction.tokens.size(); ++i) {
+        const TokenScore& t = prediction.tokens[i];
+        val token = val::object();
+        token.set("text", t.text);
+        token.set("start", offsets[t.start]);
+        token.set("end", offsets[t.end]);
+        token.set("weight", t.weight);
+        token.set("oov", t.oov);
+        tokens.set(i, token);
+      }
+      val result = val::object();
+      result.set("label", prediction.label);
+      result.set("probability", prediction.probability);
+      result.set("logit", prediction.logit);
+      result.set("tokens", tokens);
+      return result;
+    } catch (const std::exception& e) {
+      throw_js_error(e.what());
+    }
+  }
+
+  val info() {
+    const ClassifierConfig& c = bundle_.model->config();
+    const nlohmann::json& p = bundle_.provenance;
+    val info = val::object();
+    info.set("architecture", c.architecture);
+    info.set("vocabularySize", bundle_.vocabulary.size());
+    info.set("embeddingDim", c.embedding_dim);
+    info.set("hiddenSize", c.hidden_size);
+    info.set("bidirectional", c.bidirectional);
+    info.set("parameters", static_cast<double>(bundle_.model->parameter_count()));
+    info.set("testAccuracy", optional_number(p, "test_accuracy"));
+    info.set("testCount", optional_number(p, "test_count"));
+    info.set("validationAccuracy", optional_number(p, "validation_accuracy"));
+    info.set("trainedAt", p.contains("date") && p["date"].is_string() ? val(p["date"].get<std::string>()) : val::null());
+    info.set("provenance", val::global("JSON").call<val>("parse", p.dump()));
+    return info;
+  }
+
+ private:
+  ClassifierBundle bundle_;
+};
+
+EMSCRIPTEN_BINDINGS(attnlens) {
+  emscripten::class_<JsModel>("Model")
+      .class_function("fromBytes", &JsModel::from_bytes, emscripten::allow_raw_pointers())
+      .function("classify", &JsModel::classify)
+      .function("info", &JsModel::info);
+}

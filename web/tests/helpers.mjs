@@ -1,0 +1,67 @@
+// Shared by the web tests: paths, the wasm module under node, the native CLI, test data.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tar from 'tar';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DIST = path.join(ROOT, 'web/dist');
+export const MODEL = path.join(ROOT, 'models/bilstm-attention.safetensors');
+export const CLI = path.join(ROOT, 'build/release/attnlens');
+export const DATA = process.env.ATTNLENS_DATA || path.resolve(ROOT, '../shared/data');
+
+export async function loadEngine() {
+  const { default: createAttnlens } = await import(path.join(DIST, 'attnlens.js'));
+  // Under node, emscripten cannot fetch file paths: hand it the wasm bytes.
+  return createAttnlens({ wasmBinary: fs.readFileSync(path.join(DIST, 'attnlens.wasm')) });
+}
+
+export function modelBytes() {
+  return new Uint8Array(fs.readFileSync(MODEL));
+}
+
+// Runs `attnlens predict --batch --json` on texts (one per line; they must not contain newlines).
+export function nativePredictions(texts) {
+  const run = spawnSync(CLI, ['predict', '--model', MODEL, '--batch', '--json'], {
+    input: texts.join('\n') + '\n', maxBuffer: 1 << 30, encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`native CLI failed: ${run.stderr}`);
+  return run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+}
+
+// Reviews from the IMDB test split, evenly spaced, or null when the data is missing.
+export async function imdbTestReviews(count) {
+  const archive = [path.join(DATA, 'imdb/aclImdb-labeled.tar.gz'), path.join(DATA, 'aclImdb-labeled.tar.gz')]
+    .find((p) => fs.existsSync(p));
+  const folder = [path.join(DATA, 'aclImdb'), path.join(DATA, 'imdb/aclImdb')]
+    .find((p) => fs.existsSync(path.join(p, 'test/pos')));
+  const texts = [];
+  if (folder) {
+    for (const polarity of ['pos', 'neg']) {
+      const dir = path.join(folder, 'test', polarity);
+      for (const name of fs.readdirSync(dir).sort()) texts.push(fs.readFileSync(path.join(dir, name), 'utf8'));
+    }
+  } else if (archive) {
+    await tar.t({
+      file: archive,
+      filter: (p) => /aclImdb\/test\/(pos|neg)\/\d+_\d+\.txt$/.test(p),
+      onReadEntry: (entry) => {
+        const chunks = [];
+        entry.on('data', (c) => chunks.push(c));
+        entry.on('end', () => texts.push(Buffer.concat(chunks).toString('utf8')));
+      },
+    });
+  } else {
+    return null;
+  }
+  const step = texts.length / count;
+  return Array.from({ length: count }, (_, i) => texts[Math.floor(i * step)]);
+}
+
+// Missing data: a skip with a message, except under CI=true, where it is a failure.
+export function missingData(t, what) {
+  const message = `${what} not found under ${DATA}: put the IMDB data in ../shared/data/imdb/ or set ATTNLENS_DATA`;
+  if (process.env.CI === 'true') throw new Error(`CI=true and ${message}`);
+  t.skip(message);
+}

@@ -1,0 +1,177 @@
+// The page in headless Chromium (Debian's, driven by playwright-core; no browser download):
+// it loads, classifies typed reviews, draws the highlight exactly over each token's
+// offsets, shows hostile text as text, reports load failures, and leaves a screenshot.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { createServer } from 'http-server';
+import { chromium } from 'playwright-core';
+import { DIST, ROOT, loadEngine, modelBytes } from './helpers.mjs';
+
+const ARTIFACTS = path.join(ROOT, 'build/web-test');
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+let server;
+let browser;
+let baseUrl;
+const engine = await loadEngine();
+const model = engine.Model.fromBytes(modelBytes());
+
+before(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  // Served from a subfolder (/demo/), as a tutorial site would.
+  const root = fs.mkdtempSync(path.join(ARTIFACTS, 'site-'));
+  fs.symlinkSync(path.join(ROOT, 'web'), path.join(root, 'demo'));
+  server = createServer({ root, cache: -1, showDir: false, silent: true });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${server.server.address().port}/demo/`;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function openPage(t, options = {}) {
+  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1000, height: 1100 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('dialog', async (dialog) => { problems.push(`dialog: ${dialog.message()}`); await dialog.dismiss(); });
+  if (options.route) await context.route(options.route.pattern, options.route.handler);
+  await page.goto(baseUrl);
+  t.after(() => context.close());
+  return { page, problems };
+}
+
+async function typeAndWait(page, text) {
+  const before = await page.getAttribute('#result', 'data-result-id');
+  await page.fill('#review', text);
+  await page.waitForFunction((previous) => {
+    const id = document.getElementById('result').dataset.resultId;
+    return id && id !== previous;
+  }, before);
+}
+
+// Every token span must hold exactly text.slice(start, end) of the model's tokens, and the
+// highlight as a whole must reproduce the visitor's text character for character.
+async function checkHighlight(page, text) {
+  const spans = await page.$$eval('#highlight .token', (nodes) => nodes.map((n) => ({
+    text: n.textContent, start: Number(n.dataset.start), end: Number(n.dataset.end), weight: Number(n.dataset.weight),
+    oov: n.classList.contains('oov'),
+  })));
+  const expected = model.classify(text).tokens;
+  assert.equal(spans.length, expected.length);
+  spans.forEach((span, i) => {
+    assert.equal(span.start, expected[i].start);
+    assert.equal(span.end, expected[i].end);
+    assert.equal(span.text, text.slice(expected[i].start, expected[i].end));
+    assert.ok(Math.abs(span.weight - expected[i].weight) < 1e-9);
+    assert.equal(span.oov, expected[i].oov);
+  });
+  assert.equal(await page.textContent('#highlight'), text);
+}
+
+test('loads, classifies typed reviews and highlights every token at its offsets', async (t) => {
+  const { page, problems } = await openPage(t);
+  await page.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
+  assert.match(await page.textContent('#model-info'), /IMDB test accuracy \d+\.\d %/);
+
+  const positive = 'An absolute gem — funny, moving, and beautifully acted. I loved every minute. 😀';
+  await typeAndWait(page, positive);
+  assert.equal(await page.textContent('#label'), 'Positive');
+  assert.ok(parseFloat(await page.textContent('#probability')) > 80);
+  await checkHighlight(page, positive);
+
+  const negative = 'Dreadful. The plot makes no sense, the acting is wooden and it is far too long. Avoid.';
+  await typeAndWait(page, negative);
+  assert.equal(await page.textContent('#label'), 'Negative');
+  assert.ok(parseFloat(await page.textContent('#probability')) < 20);
+  await checkHighlight(page, negative);
+
+  // Keyboard: focusing a token shows its weight.
+  await page.focus('#highlight .token >> nth=0');
+  assert.match(await page.textContent('#token-detail'), /“Dreadful” — attention weight 0\.\d{4}/);
+
+  // An example with a turn, then a long one; both classified whole.
+  await page.click('text=Long review');
+  await page.waitForFunction(() => document.querySelectorAll('#highlight .token').length > 200);
+  await checkHighlight(page, await page.inputValue('#review'));
+  await page.screenshot({ path: path.join(ARTIFACTS, 'page-long.png'), fullPage: true });
+
+  // Typing fast into a long review: the page keeps up and ends on the final text.
+  await page.click('#review');
+  await page.keyboard.press('End');
+  await page.keyboard.type(' Truly great.', { delay: 5 });
+  await page.waitForFunction(() => document.getElementById('highlight').textContent
+    === document.getElementById('review').value);
+  await checkHighlight(page, await page.inputValue('#review'));
+
+  await page.click('text=Turns around');
+  await page.waitForFunction(() => document.getElementById('highlight').textContent.startsWith('Slow at first'));
+  await page.hover('#highlight .token >> nth=5');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'page.png') });
+  assert.deepEqual(problems, []);
+});
+
+test('hostile text is shown as text and runs nothing', async (t) => {
+  const { page, problems } = await openPage(t);
+  await page.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
+  const hostile = '<img src=x onerror=alert(1)> <script>alert(2)</script> "><b>bold</b> &amp;';
+  await typeAndWait(page, hostile);
+  assert.equal(await page.textContent('#highlight'), hostile);
+  assert.equal(await page.$$eval('#highlight *:not(.token)', (n) => n.length), 0);
+  assert.equal(await page.$$eval('img, script:not([src])', (n) => n.length), 0);
+  await checkHighlight(page, hostile);
+  assert.deepEqual(problems, []);
+});
+
+test('a model that fails to load gives a clear message', async (t) => {
+  const { page } = await openPage(t, {
+    route: { pattern: '**/bilstm-attention.safetensors', handler: (route) => route.fulfill({ status: 404, body: '' }) },
+  });
+  await page.waitForSelector('body[data-state="error"]', { timeout: 30000 });
+  assert.match(await page.textContent('#status'), /Could not download the model .*HTTP 404/);
+  assert.equal(await page.isDisabled('#review'), true);
+});
+
+test('a corrupt model file gives the loader message', async (t) => {
+  const { page } = await openPage(t, {
+    route: { pattern: '**/bilstm-attention.safetensors', handler: (route) => route.fulfill({ status: 200, body: 'garbage!garbage!' }) },
+  });
+  await page.waitForSelector('body[data-state="error"]', { timeout: 30000 });
+  assert.match(await page.textContent('#status'), /header length .* exceeds|larger than the/);
+});
+
+test('readable at phone width', async (t) => {
+  const { page } = await openPage(t, { viewport: { width: 360, height: 800 } });
+  await page.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
+  await page.click('text=Turns around');
+  await page.waitForSelector('#result:not([hidden])');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'page-phone.png'), fullPage: true });
+});
+
+test('first-load size and typing-to-highlight time for a 200-word review (reported, not asserted)', async (t) => {
+  const { page } = await openPage(t);
+  await page.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
+  const files = ['index.html', 'style.css', 'app.js', 'examples.js', 'worker.js', 'dist/attnlens.js', 'dist/attnlens.wasm',
+    'dist/bilstm-attention.safetensors'];
+  const bytes = files.reduce((sum, f) => sum + fs.statSync(path.join(ROOT, 'web', f)).size, 0);
+  const words = 'the film was surprisingly good and the actors were great but the ending felt rushed'.split(' ');
+  const review = Array.from({ length: 200 }, (_, i) => words[i % words.length]).join(' ');
+  const latency = [];
+  const engine = [];
+  for (let run = 0; run < 15; ++run) {
+    await typeAndWait(page, `${review} ${run}`);
+    latency.push(Number(await page.getAttribute('#result', 'data-latency-ms')));
+    engine.push(Number(await page.getAttribute('#result', 'data-engine-ms')));
+  }
+  const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  t.diagnostic(`first load: ${(bytes / 1e6).toFixed(2)} MB (HTML + CSS + JS + wasm + model, uncompressed)`);
+  t.diagnostic(`200-word review, measured in the page: keystroke to highlight median ${median(latency)} ms `
+    + `(of which the debounce is 50 ms), engine ${median(engine)} ms`);
+});

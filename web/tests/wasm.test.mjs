@@ -1,0 +1,96 @@
+// The wasm module under node: the JS API as documented, errors as JS Errors, UTF-16
+// offsets, and the same numbers as the native CLI (within 1e-5) on generated text and on
+// a few hundred real IMDB reviews.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { imdbTestReviews, loadEngine, missingData, modelBytes, nativePredictions } from './helpers.mjs';
+
+const lens = await loadEngine();
+const model = lens.Model.fromBytes(modelBytes());
+
+test('info() describes the shipped model', () => {
+  const info = model.info();
+  assert.equal(info.architecture, 'bilstm-attention');
+  assert.ok(info.vocabularySize > 1000);
+  assert.ok(info.testAccuracy >= 0.87, `test accuracy ${info.testAccuracy}`);
+  assert.equal(info.testCount, 25000);
+  assert.equal(typeof info.provenance.command, 'string');
+});
+
+test('classify() returns the documented plain object', () => {
+  const text = 'A wonderful, moving film.';
+  const result = model.classify(text);
+  assert.deepEqual(Object.keys(result).sort(), ['label', 'logit', 'probability', 'tokens']);
+  assert.equal(result.label, 'positive');
+  assert.ok(result.probability > 0.5 && result.probability <= 1);
+  assert.deepEqual(result.tokens.map((t) => t.text), ['a', 'wonderful', ',', 'moving', 'film', '.']);
+  const total = result.tokens.reduce((sum, t) => sum + t.weight, 0);
+  assert.ok(Math.abs(total - 1) < 1e-5);
+  for (const t of result.tokens) assert.equal(typeof t.oov, 'boolean');
+  assert.equal(model.classify('Dreadful. A boring waste of time.').label, 'negative');
+  assert.deepEqual(model.classify('').tokens, []);
+});
+
+test('offsets are UTF-16 code units into the string given', () => {
+  const text = 'Amélie 😀 was <br />GREAT — l’été 🎬🎬!';
+  const { tokens } = model.classify(text);
+  assert.deepEqual(tokens.map((t) => text.slice(t.start, t.end)),
+    ['Amélie', '😀', 'was', 'GREAT', '—', 'l’été', '🎬', '🎬', '!']);
+  assert.equal(tokens[3].text, 'great');
+  // A lone surrogate cannot be UTF-8 encoded; it reads as U+FFFD and keeps every offset.
+  const odd = 'bad \ud800 film';
+  assert.deepEqual(model.classify(odd).tokens.map((t) => odd.slice(t.start, t.end)), ['bad', '\ud800', 'film']);
+});
+
+test('bad model bytes throw a JS Error with the loader message, not an abort', () => {
+  assert.throws(() => lens.Model.fromBytes(new Uint8Array([1, 2, 3])), /too short to hold the 8-byte header length/);
+  const bytes = modelBytes();
+  bytes[0] ^= 0x55;  // header length now points elsewhere
+  assert.throws(() => lens.Model.fromBytes(bytes), /attnlens: model: /);
+  const truncated = modelBytes().subarray(0, 100000);
+  assert.throws(() => lens.Model.fromBytes(truncated), /header length|past the/);
+  assert.throws(() => lens.Model.fromBytes('not bytes'), /expects a Uint8Array/);
+  assert.throws(() => model.classify(42), /expects a string/);
+  // The module is still usable afterwards.
+  assert.equal(model.classify('great').tokens.length, 1);
+});
+
+function expectSameAsNative(texts) {
+  const native = nativePredictions(texts);
+  assert.equal(native.length, texts.length);
+  let worst = 0;
+  texts.forEach((text, i) => {
+    const ours = model.classify(text);
+    const theirs = native[i];
+    assert.equal(ours.label, theirs.label, `label differs on text ${i}`);
+    worst = Math.max(worst, Math.abs(ours.probability - theirs.probability));
+    assert.equal(ours.tokens.length, theirs.tokens.length, `token count differs on text ${i}`);
+    const bytes = Buffer.from(text, 'utf8');
+    ours.tokens.forEach((t, k) => {
+      const n = theirs.tokens[k];
+      assert.equal(t.text, n.text);
+      assert.equal(t.oov, n.oov);
+      worst = Math.max(worst, Math.abs(t.weight - n.weight));
+      // The UTF-16 span and the native byte span cover the same characters.
+      assert.equal(text.slice(t.start, t.end), bytes.subarray(n.start, n.end).toString('utf8'));
+    });
+  });
+  assert.ok(worst < 1e-5, `largest difference ${worst}`);
+  return worst;
+}
+
+test('same probability and weights as the native CLI on generated text', () => {
+  const words = ['great', 'awful', 'not', 'movie', 'the', 'plot', 'zzyzx', 'Émile', '😀', ',', '!', "don't", '<br />', 'l’été'];
+  let seed = 7;
+  const next = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed; };
+  const texts = Array.from({ length: 200 }, () =>
+    Array.from({ length: 1 + (next() % 120) }, () => words[next() % words.length]).join(next() % 3 ? ' ' : ''));
+  expectSameAsNative(texts);
+});
+
+test('same probability and weights as the native CLI on 300 IMDB test reviews', async (t) => {
+  const reviews = await imdbTestReviews(300);
+  if (!reviews) return missingData(t, 'IMDB test reviews');
+  const worst = expectSameAsNative(reviews.map((r) => r.replace(/[\r\n]+/g, ' ')));
+  t.diagnostic(`largest |wasm − native| over probabilities and weights: ${worst.toExponential(2)}`);
+});
