@@ -137,6 +137,15 @@ test('a model that fails to load gives a clear message', async (t) => {
   assert.equal(await page.isDisabled('#review'), true);
 });
 
+test('an engine that fails to load gives a clear message', async (t) => {
+  const { page } = await openPage(t, {
+    route: { pattern: '**/attnlens.wasm', handler: (route) => route.fulfill({ status: 404, body: '' }) },
+  });
+  await page.waitForSelector('body[data-state="error"]', { timeout: 30000 });
+  assert.match(await page.textContent('#status'), /Could not load the engine \(dist\/attnlens\.wasm\)/);
+  assert.equal(await page.isDisabled('#review'), true);
+});
+
 test('a corrupt model file gives the loader message', async (t) => {
   const { page } = await openPage(t, {
     route: { pattern: '**/bilstm-attention.safetensors', handler: (route) => route.fulfill({ status: 200, body: 'garbage!garbage!' }) },
