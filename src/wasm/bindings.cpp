@@ -71,7 +71,9 @@ class JsModel {
     try {
       if (!text.isString()) throw Error("classify expects a string");
       // Lone surrogates would not survive the UTF-8 conversion; U+FFFD keeps every offset.
-      const std::string utf8 = text.call<val>("toWellFormed").as<std::string>();
+      // (Browsers without toWellFormed — before 2023 — get the text as it is.)
+      const bool can_clean = text["toWellFormed"].typeOf().as<std::string>() == "function";
+      const std::string utf8 = (can_clean ? text.call<val>("toWellFormed") : text).as<std::string>();
       const Prediction prediction = attnlens::classify(bundle_, utf8);
       const std::vector<uint32_t> offsets = utf16_offsets(utf8);
       val tokens = val::array();
