@@ -11,6 +11,7 @@
 #include "layers/bidirectional.hpp"
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
+#include "layers/gru.hpp"
 #include "layers/embedding.hpp"
 #include "layers/loss.hpp"
 #include "layers/lstm.hpp"
@@ -148,6 +149,27 @@ TEST_CASE("gradient check: LSTM, both directions, with padding", "[gradients][ls
       check_sequence_layer(lstm, input, rng);
     }
   }
+}
+
+TEST_CASE("gradient check: GRU, both directions, with padding", "[gradients][gru]") {
+  for (const bool reverse : {false, true}) {
+    DYNAMIC_SECTION((reverse ? "reverse" : "forward")) {
+      Rng rng(reverse ? 14 : 13);
+      GRU gru("rnn", reverse ? "_l0_reverse" : "_l0", 3, 4, reverse);
+      gru.init(rng);
+      for (Parameter* p : gru.parameters()) p->value += 0.3 * random_matrix(p->value.rows(), p->value.cols(), rng);
+      SequenceBatch input = sequence_batch(random_matrix(3, 15, rng), 5, 3, {5, 2, 0});
+      check_sequence_layer(gru, input, rng);
+    }
+  }
+}
+
+TEST_CASE("gradient check: Bidirectional GRU", "[gradients][bidirectional]") {
+  Rng rng(15);
+  Bidirectional bi(std::make_unique<GRU>("rnn", "_l0", 2, 3, false), std::make_unique<GRU>("rnn", "_l0_reverse", 2, 3, true));
+  bi.init(rng);
+  SequenceBatch input = sequence_batch(random_matrix(2, 8, rng), 4, 2, {4, 3});
+  check_sequence_layer(bi, input, rng);
 }
 
 TEST_CASE("gradient check: Bidirectional LSTM", "[gradients][bidirectional]") {

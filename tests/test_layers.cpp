@@ -8,6 +8,7 @@
 #include "layers/bidirectional.hpp"
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
+#include "layers/gru.hpp"
 #include "layers/embedding.hpp"
 #include "layers/loss.hpp"
 #include "layers/lstm.hpp"
@@ -215,4 +216,35 @@ TEST_CASE("BCE with logits matches the formula and is stable", "[layers][loss]")
   extreme << 1000, -1000;
   CHECK(std::isfinite(bce_with_logits(extreme, {0, 1}, &grad)));
   CHECK_THAT(bce_with_logits(extreme, {0, 1}, nullptr), WithinAbs(1000, 1e-3));
+}
+
+TEST_CASE("GRU forward matches PyTorch's equations computed by hand", "[layers][gru]") {
+  GRU gru("rnn", "_l0", 1, 1, false);
+  gru.weight_ih.value << 0.5, -0.4, 1.2;  // r, z, n
+  gru.weight_hh.value << 0.3, 0.2, -0.7;
+  gru.bias_ih.value << 0.1, 0.0, 0.2;
+  gru.bias_hh.value << 0.0, 0.3, 0.4;
+  Matrix x(1, 2);
+  x << 1, -2;
+  SequenceBatch out;
+  gru.forward(sequence_batch(x, 2, 1, {2}), out);
+  double h = 0;
+  for (double xt : {1.0, -2.0}) {
+    const double r = sig(0.5 * xt + 0.1 + 0.3 * h), z = sig(-0.4 * xt + 0.0 + 0.2 * h + 0.3);
+    const double n = std::tanh(1.2 * xt + 0.2 + r * (-0.7 * h + 0.4));
+    h = (1 - z) * n + z * h;
+    CHECK_THAT(out.values(0, xt > 0 ? 0 : 1), WithinAbs(h, 1e-6));
+  }
+  SECTION("save/load round trip and use inside the bidirectional wrapper") {
+    GRU copy("rnn", "_l0", 1, 1, false);
+    round_trip(gru, copy);
+    CHECK(same_parameters(gru, copy));
+    Bidirectional bi(std::make_unique<GRU>("rnn", "_l0", 1, 1, false), std::make_unique<GRU>("rnn", "_l0_reverse", 1, 1, true));
+    for (size_t k = 0; k < 4; ++k) bi.parameters()[k]->value = gru.parameters()[k]->value;
+    SequenceBatch both;
+    bi.forward(sequence_batch(x, 2, 1, {2}), both);
+    CHECK(both.values.row(0) == out.values.row(0));
+    Bidirectional cloned = bi;
+    CHECK(cloned.parameters()[4]->name == "rnn.weight_ih_l0_reverse");
+  }
 }

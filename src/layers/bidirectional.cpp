@@ -1,6 +1,7 @@
 #include "layers/bidirectional.hpp"
 
 #include "core/error.hpp"
+#include "layers/gru.hpp"
 #include "layers/lstm.hpp"
 
 namespace attnlens {
@@ -12,6 +13,7 @@ Bidirectional::Bidirectional(std::unique_ptr<SequenceLayer> forward_layer, std::
 
 std::unique_ptr<SequenceLayer> Bidirectional::clone(const SequenceLayer& layer) {
   if (auto lstm = dynamic_cast<const LSTM*>(&layer)) return std::make_unique<LSTM>(*lstm);
+  if (auto gru = dynamic_cast<const GRU*>(&layer)) return std::make_unique<GRU>(*gru);
   throw Error("bidirectional: cannot copy a wrapped layer of unknown type");
 }
 
