@@ -11,7 +11,9 @@
 #include "layers/bidirectional.hpp"
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
+#include "layers/conv1d.hpp"
 #include "layers/gru.hpp"
+#include "layers/pooling.hpp"
 #include "layers/embedding.hpp"
 #include "layers/loss.hpp"
 #include "layers/lstm.hpp"
@@ -180,17 +182,56 @@ TEST_CASE("gradient check: Bidirectional LSTM", "[gradients][bidirectional]") {
   check_sequence_layer(bi, input, rng);
 }
 
+TEST_CASE("gradient check: Conv1D, same and valid, with padding", "[gradients][conv1d]") {
+  for (const auto padding : {Conv1D::Padding::Same, Conv1D::Padding::Valid}) {
+    for (const int kernel : {1, 2, 3, 4}) {
+      DYNAMIC_SECTION((padding == Conv1D::Padding::Same ? "same" : "valid") << " kernel " << kernel) {
+        Rng rng(20 + kernel);
+        Conv1D conv("conv0", 3, 2, kernel, padding);
+        conv.init(rng);
+        conv.bias.value = random_matrix(2, 1, rng);
+        SequenceBatch input = sequence_batch(random_matrix(3, 18, rng), 6, 3, {6, 4, 1});
+        check_sequence_layer(conv, input, rng);
+      }
+    }
+  }
+}
+
+TEST_CASE("gradient check: ReLU and MaxPool1D", "[gradients][maxpool]") {
+  Rng rng(30);
+  ReLU relu(3);
+  SequenceBatch input = sequence_batch(random_matrix(3, 14, rng), 7, 2, {7, 4});
+  check_sequence_layer(relu, input, rng);
+  MaxPool1D pool(3, 3);
+  check_sequence_layer(pool, input, rng);
+}
+
+void check_pooling(Pooling& pooling, SequenceBatch input, Rng& rng) {
+  const Matrix projection = random_matrix(input.values.rows(), input.batch, rng);
+  const auto loss = [&]() { return (pooling.forward(input).array() * projection.array()).sum(); };
+  SequenceBatch grad_in;
+  expect_parameter_gradients(pooling, loss, [&]() { pooling.forward(input); pooling.backward(projection, grad_in); });
+  expect_input_gradients(loss, input.values, grad_in.values);
+}
+
+TEST_CASE("gradient check: global max, mean and last pooling", "[gradients][pooling]") {
+  Rng rng(31);
+  const SequenceBatch input = sequence_batch(random_matrix(3, 12, rng), 4, 3, {4, 1, 3});
+  GlobalMaxPooling max_pool;
+  check_pooling(max_pool, input, rng);
+  MeanPooling mean_pool;
+  check_pooling(mean_pool, input, rng);
+  LastPooling last_pool;
+  check_pooling(last_pool, input, rng);
+}
+
 TEST_CASE("gradient check: attention pooling", "[gradients][attention]") {
   Rng rng(6);
   AttentionPooling attention("attention", 3);
   attention.init(rng);
   attention.bias.value(0, 0) = 0.2;
   SequenceBatch input = sequence_batch(random_matrix(3, 12, rng), 4, 3, {4, 1, 3});
-  const Matrix projection = random_matrix(3, 3, rng);
-  const auto loss = [&]() { return (attention.forward(input).array() * projection.array()).sum(); };
-  SequenceBatch grad_in;
-  expect_parameter_gradients(attention, loss, [&]() { attention.forward(input); attention.backward(projection, grad_in); });
-  expect_input_gradients(loss, input.values, grad_in.values);
+  check_pooling(attention, input, rng);
 }
 
 TEST_CASE("gradient check: dropout with a fixed mask", "[gradients][dropout]") {

@@ -8,7 +8,9 @@
 #include "layers/bidirectional.hpp"
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
+#include "layers/conv1d.hpp"
 #include "layers/gru.hpp"
+#include "layers/pooling.hpp"
 #include "layers/embedding.hpp"
 #include "layers/loss.hpp"
 #include "layers/lstm.hpp"
@@ -247,4 +249,69 @@ TEST_CASE("GRU forward matches PyTorch's equations computed by hand", "[layers][
     Bidirectional cloned = bi;
     CHECK(cloned.parameters()[4]->name == "rnn.weight_ih_l0_reverse");
   }
+}
+
+TEST_CASE("Conv1D forward by hand, same and valid padding, masking-aware", "[layers][conv1d]") {
+  Conv1D same("conv0", 1, 1, 3, Conv1D::Padding::Same);
+  same.weight.value << 1, 2, 3;  // W[0, 0, j]
+  same.bias.value << 0.5;
+  Matrix x(1, 4);
+  x << 1, 10, 100, 1000;  // the last step is padding: it must read as zero
+  SequenceBatch out;
+  same.forward(sequence_batch(x, 4, 1, {3}), out);
+  REQUIRE(out.steps == 4);
+  CHECK(out.values(0, 0) == Approx(0.5 + 0 * 1 + 1 * 2 + 10 * 3));
+  CHECK(out.values(0, 1) == Approx(0.5 + 1 * 1 + 10 * 2 + 100 * 3));
+  CHECK(out.values(0, 2) == Approx(0.5 + 10 * 1 + 100 * 2 + 0 * 3));  // step 3 is padding
+  CHECK(out.values(0, 3) == 0);
+  CHECK(out.lengths[0] == 3);
+
+  Conv1D valid("conv0", 1, 1, 3, Conv1D::Padding::Valid);
+  valid.weight.value = same.weight.value;
+  valid.bias.value << 0;
+  valid.forward(sequence_batch(x, 4, 1, {4}), out);
+  REQUIRE(out.steps == 2);
+  CHECK(out.values(0, 0) == Approx(1 * 1 + 10 * 2 + 100 * 3));
+  CHECK(out.values(0, 1) == Approx(10 * 1 + 100 * 2 + 1000 * 3));
+  SECTION("save/load round trip; PyTorch's [out, in, kernel] layout") {
+    Conv1D big("conv0", 2, 3, 5, Conv1D::Padding::Same);
+    Rng rng(4);
+    big.init(rng);
+    CHECK(big.weight.shape == std::vector<int64_t>{3, 2, 5});
+    Conv1D copy("conv0", 2, 3, 5, Conv1D::Padding::Same);
+    round_trip(big, copy);
+    CHECK(same_parameters(big, copy));
+  }
+}
+
+TEST_CASE("ReLU and MaxPool1D by hand", "[layers][maxpool]") {
+  ReLU relu(1);
+  Matrix x(1, 7);
+  x << -1, 2, 5, -3, 4, 9, 8;
+  SequenceBatch activated;
+  relu.forward(sequence_batch(x, 7, 1, {7}), activated);
+  CHECK(activated.values == (Matrix(1, 7) << 0, 2, 5, 0, 4, 9, 8).finished());
+  MaxPool1D pool(1, 3);
+  SequenceBatch pooled;
+  pool.forward(sequence_batch(x, 7, 1, {5}), pooled);  // steps 5, 6 are padding (9 and 8 must not win)
+  REQUIRE(pooled.steps == 3);
+  CHECK(pooled.lengths[0] == 2);
+  CHECK(pooled.values(0, 0) == 5);
+  CHECK(pooled.values(0, 1) == 4);  // window [-3, 4] of real steps only
+  CHECK(pooled.values(0, 2) == 0);
+}
+
+TEST_CASE("global max, mean and last pooling over real steps", "[layers][pooling]") {
+  Matrix h(1, 6);  // steps 3, batch 2: sample 0 = [1, 7, 3], sample 1 = [4, 9 (padding), 8 (padding)]
+  h << 1, 4, 7, 9, 3, 8;
+  const SequenceBatch batch = sequence_batch(h, 3, 2, {3, 1});
+  GlobalMaxPooling max_pool;
+  CHECK(max_pool.forward(batch) == (Matrix(1, 2) << 7, 4).finished());
+  MeanPooling mean_pool;
+  CHECK(mean_pool.forward(batch).isApprox((Matrix(1, 2) << 11.0 / 3, 4).finished()));
+  LastPooling last_pool;
+  CHECK(last_pool.forward(batch) == (Matrix(1, 2) << 3, 4).finished());
+  const SequenceBatch empty = sequence_batch(Matrix(1, 0), 0, 1, {0});
+  CHECK(max_pool.forward(empty).isZero());
+  CHECK(mean_pool.forward(empty).isZero());
 }

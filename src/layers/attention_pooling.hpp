@@ -4,20 +4,21 @@
 #pragma once
 #include <string>
 
-#include "layers/module.hpp"
+#include "layers/pooling.hpp"
 
 namespace attnlens {
 
-class AttentionPooling : public Module {
+class AttentionPooling : public Pooling {
  public:
   AttentionPooling() = default;
   AttentionPooling(const std::string& name, int channels);
-  void init(Rng& rng);
+  void init(Rng& rng) override;
   // h [C, T*B] -> context [C, B]; weights() is then α [T, B].
-  const Matrix& forward(const SequenceBatch& h);
+  const Matrix& forward(const SequenceBatch& h) override;
   // d_context [C, B] -> grad_in [C, T*B]
-  void backward(const Matrix& grad_context, SequenceBatch& grad_in);
+  void backward(const Matrix& grad_context, SequenceBatch& grad_in) override;
   const Matrix& weights() const { return weights_; }
+  const Matrix* step_weights() const override { return &weights_; }
   std::vector<Parameter*> parameters() override { return {&weight, &bias}; }
 
   Parameter weight;  // [1, C]

@@ -1,0 +1,69 @@
+// 1-D convolution over time, PyTorch's Conv1d (weight [out, in, kernel], bias [out]),
+// stride 1, "same" or "valid" padding. Masking-aware: positions past a sample's length
+// read as zero and the outputs there are zero, so padding never changes a result.
+//   same:  y_t = b + Σ_j W[:, :, j] x_{t + j − (k−1)/2}, length unchanged
+//   valid: y_t = b + Σ_j W[:, :, j] x_{t + j},          length − k + 1 (at least 0)
+#pragma once
+#include <string>
+
+#include "layers/module.hpp"
+
+namespace attnlens {
+
+class Conv1D : public SequenceLayer {
+ public:
+  enum class Padding { Same, Valid };
+  Conv1D() = default;
+  Conv1D(const std::string& name, int in_channels, int out_channels, int kernel_size, Padding padding);
+  void init(Rng& rng) override;
+  int output_channels() const override { return static_cast<int>(weight.value.rows()); }
+  void forward(const SequenceBatch& in, SequenceBatch& out) override;
+  void backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) override;
+  std::vector<Parameter*> parameters() override { return {&weight, &bias}; }
+
+  Parameter weight;  // [out, in, kernel], row-major: element (o, i, j) at o·in·k + i·k + j
+  Parameter bias;    // [out]
+
+ private:
+  Matrix kernel_tap(int j) const;  // W[:, :, j] as a contiguous [out, in] matrix
+  int kernel_size_ = 1;
+  int in_channels_ = 1;
+  Padding padding_ = Padding::Same;
+  SequenceBatch input_;  // masked copy: zero past each length
+  std::vector<int> out_lengths_;
+  int out_steps_ = 0;
+};
+
+// max(0, x), element-wise.
+class ReLU : public SequenceLayer {
+ public:
+  explicit ReLU(int channels = 0) : channels_(channels) {}
+  void init(Rng&) override {}
+  int output_channels() const override { return channels_; }
+  void forward(const SequenceBatch& in, SequenceBatch& out) override;
+  void backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) override;
+  std::vector<Parameter*> parameters() override { return {}; }
+
+ private:
+  int channels_;
+  Matrix output_;
+};
+
+// Max over windows of `size` steps with stride `size` (Keras MaxPooling1D). A window
+// holding real steps only partly takes the max of those; lengths become ceil(length / size).
+class MaxPool1D : public SequenceLayer {
+ public:
+  MaxPool1D(int channels = 0, int size = 2) : channels_(channels), size_(size) {}
+  void init(Rng&) override {}
+  int output_channels() const override { return channels_; }
+  void forward(const SequenceBatch& in, SequenceBatch& out) override;
+  void backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) override;
+  std::vector<Parameter*> parameters() override { return {}; }
+
+ private:
+  int channels_, size_;
+  SequenceBatch input_;
+  std::vector<Eigen::Index> argmax_;  // input column of each output element's max, −1 for padding
+};
+
+}  // namespace attnlens
