@@ -51,6 +51,37 @@ inline bool same_parameters(Module& a, Module& b) {
   return true;
 }
 
+// Small configs of every architecture, for model-level tests (vocabulary `vocab`).
+inline std::vector<ClassifierConfig> architecture_configs(int vocab) {
+  const auto layer = [](const char* type, int size, bool bidirectional = false, int kernel = 0, const char* padding = "same",
+                        int pool = 0) {
+    LayerSpec s;
+    s.type = type;
+    s.size = size;
+    s.bidirectional = bidirectional;
+    s.kernel_size = kernel;
+    s.padding = padding;
+    s.pool_size = pool;
+    return s;
+  };
+  std::vector<ClassifierConfig> configs(4);
+  for (auto& c : configs) { c.vocab_size = vocab; c.embedding_dim = 4; }
+  configs[0].architecture = "bilstm-attention";
+  configs[0].encoder = {layer("lstm", 3, true)};
+  configs[1].architecture = "lstm";
+  configs[1].encoder = {layer("lstm", 3)};
+  configs[1].pooling = "last";
+  configs[1].dense = {4};
+  configs[2].architecture = "cnn";
+  configs[2].encoder = {layer("conv1d", 5, false, 3), layer("relu", 0), layer("maxpool1d", 0, false, 0, "same", 2),
+                        layer("conv1d", 4, false, 2, "valid"), layer("relu", 0)};
+  configs[2].pooling = "max";
+  configs[2].dense = {3};
+  configs[3].architecture = "gru-attention";
+  configs[3].encoder = {layer("gru", 3, true), layer("gru", 2)};
+  return configs;
+}
+
 // A tiny BiLSTM-attention classifier with a six-word vocabulary.
 inline ClassifierBundle small_bundle() {
   ClassifierConfig config;

@@ -109,6 +109,22 @@ TEST_CASE("cli: predict --json and --batch --json", "[cli]") {
   const json one = json::parse(run("predict --model '" + model + "' --json 'good film'").out);
   CHECK(one["probability"] == rows[0]["probability"]);
 
+  CHECK(result["explanation"] == "attention");
+
+  // A model without attention explains by gradient × input instead, and says so.
+  ClassifierBundle cnn = testing::small_bundle();
+  ClassifierConfig cnn_config = testing::architecture_configs(6)[2];
+  cnn.model = std::make_unique<Classifier>(cnn_config);
+  Rng rng(3);
+  cnn.model->init(rng);
+  const std::string cnn_path = temp_path("attnlens-cli-cnn.safetensors");
+  save_classifier(cnn_path, cnn);
+  const json saliency = json::parse(run("predict --model '" + cnn_path + "' --json 'good film, not bad at all'").out);
+  CHECK(saliency["explanation"] == "gradient×input");
+  double saliency_total = 0;
+  for (const auto& t : saliency["tokens"]) saliency_total += t["weight"].get<double>();
+  CHECK(saliency_total == Approx(1.0));
+
   const Run info = run("info --model '" + model + "'");
   REQUIRE(info.status == 0);
   CHECK(json::parse(info.out)["vocabulary_size"] == 6);

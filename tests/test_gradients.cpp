@@ -260,20 +260,22 @@ TEST_CASE("gradient check: BCE with logits", "[gradients][loss]") {
   expect_input_gradients([&]() { return bce_with_logits(z, y, nullptr); }, z, grad);
 }
 
-TEST_CASE("gradient check: whole BiLSTM-attention classifier", "[gradients][model]") {
-  ClassifierConfig config;
-  config.vocab_size = 9;
-  config.embedding_dim = 3;
-  config.hidden_size = 2;
-  Classifier model(config);
-  Rng rng(8);
-  model.init(rng);
-  const TokenBatch tokens = token_batch({{2, 3, 4, 1, 8}, {5, 6}, {7, 2, 2}});
-  const std::vector<float> targets = {1, 0, 1};
-  const auto loss = [&]() { return bce_with_logits(model.forward(tokens), targets, nullptr); };
-  expect_parameter_gradients(model, loss, [&]() {
-    Matrix grad;
-    bce_with_logits(model.forward(tokens), targets, &grad);
-    model.backward(grad);
-  });
+TEST_CASE("gradient check: whole classifiers of every architecture", "[gradients][model]") {
+  for (const ClassifierConfig& config : architecture_configs(9)) {
+    DYNAMIC_SECTION(config.architecture) {
+      Classifier model(config);
+      Rng rng(8);
+      model.init(rng);
+      for (Parameter* p : model.parameters())  // move biases off zero so every path carries gradient
+        if (p->name.find("bias") != std::string::npos) p->value = 0.1 * random_matrix(p->value.rows(), p->value.cols(), rng);
+      const TokenBatch tokens = token_batch({{2, 3, 4, 1, 8, 5, 6}, {5, 6}, {7, 2, 2, 3}});
+      const std::vector<float> targets = {1, 0, 1};
+      const auto loss = [&]() { return bce_with_logits(model.forward(tokens), targets, nullptr); };
+      expect_parameter_gradients(model, loss, [&]() {
+        Matrix grad;
+        bce_with_logits(model.forward(tokens), targets, &grad);
+        model.backward(grad);
+      });
+    }
+  }
 }

@@ -24,7 +24,7 @@ TEST_CASE("padding invariance of the BiLSTM-attention classifier", "[padding]") 
   const auto run = [&](const TokenBatch& batch, int index) {
     const double probability = sigmoid(model.forward(batch)(0, index));
     std::vector<double> weights;
-    for (int t = 0; t < batch.steps; ++t) weights.push_back(model.attention()(t, index));
+    for (int t = 0; t < batch.steps; ++t) weights.push_back((*model.attention())(t, index));
     return std::make_pair(probability, weights);
   };
   const auto [alone_p, alone_w] = run(token_batch({review}), 0);
@@ -50,5 +50,21 @@ TEST_CASE("padding invariance of the BiLSTM-attention classifier", "[padding]") 
     for (size_t t = review.size(); t < 200; ++t) junk.ids[t] = 5;  // non-PAD ids past the length
     const auto [p, w] = run(junk, 0);
     CHECK(std::abs(p - alone_p) < 1e-6);
+  }
+}
+
+TEST_CASE("padding invariance of every architecture", "[padding]") {
+  for (const ClassifierConfig& config : architecture_configs(50)) {
+    DYNAMIC_SECTION(config.architecture) {
+      Classifier model(config);
+      Rng rng(22);
+      model.init(rng);
+      std::vector<int32_t> review;
+      for (int i = 0; i < 23; ++i) review.push_back(2 + static_cast<int32_t>(rng.below(48)));
+      const double alone = model.forward(token_batch({review}))(0, 0);
+      for (const int padded_to : {200, 400}) CHECK(std::abs(model.forward(token_batch({review}, padded_to))(0, 0) - alone) < 1e-5);
+      const double in_batch = model.forward(token_batch({std::vector<int32_t>(90, 7), review, {3, 4}}, 200))(0, 1);
+      CHECK(std::abs(in_batch - alone) < 1e-5);
+    }
   }
 }

@@ -33,9 +33,8 @@ function percent(value, digits = 1) {
 function describeModel(info) {
   const accuracy = info.testAccuracy == null ? 'accuracy not recorded'
     : `IMDB test accuracy ${percent(info.testAccuracy)} on ${Number(info.testCount ?? 0).toLocaleString('en')} reviews`;
-  return `Model: ${info.architecture} (embedding ${info.embeddingDim}, `
-    + `${info.bidirectional ? 'bidirectional ' : ''}LSTM ${info.hiddenSize}, `
-    + `${Number(info.parameters).toLocaleString('en')} parameters, vocabulary ${info.vocabularySize.toLocaleString('en')}), ${accuracy}.`;
+  return `Model: ${info.architecture} (${info.description}; `
+    + `${Number(info.parameters).toLocaleString('en')} parameters, vocabulary ${info.vocabularySize.toLocaleString('en')}). ${accuracy}.`;
 }
 
 function requestClassification(immediately = false) {

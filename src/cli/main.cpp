@@ -121,11 +121,14 @@ json token_json(const TokenScore& t) {
 json prediction_json(const Prediction& p) {
   json tokens = json::array();
   for (const auto& t : p.tokens) tokens.push_back(token_json(t));
-  return {{"label", p.label}, {"probability", p.probability}, {"logit", p.logit}, {"tokens", tokens}};
+  return {{"label", p.label}, {"probability", p.probability}, {"logit", p.logit}, {"explanation", p.explanation},
+          {"tokens", tokens}};
 }
 
 void print_prediction(const Prediction& p, std::ostream& out) {
-  out << p.label << " (probability of positive " << std::fixed << std::setprecision(4) << p.probability << ")\n";
+  out << p.label << " (probability of positive " << std::fixed << std::setprecision(4) << p.probability << ")\n"
+      << "token weights: " << (p.explanation == "attention" ? "attention" : "gradient × input saliency (the model has no attention)")
+      << "\n";
   double max_weight = 0;
   for (const auto& t : p.tokens) max_weight = std::max(max_weight, t.weight);
   for (const auto& t : p.tokens) {
@@ -166,7 +169,12 @@ void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
   if (config.contains("model")) {
     json model = config["model"];
     if (cmd.count("--embedding-dim")) model["embedding_dim"] = args.model.embedding_dim;
-    if (cmd.count("--hidden-size")) model["hidden_size"] = args.model.hidden_size;
+    if (cmd.count("--hidden-size")) {
+      model["hidden_size"] = args.model.hidden_size;
+      if (model.contains("encoder") && model["encoder"].is_array())  // every recurrent layer of an explicit encoder
+        for (auto& layer : model["encoder"])
+          if (layer.value("type", "") == "lstm" || layer.value("type", "") == "gru") layer["size"] = args.model.hidden_size;
+    }
     if (cmd.count("--dropout")) model["dropout"] = args.model.dropout;
     if (cmd.count("--embedding-dropout")) model["embedding_dropout"] = args.model.embedding_dropout;
     model["vocab_size"] = args.model.vocab_size;
@@ -454,9 +462,7 @@ int run_card(const std::vector<std::string>& models) {
     const auto size = std::filesystem::file_size(path);
     std::cout << "\n## " << name << "\n\n"
               << "| | |\n|---|---|\n"
-              << "| architecture | " << c.architecture << ": embedding " << c.embedding_dim << " → "
-              << (c.bidirectional ? "bidirectional " : "") << "LSTM " << c.hidden_size << (c.bidirectional ? " per direction" : "")
-              << " → attention pooling (e_t = tanh(w·h_t + b), α = softmax over real tokens) → dense → sigmoid |\n"
+              << "| architecture | " << c.architecture << ": " << c.describe() << " |\n"
               << "| parameters | " << bundle.model->parameter_count() << " |\n"
               << "| vocabulary | " << bundle.vocabulary.size() << " words (PAD = 0, UNK = 1), from the training part of the split only |\n"
               << "| file size | " << size << " bytes |\n"
@@ -518,7 +524,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(2, 5000000))->capture_default_str();
   train_cmd->add_option("--min-count", train.min_count, "Minimum count for a word to enter the vocabulary")->check(CLI::PositiveNumber)->capture_default_str();
   train_cmd->add_option("--embedding-dim", train.model.embedding_dim, "Embedding size")->check(CLI::Range(1, 4096))->capture_default_str();
-  train_cmd->add_option("--hidden-size", train.model.hidden_size, "LSTM size per direction")->check(CLI::Range(1, 4096))->capture_default_str();
+  train_cmd->add_option("--hidden-size", train.model.hidden_size, "Recurrent layer size per direction (all recurrent layers of the config)")->check(CLI::Range(1, 4096))->capture_default_str();
   train_cmd->add_option("--dropout", train.model.dropout, "Dropout on the pooled vector")->check(CLI::Range(0.0, 0.95))->capture_default_str();
   train_cmd->add_option("--embedding-dropout", train.model.embedding_dropout, "Dropout on the embedded tokens")
       ->check(CLI::Range(0.0, 0.95))->capture_default_str();

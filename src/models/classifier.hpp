@@ -1,32 +1,58 @@
-// The sentiment classifier: Embedding → dropout → (Bi)LSTM → attention pooling →
-// dropout → Dense → one logit (positive class). Built from a ClassifierConfig, which
-// is stored in the model file so the file alone rebuilds the model.
+// The text classifier: Embedding → dropout → encoder layers → pooling → dropout →
+// [Dense → ReLU]* → Dense → one logit (positive class). Everything is built from a
+// ClassifierConfig, which the model file stores, so the file alone rebuilds the model.
+//
+// Architectures of the attention tutorials, as configs:
+//   bilstm-attention  encoder [bilstm 64], pooling attention
+//   lstm              encoder [lstm 64], pooling last, dense [32]
+//   cnn               encoder [conv1d 128×5, relu, maxpool 5, conv1d 128×5, relu], pooling max, dense […]
+//   gru-attention     encoder [gru 64 (bi)], pooling attention
 #pragma once
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
-#include "layers/attention_pooling.hpp"
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
 #include "layers/embedding.hpp"
 #include "layers/module.hpp"
+#include "layers/pooling.hpp"
 
 namespace attnlens {
 
+// One encoder layer. Types: "lstm", "gru" (size = hidden size per direction, bidirectional),
+// "conv1d" (size = filters, kernel_size, padding "same" | "valid"), "relu", "maxpool1d" (pool_size).
+struct LayerSpec {
+  std::string type;
+  int size = 0;
+  bool bidirectional = false;
+  int kernel_size = 0;
+  std::string padding = "same";
+  int pool_size = 0;
+  nlohmann::json to_json() const;
+  static LayerSpec from_json(const nlohmann::json& j, const std::string& where);
+};
+
 struct ClassifierConfig {
   std::string architecture = "bilstm-attention";
-  std::string cell = "lstm";          // recurrent cell
-  bool bidirectional = true;
-  std::string pooling = "attention";  // attention pooling over real steps
   int vocab_size = 20000;             // including PAD (0) and UNK (1)
   int embedding_dim = 64;
+  // Shorthand for a one-layer recurrent encoder, used when `encoder` is empty.
+  std::string cell = "lstm";
+  bool bidirectional = true;
   int hidden_size = 64;               // per direction
+  std::vector<LayerSpec> encoder;     // explicit encoder layers (wins over the shorthand)
+  std::string pooling = "attention";  // attention | max | mean | last
+  std::vector<int> dense;             // hidden Dense + ReLU layers before the output
   double embedding_dropout = 0.0;     // on embedded tokens, training only
   double dropout = 0.0;               // on the pooled vector, training only
 
+  std::vector<LayerSpec> encoder_layers() const;  // the explicit list, or the shorthand's one layer
+  bool has_attention() const { return pooling == "attention"; }
+  std::string describe() const;  // one line, e.g. "embedding 64 → BiLSTM 64 → attention pooling → dense 1"
   nlohmann::json to_json() const;
-  // Validates every field; errors name the field ("config.hidden_size: ...").
+  // Validates every field; errors name the field ("config.encoder[1].kernel_size: ...").
   static ClassifierConfig from_json(const nlohmann::json& j);
 };
 
@@ -41,9 +67,11 @@ class Classifier : public Module {
   const Matrix& forward(const TokenBatch& tokens, Rng* dropout_rng = nullptr);
   // dL/dlogits [1, batch] → parameter gradients (accumulated) and grad_embedded().
   void backward(const Matrix& grad_logits);
-  // α [steps, batch] of the last forward; zero on padding.
-  const Matrix& attention() const { return pooling_.weights(); }
-  // dL/d(embedded tokens) [embedding_dim, steps*batch] of the last backward.
+  // α [steps, batch] of the last forward for attention models (zero on padding), else nullptr.
+  const Matrix* attention() const { return pooling_->step_weights(); }
+  // The embedded tokens of the last forward and dL/d(them) of the last backward, [E, steps*batch]:
+  // what input attributions (gradient × input) are made of.
+  const SequenceBatch& embedded() const { return embedded_; }
   const SequenceBatch& grad_embedded() const { return grad_embedded_; }
   std::vector<Parameter*> parameters() override;
   const ClassifierConfig& config() const { return config_; }
@@ -53,13 +81,17 @@ class Classifier : public Module {
   ClassifierConfig config_;
   Embedding embedding_;
   Dropout embedding_dropout_;
-  std::unique_ptr<SequenceLayer> encoder_;
-  AttentionPooling pooling_;
+  std::vector<std::unique_ptr<SequenceLayer>> encoder_;
+  std::unique_ptr<Pooling> pooling_;
   Dropout dropout_;
+  std::vector<Dense> hidden_;
   Dense output_;
   // Activations and gradients reused between calls.
-  SequenceBatch embedded_, encoded_, grad_encoded_, grad_embedded_;
+  SequenceBatch embedded_, grad_embedded_;
+  std::vector<SequenceBatch> encoded_;
+  SequenceBatch grad_a_, grad_b_;
   Matrix pooled_, grad_pooled_;
+  std::vector<Matrix> hidden_out_;
 };
 
 }  // namespace attnlens

@@ -17,11 +17,26 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text) {
   prediction.logit = logits(0, 0);
   prediction.probability = sigmoid(prediction.logit);
   prediction.label = prediction.logit > 0 ? "positive" : "negative";  // same rule as evaluation
-  const Matrix& attention = bundle.model->attention();
+  std::vector<double> weights(tokens.size(), 0.0);
+  if (const Matrix* attention = bundle.model->attention()) {
+    prediction.explanation = "attention";
+    for (size_t t = 0; t < tokens.size(); ++t) weights[t] = (*attention)(static_cast<Eigen::Index>(t), 0);
+  } else {
+    prediction.explanation = "gradient×input";
+    bundle.model->backward(Matrix::Ones(1, 1));  // ∂logit/∂(embedded tokens)
+    const Matrix& x = bundle.model->embedded().values;
+    const Matrix& g = bundle.model->grad_embedded().values;
+    double total = 0;
+    for (size_t t = 0; t < tokens.size(); ++t) {
+      weights[t] = std::abs(static_cast<double>(x.col(static_cast<Eigen::Index>(t)).dot(g.col(static_cast<Eigen::Index>(t)))));
+      total += weights[t];
+    }
+    if (total > 0)
+      for (double& w : weights) w /= total;
+  }
   prediction.tokens.reserve(tokens.size());
   for (size_t t = 0; t < tokens.size(); ++t)
-    prediction.tokens.push_back({tokens[t].text, tokens[t].start, tokens[t].end, attention(static_cast<Eigen::Index>(t), 0),
-                                 batch.ids[t] == Vocabulary::kUnk});
+    prediction.tokens.push_back({tokens[t].text, tokens[t].start, tokens[t].end, weights[t], batch.ids[t] == Vocabulary::kUnk});
   return prediction;
 }
 

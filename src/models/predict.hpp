@@ -13,7 +13,7 @@ namespace attnlens {
 struct TokenScore {
   std::string text;
   size_t start = 0, end = 0;  // byte offsets into the input
-  double weight = 0;          // attention weight α_t
+  double weight = 0;          // attention weight α_t, or normalised |gradient × input| (see explanation)
   bool oov = false;           // mapped to <unk>
 };
 
@@ -21,9 +21,13 @@ struct Prediction {
   std::string label;    // "positive" or "negative"
   double probability;   // of positive
   double logit;
+  std::string explanation;  // "attention" or "gradient×input"
   std::vector<TokenScore> tokens;
 };
 
+// Token weights: the attention weights α for models with attention pooling; otherwise
+// gradient × input saliency, |Σ_d ∂logit/∂x_{t,d} · x_{t,d}| over the embedding, normalised
+// to sum to 1, and `explanation` says which.
 Prediction classify(ClassifierBundle& bundle, std::string_view text);
 
 }  // namespace attnlens

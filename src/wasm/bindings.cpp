@@ -3,7 +3,7 @@
 //   import createAttnlens from './dist/attnlens.js';
 //   const lens = await createAttnlens();        // emscripten module options, e.g. {wasmBinary}
 //   const model = lens.Model.fromBytes(bytes);   // Uint8Array of a .safetensors file
-//   const result = model.classify(text);         // {label, probability, logit, tokens: [{text, start, end, weight, oov}]}
+//   const result = model.classify(text);         // {label, probability, logit, explanation, tokens: [{text, start, end, weight, oov}]}
 //   const info = model.info();                   // {architecture, vocabularySize, testAccuracy, …}
 //   model.delete();                              // frees the model: the one handle the API hands out
 //
@@ -91,6 +91,7 @@ class JsModel {
       result.set("label", prediction.label);
       result.set("probability", prediction.probability);
       result.set("logit", prediction.logit);
+      result.set("explanation", prediction.explanation);
       result.set("tokens", tokens);
       return result;
     } catch (const std::exception& e) {
@@ -105,8 +106,8 @@ class JsModel {
     info.set("architecture", c.architecture);
     info.set("vocabularySize", bundle_.vocabulary.size());
     info.set("embeddingDim", c.embedding_dim);
-    info.set("hiddenSize", c.hidden_size);
-    info.set("bidirectional", c.bidirectional);
+    info.set("description", c.describe());
+    info.set("hasAttention", c.has_attention());
     info.set("parameters", static_cast<double>(bundle_.model->parameter_count()));
     info.set("testAccuracy", optional_number(p, "test_accuracy"));
     info.set("testCount", optional_number(p, "test_count"));

@@ -20,7 +20,8 @@ test('info() describes the shipped model', () => {
 test('classify() returns the documented plain object', () => {
   const text = 'A wonderful, moving film.';
   const result = model.classify(text);
-  assert.deepEqual(Object.keys(result).sort(), ['label', 'logit', 'probability', 'tokens']);
+  assert.deepEqual(Object.keys(result).sort(), ['explanation', 'label', 'logit', 'probability', 'tokens']);
+  assert.equal(result.explanation, 'attention');
   assert.equal(result.label, 'positive');
   assert.ok(result.probability > 0.5 && result.probability <= 1);
   assert.deepEqual(result.tokens.map((t) => t.text), ['a', 'wonderful', ',', 'moving', 'film', '.']);
