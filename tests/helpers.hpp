@@ -64,7 +64,7 @@ inline std::vector<ClassifierConfig> architecture_configs(int vocab) {
     s.pool_size = pool;
     return s;
   };
-  std::vector<ClassifierConfig> configs(4);
+  std::vector<ClassifierConfig> configs(5);
   for (auto& c : configs) { c.vocab_size = vocab; c.embedding_dim = 4; }
   configs[0].architecture = "bilstm-attention";
   configs[0].encoder = {layer("lstm", 3, true)};
@@ -79,6 +79,13 @@ inline std::vector<ClassifierConfig> architecture_configs(int vocab) {
   configs[2].dense = {3};
   configs[3].architecture = "gru-attention";
   configs[3].encoder = {layer("gru", 3, true), layer("gru", 2)};
+  configs[4].architecture = "transformer";
+  LayerSpec transformer = layer("transformer", 0);
+  transformer.layers = 2;
+  transformer.heads = 2;
+  transformer.feedforward = 6;
+  configs[4].encoder = {transformer};
+  configs[4].pooling = "mean";
   return configs;
 }
 

@@ -14,6 +14,7 @@
 #include "layers/conv1d.hpp"
 #include "layers/gru.hpp"
 #include "layers/pooling.hpp"
+#include "layers/transformer.hpp"
 #include "layers/embedding.hpp"
 #include "layers/loss.hpp"
 #include "layers/lstm.hpp"
@@ -258,6 +259,42 @@ TEST_CASE("gradient check: BCE with logits", "[gradients][loss]") {
   Matrix grad;
   bce_with_logits(z, y, &grad);
   expect_input_gradients([&]() { return bce_with_logits(z, y, nullptr); }, z, grad);
+}
+
+TEST_CASE("gradient check: LayerNorm", "[gradients][transformer]") {
+  Rng rng(40);
+  LayerNorm norm("norm", 4);
+  norm.weight.value = random_matrix(4, 1, rng);
+  norm.bias.value = random_matrix(4, 1, rng);
+  Matrix x = random_matrix(4, 3, rng), y;
+  const Matrix projection = random_matrix(4, 3, rng);
+  const auto loss = [&]() { Matrix out; norm.forward(x, out); return (out.array() * projection.array()).sum(); };
+  Matrix grad_x;
+  expect_parameter_gradients(norm, loss, [&]() { norm.forward(x, y); norm.backward(projection, grad_x); });
+  expect_input_gradients(loss, x, grad_x);
+}
+
+TEST_CASE("gradient check: multi-head self-attention with padding", "[gradients][transformer]") {
+  Rng rng(41);
+  MultiHeadSelfAttention attention("self_attn", 4, 2);
+  attention.init(rng);
+  attention.in_proj_bias.value = 0.1 * random_matrix(12, 1, rng);
+  SequenceBatch input = sequence_batch(random_matrix(4, 15, rng), 5, 3, {5, 2, 0});
+  const Matrix projection = random_matrix(4, 15, rng);
+  const auto loss = [&]() { Matrix out; attention.forward(input, out); return (out.array() * projection.array()).sum(); };
+  Matrix grad_in;
+  expect_parameter_gradients(attention, loss, [&]() { Matrix out; attention.forward(input, out); attention.backward(projection, grad_in); });
+  expect_input_gradients(loss, input.values, grad_in);
+}
+
+TEST_CASE("gradient check: Transformer encoder (2 pre-norm layers)", "[gradients][transformer]") {
+  Rng rng(42);
+  TransformerEncoder encoder("encoder", 4, 2, 2, 6);
+  encoder.init(rng);
+  for (Parameter* p : encoder.parameters())
+    if (p->name.find("bias") != std::string::npos) p->value = 0.1 * random_matrix(p->value.rows(), p->value.cols(), rng);
+  SequenceBatch input = sequence_batch(0.3 * random_matrix(4, 12, rng), 4, 3, {4, 1, 3});
+  check_sequence_layer(encoder, input, rng);
 }
 
 TEST_CASE("gradient check: whole classifiers of every architecture", "[gradients][model]") {

@@ -11,6 +11,7 @@
 #include "layers/conv1d.hpp"
 #include "layers/gru.hpp"
 #include "layers/pooling.hpp"
+#include "layers/transformer.hpp"
 #include "layers/embedding.hpp"
 #include "layers/loss.hpp"
 #include "layers/lstm.hpp"
@@ -314,4 +315,59 @@ TEST_CASE("global max, mean and last pooling over real steps", "[layers][pooling
   const SequenceBatch empty = sequence_batch(Matrix(1, 0), 0, 1, {0});
   CHECK(max_pool.forward(empty).isZero());
   CHECK(mean_pool.forward(empty).isZero());
+}
+
+TEST_CASE("LayerNorm normalises each column", "[layers][transformer]") {
+  LayerNorm norm("norm", 3);
+  norm.weight.value << 1, 2, 1;
+  norm.bias.value << 0, 0, 1;
+  Matrix x(3, 1), y;
+  x << 1, 2, 3;
+  norm.forward(x, y);
+  const double s = 1 / std::sqrt(2.0 / 3 + 1e-5);  // mean 2, variance 2/3
+  CHECK_THAT(y(0, 0), WithinAbs(-1 * s, 1e-5));
+  CHECK_THAT(y(1, 0), WithinAbs(0.0, 1e-6));
+  CHECK_THAT(y(2, 0), WithinAbs(1 * s + 1, 1e-5));
+}
+
+TEST_CASE("self-attention by hand: one head, padding never attended", "[layers][transformer]") {
+  MultiHeadSelfAttention attention("self_attn", 2, 1);
+  for (int part = 0; part < 3; ++part) attention.in_proj_weight.value.middleRows(2 * part, 2).setIdentity();  // Q = K = V = x
+  attention.in_proj_bias.value.setZero();
+  attention.out_proj.weight.value.setIdentity();
+  attention.out_proj.bias.value.setZero();
+  Matrix x(2, 3);
+  x << 1, 0, 5,
+       0, 1, 5;  // step 2 is padding
+  Matrix out;
+  attention.forward(sequence_batch(x, 3, 1, {2}), out);
+  // Scores QᵀK/√2 for the two real steps: [[1, 0], [0, 1]] / √2.
+  const double e = std::exp(1 / std::sqrt(2.0)), a_same = e / (e + 1), a_other = 1 / (e + 1);
+  const Matrix& a = attention.attention(0, 0);
+  REQUIRE(a.rows() == 2);
+  CHECK_THAT(a(0, 0), WithinAbs(a_same, 1e-6));
+  CHECK_THAT(a(0, 1), WithinAbs(a_other, 1e-6));
+  CHECK_THAT(out(0, 0), WithinAbs(a_same, 1e-6));  // Σ_k a(0, k) v_k
+  CHECK_THAT(out(1, 0), WithinAbs(a_other, 1e-6));
+  CHECK(out.col(2).isZero());
+}
+
+TEST_CASE("Transformer encoder: PyTorch names, round trip, per-head attention", "[layers][transformer]") {
+  TransformerEncoder encoder("encoder", 8, 2, 4, 16);
+  Rng rng(3);
+  encoder.init(rng);
+  std::vector<std::string> names;
+  for (auto* p : encoder.parameters()) names.push_back(p->name);
+  CHECK(names.front() == "encoder.layers.0.self_attn.in_proj_weight");
+  CHECK(std::find(names.begin(), names.end(), "encoder.layers.1.linear2.bias") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "encoder.layers.0.norm2.weight") != names.end());
+  CHECK(names.back() == "encoder.norm.bias");
+  TransformerEncoder copy("encoder", 8, 2, 4, 16);
+  round_trip(encoder, copy);
+  CHECK(same_parameters(encoder, copy));
+  SequenceBatch out;
+  encoder.forward(sequence_batch(Matrix::Random(8, 10), 5, 2, {5, 3}), out);
+  const Matrix& a = encoder.self_attention(1).attention(1, 3);
+  REQUIRE(a.rows() == 3);
+  CHECK(a.rowwise().sum().isOnes(1e-5));
 }

@@ -8,6 +8,7 @@
 #include "layers/conv1d.hpp"
 #include "layers/gru.hpp"
 #include "layers/lstm.hpp"
+#include "layers/transformer.hpp"
 
 namespace attnlens {
 
@@ -39,6 +40,7 @@ json LayerSpec::to_json() const {
   if (is_recurrent(type)) j.update({{"size", size}, {"bidirectional", bidirectional}});
   if (type == "conv1d") j.update({{"size", size}, {"kernel_size", kernel_size}, {"padding", padding}});
   if (type == "maxpool1d") j["pool_size"] = pool_size;
+  if (type == "transformer") j.update({{"layers", layers}, {"heads", heads}, {"feedforward", feedforward}});
   return j;
 }
 
@@ -51,6 +53,9 @@ LayerSpec LayerSpec::from_json(const json& j, const std::string& where) {
   s.kernel_size = field(j, "kernel_size", 0, where + ".");
   s.padding = field(j, "padding", std::string("same"), where + ".");
   s.pool_size = field(j, "pool_size", 0, where + ".");
+  s.layers = field(j, "layers", 0, where + ".");
+  s.heads = field(j, "heads", 0, where + ".");
+  s.feedforward = field(j, "feedforward", 0, where + ".");
   if (is_recurrent(s.type)) {
     check_range(where + ".size", s.size, 1, 4096);
   } else if (s.type == "conv1d") {
@@ -59,8 +64,12 @@ LayerSpec LayerSpec::from_json(const json& j, const std::string& where) {
     check(s.padding == "same" || s.padding == "valid", where + ".padding: '" + s.padding + "' (expected same or valid)");
   } else if (s.type == "maxpool1d") {
     check_range(where + ".pool_size", s.pool_size, 1, 64);
+  } else if (s.type == "transformer") {
+    check_range(where + ".layers", s.layers, 1, 24);
+    check_range(where + ".heads", s.heads, 1, 64);
+    check_range(where + ".feedforward", s.feedforward, 1, 16384);
   } else {
-    check(s.type == "relu", where + ".type: '" + s.type + "' is not supported (lstm, gru, conv1d, relu, maxpool1d)");
+    check(s.type == "relu", where + ".type: '" + s.type + "' is not supported (lstm, gru, conv1d, relu, maxpool1d, transformer)");
   }
   return s;
 }
@@ -86,6 +95,9 @@ std::string ClassifierConfig::describe() const {
       out << "Conv1D " << s.size << "×" << s.kernel_size << " (" << s.padding << ")";
     } else if (s.type == "maxpool1d") {
       out << "max-pool " << s.pool_size;
+    } else if (s.type == "transformer") {
+      out << "Transformer encoder (" << s.layers << " pre-norm layers, " << s.heads << " heads, feed-forward " << s.feedforward
+          << ", sinusoidal positions)";
     } else {
       out << "ReLU";
     }
@@ -163,6 +175,8 @@ Classifier::Classifier(const ClassifierConfig& config)
                                                   s.padding == "valid" ? Conv1D::Padding::Valid : Conv1D::Padding::Same));
     } else if (s.type == "relu") {
       encoder_.push_back(std::make_unique<ReLU>(channels));
+    } else if (s.type == "transformer") {
+      encoder_.push_back(std::make_unique<TransformerEncoder>("encoder", channels, s.layers, s.heads, s.feedforward));
     } else {
       encoder_.push_back(std::make_unique<MaxPool1D>(channels, s.pool_size));
     }
@@ -179,6 +193,12 @@ Classifier::Classifier(const ClassifierConfig& config)
   }
   hidden_out_.resize(hidden_.size());
   output_ = Dense("fc", channels, 1);
+}
+
+const TransformerEncoder* Classifier::transformer() const {
+  for (const auto& layer : encoder_)
+    if (auto t = dynamic_cast<const TransformerEncoder*>(layer.get())) return t;
+  return nullptr;
 }
 
 Classifier::Classifier(const Classifier& other) : Classifier(other.config_) { *this = other; }

@@ -7,6 +7,7 @@
 //   lstm              encoder [lstm 64], pooling last, dense [32]
 //   cnn               encoder [conv1d 128×5, relu, maxpool 5, conv1d 128×5, relu], pooling max, dense […]
 //   gru-attention     encoder [gru 64 (bi)], pooling attention
+//   transformer       encoder [transformer 2 layers × 4 heads], pooling mean
 #pragma once
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -22,7 +23,8 @@
 namespace attnlens {
 
 // One encoder layer. Types: "lstm", "gru" (size = hidden size per direction, bidirectional),
-// "conv1d" (size = filters, kernel_size, padding "same" | "valid"), "relu", "maxpool1d" (pool_size).
+// "conv1d" (size = filters, kernel_size, padding "same" | "valid"), "relu", "maxpool1d" (pool_size),
+// "transformer" (layers, heads, feedforward: a pre-norm Transformer encoder on the embedding width).
 struct LayerSpec {
   std::string type;
   int size = 0;
@@ -30,6 +32,7 @@ struct LayerSpec {
   int kernel_size = 0;
   std::string padding = "same";
   int pool_size = 0;
+  int layers = 0, heads = 0, feedforward = 0;
   nlohmann::json to_json() const;
   static LayerSpec from_json(const nlohmann::json& j, const std::string& where);
 };
@@ -69,6 +72,8 @@ class Classifier : public Module {
   void backward(const Matrix& grad_logits);
   // α [steps, batch] of the last forward for attention models (zero on padding), else nullptr.
   const Matrix* attention() const { return pooling_->step_weights(); }
+  // The Transformer encoder layers' self-attention, when the encoder has one (else nullptr).
+  const class TransformerEncoder* transformer() const;
   // The embedded tokens of the last forward and dL/d(them) of the last backward, [E, steps*batch]:
   // what input attributions (gradient × input) are made of.
   const SequenceBatch& embedded() const { return embedded_; }
