@@ -1,7 +1,7 @@
 // Runs one layer on given weights and input, for parity tests against other frameworks
 // (web/tests/parity.test.mjs). Reads one JSON object on stdin:
-//   {"layer": "lstm" | "gru" | "conv1d" | "dense", "input_size": C, "size": H,
-//    "reverse": bool, "kernel_size": k, "padding": "same" | "valid",
+//   {"layer": "lstm" | "gru" | "conv1d" | "dense" | "self_attention" | "layer_norm", "input_size": C, "size": H,
+//    "reverse": bool, "kernel_size": k, "padding": "same" | "valid", "heads": n,
 //    "parameters": [[...], ...],   // flat, C order, in the layer's parameters() order
 //    "input": [[[...C], ...T], ...B], "lengths": [...B]}
 // and writes {"output": [[[...], ...], ...]} ([B][T'][H], or [B][H] for dense).
@@ -14,6 +14,7 @@
 #include "layers/dense.hpp"
 #include "layers/gru.hpp"
 #include "layers/lstm.hpp"
+#include "layers/transformer.hpp"
 
 using namespace attnlens;
 using nlohmann::json;
@@ -33,6 +34,8 @@ int main() {
       module = std::make_unique<Conv1D>("conv0", C, H, spec.at("kernel_size").get<int>(),
                                         spec.value("padding", "same") == "valid" ? Conv1D::Padding::Valid : Conv1D::Padding::Same);
     else if (type == "dense") module = std::make_unique<Dense>("fc", C, H);
+    else if (type == "self_attention") module = std::make_unique<MultiHeadSelfAttention>("self_attn", C, spec.at("heads").get<int>());
+    else if (type == "layer_norm") module = std::make_unique<LayerNorm>("norm", C);
     else throw Error("unknown layer " + type);
     const auto params = module->parameters();
     check(spec.at("parameters").size() == params.size(), "wrong number of parameter arrays");
@@ -62,7 +65,15 @@ int main() {
         for (int t = 0; t < T; ++t)
           for (int c = 0; c < C; ++c) in.values(c, static_cast<Eigen::Index>(t) * B + b) = input[b][t][c].get<Scalar>();
       SequenceBatch out;
-      static_cast<SequenceLayer&>(*module).forward(in, out);
+      if (type == "self_attention") {
+        out = in;
+        static_cast<MultiHeadSelfAttention&>(*module).forward(in, out.values);
+      } else if (type == "layer_norm") {
+        out = in;
+        static_cast<LayerNorm&>(*module).forward(in.values, out.values);
+      } else {
+        static_cast<SequenceLayer&>(*module).forward(in, out);
+      }
       for (int b = 0; b < B; ++b) {
         json steps = json::array();
         for (int t = 0; t < out.steps; ++t) {

@@ -3,7 +3,9 @@
 // (through tests/layer_probe) must agree within 1e-5.
 //  - LSTM, Conv1D, Dense: TF.js's own layers (tf.layers.lstm, conv1d, dense).
 //  - GRU: TF.js 4.x's GRUCell rejects resetAfter: true (PyTorch's form), so the reference
-//    is PyTorch's equations written with TF.js ops.
+//    is PyTorch's equations written with TF.js ops; likewise multi-head self-attention
+//    (TF.js has no MultiHeadAttention layer), with a padding mask.
+//  - LayerNorm: tf.layers.layerNormalization.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -116,4 +118,42 @@ test('Dense matches tf.layers.dense', () => {
   const theirs = layer.apply(tf.tensor2d(input.map((s) => s[0]))).arraySync();
   const difference = maxDifference(ours, theirs);
   assert.ok(difference < TOLERANCE, `Dense: max difference ${difference}`);
+});
+
+test('multi-head self-attention with a padding mask matches the same computation in TF.js ops', () => {
+  const B = 2, T = 6, E = 8, heads = 2, d = E / heads;
+  const lengths = [6, 4];
+  const [win, bin, wout, bout] = [randomArray(3 * E * E), randomArray(3 * E), randomArray(E * E), randomArray(E)];
+  const input = randomInput(B, T, E);
+  const ours = probe({ layer: 'self_attention', input_size: E, size: E, heads, parameters: [win, bin, wout, bout], input, lengths });
+  const Win = tf.tensor2d(win, [3 * E, E]), Wout = tf.tensor2d(wout, [E, E]);
+  const theirs = input.map((steps, b) => {
+    const L = lengths[b];
+    const x = tf.tensor2d(steps.slice(0, L));                          // [L, E]
+    const qkv = tf.add(tf.matMul(x, Win, false, true), tf.tensor1d(bin));  // [L, 3E]
+    const [q, k, v] = tf.split(qkv, 3, 1);
+    const headsOut = [];
+    for (let h = 0; h < heads; ++h) {
+      const slice = (m) => tf.slice(m, [0, h * d], [L, d]);
+      const scores = tf.div(tf.matMul(slice(q), slice(k), false, true), Math.sqrt(d));
+      headsOut.push(tf.matMul(tf.softmax(scores), slice(v)));           // [L, d]
+    }
+    const out = tf.add(tf.matMul(tf.concat(headsOut, 1), Wout, false, true), tf.tensor1d(bout)).arraySync();
+    return [...out, ...Array.from({ length: T - L }, () => new Array(E).fill(0))];  // padding steps: zero
+  });
+  const difference = maxDifference(ours, theirs);
+  assert.ok(difference < TOLERANCE, `self-attention: max difference ${difference}`);
+});
+
+test('LayerNorm matches tf.layers.layerNormalization', () => {
+  const B = 2, T = 3, E = 7;
+  const gamma = randomArray(E).map((v) => 1 + v), beta = randomArray(E);
+  const input = randomInput(B, T, E);
+  const ours = probe({ layer: 'layer_norm', input_size: E, size: E, parameters: [gamma, beta], input });
+  const layer = tf.layers.layerNormalization({ epsilon: 1e-5 });
+  layer.apply(tf.zeros([B, T, E]));
+  layer.setWeights([tf.tensor1d(gamma), tf.tensor1d(beta)]);
+  const theirs = layer.apply(tf.tensor3d(input)).arraySync();
+  const difference = maxDifference(ours, theirs);
+  assert.ok(difference < TOLERANCE, `LayerNorm: max difference ${difference}`);
 });

@@ -1,0 +1,41 @@
+// The study's outputs are what tools/study.mjs makes from results.json (nothing typed by
+// hand), and every shipped model's card numbers match the study's.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ROOT } from './helpers.mjs';
+import { MODELS, writeReport } from '../../tools/study.mjs';
+
+const STUDY = path.join(ROOT, 'models/study');
+
+test('models/study/README.md and the figures are regenerated exactly from results.json', async () => {
+  const rows = JSON.parse(fs.readFileSync(path.join(STUDY, 'results.json'), 'utf8'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnlens-study-'));
+  await writeReport(rows, dir);
+  for (const file of fs.readdirSync(dir))
+    assert.equal(fs.readFileSync(path.join(dir, file), 'utf8'), fs.readFileSync(path.join(STUDY, file), 'utf8'), file);
+  fs.rmSync(dir, { recursive: true });
+});
+
+// The provenance a model file records in its safetensors header.
+function provenance(file) {
+  const bytes = fs.readFileSync(file);
+  const length = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + length).toString('utf8'));
+  return JSON.parse(header.__metadata__.provenance);
+}
+
+test('every best-settings row is a shipped model file recording the same test accuracy', () => {
+  const rows = JSON.parse(fs.readFileSync(path.join(STUDY, 'results.json'), 'utf8'));
+  for (const row of rows.filter((r) => r.protocol === 'best')) {
+    assert.ok(MODELS.includes(row.model));
+    const file = path.join(ROOT, row.file);
+    assert.ok(fs.existsSync(file), `${row.file} is missing`);
+    assert.equal(row.test_count, 25000);
+    const recorded = provenance(file);
+    assert.equal(recorded.command, row.command, `${row.file} was not made by the study's command`);
+    assert.ok(Math.abs(recorded.test_accuracy - row.test_accuracy) < 1e-12, `${row.model}: card and study differ`);
+  }
+});
