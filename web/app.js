@@ -1,24 +1,30 @@
-// The demo page: talks to the engine in a worker, draws the prediction and the attention
-// shading over the visitor's own text. The visitor's text is only ever inserted as text
-// nodes (textContent / createTextNode), never as HTML.
+// The demo page: talks to the engine in a worker and draws predictions and token shading
+// over the visitor's own text. The visitor's text is only ever inserted as text nodes
+// (textContent / createTextNode), never as HTML.
 import { EXAMPLES } from './examples.js';
 
 const DEBOUNCE_MS = 50;
+const LABELS = {
+  lstm: 'LSTM', cnn: 'CNN', 'bilstm-attention': 'BiLSTM + attention', 'gru-attention': 'GRU + attention', transformer: 'Transformer',
+};
 const $ = (id) => document.getElementById(id);
 const review = $('review');
 const status = $('status');
-const result = $('result');
-const highlight = $('highlight');
-const tokenDetail = $('token-detail');
+const modelSelect = $('model');
 
 let worker;
-let latestId = 0;
-const sentTexts = new Map();  // request id → the exact text classified (offsets refer to it)
-let lastInputAt = 0;
-let inFlight = false;  // at most one request in the worker: long reviews never queue stale work
+let models = [];
+const infos = new Map();  // model → info()
+let view = 'classify';
+// One "round" of requests at a time (one model in Classify, all in Compare): long reviews and
+// fast typing never queue stale work in the worker.
+let round = 0;
+let inFlight = 0;
 let pending = false;
+let sent = null;  // {round, text, inputAt}
+let lastInputAt = 0;
 let debounceTimer;
-let lastTokens = [];
+const transformerChoice = { layer: -1, head: -1 };  // −1 layer: the last one
 
 function setStatus(text, kind) {
   status.textContent = text;
@@ -26,9 +32,8 @@ function setStatus(text, kind) {
   document.body.dataset.state = kind;
 }
 
-function percent(value, digits = 1) {
-  return `${(100 * value).toFixed(digits)} %`;
-}
+const percent = (value, digits = 1) => `${(100 * value).toFixed(digits)} %`;
+const label = (name) => LABELS[name] ?? name;
 
 function describeModel(info) {
   const accuracy = info.testAccuracy == null ? 'accuracy not recorded'
@@ -37,40 +42,23 @@ function describeModel(info) {
     + `${Number(info.parameters).toLocaleString('en')} parameters, vocabulary ${info.vocabularySize.toLocaleString('en')}). ${accuracy}.`;
 }
 
-function requestClassification(immediately = false) {
-  clearTimeout(debounceTimer);
-  const send = () => {
-    if (inFlight) {
-      pending = true;  // sent as soon as the current result arrives
-      return;
-    }
-    inFlight = true;
-    latestId += 1;
-    sentTexts.clear();
-    sentTexts.set(latestId, { text: review.value, inputAt: lastInputAt || performance.now() });
-    worker.postMessage({ type: 'classify', id: latestId, text: review.value });
-  };
-  if (immediately) send();
-  else debounceTimer = setTimeout(send, DEBOUNCE_MS);
+function explanationText(prediction, model) {
+  if (model === 'transformer' && prediction.explanation === 'self-attention') {
+    const info = infos.get(model);
+    const layer = transformerChoice.layer < 0 ? info.transformerLayers - 1 : transformerChoice.layer;
+    return `Self-attention each word receives (mean over queries), layer ${layer + 1}, `
+      + `${transformerChoice.head < 0 ? 'mean over heads' : `head ${transformerChoice.head + 1}`}.`;
+  }
+  return prediction.explanation === 'attention' ? 'Attention weights of the attention pooling (they sum to 1).'
+    : 'Gradient × input saliency: this model has no attention, so each word is shaded by |∂logit/∂embedding · embedding|, normalised to sum to 1.';
 }
 
-function render(text, prediction, id, engineMilliseconds, inputAt) {
-  const positive = prediction.label === 'positive';
-  const label = $('label');
-  label.textContent = positive ? 'Positive' : 'Negative';
-  label.className = `label ${prediction.label}`;
-  $('bar-fill').style.width = percent(prediction.probability, 2).replace(' ', '');
-  $('probability').textContent = `${percent(prediction.probability)} positive`;
-
-  const tokens = prediction.tokens;
-  lastTokens = tokens;
-  const maxWeight = tokens.reduce((m, t) => Math.max(m, t.weight), 0);
-  // Shade ∝ weight / the review's largest weight; the legend states that largest weight.
-  $('legend-max').textContent = tokens.length ? `${maxWeight.toFixed(4)} (the largest here)` : 'largest';
-  const order = tokens.map((t, i) => i).sort((a, b) => tokens[b].weight - tokens[a].weight);
-  const rank = new Array(tokens.length);
+// Draws `text` into `container` with one span per token, shaded by weight / the largest weight.
+function drawHighlight(container, text, tokens, weights) {
+  const maxWeight = weights.reduce((m, w) => Math.max(m, w), 0);
+  const order = weights.map((w, i) => i).sort((a, b) => weights[b] - weights[a]);
+  const rank = new Array(weights.length);
   order.forEach((tokenIndex, position) => { rank[tokenIndex] = position + 1; });
-
   const fragment = document.createDocumentFragment();
   let cursor = 0;
   tokens.forEach((token, index) => {
@@ -78,37 +66,279 @@ function render(text, prediction, id, engineMilliseconds, inputAt) {
     const span = document.createElement('span');
     span.className = token.oov ? 'token oov' : 'token';
     span.textContent = text.slice(token.start, token.end);
-    const strength = maxWeight > 0 ? token.weight / maxWeight : 0;
+    const strength = maxWeight > 0 ? weights[index] / maxWeight : 0;
     span.style.backgroundColor = `rgba(var(--accent), ${(0.85 * strength).toFixed(3)})`;
     span.tabIndex = 0;
     span.dataset.index = String(index);
     span.dataset.start = String(token.start);
     span.dataset.end = String(token.end);
-    span.dataset.weight = String(token.weight);
+    span.dataset.weight = String(weights[index]);
     span.dataset.rank = String(rank[index]);
-    span.setAttribute('aria-label', `${span.textContent}: attention ${token.weight.toFixed(4)}`
-      + `${token.oov ? ', unknown word' : ''}`);
+    span.setAttribute('aria-label', `${span.textContent}: weight ${weights[index].toFixed(4)}${token.oov ? ', unknown word' : ''}`);
     fragment.append(span);
     cursor = token.end;
   });
   if (cursor < text.length) fragment.append(document.createTextNode(text.slice(cursor)));
-  highlight.replaceChildren(fragment);
+  container.replaceChildren(fragment);
+  return maxWeight;
+}
+
+function renderVerdict(root, prediction) {
+  const positive = prediction.label === 'positive';
+  const labelNode = root.querySelector('.label');
+  labelNode.textContent = positive ? 'Positive' : 'Negative';
+  labelNode.className = `label ${prediction.label}`;
+  root.querySelector('.bar-fill').style.width = percent(prediction.probability, 2).replace(' ', '');
+  root.querySelector('.probability').textContent = `${percent(prediction.probability)} positive`;
+}
+
+// ---------------------------------------------------------------- Classify view
+let lastTokens = [];
+function renderClassify(text, prediction, milliseconds) {
+  const result = $('result');
+  renderVerdict(result, prediction);
+  const weights = prediction.tokens.map((t) => t.weight);
+  lastTokens = prediction.tokens;
+  const maxWeight = drawHighlight($('highlight'), text, prediction.tokens, weights);
+  $('legend-max').textContent = weights.length ? `${maxWeight.toFixed(4)} (the largest here)` : 'largest';
+  $('explanation').textContent = explanationText(prediction, modelSelect.value);
+  $('timing').textContent = `${prediction.tokens.length.toLocaleString('en')} tokens, classified in ${milliseconds.toFixed(1)} ms`;
   result.hidden = false;
-  result.dataset.resultId = String(id);
-  // Measured here so tests and visitors see the same figure: last keystroke → highlight drawn.
-  result.dataset.engineMs = engineMilliseconds.toFixed(2);
-  result.dataset.latencyMs = (performance.now() - inputAt).toFixed(1);
-  $('timing').textContent = `${tokens.length.toLocaleString('en')} tokens, classified in ${engineMilliseconds.toFixed(1)} ms`;
-  tokenDetail.textContent = tokens.length ? 'Hover over or focus (Tab) a word to see its weight.'
+  result.dataset.resultId = String(sent.round);
+  result.dataset.engineMs = milliseconds.toFixed(2);
+  result.dataset.latencyMs = (performance.now() - sent.inputAt).toFixed(1);
+  $('token-detail').textContent = prediction.tokens.length ? 'Hover over or focus (Tab) a word to see its weight.'
     : 'No words yet: the prediction comes from the model’s bias alone.';
 }
 
 function showTokenDetail(span) {
   const token = lastTokens[Number(span.dataset.index)];
   if (!token) return;
-  tokenDetail.textContent = `“${span.textContent}” — attention weight ${token.weight.toFixed(4)} `
-    + `(${percent(token.weight, 2)} of the total), rank ${span.dataset.rank} of ${lastTokens.length}`
+  $('token-detail').textContent = `“${span.textContent}” — weight ${Number(span.dataset.weight).toFixed(4)} `
+    + `(${percent(Number(span.dataset.weight), 2)} of the total), rank ${span.dataset.rank} of ${lastTokens.length}`
     + `${token.oov ? '; not in the model’s vocabulary, read as <unk>' : ''}.`;
+}
+
+// ---------------------------------------------------------------- Compare view
+function comparePanel(model) {
+  let panel = document.querySelector(`.compare-panel[data-model="${model}"]`);
+  if (panel) return panel;
+  panel = document.createElement('article');
+  panel.className = 'compare-panel';
+  panel.dataset.model = model;
+  const heading = document.createElement('h3');
+  heading.textContent = label(model);
+  const verdict = document.createElement('div');
+  verdict.className = 'verdict';
+  const labelNode = document.createElement('span');
+  labelNode.className = 'label';
+  const bar = document.createElement('div');
+  bar.className = 'bar';
+  const fill = document.createElement('div');
+  fill.className = 'bar-fill';
+  bar.append(fill);
+  const probability = document.createElement('span');
+  probability.className = 'probability';
+  verdict.append(labelNode, bar, probability);
+  const accuracy = document.createElement('p');
+  accuracy.className = 'explanation accuracy';
+  const explanation = document.createElement('p');
+  explanation.className = 'explanation what';
+  const highlight = document.createElement('p');
+  highlight.className = 'highlight';
+  panel.append(heading, accuracy, verdict, explanation);
+  if (model === 'transformer') panel.append(transformerControls());
+  panel.append(highlight);
+  $('compare-grid').append(panel);
+  return panel;
+}
+
+function transformerControls() {
+  const controls = document.createElement('div');
+  controls.className = 'controls';
+  const info = infos.get('transformer');
+  const make = (id, text, options, key) => {
+    const labelNode = document.createElement('label');
+    labelNode.htmlFor = id;
+    labelNode.textContent = text;
+    const select = document.createElement('select');
+    select.id = id;
+    for (const [value, name] of options) select.append(new Option(name, String(value)));
+    select.value = String(transformerChoice[key]);
+    select.addEventListener('change', () => {
+      transformerChoice[key] = Number(select.value);
+      requestRound(true);
+    });
+    controls.append(labelNode, select);
+  };
+  const layers = info?.transformerLayers ?? 2, heads = info?.transformerHeads ?? 4;
+  make('transformer-layer', 'Layer', [[-1, `last (${layers})`], ...Array.from({ length: layers }, (_, i) => [i, String(i + 1)])], 'layer');
+  make('transformer-head', 'Head', [[-1, 'mean'], ...Array.from({ length: heads }, (_, i) => [i, String(i + 1)])], 'head');
+  return controls;
+}
+
+const compareResults = new Map();  // model → prediction (or {pendingWeights}) of the current round
+// The prediction with its token weights replaced by the Transformer's received self-attention.
+const withSelfAttention = (prediction, weights) => ({ ...prediction, explanation: 'self-attention',
+  tokens: prediction.tokens.map((t, i) => ({ ...t, weight: weights[i] ?? 0 })) });
+function renderCompare(model, text, prediction) {
+  const panel = comparePanel(model);
+  const info = infos.get(model);
+  panel.querySelector('.accuracy').textContent = info?.testAccuracy == null ? ''
+    : `IMDB test accuracy ${percent(info.testAccuracy)}`;
+  renderVerdict(panel, prediction);
+  panel.querySelector('.what').textContent = explanationText(prediction, model);
+  drawHighlight(panel.querySelector('.highlight'), text, prediction.tokens, prediction.tokens.map((t) => t.weight));
+  panel.dataset.resultId = String(sent.round);
+}
+
+// ---------------------------------------------------------------- requests
+function requestRound(immediately = false) {
+  clearTimeout(debounceTimer);
+  const send = () => {
+    if (inFlight > 0) {
+      pending = true;  // sent as soon as the current round is answered
+      return;
+    }
+    if (view === 'study' || !models.length) return;
+    round += 1;
+    sent = { round, text: review.value, inputAt: lastInputAt || performance.now() };
+    const targets = view === 'compare' ? models : [modelSelect.value];
+    compareResults.clear();
+    for (const model of targets) {
+      inFlight += 1;
+      worker.postMessage({ type: 'classify', id: round, model, text: sent.text });
+      if (view === 'compare' && model === 'transformer') {
+        inFlight += 1;
+        worker.postMessage({ type: 'selfAttention', id: round, model, text: sent.text,
+          layer: transformerChoice.layer < 0 ? (infos.get(model)?.transformerLayers ?? 1) - 1 : transformerChoice.layer,
+          head: transformerChoice.head });
+      }
+    }
+  };
+  if (immediately) send();
+  else debounceTimer = setTimeout(send, DEBOUNCE_MS);
+}
+
+function answered() {
+  inFlight -= 1;
+  if (inFlight === 0 && pending) {
+    pending = false;
+    requestRound(true);
+  }
+}
+
+function onMessage({ data }) {
+  if (data.type === 'ready') {
+    models = data.models;
+    for (const model of models) modelSelect.append(new Option(label(model), model));
+    for (const option of modelSelect.options) {
+      const info = infos.get(option.value);
+      if (info?.testAccuracy != null) option.textContent = `${label(option.value)} — ${percent(info.testAccuracy)}`;
+    }
+    modelSelect.value = data.defaultModel;
+    if (infos.has(data.defaultModel)) $('model-info').textContent = describeModel(infos.get(data.defaultModel));
+    modelSelect.disabled = false;
+    review.disabled = false;
+    setStatus('Ready. Start typing, or pick an example.', 'ready');
+    if (review.value) requestRound(true);
+  } else if (data.type === 'model') {
+    infos.set(data.model, data.info);
+    const option = [...modelSelect.options].find((o) => o.value === data.model);
+    if (option && data.info.testAccuracy != null) option.textContent = `${label(data.model)} — ${percent(data.info.testAccuracy)}`;
+    if (data.model === modelSelect.value) $('model-info').textContent = describeModel(data.info);
+    if (data.model === 'transformer') document.querySelector('.compare-panel[data-model="transformer"] .controls')
+      ?.replaceWith(transformerControls());
+  } else if (data.type === 'error') {
+    setStatus(data.message, 'error');
+    if (data.id !== undefined) answered();
+    else review.disabled = true;
+  } else if (data.type === 'result') {
+    if (data.id === round) {
+      if (view === 'classify' && data.model === modelSelect.value) renderClassify(sent.text, data.result, data.milliseconds);
+      if (view === 'compare') {
+        const early = compareResults.get(data.model)?.pendingWeights;
+        const prediction = early ? withSelfAttention(data.result, early) : data.result;
+        compareResults.set(data.model, prediction);
+        renderCompare(data.model, sent.text, prediction);
+      }
+      if (document.body.dataset.state === 'loading-model') setStatus('Ready.', 'ready');
+    }
+    answered();
+  } else if (data.type === 'selfAttention') {
+    if (data.id === round && view === 'compare') {
+      const stored = compareResults.get(data.model);
+      if (stored) {
+        const updated = withSelfAttention(stored, data.weights);
+        compareResults.set(data.model, updated);
+        renderCompare(data.model, sent.text, updated);
+      } else {
+        compareResults.set(data.model, { pendingWeights: data.weights });
+      }
+    }
+    answered();
+  }
+}
+
+// ---------------------------------------------------------------- Study view
+let studyLoaded = false;
+async function loadStudy() {
+  if (studyLoaded) return;
+  studyLoaded = true;
+  const statusNode = $('study-status');
+  let rows;
+  try {
+    const response = await fetch(new URL('./dist/study/results.json', import.meta.url));
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    rows = await response.json();
+  } catch (error) {
+    statusNode.textContent = `The study's results could not be loaded (${error.message}): run tools/study to make them.`;
+    return;
+  }
+  const body = $('study-table').querySelector('tbody');
+  const order = ['lstm', 'cnn', 'bilstm-attention', 'gru-attention', 'transformer'];
+  rows.sort((a, b) => order.indexOf(a.model) - order.indexOf(b.model) || b.protocol.localeCompare(a.protocol));
+  for (const row of rows) {
+    const tr = document.createElement('tr');
+    const cells = [label(row.model), row.protocol === 'seed' ? 'seed tutorial’s' : 'ours (shipped)', percent(row.test_accuracy, 2),
+      row.seed_tutorial_accuracy == null ? '' : percent(row.seed_tutorial_accuracy, 2), row.test_loss.toFixed(4),
+      Number(row.parameters).toLocaleString('en'), `${Math.round(row.training_seconds)} s`, String(Math.round(row.training_reviews_per_second))];
+    cells.forEach((text, i) => {
+      const cell = document.createElement(i === 0 ? 'th' : 'td');
+      if (i === 0) cell.scope = 'row';
+      cell.textContent = text;
+      tr.append(cell);
+    });
+    body.append(tr);
+  }
+  $('study-table').hidden = false;
+  statusNode.textContent = 'IMDB official test set (25,000 reviews). Seed protocol: 200 tokens, Adam 1e-3, batch 128, 5 epochs; '
+    + 'ours: the shipped models, whole reviews. The figures below are drawn from the same results.json with Vega-Lite.';
+  const figures = $('study-figures');
+  for (const protocol of rows.some((r) => r.protocol === 'seed') ? ['seed', 'best'] : ['best']) {
+    for (const [field, title] of [['train_accuracy', 'Training accuracy'], ['validation_accuracy', 'Validation accuracy'],
+      ['train_loss', 'Training loss'], ['validation_loss', 'Validation loss']]) {
+      const img = document.createElement('img');
+      img.src = new URL(`./dist/study/${protocol}-${field}.svg`, import.meta.url).href;
+      img.alt = `${title} per epoch for every model (${protocol === 'seed' ? 'seed protocol' : 'our settings'})`;
+      img.loading = 'lazy';
+      figures.append(img);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- set-up
+function selectView(name) {
+  view = name;
+  for (const tab of ['classify', 'compare', 'study']) {
+    const button = $(`tab-${tab}`);
+    button.setAttribute('aria-selected', String(tab === name));
+    button.tabIndex = tab === name ? 0 : -1;
+    $(`view-${tab}`).hidden = tab !== name;
+  }
+  $('input').hidden = name === 'study';
+  if (name === 'study') loadStudy();
+  else if (review.value) requestRound(true);
 }
 
 function start() {
@@ -120,11 +350,20 @@ function start() {
     button.addEventListener('click', () => {
       lastInputAt = performance.now();
       review.value = example.text;
-      requestClassification(true);
+      requestRound(true);
       review.focus();
     });
     examples.append(button);
   }
+  for (const tab of ['classify', 'compare', 'study']) $(`tab-${tab}`).addEventListener('click', () => selectView(tab));
+  $('tab-classify').parentElement.addEventListener('keydown', (event) => {  // arrow keys move between tabs
+    if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
+    const tabs = ['classify', 'compare', 'study'];
+    const next = tabs[(tabs.indexOf(view) + (event.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length];
+    selectView(next);
+    $(`tab-${next}`).focus();
+  });
+  const highlight = $('highlight');
   highlight.addEventListener('mouseover', (event) => {
     if (event.target.classList?.contains('token')) showTokenDetail(event.target);
   });
@@ -133,7 +372,13 @@ function start() {
   });
   review.addEventListener('input', () => {
     lastInputAt = performance.now();
-    requestClassification();
+    requestRound();
+  });
+  modelSelect.addEventListener('change', () => {
+    const info = infos.get(modelSelect.value);
+    $('model-info').textContent = info ? describeModel(info) : '';
+    if (!info) setStatus(`Loading the model ${label(modelSelect.value)}…`, 'loading-model');
+    requestRound(true);
   });
 
   try {
@@ -145,27 +390,7 @@ function start() {
   worker.addEventListener('error', (event) => {
     setStatus(`The engine failed to start: ${event.message || 'the worker script could not be loaded'}.`, 'error');
   });
-  worker.addEventListener('message', ({ data }) => {
-    if (data.type === 'ready') {
-      setStatus('Ready. Start typing, or pick an example.', 'ready');
-      $('model-info').textContent = describeModel(data.info);
-      review.disabled = false;
-      if (review.value) requestClassification(true);
-    } else if (data.type === 'error') {
-      inFlight = false;
-      setStatus(data.message, 'error');
-    } else if (data.type === 'result') {
-      inFlight = false;
-      if (data.id === latestId) {
-        const sent = sentTexts.get(data.id);
-        render(sent.text, data.result, data.id, data.milliseconds, sent.inputAt);
-      }
-      if (pending) {
-        pending = false;
-        requestClassification(true);
-      }
-    }
-  });
+  worker.addEventListener('message', onMessage);
 }
 
 start();

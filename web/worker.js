@@ -1,47 +1,72 @@
 // Runs the engine off the main thread, so typing never waits for a classification.
-// Messages in: {type: 'classify', id, text}. Out: {type: 'ready', info} | {type: 'error', message}
-// | {type: 'result', id, result, milliseconds}.
+// Models are loaded lazily, once each, from dist/<name>.safetensors.
+// In:  {type: 'classify', id, model, text}
+//      {type: 'selfAttention', id, model, text, layer, head}
+// Out: {type: 'ready', models, defaultModel} | {type: 'model', model, info} | {type: 'error', message, id?, model?}
+//      {type: 'result', id, model, result, milliseconds} | {type: 'selfAttention', id, model, weights}
 import createAttnlens from './dist/attnlens.js';
 
-const MODEL_URL = new URL('./dist/bilstm-attention.safetensors', import.meta.url);
+const distUrl = (file) => new URL(`./dist/${file}`, import.meta.url);
+const models = new Map();  // name → Promise<Model>
 
-async function load() {
-  let lens;
-  try {
-    lens = await createAttnlens();
-  } catch (error) {
-    throw new Error(`Could not load the engine (dist/attnlens.wasm): ${error.message ?? error}`);
-  }
+const enginePromise = createAttnlens().catch((error) => {
+  throw new Error(`Could not load the engine (dist/attnlens.wasm): ${error.message ?? error}`);
+});
+
+async function fetchBytes(url, what) {
   let response;
   try {
-    response = await fetch(MODEL_URL);
+    response = await fetch(url);
   } catch (error) {
-    throw new Error(`Could not download the model (${MODEL_URL.pathname}): ${error.message ?? error}`);
+    throw new Error(`Could not download ${what} (${url.pathname}): ${error.message ?? error}`);
   }
-  if (!response.ok) throw new Error(`Could not download the model (${MODEL_URL.pathname}): HTTP ${response.status}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  return lens.Model.fromBytes(bytes);  // throws an Error naming the problem for a corrupt file
+  if (!response.ok) throw new Error(`Could not download ${what} (${url.pathname}): HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
 }
 
-const modelPromise = load();
-modelPromise.then(
-  (model) => postMessage({ type: 'ready', info: model.info() }),
-  (error) => postMessage({ type: 'error', message: error.message ?? String(error) }),
-);
+function loadModel(name) {
+  if (!/^[a-z0-9-]+$/.test(name)) return Promise.reject(new Error(`No such model: ${name}`));
+  if (!models.has(name)) {
+    const promise = (async () => {
+      const lens = await enginePromise;
+      const bytes = await fetchBytes(distUrl(`${name}.safetensors`), `the model ${name}`);
+      const model = lens.Model.fromBytes(bytes);  // throws an Error naming the problem for a corrupt file
+      postMessage({ type: 'model', model: name, info: model.info() });
+      return model;
+    })();
+    promise.catch(() => models.delete(name));  // a failed load may be retried
+    models.set(name, promise);
+  }
+  return models.get(name);
+}
+
+// Ready once the engine, the model list and the default model have loaded.
+(async () => {
+  try {
+    await enginePromise;
+    const manifest = JSON.parse(new TextDecoder().decode(await fetchBytes(distUrl('models.json'), 'the model list')));
+    if (!Array.isArray(manifest.models) || !manifest.models.length) throw new Error('The model list is empty');
+    const defaultModel = manifest.models.includes('bilstm-attention') ? 'bilstm-attention' : manifest.models[0];
+    await loadModel(defaultModel);
+    postMessage({ type: 'ready', models: manifest.models, defaultModel });
+  } catch (error) {
+    postMessage({ type: 'error', message: error.message ?? String(error) });
+  }
+})();
 
 onmessage = async ({ data }) => {
-  if (data?.type !== 'classify') return;
-  let model;
+  if (data?.type !== 'classify' && data?.type !== 'selfAttention') return;
   try {
-    model = await modelPromise;
-  } catch {
-    return;  // already reported
-  }
-  try {
+    const model = await loadModel(String(data.model));
     const started = performance.now();
-    const result = model.classify(String(data.text));
-    postMessage({ type: 'result', id: data.id, result, milliseconds: performance.now() - started });
+    if (data.type === 'classify') {
+      const result = model.classify(String(data.text));
+      postMessage({ type: 'result', id: data.id, model: data.model, result, milliseconds: performance.now() - started });
+    } else {
+      const weights = model.selfAttention(String(data.text), data.layer, data.head);
+      postMessage({ type: 'selfAttention', id: data.id, model: data.model, weights });
+    }
   } catch (error) {
-    postMessage({ type: 'error', message: error.message ?? String(error), id: data.id });
+    postMessage({ type: 'error', message: error.message ?? String(error), id: data.id, model: data.model });
   }
 };

@@ -4,7 +4,9 @@
 //   const lens = await createAttnlens();        // emscripten module options, e.g. {wasmBinary}
 //   const model = lens.Model.fromBytes(bytes);   // Uint8Array of a .safetensors file
 //   const result = model.classify(text);         // {label, probability, logit, explanation, tokens: [{text, start, end, weight, oov}]}
-//   const info = model.info();                   // {architecture, vocabularySize, testAccuracy, …}
+//   const info = model.info();                   // {architecture, description, vocabularySize, testAccuracy, transformerLayers, …}
+//   const received = model.selfAttention(text, layer, head);  // Transformer models: per token, the attention it
+//                                                // receives (mean over queries) in that layer and head (head −1: mean over heads)
 //   model.delete();                              // frees the model: the one handle the API hands out
 //
 // Token offsets are UTF-16 code units into the JS string given to classify(), so
@@ -18,6 +20,7 @@
 
 #include "core/error.hpp"
 #include "io/model_file.hpp"
+#include "layers/transformer.hpp"
 #include "models/predict.hpp"
 
 using emscripten::val;
@@ -99,6 +102,32 @@ class JsModel {
     }
   }
 
+  val self_attention(const val& text, int layer, int head) {
+    try {
+      const TransformerEncoder* encoder = bundle_.model->transformer();
+      if (!encoder) throw Error("selfAttention: this model has no Transformer encoder");
+      if (layer < 0 || layer >= encoder->layers()) throw Error("selfAttention: layer " + std::to_string(layer) + " does not exist");
+      const int heads = encoder->self_attention(layer).heads();
+      if (head < -1 || head >= heads) throw Error("selfAttention: head " + std::to_string(head) + " does not exist");
+      if (!text.isString()) throw Error("selfAttention expects a string");
+      const bool can_clean = text["toWellFormed"].typeOf().as<std::string>() == "function";
+      attnlens::classify(bundle_, (can_clean ? text.call<val>("toWellFormed") : text).as<std::string>());
+      const MultiHeadSelfAttention& attention = encoder->self_attention(layer);
+      std::vector<float> received;
+      for (int h = head < 0 ? 0 : head; h < (head < 0 ? heads : head + 1); ++h) {
+        const Matrix& a = attention.attention(0, h);  // [L, L], rows are queries
+        if (received.empty()) received.assign(static_cast<size_t>(a.cols()), 0.f);
+        for (Eigen::Index k = 0; k < a.cols(); ++k) received[static_cast<size_t>(k)] += a.col(k).mean();
+      }
+      const float count = static_cast<float>(head < 0 ? heads : 1);
+      val out = val::array();
+      for (size_t k = 0; k < received.size(); ++k) out.set(k, received[k] / count);
+      return out;
+    } catch (const std::exception& e) {
+      throw_js_error(e.what());
+    }
+  }
+
   val info() {
     const ClassifierConfig& c = bundle_.model->config();
     const nlohmann::json& p = bundle_.provenance;
@@ -108,6 +137,9 @@ class JsModel {
     info.set("embeddingDim", c.embedding_dim);
     info.set("description", c.describe());
     info.set("hasAttention", c.has_attention());
+    const TransformerEncoder* encoder = bundle_.model->transformer();
+    info.set("transformerLayers", encoder ? encoder->layers() : 0);
+    info.set("transformerHeads", encoder && encoder->layers() > 0 ? encoder->self_attention(0).heads() : 0);
     info.set("parameters", static_cast<double>(bundle_.model->parameter_count()));
     info.set("testAccuracy", optional_number(p, "test_accuracy"));
     info.set("testCount", optional_number(p, "test_count"));
@@ -125,5 +157,6 @@ EMSCRIPTEN_BINDINGS(attnlens) {
   emscripten::class_<JsModel>("Model")
       .class_function("fromBytes", &JsModel::from_bytes, emscripten::allow_raw_pointers())
       .function("classify", &JsModel::classify)
-      .function("info", &JsModel::info);
+      .function("info", &JsModel::info)
+      .function("selfAttention", &JsModel::self_attention);
 }

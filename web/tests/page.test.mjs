@@ -116,6 +116,55 @@ test('loads, classifies typed reviews and highlights every token at its offsets'
   assert.deepEqual(problems, []);
 });
 
+test('switching models, the Compare view and the Study view', async (t) => {
+  const { page, problems } = await openPage(t);
+  await page.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
+  const models = JSON.parse(fs.readFileSync(path.join(DIST, 'models.json'), 'utf8')).models;
+  const text = 'Slow at first, but ultimately deeply moving. A wonderful film.';
+  await typeAndWait(page, text);
+
+  // Another model, loaded on demand; its highlight still covers the text exactly.
+  const other = models.find((m) => m !== 'bilstm-attention');
+  if (other) {
+    const before = await page.getAttribute('#result', 'data-result-id');
+    await page.selectOption('#model', other);
+    await page.waitForFunction((previous) => document.getElementById('result').dataset.resultId !== previous, before);
+    assert.match(await page.textContent('#model-info'), new RegExp(`Model: ${other}`));
+    assert.equal(await page.textContent('#highlight'), text);
+    assert.match(await page.textContent('#explanation'), /Attention weights|Gradient × input/);
+  }
+
+  // Compare: one panel per model, each with a prediction and a full highlight.
+  await page.click('#tab-compare');
+  await page.waitForFunction((count) => document.querySelectorAll('.compare-panel[data-result-id]').length === count
+    && [...document.querySelectorAll('.compare-panel .highlight')].every((h) => h.textContent.length > 0), models.length);
+  for (const model of models) {
+    const panel = page.locator(`.compare-panel[data-model="${model}"]`);
+    assert.match(await panel.locator('.probability').textContent(), /\d+\.\d % positive/);
+    assert.equal(await panel.locator('.highlight').textContent(), text);
+    assert.ok(await panel.locator('.token').count() > 5);
+    const what = await panel.locator('.what').textContent();
+    if (model === 'lstm' || model === 'cnn') assert.match(what, /Gradient × input/);
+    if (model === 'transformer') assert.match(what, /Self-attention each word receives/);
+  }
+  if (models.includes('transformer')) {
+    await page.selectOption('#transformer-head', '0');
+    await page.waitForFunction(() => /head 1/.test(document.querySelector('.compare-panel[data-model="transformer"] .what').textContent));
+  }
+  await page.screenshot({ path: path.join(ARTIFACTS, 'compare.png'), fullPage: true });
+
+  // Study: the table from results.json and the figures.
+  await page.click('#tab-study');
+  await page.waitForSelector('#study-table:not([hidden])', { timeout: 10000 });
+  const rows = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/study/results.json'), 'utf8'));
+  assert.equal(await page.locator('#study-table tbody tr').count(), rows.length);
+  assert.match(await page.textContent('#study-table tbody'), /\d+\.\d\d %/);
+  await page.waitForFunction(() => [...document.querySelectorAll('#study-figures img')].every((img) => img.complete && img.naturalWidth > 0));
+  assert.ok(await page.locator('#study-figures img').count() >= 4);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'study.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+});
+
 test('hostile text is shown as text and runs nothing', async (t) => {
   const { page, problems } = await openPage(t);
   await page.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
