@@ -3,7 +3,9 @@
 // a few hundred real IMDB reviews.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { imdbTestReviews, loadEngine, missingData, modelBytes, nativePredictions } from './helpers.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DIST, ROOT, imdbTestReviews, loadEngine, missingData, modelBytes, nativePredictions } from './helpers.mjs';
 
 const lens = await loadEngine();
 const model = lens.Model.fromBytes(modelBytes());
@@ -94,4 +96,33 @@ test('same probability and weights as the native CLI on 300 IMDB test reviews', 
   if (!reviews) return missingData(t, 'IMDB test reviews');
   const worst = expectSameAsNative(reviews.map((r) => r.replace(/[\r\n]+/g, ' ')));
   t.diagnostic(`largest |wasm − native| over probabilities and weights: ${worst.toExponential(2)}`);
+});
+
+test('every shipped model loads; models without attention explain by gradient × input', async () => {
+  const { models } = JSON.parse(fs.readFileSync(path.join(DIST, 'models.json'), 'utf8'));
+  assert.ok(models.includes('bilstm-attention'));
+  for (const name of models) {
+    const other = lens.Model.fromBytes(new Uint8Array(fs.readFileSync(path.join(ROOT, 'models', `${name}.safetensors`))));
+    const info = other.info();
+    assert.equal(info.architecture, name);
+    assert.ok(info.testAccuracy >= 0.87, `${name}: ${info.testAccuracy}`);
+    const result = other.classify('Slow at first, but ultimately deeply moving.');
+    assert.equal(result.explanation, info.hasAttention ? 'attention' : 'gradient×input');
+    const total = result.tokens.reduce((sum, t) => sum + t.weight, 0);
+    assert.ok(Math.abs(total - 1) < 1e-4, `${name}: weights sum to ${total}`);
+    if (info.transformerLayers > 0) {
+      for (let layer = 0; layer < info.transformerLayers; ++layer) {
+        for (const head of [-1, 0]) {
+          const received = other.selfAttention('A truly wonderful film.', layer, head);
+          assert.equal(received.length, 5);
+          assert.ok(Math.abs(received.reduce((a, b) => a + b, 0) - 1) < 1e-4);  // rows of attention sum to 1
+        }
+      }
+      assert.throws(() => other.selfAttention('x', info.transformerLayers, -1), /layer \d+ does not exist/);
+      assert.throws(() => other.selfAttention('x', 0, info.transformerHeads), /head \d+ does not exist/);
+    } else {
+      assert.throws(() => other.selfAttention('x', 0, -1), /has no Transformer encoder/);
+    }
+    other.delete();
+  }
 });
