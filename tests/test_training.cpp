@@ -58,6 +58,17 @@ TEST_CASE("length-bucketed batches cover every example exactly once", "[training
   CHECK(std::set<size_t>(seen.begin(), seen.end()).size() == examples.size());
   const TokenBatch tokens = make_batch(examples, batches[0], 10);
   for (int length : tokens.lengths) CHECK(length <= 10);
+
+  // A token budget keeps batches of long examples small, and still covers everything once.
+  const auto budgeted = length_bucketed_batches(examples, pool, 32, nullptr, 200);
+  std::multiset<size_t> covered;
+  for (const auto& batch : budgeted) {
+    size_t longest = 0;
+    for (size_t i : batch) longest = std::max(longest, examples[i].ids.size());
+    CHECK((batch.size() == 1 || batch.size() * longest <= 200));
+    covered.insert(batch.begin(), batch.end());
+  }
+  CHECK(covered.size() == examples.size());
 }
 
 // A generated corpus: label 1 when a "good" cue outnumbers a "bad" cue among filler words.

@@ -50,7 +50,7 @@ TokenBatch make_batch(const std::vector<Example>& examples, const std::vector<si
 }
 
 std::vector<std::vector<size_t>> length_bucketed_batches(const std::vector<Example>& examples, std::vector<size_t> pool,
-                                                         int batch_size, Rng* rng) {
+                                                         int batch_size, Rng* rng, size_t max_tokens) {
   check(batch_size > 0, "batch size must be positive");
   const auto by_length = [&](size_t a, size_t b) { return examples[a].ids.size() < examples[b].ids.size(); };
   const size_t window = static_cast<size_t>(batch_size) * 50;
@@ -63,9 +63,21 @@ std::vector<std::vector<size_t>> length_bucketed_batches(const std::vector<Examp
     std::stable_sort(pool.begin(), pool.end(), by_length);
   }
   std::vector<std::vector<size_t>> batches;
-  for (size_t begin = 0; begin < pool.size(); begin += static_cast<size_t>(batch_size))
-    batches.emplace_back(pool.begin() + static_cast<std::ptrdiff_t>(begin),
-                         pool.begin() + static_cast<std::ptrdiff_t>(std::min(pool.size(), begin + batch_size)));
+  std::vector<size_t> current;
+  size_t longest = 0;
+  for (size_t index : pool) {
+    const size_t length = std::max<size_t>(1, examples[index].ids.size());
+    const bool full = current.size() >= static_cast<size_t>(batch_size) ||
+                      (max_tokens > 0 && !current.empty() && (current.size() + 1) * std::max(longest, length) > max_tokens);
+    if (full) {
+      batches.push_back(std::move(current));
+      current.clear();
+      longest = 0;
+    }
+    current.push_back(index);
+    longest = std::max(longest, length);
+  }
+  if (!current.empty()) batches.push_back(std::move(current));
   if (rng) rng->shuffle(batches);
   return batches;
 }

@@ -30,7 +30,9 @@ TokenBatch make_batch(const std::vector<Example>& examples, const std::vector<si
 // Groups `pool` into batches of similar length so little compute goes to padding.
 // With an rng: shuffled, then sorted by length within windows of 50 batches, then the
 // batch order shuffled (a "bucket iterator"). Without: sorted by length (evaluation).
+// max_tokens > 0 also caps batch × longest length, so batches of very long reviews stay
+// small (a Transformer keeps an L × L attention matrix per head for every review).
 std::vector<std::vector<size_t>> length_bucketed_batches(const std::vector<Example>& examples, std::vector<size_t> pool,
-                                                         int batch_size, Rng* rng);
+                                                         int batch_size, Rng* rng, size_t max_tokens = 0);
 
 }  // namespace attnlens
