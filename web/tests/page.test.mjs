@@ -93,7 +93,7 @@ test('loads, classifies typed reviews and highlights every token at its offsets'
 
   // Keyboard: focusing a token shows its weight.
   await page.focus('#highlight .token >> nth=0');
-  assert.match(await page.textContent('#token-detail'), /“Dreadful” — attention weight 0\.\d{4}/);
+  assert.match(await page.textContent('#token-detail'), /“Dreadful” — weight 0\.\d{4}/);
 
   // An example with a turn, then a long one; both classified whole.
   await page.click('text=Long review');
