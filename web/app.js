@@ -43,11 +43,9 @@ function describeModel(info) {
 }
 
 function explanationText(prediction, model) {
-  if (model === 'transformer' && prediction.explanation === 'self-attention') {
-    const info = infos.get(model);
-    const layer = transformerChoice.layer < 0 ? info.transformerLayers - 1 : transformerChoice.layer;
-    return `Self-attention each word receives (mean over queries), layer ${layer + 1}, `
-      + `${transformerChoice.head < 0 ? 'mean over heads' : `head ${transformerChoice.head + 1}`}.`;
+  if (prediction.explanation === 'self-attention') {  // layer and head as the worker computed them
+    return `Self-attention each word receives (mean over queries), layer ${prediction.attentionLayer + 1}, `
+      + `${prediction.attentionHead < 0 ? 'mean over heads' : `head ${prediction.attentionHead + 1}`}.`;
   }
   return prediction.explanation === 'attention' ? 'Attention weights of the attention pooling (they sum to 1).'
     : 'Gradient × input saliency: this model has no attention, so each word is shaded by |∂logit/∂embedding · embedding|, normalised to sum to 1.';
@@ -179,8 +177,8 @@ function transformerControls() {
 
 const compareResults = new Map();  // model → prediction (or {pendingWeights}) of the current round
 // The prediction with its token weights replaced by the Transformer's received self-attention.
-const withSelfAttention = (prediction, weights) => ({ ...prediction, explanation: 'self-attention',
-  tokens: prediction.tokens.map((t, i) => ({ ...t, weight: weights[i] ?? 0 })) });
+const withSelfAttention = (prediction, { weights, layer, head }) => ({ ...prediction, explanation: 'self-attention',
+  attentionLayer: layer, attentionHead: head, tokens: prediction.tokens.map((t, i) => ({ ...t, weight: weights[i] ?? 0 })) });
 function renderCompare(model, text, prediction) {
   const panel = comparePanel(model);
   const info = infos.get(model);
@@ -269,11 +267,11 @@ function onMessage({ data }) {
     if (data.id === round && view === 'compare') {
       const stored = compareResults.get(data.model);
       if (stored) {
-        const updated = withSelfAttention(stored, data.weights);
+        const updated = withSelfAttention(stored, data);
         compareResults.set(data.model, updated);
         renderCompare(data.model, sent.text, updated);
       } else {
-        compareResults.set(data.model, { pendingWeights: data.weights });
+        compareResults.set(data.model, { pendingWeights: data });
       }
     }
     answered();

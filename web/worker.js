@@ -3,7 +3,7 @@
 // In:  {type: 'classify', id, model, text}
 //      {type: 'selfAttention', id, model, text, layer, head}
 // Out: {type: 'ready', models, defaultModel} | {type: 'model', model, info} | {type: 'error', message, id?, model?}
-//      {type: 'result', id, model, result, milliseconds} | {type: 'selfAttention', id, model, weights}
+//      {type: 'result', id, model, result, milliseconds} | {type: 'selfAttention', id, model, weights, layer, head}
 import createAttnlens from './dist/attnlens.js';
 
 const distUrl = (file) => new URL(`./dist/${file}`, import.meta.url);
@@ -64,7 +64,7 @@ onmessage = async ({ data }) => {
       postMessage({ type: 'result', id: data.id, model: data.model, result, milliseconds: performance.now() - started });
     } else {
       const weights = model.selfAttention(String(data.text), data.layer, data.head);
-      postMessage({ type: 'selfAttention', id: data.id, model: data.model, weights });
+      postMessage({ type: 'selfAttention', id: data.id, model: data.model, weights, layer: data.layer, head: data.head });
     }
   } catch (error) {
     postMessage({ type: 'error', message: error.message ?? String(error), id: data.id, model: data.model });
