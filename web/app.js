@@ -209,8 +209,7 @@ function requestRound(immediately = false) {
       if (view === 'compare' && model === 'transformer') {
         inFlight += 1;
         worker.postMessage({ type: 'selfAttention', id: round, model, text: sent.text,
-          layer: transformerChoice.layer < 0 ? (infos.get(model)?.transformerLayers ?? 1) - 1 : transformerChoice.layer,
-          head: transformerChoice.head });
+          layer: transformerChoice.layer, head: transformerChoice.head });
       }
     }
   };

@@ -1,7 +1,7 @@
 // Runs the engine off the main thread, so typing never waits for a classification.
 // Models are loaded lazily, once each, from dist/<name>.safetensors.
 // In:  {type: 'classify', id, model, text}
-//      {type: 'selfAttention', id, model, text, layer, head}
+//      {type: 'selfAttention', id, model, text, layer (−1: the last), head (−1: mean over heads)}
 // Out: {type: 'ready', models, defaultModel} | {type: 'model', model, info} | {type: 'error', message, id?, model?}
 //      {type: 'result', id, model, result, milliseconds} | {type: 'selfAttention', id, model, weights, layer, head}
 import createAttnlens from './dist/attnlens.js';
@@ -63,8 +63,9 @@ onmessage = async ({ data }) => {
       const result = model.classify(String(data.text));
       postMessage({ type: 'result', id: data.id, model: data.model, result, milliseconds: performance.now() - started });
     } else {
-      const weights = model.selfAttention(String(data.text), data.layer, data.head);
-      postMessage({ type: 'selfAttention', id: data.id, model: data.model, weights, layer: data.layer, head: data.head });
+      const layer = data.layer < 0 ? model.info().transformerLayers - 1 : data.layer;  // −1: the last layer
+      const weights = model.selfAttention(String(data.text), layer, data.head);
+      postMessage({ type: 'selfAttention', id: data.id, model: data.model, weights, layer, head: data.head });
     }
   } catch (error) {
     postMessage({ type: 'error', message: error.message ?? String(error), id: data.id, model: data.model });

@@ -148,6 +148,9 @@ test('switching models, the Compare view and the Study view', async (t) => {
     if (model === 'transformer') assert.match(what, /Self-attention each word receives/);
   }
   if (models.includes('transformer')) {
+    // The default "last layer" is the last layer even on the first request, before the model's info arrived.
+    const layers = Number((await page.locator('#transformer-layer option').first().textContent()).match(/\d+/)[0]);
+    assert.match(await page.locator('.compare-panel[data-model="transformer"] .what').textContent(), new RegExp(`layer ${layers},`));
     await page.selectOption('#transformer-head', '0');
     await page.waitForFunction(() => /head 1/.test(document.querySelector('.compare-panel[data-model="transformer"] .what').textContent));
   }
