@@ -19,6 +19,9 @@
 #include "layers/loss.hpp"
 #include "layers/lstm.hpp"
 #include "models/classifier.hpp"
+#include "layers/decoder_attention.hpp"
+#include "layers/gru_cell.hpp"
+#include "models/translator.hpp"
 
 using namespace attnlens;
 using namespace attnlens::testing;
@@ -312,6 +315,113 @@ TEST_CASE("gradient check: whole classifiers of every architecture", "[gradients
         Matrix grad;
         bce_with_logits(model.forward(tokens), targets, &grad);
         model.backward(grad);
+      });
+    }
+  }
+}
+
+TEST_CASE("gradient check: GRU cell (one decoder step)", "[gradients][gru][translation]") {
+  GRUCell cell("cell", 3, 4);
+  Rng rng(31);
+  cell.init(rng);
+  cell.bias_ih.value = 0.1 * random_matrix(12, 1, rng);
+  cell.bias_hh.value = 0.1 * random_matrix(12, 1, rng);
+  Matrix x = random_matrix(3, 2, rng), h = random_matrix(4, 2, rng);
+  const Matrix projection = random_matrix(4, 2, rng);
+  const auto loss = [&]() {
+    GRUCell::Cache cache;
+    Matrix out;
+    cell.forward(x, h, out, cache);
+    return (out.array() * projection.array()).sum();
+  };
+  Matrix dx, dh;
+  expect_parameter_gradients(cell, loss, [&]() {
+    GRUCell::Cache cache;
+    Matrix out;
+    cell.forward(x, h, out, cache);
+    cell.backward(projection, cache, dx, dh);
+  });
+  expect_input_gradients(loss, x, dx);
+  expect_input_gradients(loss, h, dh);
+}
+
+TEST_CASE("gradient check: decoder attention step (additive, dot, general) with padding", "[gradients][attention][translation]") {
+  for (const AttentionKind kind : {AttentionKind::Additive, AttentionKind::Dot, AttentionKind::General}) {
+    DYNAMIC_SECTION(to_string(kind)) {
+      const int M = 4, D = 4, A = 3, L = 5, B = 3;
+      const std::vector<int> lengths = {5, 2, 3};
+      DecoderAttention attention("attn", kind, D, M, A);
+      Rng rng(41);
+      attention.init(rng);
+      if (kind == AttentionKind::Additive) attention.query_bias.value = 0.1 * random_matrix(A, 1, rng);
+      Matrix memory = random_matrix(M, L * B, rng), query = random_matrix(D, B, rng);
+      for (int b = 0; b < B; ++b)
+        for (int t = lengths[b]; t < L; ++t) memory.col(t * B + b).setZero();
+      const Matrix projection = random_matrix(M, B, rng);
+      const auto loss = [&]() {
+        DecoderAttention::Memory mem;
+        attention.prepare(memory, L, B, lengths, mem);
+        DecoderAttention::StepCache cache;
+        Matrix context;
+        attention.forward(mem, query, context, cache);
+        return (context.array() * projection.array()).sum();
+      };
+      Matrix dquery, dmemory;
+      const auto backward = [&]() {
+        DecoderAttention::Memory mem;
+        attention.prepare(memory, L, B, lengths, mem);
+        DecoderAttention::StepCache cache;
+        Matrix context;
+        attention.forward(mem, query, context, cache);
+        // weights sum to 1 over real positions and are exactly 0 on padding
+        for (int b = 0; b < B; ++b) {
+          CHECK(cache.weights.col(b).head(lengths[b]).sum() == Approx(1.0).epsilon(1e-12));
+          if (lengths[b] < L) CHECK(cache.weights.col(b).tail(L - lengths[b]).cwiseAbs().maxCoeff() == 0.0);
+        }
+        dquery.setZero(D, B);
+        dmemory.setZero(M, L * B);
+        Matrix dkeys = Matrix::Zero(mem.keys.rows(), mem.keys.cols());
+        attention.backward(mem, cache, projection, dquery, dkeys, dmemory);
+        attention.backward_keys(mem, dkeys, dmemory);
+      };
+      if (!attention.parameters().empty()) expect_parameter_gradients(attention, loss, backward);
+      backward();
+      expect_input_gradients(loss, query, dquery);
+      expect_input_gradients(loss, memory, dmemory);
+    }
+  }
+}
+
+TEST_CASE("gradient check: whole encoder-decoder translators (none, additive, dot, general)", "[gradients][model][translation]") {
+  for (const char* attention : {"none", "additive", "dot", "general"}) {
+    DYNAMIC_SECTION(attention) {
+      TranslatorConfig config;
+      config.source_vocab_size = 7;
+      config.target_vocab_size = 8;
+      config.embedding_dim = 3;
+      config.hidden_size = 2;
+      config.decoder_size = 4;
+      config.attention = attention;
+      config.attention_size = 3;
+      config.output_size = 3;
+      config.dropout = 0;
+      Translator model(config);
+      Rng rng(9);
+      model.init(rng);
+      for (Parameter* p : model.parameters())
+        if (p->name.find("bias") != std::string::npos) p->value = 0.1 * random_matrix(p->value.rows(), p->value.cols(), rng);
+      TranslationBatch batch;
+      batch.source = token_batch({{2, 3, 4, 1, 6}, {5, 6}, {3, 2, 2}});
+      // targets y: {4 5 6}, {7}, {4 4}; decoder input <s> y, targets y </s>
+      batch.decoder_input = token_batch({{kBos, 4, 5, 6}, {kBos}, {kBos, 4, 4}});
+      const std::vector<std::vector<int32_t>> outputs = {{4, 5, 6, kEos}, {kEos}, {4, 4, kEos}};
+      batch.targets.assign(batch.decoder_input.ids.size(), 0);
+      for (int b = 0; b < 3; ++b)
+        for (size_t t = 0; t < outputs[static_cast<size_t>(b)].size(); ++t) batch.targets[t * 3 + static_cast<size_t>(b)] = outputs[static_cast<size_t>(b)][t];
+      const auto loss = [&]() { return model.forward(batch).loss_sum; };
+      expect_parameter_gradients(model, loss, [&]() {
+        model.forward(batch);
+        model.backward(1.0);
       });
     }
   }

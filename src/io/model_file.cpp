@@ -12,7 +12,10 @@ namespace attnlens {
 using nlohmann::json;
 
 json tokenizer_to_json(const TokenizerOptions& options) {
-  return {{"type", "attnlens.words"}, {"lowercase", options.lowercase}, {"strip_html_breaks", options.strip_html_breaks}};
+  json j = {{"type", "attnlens.words"}, {"lowercase", options.lowercase}, {"strip_html_breaks", options.strip_html_breaks}};
+  if (options.split_elisions) j["split_elisions"] = true;
+  if (options.split_hyphens) j["split_hyphens"] = true;
+  return j;
 }
 
 TokenizerOptions tokenizer_from_json(const json& j) {
@@ -23,6 +26,10 @@ TokenizerOptions tokenizer_from_json(const json& j) {
   check(j.contains("strip_html_breaks") && j["strip_html_breaks"].is_boolean(), "tokenizer.strip_html_breaks: expected true or false");
   options.lowercase = j["lowercase"].get<bool>();
   options.strip_html_breaks = j["strip_html_breaks"].get<bool>();
+  for (const char* key : {"split_elisions", "split_hyphens"})
+    check(!j.contains(key) || j[key].is_boolean(), std::string("tokenizer.") + key + ": expected true or false");
+  options.split_elisions = j.value("split_elisions", false);
+  options.split_hyphens = j.value("split_hyphens", false);
   return options;
 }
 
@@ -58,19 +65,54 @@ json metadata_json(const safetensors::File& file, const std::string& key) {
   }
 }
 
+Vocabulary read_vocabulary(const safetensors::File& file, const std::string& key, int expected_size,
+                           const std::string& size_field) {
+  const std::string& source = file.source();
+  const json words = metadata_json(file, key);
+  check(words.is_array(), source + ": __metadata__." + key + " must be an array of strings");
+  check(words.size() == static_cast<size_t>(expected_size), source + ": __metadata__." + key + " has " +
+                                                                std::to_string(words.size()) + " words, " + size_field +
+                                                                " is " + std::to_string(expected_size));
+  std::vector<std::string> word_list;
+  word_list.reserve(words.size());
+  for (const auto& w : words) {
+    check(w.is_string(), source + ": __metadata__." + key + " entry " + std::to_string(word_list.size()) + " is not a string");
+    word_list.push_back(w.get<std::string>());
+  }
+  try {
+    return Vocabulary(std::move(word_list));
+  } catch (const Error& e) {
+    throw Error(source + ": __metadata__." + key + ": " + e.what());
+  }
+}
+
+void check_format(const safetensors::File& file, const char* format, const char* version) {
+  const auto& meta = file.metadata();
+  const std::string& source = file.source();
+  const auto found = meta.find("format");
+  check(found != meta.end(), source + ": __metadata__.format is missing (not an attnlens model file?)");
+  check(found->second == format, source + ": __metadata__.format is '" + found->second + "', expected '" + format + "'");
+  const auto v = meta.find("format_version");
+  check(v != meta.end() && v->second == version, source + ": __metadata__.format_version must be '" + version + "'");
+}
+
+// Reads every parameter of `model` from the file and rejects tensors the model does not have.
+void read_parameters(const safetensors::File& file, Module& model, const std::string& architecture) {
+  std::set<std::string> expected;
+  for (Parameter* p : model.parameters()) {
+    file.read_f32(p->name, p->shape, p->value);
+    expected.insert(p->name);
+  }
+  for (const auto& [name, info] : file.tensors())
+    check(expected.count(name) == 1, file.source() + ": unexpected tensor '" + name + "' for architecture " + architecture);
+}
+
 }  // namespace
 
 ClassifierBundle load_classifier(const uint8_t* bytes, size_t size, const std::string& source) {
   const safetensors::File file = safetensors::File::parse(bytes, size, source);
+  check_format(file, kClassifierFormat, kClassifierFormatVersion);
   const auto& meta = file.metadata();
-  const auto format = meta.find("format");
-  check(format != meta.end(), source + ": __metadata__.format is missing (not an attnlens model file?)");
-  check(format->second == kClassifierFormat, source + ": __metadata__.format is '" + format->second + "', expected '" +
-                                                 kClassifierFormat + "'");
-  const auto version = meta.find("format_version");
-  check(version != meta.end() && version->second == kClassifierFormatVersion,
-        source + ": __metadata__.format_version must be '" + kClassifierFormatVersion + "'");
-
   ClassifierBundle bundle;
   ClassifierConfig config;
   try {
@@ -79,40 +121,90 @@ ClassifierBundle load_classifier(const uint8_t* bytes, size_t size, const std::s
   } catch (const Error& e) {
     throw Error(source + ": __metadata__." + e.what());
   }
-  const json words = metadata_json(file, "vocabulary");
-  check(words.is_array(), source + ": __metadata__.vocabulary must be an array of strings");
-  check(words.size() == static_cast<size_t>(config.vocab_size), source + ": __metadata__.vocabulary has " +
-                                                                    std::to_string(words.size()) + " words, config.vocab_size is " +
-                                                                    std::to_string(config.vocab_size));
-  std::vector<std::string> word_list;
-  word_list.reserve(words.size());
-  for (const auto& w : words) {
-    check(w.is_string(), source + ": __metadata__.vocabulary entry " + std::to_string(word_list.size()) + " is not a string");
-    word_list.push_back(w.get<std::string>());
-  }
-  try {
-    bundle.vocabulary = Vocabulary(std::move(word_list));
-  } catch (const Error& e) {
-    throw Error(source + ": __metadata__." + e.what());
-  }
+  bundle.vocabulary = read_vocabulary(file, "vocabulary", config.vocab_size, "config.vocab_size");
   if (meta.count("provenance")) bundle.provenance = metadata_json(file, "provenance");
 
   bundle.model = std::make_unique<Classifier>(config);
-  std::set<std::string> expected;
-  for (Parameter* p : bundle.model->parameters()) {
-    file.read_f32(p->name, p->shape, p->value);
-    expected.insert(p->name);
-  }
-  for (const auto& [name, info] : file.tensors())
-    check(expected.count(name) == 1, source + ": unexpected tensor '" + name + "' for architecture " + config.architecture);
+  read_parameters(file, *bundle.model, config.architecture);
   return bundle;
 }
 
+std::vector<uint8_t> read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  check(in.good(), path + ": cannot open model file");
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 ClassifierBundle load_classifier(const std::string& path) {
-  std::ifstream probe(path, std::ios::binary);
-  check(probe.good(), path + ": cannot open model file");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(probe)), std::istreambuf_iterator<char>());
+  const std::vector<uint8_t> bytes = read_file_bytes(path);
   return load_classifier(bytes.data(), bytes.size(), path);
+}
+
+std::string model_format(const std::string& path) {
+  const std::vector<uint8_t> bytes = read_file_bytes(path);
+  const safetensors::File file = safetensors::File::parse(bytes.data(), bytes.size(), path);
+  const auto found = file.metadata().find("format");
+  check(found != file.metadata().end(), path + ": __metadata__.format is missing (not an attnlens model file?)");
+  return found->second;
+}
+
+std::vector<uint8_t> serialize_translator(const TranslatorBundle& bundle) {
+  check(bundle.model != nullptr, "save: no model");
+  const TranslatorConfig& config = bundle.model->config();
+  check(bundle.source_vocabulary.size() == config.source_vocab_size, "save: source vocabulary size differs from the model's");
+  check(bundle.target_vocabulary.size() == config.target_vocab_size, "save: target vocabulary size differs from the model's");
+  std::map<std::string, std::string> metadata = {
+      {"format", kTranslatorFormat},
+      {"format_version", kTranslatorFormatVersion},
+      {"config", config.to_json().dump()},
+      {"source_tokenizer", tokenizer_to_json(bundle.source_tokenizer).dump()},
+      {"target_tokenizer", tokenizer_to_json(bundle.target_tokenizer).dump()},
+      {"source_vocabulary", json(bundle.source_vocabulary.words()).dump()},
+      {"target_vocabulary", json(bundle.target_vocabulary.words()).dump()},
+      {"source_language", bundle.source_language},
+      {"target_language", bundle.target_language},
+      {"provenance", bundle.provenance.dump()},
+  };
+  std::vector<const Parameter*> tensors;
+  for (Parameter* p : bundle.model->parameters()) tensors.push_back(p);
+  return safetensors::serialize(tensors, metadata);
+}
+
+void save_translator(const std::string& path, const TranslatorBundle& bundle) {
+  safetensors::write_file_atomic(path, serialize_translator(bundle));
+}
+
+TranslatorBundle load_translator(const uint8_t* bytes, size_t size, const std::string& source) {
+  const safetensors::File file = safetensors::File::parse(bytes, size, source);
+  check_format(file, kTranslatorFormat, kTranslatorFormatVersion);
+  TranslatorBundle bundle;
+  TranslatorConfig config;
+  try {
+    config = TranslatorConfig::from_json(metadata_json(file, "config"));
+    bundle.source_tokenizer = tokenizer_from_json(metadata_json(file, "source_tokenizer"));
+    bundle.target_tokenizer = tokenizer_from_json(metadata_json(file, "target_tokenizer"));
+  } catch (const Error& e) {
+    throw Error(source + ": __metadata__." + e.what());
+  }
+  bundle.source_vocabulary = read_vocabulary(file, "source_vocabulary", config.source_vocab_size, "config.source_vocab_size");
+  bundle.target_vocabulary = read_vocabulary(file, "target_vocabulary", config.target_vocab_size, "config.target_vocab_size");
+  check(bundle.target_vocabulary.word(kBos) == "<s>" && bundle.target_vocabulary.word(kEos) == "</s>",
+        source + ": __metadata__.target_vocabulary must have <s> and </s> at ids 2 and 3");
+  for (const char* key : {"source_language", "target_language"}) {
+    const auto it = file.metadata().find(key);
+    check(it != file.metadata().end() && !it->second.empty() && it->second.size() <= 16,
+          source + ": __metadata__." + key + " must be a short language code");
+    (std::string(key) == "source_language" ? bundle.source_language : bundle.target_language) = it->second;
+  }
+  if (file.metadata().count("provenance")) bundle.provenance = metadata_json(file, "provenance");
+  bundle.model = std::make_unique<Translator>(config);
+  read_parameters(file, *bundle.model, config.architecture);
+  return bundle;
+}
+
+TranslatorBundle load_translator(const std::string& path) {
+  const std::vector<uint8_t> bytes = read_file_bytes(path);
+  return load_translator(bytes.data(), bytes.size(), path);
 }
 
 }  // namespace attnlens

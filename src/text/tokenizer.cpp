@@ -81,6 +81,17 @@ char32_t to_lower(char32_t cp) {
 
 bool is_apostrophe(char32_t cp) { return cp == '\'' || cp == 0x2019; }
 
+// French words that elide their final vowel before a vowel: l'homme, j'ai, qu'il, jusqu'ici.
+// `word` ends with the apostrophe; matching ignores case only when the tokenizer lower-cases.
+bool is_elided_word(const std::string& word) {
+  static const char* const kElided[] = {"l'", "j'", "d'", "m'", "n'", "s'", "t'", "c'", "qu'", "jusqu'", "lorsqu'",
+                                        "puisqu'", "quoiqu'", "presqu'", "L'", "J'", "D'", "M'", "N'", "S'", "T'",
+                                        "C'", "Qu'", "QU'", "Jusqu'", "Lorsqu'", "Puisqu'", "Quoiqu'", "Presqu'"};
+  for (const char* elided : kElided)
+    if (word == elided) return true;
+  return false;
+}
+
 // Length of an HTML line break starting at pos (<br>, <br/>, <br />, any case), else 0.
 size_t html_break_length(std::string_view text, size_t pos) {
   if (text.size() - pos < 4 || text[pos] != '<') return 0;
@@ -104,6 +115,7 @@ std::vector<Token> tokenize(std::string_view text, const TokenizerOptions& optio
     current = Token{};
     in_word = false;
   };
+  size_t length_after_hyphen = 0;
   while (pos < text.size()) {
     if (options.strip_html_breaks) {
       if (const size_t skip = html_break_length(text, pos)) {
@@ -125,10 +137,18 @@ std::vector<Token> tokenize(std::string_view text, const TokenizerOptions& optio
       if (classify(next) == Kind::Word) {  // inner apostrophe: part of the word, written as '
         current.text += '\'';
         current.end = pos + length;
+        if (options.split_elisions && is_elided_word(current.text)) finish_word();  // "l'" + "homme"
       } else {
         finish_word();
         tokens.push_back(Token{"'", pos, pos + length});
       }
+    } else if (options.split_hyphens && cp == '-' && in_word && pos + length < text.size() &&
+               classify(decode_utf8(text, pos + length, length_after_hyphen)) == Kind::Word) {
+      finish_word();  // "laisse-moi" -> "laisse" "-moi": the hyphen starts the next word
+      current.start = pos;
+      current.text = "-";
+      current.end = pos + length;
+      in_word = true;
     } else {
       finish_word();
       if (kind == Kind::Punct) {
@@ -141,6 +161,40 @@ std::vector<Token> tokenize(std::string_view text, const TokenizerOptions& optio
   }
   finish_word();
   return tokens;
+}
+
+TokenizerOptions french_tokenizer_options() {
+  TokenizerOptions options;
+  options.split_elisions = true;
+  options.split_hyphens = true;
+  return options;
+}
+
+std::string detokenize(const std::vector<std::string>& tokens, bool french_spacing, bool capitalize) {
+  std::string out;
+  bool glue_next = true;  // no space before the first token
+  for (const std::string& token : tokens) {
+    if (token.empty()) continue;
+    const bool closing = token == "." || token == "," || token == ")" || token == "..." || token == "%" ||
+                         (!french_spacing && (token == "?" || token == "!" || token == ":" || token == ";")) ||
+                         (token.size() > 1 && token[0] == '-');
+    if (!glue_next && !closing) out += ' ';
+    out += token;
+    glue_next = token.back() == '\'' || token == "(";
+  }
+  if (capitalize && !out.empty()) {
+    size_t length;
+    const char32_t first = decode_utf8(out, 0, length);
+    char32_t upper = first;
+    if (first >= 'a' && first <= 'z') upper = first - 32;
+    else if (first >= 0xE0 && first <= 0xFE && first != 0xF7) upper = first - 32;
+    if (upper != first) {
+      std::string head;
+      append_utf8(head, upper);
+      out.replace(0, length, head);
+    }
+  }
+  return out;
 }
 
 }  // namespace attnlens

@@ -1,0 +1,97 @@
+// Helpers shared by the CLI's commands.
+#pragma once
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "core/error.hpp"
+#include "io/safetensors.hpp"
+#include "train/trainer.hpp"
+
+namespace attnlens::cli {
+
+using nlohmann::json;
+
+inline std::string format_duration(double seconds) {
+  const long s = std::lround(std::max(0.0, seconds));
+  std::ostringstream out;
+  out << s / 3600 << ':' << std::setw(2) << std::setfill('0') << (s / 60) % 60 << ':' << std::setw(2) << s % 60;
+  return out.str();
+}
+
+inline std::string now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buffer;
+}
+
+inline std::string machine_description() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, model = "unknown CPU";
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("model name", 0) == 0) { model = line.substr(line.find(':') + 2); break; }
+  return model + ", " + std::to_string(std::thread::hardware_concurrency()) + " hardware threads";
+}
+
+inline json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  check(in.good(), path + ": cannot open");
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    throw Error(path + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+inline void write_text_file(const std::string& path, const std::string& text) {
+  safetensors::write_file_atomic(path, std::vector<uint8_t>(text.begin(), text.end()));
+}
+
+// One line of progress on stderr: redrawn in place on a terminal, every 10 % otherwise.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string unit = "reviews") : unit_(std::move(unit)) {}
+  void update(const Progress& p) {
+    const int percent = p.total ? static_cast<int>(100 * p.done / p.total) : 100;
+    if (!tty_ && percent / 10 == last_decile_ && p.epoch == last_epoch_) return;
+    last_decile_ = percent / 10;
+    last_epoch_ = p.epoch;
+    const int filled = percent * 30 / 100;
+    std::ostringstream line;
+    line << "epoch " << p.epoch << '/' << p.epochs << " [" << std::string(filled, '#') << std::string(30 - filled, '.')
+         << "] " << std::setw(3) << percent << "% loss " << std::fixed << std::setprecision(4) << p.loss << " acc "
+         << std::setprecision(2) << 100 * p.accuracy << "% " << std::setprecision(0) << p.examples_per_second
+         << " " << unit_ << "/s ETA " << format_duration(p.eta_seconds);
+    std::cerr << (tty_ ? "\r" : "") << line.str() << (tty_ ? "" : "\n") << std::flush;
+  }
+  void finish_epoch(const EpochStats& s) {
+    std::cerr << (tty_ ? "\n" : "") << "epoch " << s.epoch << " done in " << format_duration(s.seconds) << ": train loss "
+              << std::fixed << std::setprecision(4) << s.train_loss << " acc " << std::setprecision(2)
+              << 100 * s.train_accuracy << "% | validation loss " << std::setprecision(4) << s.validation_loss << " acc "
+              << std::setprecision(2) << 100 * s.validation_accuracy << "%" << (s.improved ? " (best so far, saved)" : "")
+              << std::endl;
+  }
+
+  // Ends the redrawn line (on a terminal) before other output.
+  void end_line() {
+    if (tty_) std::cerr << "\n";
+  }
+
+ private:
+  std::string unit_;
+  bool tty_ = ::isatty(2);
+  int last_decile_ = -1, last_epoch_ = -1;
+};
+
+
+}  // namespace attnlens::cli

@@ -1,0 +1,29 @@
+#include "models/translate.hpp"
+
+namespace attnlens {
+
+Translation translate_text(TranslatorBundle& bundle, std::string_view text, const DecodeOptions& options) {
+  Translation result;
+  std::vector<Token> tokens = tokenize(text, bundle.source_tokenizer);
+  if (tokens.size() > kMaxSourceTokens) {
+    tokens.resize(kMaxSourceTokens);
+    result.truncated = true;
+  }
+  if (tokens.empty()) return result;  // nothing to translate
+  std::vector<int32_t> ids;
+  for (Token& token : tokens) {
+    const int32_t id = bundle.source_vocabulary.id(token.text);
+    ids.push_back(id);
+    result.source_tokens.push_back({std::move(token.text), token.start, token.end, id == Vocabulary::kUnk});
+  }
+  const Hypothesis h = options.beam == 1 ? bundle.model->greedy({ids}, options.max_length).front()
+                                         : bundle.model->translate(ids, options);
+  for (int32_t id : h.tokens) result.target_tokens.push_back(bundle.target_vocabulary.word(id));
+  result.attention = h.attention;
+  result.log_probability = h.log_probability;
+  result.score = h.score;
+  result.translation = detokenize(result.target_tokens, bundle.target_language == "fr", true);
+  return result;
+}
+
+}  // namespace attnlens
