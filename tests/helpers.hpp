@@ -6,6 +6,7 @@
 
 #include "core/tensor.hpp"
 #include "io/model_file.hpp"
+#include "io/translator_file.hpp"
 #include "io/safetensors.hpp"
 #include "layers/module.hpp"
 
@@ -101,6 +102,28 @@ inline ClassifierBundle small_bundle() {
   bundle.model->init(rng);
   bundle.vocabulary = Vocabulary({"<pad>", "<unk>", "good", "bad", "film", "not"});
   bundle.provenance = {{"seed", 1}};
+  return bundle;
+}
+
+// A tiny additive-attention translator (English "i am cold ." → French), untrained.
+inline TranslatorBundle small_translator_bundle(const std::string& attention = "additive") {
+  TranslatorConfig config;
+  config.source_vocab_size = 8;
+  config.target_vocab_size = 10;
+  config.embedding_dim = 4;
+  config.hidden_size = 3;
+  config.decoder_size = 6;
+  config.attention = attention;
+  config.attention_size = 4;
+  config.output_size = 5;
+  TranslatorBundle bundle;
+  bundle.model = std::make_unique<Translator>(config);
+  Rng rng(3);
+  bundle.model->init(rng);
+  bundle.source_vocabulary = Vocabulary({"<pad>", "<unk>", "i", "am", "cold", "you", "are", "."});
+  bundle.target_vocabulary = Vocabulary({"<pad>", "<unk>", "<s>", "</s>", "j'", "ai", "froid", "tu", "as", "."});
+  bundle.target_tokenizer = french_tokenizer_options();
+  bundle.provenance = {{"seed", 1}, {"split", {{"validation_fraction", 0.1}, {"test_fraction", 0.1}, {"seed", 1}}}};
   return bundle;
 }
 

@@ -47,7 +47,7 @@ std::string small_model() {
 
 TEST_CASE("cli: --help on every command, clear errors, non-zero exits", "[cli]") {
   CHECK(run("--help").status == 0);
-  for (const char* command : {"train", "eval", "predict", "info"}) {
+  for (const char* command : {"train", "eval", "predict", "info", "card", "train-translator", "translate"}) {
     const Run help = run(std::string(command) + " --help");
     CHECK(help.status == 0);
     CHECK(help.out.find("Usage") != std::string::npos);
@@ -135,4 +135,102 @@ TEST_CASE("cli: train and eval report missing data clearly", "[cli]") {
   CHECK(r.status == 1);
   CHECK(r.out.find("IMDB data not found under '/nonexistent-data'") != std::string::npos);
   CHECK(r.out.find("--data") != std::string::npos);
+}
+
+namespace {
+
+std::string small_translator() {
+  const std::string path = temp_path("attnlens-cli-translator.safetensors");
+  save_translator(path, testing::small_translator_bundle());
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("cli: translate --batch --json, one object per input line", "[cli][translation]") {
+  const std::string model = small_translator();
+  const std::string input = temp_path("attnlens-cli-sentences.txt");
+  std::ofstream(input, std::ios::binary) << "I am cold.\n\nYou are <script>alert(1)</script> \xF0\x9F\x98\x80 caf\xC3\xA9\r\n\xFF\xFE bad bytes\n";
+  const Run r = run("translate --model '" + model + "' --batch --json --input '" + input + "'");
+  REQUIRE(r.status == 0);
+  std::istringstream lines(r.out);
+  std::vector<json> results;
+  for (std::string line; std::getline(lines, line);) results.push_back(json::parse(line));
+  REQUIRE(results.size() == 4);
+  const json& first = results[0];
+  CHECK(first["translation"].is_string());
+  CHECK(first["source_tokens"].size() == 4);
+  CHECK(first["source_tokens"][2]["text"] == "cold");
+  CHECK(first["source_tokens"][2]["start"] == 5);
+  CHECK(first["source_tokens"][2]["oov"] == false);
+  CHECK(first["attention"].size() == first["target_tokens"].size());
+  for (const auto& row : first["attention"]) {
+    REQUIRE(row.size() == 4);
+    double sum = 0;
+    for (const auto& w : row) sum += w.get<double>();
+    CHECK(sum == Approx(1.0).margin(1e-5));
+  }
+  CHECK(results[1]["translation"] == "");  // an empty line translates to nothing
+  CHECK(results[1]["source_tokens"].empty());
+  CHECK(results[2]["source_tokens"][2]["oov"] == true);  // "<" is not in the vocabulary
+  // Without --json: one translation per line; --beam works the same way.
+  const Run plain = run("translate --model '" + model + "' --batch --beam 3 --input '" + input + "'");
+  CHECK(plain.status == 0);
+  CHECK(std::count(plain.out.begin(), plain.out.end(), '\n') == 4);
+  // A single sentence prints the translation and the word each target token attended to most.
+  const Run one = run("translate --model '" + model + "' 'I am cold.'");
+  CHECK(one.status == 0);
+  CHECK(one.out.find("←") != std::string::npos);
+  // info knows translators.
+  const Run info = run("info --model '" + model + "'");
+  REQUIRE(info.status == 0);
+  CHECK(json::parse(info.out)["format"] == "attnlens.translator");
+  CHECK(json::parse(info.out)["target_vocabulary_size"] == 10);
+}
+
+TEST_CASE("cli: translator errors are clear", "[cli][translation]") {
+  const std::string model = small_translator();
+  CHECK(run("translate --model '" + model + "' --beam 0 hi").status != 0);
+  const Run classifier = run("translate --model '" + small_model() + "' hi", true);
+  CHECK(classifier.status == 1);
+  CHECK(classifier.out.find("expected 'attnlens.translator'") != std::string::npos);
+  const Run no_data = run("eval --model '" + model + "' --data /nonexistent-data", true);
+  CHECK(no_data.status == 1);
+  CHECK(no_data.out.find("English-French pairs not found under '/nonexistent-data'") != std::string::npos);
+  const Run train = run("train-translator --data /nonexistent-data --out '" + temp_path("never.safetensors") + "'", true);
+  CHECK(train.status == 1);
+  CHECK(train.out.find("eng-fra/eng-fra.tsv.gz") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(temp_path("never.safetensors")));
+  const Run bad_attention = run("train-translator --attention sideways", true);
+  CHECK(bad_attention.status != 0);
+  CHECK(bad_attention.out.find("sideways") != std::string::npos);
+}
+
+TEST_CASE("cli: train-translator on a small generated corpus, then eval and translate the result", "[cli][translation]") {
+  const std::filesystem::path data = std::filesystem::temp_directory_path() / "attnlens-cli-pairs";
+  std::filesystem::create_directories(data / "eng-fra");
+  {
+    std::ofstream pairs(data / "eng-fra" / "eng-fra.tsv", std::ios::binary);
+    const char* const subjects[][2] = {{"I am", "Je suis"}, {"You are", "Tu es"}, {"We are", "Nous sommes"}, {"They are", "Ils sont"}};
+    const char* const states[][2] = {{"cold", "froid"}, {"tired", "fatigu\xC3\xA9"}, {"happy", "heureux"}, {"here", "ici"},
+                                     {"late", "en retard"}, {"ready", "pr\xC3\xAAt"}};
+    for (const auto& s : subjects)
+      for (const auto& st : states)
+        for (const char* end : {".", "!"}) pairs << s[0] << ' ' << st[0] << end << '\t' << s[1] << ' ' << st[1] << (end[0] == '!' ? " !" : ".") << '\n';
+  }
+  const std::string out = temp_path("attnlens-cli-trained-translator.safetensors");
+  const Run train = run("train-translator --data '" + data.string() + "' --out '" + out +
+                        "' --epochs 2 --threads 1 --eval-test --test-beam 2", true);
+  INFO(train.out);
+  REQUIRE(train.status == 0);
+  CHECK(train.out.find("test BLEU") != std::string::npos);
+  const Run eval = run("eval --model '" + out + "' --data '" + data.string() + "' --split test --json");
+  REQUIRE(eval.status == 0);
+  const json result = json::parse(eval.out);
+  CHECK(result["bleu"].is_number());
+  CHECK(result["by_source_length"].size() == 4);
+  CHECK(result["split"] == "test");
+  const Run card = run("card --model '" + out + "'");
+  CHECK(card.status == 0);
+  CHECK(card.out.find("Tatoeba (tatoeba.org), CC-BY 2.0 FR") != std::string::npos);
 }

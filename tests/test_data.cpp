@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "data/imdb.hpp"
+#include "data/tatoeba.hpp"
 #include "train/word2vec.hpp"
 
 using namespace attnlens;
@@ -125,4 +126,43 @@ TEST_CASE("word2vec puts words that share contexts close together", "[word2vec]"
   // Reproducible for a seed.
   const ParamMatrix again = train_word2vec(corpus, 12, options);
   CHECK(again.bottomRows(10).rowwise().normalized() == vectors.bottomRows(10));
+}
+
+TEST_CASE("sentence-pair reader: plain and gzip files, and bad lines named by number", "[data][translation]") {
+  const fs::path root = fs::temp_directory_path() / "attnlens-pairs";
+  fs::remove_all(root);
+  fs::create_directories(root / "eng-fra");
+  const std::string text = "Go.\tVa !\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272\r\nI am cold.\tJ'ai froid.\n\n";
+  std::ofstream(root / "plain.tsv", std::ios::binary) << text;
+  const auto plain = load_sentence_pairs((root / "plain.tsv").string());
+  REQUIRE(plain.size() == 2);
+  CHECK(plain[0].source == "Go.");
+  CHECK(plain[0].target == "Va !");  // the attribution column is ignored
+  CHECK(plain[1].target == "J'ai froid.");
+  {  // the same, gzip-compressed, where locate_eng_fra looks
+    archive* writer = archive_write_new();
+    archive_write_add_filter_gzip(writer);
+    archive_write_set_format_raw(writer);
+    REQUIRE(archive_write_open_filename(writer, (root / "eng-fra" / "eng-fra.tsv.gz").c_str()) == ARCHIVE_OK);
+    archive_entry* entry = archive_entry_new();
+    archive_entry_set_filetype(entry, AE_IFREG);
+    archive_write_header(writer, entry);
+    archive_write_data(writer, text.data(), text.size());
+    archive_entry_free(entry);
+    archive_write_close(writer);
+    archive_write_free(writer);
+  }
+  CHECK(locate_eng_fra(root.string()) == (root / "eng-fra" / "eng-fra.tsv.gz").string());
+  const auto gz = load_sentence_pairs(locate_eng_fra(root.string()));
+  REQUIRE(gz.size() == 2);
+  CHECK(gz[1].source == "I am cold.");
+  const auto expect_error = [&](const std::string& content, const std::string& message) {
+    std::ofstream(root / "bad.tsv", std::ios::binary | std::ios::trunc) << content;
+    CHECK_THROWS_WITH(load_sentence_pairs((root / "bad.tsv").string()), Catch::Contains(message));
+  };
+  expect_error("Go.\tVa !\nno tab here\n", "line 2: expected 'source<TAB>target'");
+  expect_error("Go.\t\n", "line 1: empty sentence");
+  expect_error("Go.\tVa !\n\nbad \xFF\tmauvais\n", "line 3: not valid UTF-8");
+  expect_error("\n\n", "no sentence pairs");
+  CHECK_THROWS_WITH(locate_eng_fra((root / "nowhere").string()), Catch::Contains("eng-fra/eng-fra.tsv.gz"));
 }

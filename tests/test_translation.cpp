@@ -7,7 +7,7 @@
 
 #include "core/error.hpp"
 #include "helpers.hpp"
-#include "io/model_file.hpp"
+#include "io/translator_file.hpp"
 #include "models/translate.hpp"
 #include "train/bleu.hpp"
 #include "train/translation.hpp"

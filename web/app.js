@@ -2,8 +2,10 @@
 // over the visitor's own text. The visitor's text is only ever inserted as text nodes
 // (textContent / createTextNode), never as HTML.
 import { EXAMPLES } from './examples.js';
+import { showTranslate } from './translate.js';
 
 const DEBOUNCE_MS = 50;
+const TABS = ['classify', 'compare', 'translate', 'study'];
 const LABELS = {
   lstm: 'LSTM', cnn: 'CNN', 'bilstm-attention': 'BiLSTM + attention', 'gru-attention': 'GRU + attention', transformer: 'Transformer',
 };
@@ -198,7 +200,7 @@ function requestRound(immediately = false) {
       pending = true;  // sent as soon as the current round is answered
       return;
     }
-    if (view === 'study' || !models.length) return;
+    if (view === 'study' || view === 'translate' || !models.length) return;
     round += 1;
     sent = { round, text: review.value, inputAt: lastInputAt || performance.now() };
     const targets = view === 'compare' ? models : [modelSelect.value];
@@ -327,14 +329,17 @@ async function loadStudy() {
 // ---------------------------------------------------------------- set-up
 function selectView(name) {
   view = name;
-  for (const tab of ['classify', 'compare', 'study']) {
+  for (const tab of TABS) {
     const button = $(`tab-${tab}`);
     button.setAttribute('aria-selected', String(tab === name));
     button.tabIndex = tab === name ? 0 : -1;
     $(`view-${tab}`).hidden = tab !== name;
   }
-  $('input').hidden = name === 'study';
+  $('input').hidden = name === 'study' || name === 'translate';
+  // The classifier's status line speaks of reviews; other views keep it only for errors.
+  status.hidden = (name === 'study' || name === 'translate') && document.body.dataset.state !== 'error';
   if (name === 'study') loadStudy();
+  else if (name === 'translate') showTranslate();
   else if (review.value) requestRound(true);
 }
 
@@ -352,11 +357,10 @@ function start() {
     });
     examples.append(button);
   }
-  for (const tab of ['classify', 'compare', 'study']) $(`tab-${tab}`).addEventListener('click', () => selectView(tab));
+  for (const tab of TABS) $(`tab-${tab}`).addEventListener('click', () => selectView(tab));
   $('tab-classify').parentElement.addEventListener('keydown', (event) => {  // arrow keys move between tabs
     if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
-    const tabs = ['classify', 'compare', 'study'];
-    const next = tabs[(tabs.indexOf(view) + (event.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length];
+    const next = TABS[(TABS.indexOf(view) + (event.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length];
     selectView(next);
     $(`tab-${next}`).focus();
   });

@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "data/imdb.hpp"
 #include "io/model_file.hpp"
+#include "io/translator_file.hpp"
 #include "io/safetensors.hpp"
 #include "models/predict.hpp"
 #include "train/trainer.hpp"

@@ -5,7 +5,7 @@
 #include "cli/common.hpp"
 #include "data/imdb.hpp"
 #include "data/tatoeba.hpp"
-#include "io/model_file.hpp"
+#include "io/translator_file.hpp"
 #include "models/translate.hpp"
 #include "train/translation.hpp"
 

@@ -53,7 +53,7 @@ void save_classifier(const std::string& path, const ClassifierBundle& bundle) {
   safetensors::write_file_atomic(path, serialize_classifier(bundle));
 }
 
-namespace {
+namespace detail {
 
 json metadata_json(const safetensors::File& file, const std::string& key) {
   const auto it = file.metadata().find(key);
@@ -107,7 +107,9 @@ void read_parameters(const safetensors::File& file, Module& model, const std::st
     check(expected.count(name) == 1, file.source() + ": unexpected tensor '" + name + "' for architecture " + architecture);
 }
 
-}  // namespace
+}  // namespace detail
+
+using namespace detail;
 
 ClassifierBundle load_classifier(const uint8_t* bytes, size_t size, const std::string& source) {
   const safetensors::File file = safetensors::File::parse(bytes, size, source);
@@ -146,65 +148,6 @@ std::string model_format(const std::string& path) {
   const auto found = file.metadata().find("format");
   check(found != file.metadata().end(), path + ": __metadata__.format is missing (not an attnlens model file?)");
   return found->second;
-}
-
-std::vector<uint8_t> serialize_translator(const TranslatorBundle& bundle) {
-  check(bundle.model != nullptr, "save: no model");
-  const TranslatorConfig& config = bundle.model->config();
-  check(bundle.source_vocabulary.size() == config.source_vocab_size, "save: source vocabulary size differs from the model's");
-  check(bundle.target_vocabulary.size() == config.target_vocab_size, "save: target vocabulary size differs from the model's");
-  std::map<std::string, std::string> metadata = {
-      {"format", kTranslatorFormat},
-      {"format_version", kTranslatorFormatVersion},
-      {"config", config.to_json().dump()},
-      {"source_tokenizer", tokenizer_to_json(bundle.source_tokenizer).dump()},
-      {"target_tokenizer", tokenizer_to_json(bundle.target_tokenizer).dump()},
-      {"source_vocabulary", json(bundle.source_vocabulary.words()).dump()},
-      {"target_vocabulary", json(bundle.target_vocabulary.words()).dump()},
-      {"source_language", bundle.source_language},
-      {"target_language", bundle.target_language},
-      {"provenance", bundle.provenance.dump()},
-  };
-  std::vector<const Parameter*> tensors;
-  for (Parameter* p : bundle.model->parameters()) tensors.push_back(p);
-  return safetensors::serialize(tensors, metadata);
-}
-
-void save_translator(const std::string& path, const TranslatorBundle& bundle) {
-  safetensors::write_file_atomic(path, serialize_translator(bundle));
-}
-
-TranslatorBundle load_translator(const uint8_t* bytes, size_t size, const std::string& source) {
-  const safetensors::File file = safetensors::File::parse(bytes, size, source);
-  check_format(file, kTranslatorFormat, kTranslatorFormatVersion);
-  TranslatorBundle bundle;
-  TranslatorConfig config;
-  try {
-    config = TranslatorConfig::from_json(metadata_json(file, "config"));
-    bundle.source_tokenizer = tokenizer_from_json(metadata_json(file, "source_tokenizer"));
-    bundle.target_tokenizer = tokenizer_from_json(metadata_json(file, "target_tokenizer"));
-  } catch (const Error& e) {
-    throw Error(source + ": __metadata__." + e.what());
-  }
-  bundle.source_vocabulary = read_vocabulary(file, "source_vocabulary", config.source_vocab_size, "config.source_vocab_size");
-  bundle.target_vocabulary = read_vocabulary(file, "target_vocabulary", config.target_vocab_size, "config.target_vocab_size");
-  check(bundle.target_vocabulary.word(kBos) == "<s>" && bundle.target_vocabulary.word(kEos) == "</s>",
-        source + ": __metadata__.target_vocabulary must have <s> and </s> at ids 2 and 3");
-  for (const char* key : {"source_language", "target_language"}) {
-    const auto it = file.metadata().find(key);
-    check(it != file.metadata().end() && !it->second.empty() && it->second.size() <= 16,
-          source + ": __metadata__." + key + " must be a short language code");
-    (std::string(key) == "source_language" ? bundle.source_language : bundle.target_language) = it->second;
-  }
-  if (file.metadata().count("provenance")) bundle.provenance = metadata_json(file, "provenance");
-  bundle.model = std::make_unique<Translator>(config);
-  read_parameters(file, *bundle.model, config.architecture);
-  return bundle;
-}
-
-TranslatorBundle load_translator(const std::string& path) {
-  const std::vector<uint8_t> bytes = read_file_bytes(path);
-  return load_translator(bytes.data(), bytes.size(), path);
 }
 
 }  // namespace attnlens

@@ -9,7 +9,6 @@
 #include <string>
 
 #include "models/classifier.hpp"
-#include "models/translator.hpp"
 #include "text/tokenizer.hpp"
 #include "text/vocabulary.hpp"
 
@@ -35,29 +34,19 @@ void save_classifier(const std::string& path, const ClassifierBundle& bundle);
 ClassifierBundle load_classifier(const uint8_t* bytes, size_t size, const std::string& source);
 ClassifierBundle load_classifier(const std::string& path);
 
-// A translator in one safetensors file; __metadata__ holds format "attnlens.translator",
-// format_version "1", config (TranslatorConfig), source_tokenizer, target_tokenizer,
-// source_vocabulary, target_vocabulary (ids 2 and 3 are <s> and </s>), source_language,
-// target_language and provenance.
-constexpr const char* kTranslatorFormat = "attnlens.translator";
-constexpr const char* kTranslatorFormatVersion = "1";
-
-struct TranslatorBundle {
-  std::unique_ptr<Translator> model;
-  Vocabulary source_vocabulary, target_vocabulary;
-  TokenizerOptions source_tokenizer, target_tokenizer;
-  std::string source_language = "en", target_language = "fr";
-  nlohmann::json provenance = nlohmann::json::object();
-};
-
-std::vector<uint8_t> serialize_translator(const TranslatorBundle& bundle);
-void save_translator(const std::string& path, const TranslatorBundle& bundle);
-TranslatorBundle load_translator(const uint8_t* bytes, size_t size, const std::string& source);
-TranslatorBundle load_translator(const std::string& path);
-
 // The __metadata__.format of a model file ("attnlens.classifier", "attnlens.translator"),
 // after the full safetensors validation; throws on anything that is not a model file.
 std::string model_format(const std::string& path);
 std::vector<uint8_t> read_file_bytes(const std::string& path);
+
+namespace safetensors { class File; }
+// Shared by the model-file readers (classifier, translator).
+namespace detail {
+nlohmann::json metadata_json(const safetensors::File& file, const std::string& key);
+Vocabulary read_vocabulary(const safetensors::File& file, const std::string& key, int expected_size,
+                           const std::string& size_field);
+void check_format(const safetensors::File& file, const char* format, const char* version);
+void read_parameters(const safetensors::File& file, Module& model, const std::string& architecture);
+}  // namespace detail
 
 }  // namespace attnlens

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "io/model_file.hpp"
+#include "io/translator_file.hpp"
 
 namespace attnlens {
 

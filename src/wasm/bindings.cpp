@@ -15,44 +15,19 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <cmath>
 #include <memory>
 #include <vector>
 
 #include "core/error.hpp"
+#include "wasm/common.hpp"
 #include "io/model_file.hpp"
 #include "layers/transformer.hpp"
 #include "models/predict.hpp"
 
 using emscripten::val;
 using namespace attnlens;
-
-namespace {
-
-[[noreturn]] void throw_js_error(const std::string& message) {
-  val::global("Error").new_(val("attnlens: " + message)).throw_();
-}
-
-// For each byte offset of a valid UTF-8 string, the UTF-16 offset of the same place.
-std::vector<uint32_t> utf16_offsets(const std::string& text) {
-  std::vector<uint32_t> offsets(text.size() + 1);
-  uint32_t unit = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t length;
-    const char32_t cp = decode_utf8(text, pos, length);
-    for (size_t k = 0; k < length; ++k) offsets[pos + k] = unit;
-    unit += cp >= 0x10000 ? 2 : 1;
-    pos += length;
-  }
-  offsets[text.size()] = unit;
-  return offsets;
-}
-
-val optional_number(const nlohmann::json& j, const char* key) {
-  return j.contains(key) && j[key].is_number() ? val(j[key].get<double>()) : val::null();
-}
-
-}  // namespace
+using namespace attnlens::wasm;
 
 class JsModel {
  public:
@@ -60,10 +35,7 @@ class JsModel {
 
   static JsModel* from_bytes(const val& bytes) {
     try {
-      const std::string type = bytes["constructor"]["name"].as<std::string>();
-      if (type != "Uint8Array") throw Error("Model.fromBytes expects a Uint8Array, got " + type);
-      std::vector<uint8_t> data(bytes["length"].as<size_t>());
-      val(emscripten::typed_memory_view(data.size(), data.data())).call<void>("set", bytes);
+      const std::vector<uint8_t> data = bytes_of(bytes, "Model.fromBytes");
       return new JsModel(load_classifier(data.data(), data.size(), "model"));
     } catch (const std::exception& e) {
       throw_js_error(e.what());
@@ -72,11 +44,7 @@ class JsModel {
 
   val classify(const val& text) {
     try {
-      if (!text.isString()) throw Error("classify expects a string");
-      // Lone surrogates would not survive the UTF-8 conversion; U+FFFD keeps every offset.
-      // (Browsers without toWellFormed — before 2023 — get the text as it is.)
-      const bool can_clean = text["toWellFormed"].typeOf().as<std::string>() == "function";
-      const std::string utf8 = (can_clean ? text.call<val>("toWellFormed") : text).as<std::string>();
+      const std::string utf8 = utf8_of(text, "classify");
       const Prediction prediction = attnlens::classify(bundle_, utf8);
       const std::vector<uint32_t> offsets = utf16_offsets(utf8);
       val tokens = val::array();
@@ -109,9 +77,7 @@ class JsModel {
       if (layer < 0 || layer >= encoder->layers()) throw Error("selfAttention: layer " + std::to_string(layer) + " does not exist");
       const int heads = encoder->self_attention(layer).heads();
       if (head < -1 || head >= heads) throw Error("selfAttention: head " + std::to_string(head) + " does not exist");
-      if (!text.isString()) throw Error("selfAttention expects a string");
-      const bool can_clean = text["toWellFormed"].typeOf().as<std::string>() == "function";
-      attnlens::classify(bundle_, (can_clean ? text.call<val>("toWellFormed") : text).as<std::string>());
+      attnlens::classify(bundle_, utf8_of(text, "selfAttention"));
       const MultiHeadSelfAttention& attention = encoder->self_attention(layer);
       std::vector<float> received;
       for (int h = head < 0 ? 0 : head; h < (head < 0 ? heads : head + 1); ++h) {

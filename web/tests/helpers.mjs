@@ -17,6 +17,23 @@ export async function loadEngine() {
   return createAttnlens({ wasmBinary: fs.readFileSync(path.join(DIST, 'attnlens.wasm')) });
 }
 
+export const TRANSLATOR = path.join(ROOT, 'models/translate-eng-fra.safetensors');
+export const TRANSLATOR_NOATTN = path.join(ROOT, 'models/translate-eng-fra-noattn.safetensors');
+
+export async function loadTranslateEngine() {
+  const { default: create } = await import(path.join(DIST, 'attnlens-translate.js'));
+  return create({ wasmBinary: fs.readFileSync(path.join(DIST, 'attnlens-translate.wasm')) });
+}
+
+// Runs `attnlens translate --batch --json` (one sentence per line, no newlines inside).
+export function nativeTranslations(model, texts, extra = []) {
+  const run = spawnSync(CLI, ['translate', '--model', model, '--batch', '--json', ...extra], {
+    input: texts.join('\n') + '\n', maxBuffer: 1 << 30, encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`native CLI failed: ${run.stderr}`);
+  return run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+}
+
 export function modelBytes() {
   return new Uint8Array(fs.readFileSync(MODEL));
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createServer } from 'http-server';
 import { chromium } from 'playwright-core';
-import { DIST, ROOT, loadEngine, modelBytes } from './helpers.mjs';
+import { DIST, ROOT, TRANSLATOR, loadEngine, loadTranslateEngine, modelBytes } from './helpers.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'build/web-test');
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -168,6 +168,62 @@ test('switching models, the Compare view and the Study view', async (t) => {
   assert.deepEqual(problems, []);
 });
 
+test('Translate view: typed English gives French, a heatmap of the right shape, the baseline beside it', async (t) => {
+  const { page, problems } = await openPage(t);
+  await page.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
+  const requests = [];
+  page.on('request', (request) => requests.push(new URL(request.url()).pathname));
+  assert.equal(requests.filter((p) => p.includes('translate')).length, 0);  // nothing translator-related before the tab opens
+  await page.click('#tab-translate');
+  assert.equal(await page.isHidden('#input'), true);
+  await page.waitForSelector('#view-translate[data-state="ready"]', { timeout: 30000 });
+  assert.ok(requests.some((p) => p.endsWith('/dist/attnlens-translate.wasm')));
+  const translateLens = await loadTranslateEngine();
+  const reference = translateLens.Translator.fromBytes(new Uint8Array(fs.readFileSync(TRANSLATOR)));
+
+  const translate = async (text) => {
+    const before = await page.getAttribute('#translation', 'data-result-id');
+    await page.fill('#sentence', text);
+    await page.waitForFunction((previous) => {
+      const id = document.getElementById('translation').dataset.resultId;
+      return id && id !== previous && document.getElementById('baseline-output').dataset.resultId === id;
+    }, before);
+  };
+  const text = 'She is reading a book in the garden.';
+  await translate(text);
+  const expected = reference.translate(text);
+  assert.equal(await page.textContent('#translation'), expected.translation);
+  assert.ok((await page.textContent('#baseline-output')).length > 0);
+  // One row per French token, one column per English token; cells carry the weights.
+  assert.equal(await page.locator('#alignment tbody tr').count(), expected.targetTokens.length);
+  assert.equal(await page.locator('#alignment thead th').count(), expected.sourceTokens.length);
+  const firstRow = await page.$$eval('#alignment tbody tr:first-child td', (cells) => cells.map((c) => Number(c.dataset.weight)));
+  firstRow.forEach((w, j) => assert.ok(Math.abs(w - expected.attention[0][j]) < 1e-4));
+  assert.match(await page.getAttribute('#alignment tbody tr:first-child td', 'title'), /→ “she”: \d\.\d{3}/);
+  // Clicking a French word shades the English sentence by its row.
+  await page.click('#alignment tbody tr:nth-child(2) th button');
+  const shaded = await page.$$eval('#source-line .token', (spans) => spans.map((s) => Number(s.dataset.weight)));
+  shaded.forEach((w, j) => assert.ok(Math.abs(w - expected.attention[1][j]) < 1e-6));
+  assert.equal(await page.textContent('#source-line'), text);
+  assert.match(await page.textContent('#source-caption'), new RegExp(`What “${expected.targetTokens[1]}” attended to`));
+  await page.screenshot({ path: path.join(ARTIFACTS, 'translate.png'), fullPage: true });
+
+  // Beam search on request; unknown words are marked; hostile text stays text.
+  const before = await page.getAttribute('#translation', 'data-result-id');
+  await page.check('#translate-beam');
+  await page.waitForFunction((previous) => document.getElementById('translation').dataset.resultId !== previous, before);
+  assert.equal(await page.textContent('#translation'), reference.translate(text, { beam: 5 }).translation);
+  assert.match(await page.textContent('#translate-timing'), /beam search \(width 5\)/);
+  const hostile = 'Zqxwv <img src=x onerror=alert(1)> is here.';
+  await translate(hostile);
+  assert.match(await page.textContent('#translate-oov'), /zqxwv/);
+  assert.equal(await page.locator('#alignment thead th.oov').count(), reference.translate(hostile, { beam: 5 }).sourceTokens.filter((s) => s.oov).length);
+  assert.equal(await page.textContent('#source-line'), hostile);
+  assert.equal(await page.$$eval('img', (n) => n.length), 0);
+  assert.match(await page.textContent('#translate-credit'), /Tatoeba \(tatoeba\.org\), CC-BY 2\.0 FR/);
+  assert.deepEqual(problems, []);
+});
+
 test('hostile text is shown as text and runs nothing', async (t) => {
   const { page, problems } = await openPage(t);
   await page.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
@@ -219,7 +275,7 @@ test('readable at phone width', async (t) => {
 test('first-load size and typing-to-highlight time for a 200-word review (reported, not asserted)', async (t) => {
   const { page } = await openPage(t);
   await page.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
-  const files = ['index.html', 'style.css', 'app.js', 'examples.js', 'worker.js', 'dist/attnlens.js', 'dist/attnlens.wasm',
+  const files = ['index.html', 'style.css', 'app.js', 'examples.js', 'translate.js', 'worker.js', 'dist/attnlens.js', 'dist/attnlens.wasm',
     'dist/bilstm-attention.safetensors'];
   const bytes = files.reduce((sum, f) => sum + fs.statSync(path.join(ROOT, 'web', f)).size, 0);
   const words = 'the film was surprisingly good and the actors were great but the ending felt rushed'.split(' ');

@@ -1,0 +1,59 @@
+// Helpers shared by the two wasm modules' bindings (classifier and translator).
+#pragma once
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "text/tokenizer.hpp"
+
+namespace attnlens::wasm {
+
+using emscripten::val;
+
+[[noreturn]] inline void throw_js_error(const std::string& message) {
+  val::global("Error").new_(val("attnlens: " + message)).throw_();
+}
+
+// For each byte offset of a valid UTF-8 string, the UTF-16 offset of the same place.
+inline std::vector<uint32_t> utf16_offsets(const std::string& text) {
+  std::vector<uint32_t> offsets(text.size() + 1);
+  uint32_t unit = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t length;
+    const char32_t cp = decode_utf8(text, pos, length);
+    for (size_t k = 0; k < length; ++k) offsets[pos + k] = unit;
+    unit += cp >= 0x10000 ? 2 : 1;
+    pos += length;
+  }
+  offsets[text.size()] = unit;
+  return offsets;
+}
+
+// A JS Uint8Array copied into wasm memory, once.
+inline std::vector<uint8_t> bytes_of(const val& bytes, const char* who) {
+  const std::string type = bytes.isNull() || bytes.isUndefined() ? std::string("nothing") : bytes["constructor"]["name"].as<std::string>();
+  if (type != "Uint8Array") throw Error(std::string(who) + " expects a Uint8Array, got " + type);
+  std::vector<uint8_t> data(bytes["length"].as<size_t>());
+  val(emscripten::typed_memory_view(data.size(), data.data())).call<void>("set", bytes);
+  return data;
+}
+
+// A JS string as UTF-8. Lone surrogates would not survive the conversion; U+FFFD keeps
+// every offset. (Browsers without toWellFormed — before 2023 — get the text as it is.)
+inline std::string utf8_of(const val& text, const char* who) {
+  if (!text.isString()) throw Error(std::string(who) + " expects a string");
+  const bool can_clean = text["toWellFormed"].typeOf().as<std::string>() == "function";
+  return (can_clean ? text.call<val>("toWellFormed") : text).as<std::string>();
+}
+
+inline val optional_number(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? val(j[key].get<double>()) : val::null();
+}
+
+}  // namespace attnlens::wasm

@@ -1,0 +1,65 @@
+// The translator engine off the main thread (its own wasm module, loaded only when the
+// Translate view opens). Translators load lazily, once each, from dist/<name>.safetensors.
+// In:  {type: 'translate', id, model, text, beam}
+// Out: {type: 'ready', translators} | {type: 'model', model, info} | {type: 'error', message, id?, model?}
+//      {type: 'result', id, model, result, milliseconds}
+import createAttnlensTranslate from './dist/attnlens-translate.js';
+
+const distUrl = (file) => new URL(`./dist/${file}`, import.meta.url);
+const translators = new Map();  // name → Promise<Translator>
+
+const enginePromise = createAttnlensTranslate().catch((error) => {
+  throw new Error(`Could not load the translator engine (dist/attnlens-translate.wasm): ${error.message ?? error}`);
+});
+
+async function fetchBytes(url, what) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new Error(`Could not download ${what} (${url.pathname}): ${error.message ?? error}`);
+  }
+  if (!response.ok) throw new Error(`Could not download ${what} (${url.pathname}): HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+function loadTranslator(name) {
+  if (!/^translate-[a-z0-9-]+$/.test(name)) return Promise.reject(new Error(`No such translator: ${name}`));
+  if (!translators.has(name)) {
+    const promise = (async () => {
+      const lens = await enginePromise;
+      const bytes = await fetchBytes(distUrl(`${name}.safetensors`), `the translator ${name}`);
+      const translator = lens.Translator.fromBytes(bytes);  // throws an Error naming the problem for a corrupt file
+      postMessage({ type: 'model', model: name, info: translator.info() });
+      return translator;
+    })();
+    promise.catch(() => translators.delete(name));  // a failed load may be retried
+    translators.set(name, promise);
+  }
+  return translators.get(name);
+}
+
+(async () => {
+  try {
+    await enginePromise;
+    const manifest = JSON.parse(new TextDecoder().decode(await fetchBytes(distUrl('models.json'), 'the model list')));
+    const names = Array.isArray(manifest.translators) ? manifest.translators : [];
+    if (!names.length) throw new Error('No translator is listed in dist/models.json');
+    await Promise.all(names.map(loadTranslator));
+    postMessage({ type: 'ready', translators: names });
+  } catch (error) {
+    postMessage({ type: 'error', message: error.message ?? String(error) });
+  }
+})();
+
+onmessage = async ({ data }) => {
+  if (data?.type !== 'translate') return;
+  try {
+    const translator = await loadTranslator(String(data.model));
+    const started = performance.now();
+    const result = translator.translate(String(data.text), { beam: Number(data.beam) || 1 });
+    postMessage({ type: 'result', id: data.id, model: data.model, result, milliseconds: performance.now() - started });
+  } catch (error) {
+    postMessage({ type: 'error', message: error.message ?? String(error), id: data.id, model: data.model });
+  }
+};
