@@ -280,4 +280,10 @@ TEST_CASE("a trained translator reverses sequences and its attention is the anti
   CHECK(anti_diagonal_weight / positions >= 0.6);
   const BleuReport report = evaluate_bleu(model, corpus, split.test, target_vocabulary, DecodeOptions{}, 2);
   CHECK(report.overall.score() > 90);
+  // The same score whatever the number of threads (batches are fixed before they are dealt out).
+  CHECK(evaluate_bleu(model, corpus, split.test, target_vocabulary, DecodeOptions{}, 1).overall.score() == report.overall.score());
+  DecodeOptions beam;
+  beam.beam = 3;
+  CHECK(evaluate_bleu(model, corpus, split.test, target_vocabulary, beam, 3).overall.score() ==
+        evaluate_bleu(model, corpus, split.test, target_vocabulary, beam, 1).overall.score());
 }

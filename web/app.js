@@ -284,6 +284,7 @@ let studyLoaded = false;
 async function loadStudy() {
   if (studyLoaded) return;
   studyLoaded = true;
+  loadTranslationStudy();
   const statusNode = $('study-status');
   let rows;
   try {
@@ -323,6 +324,54 @@ async function loadStudy() {
       img.loading = 'lazy';
       figures.append(img);
     }
+  }
+}
+
+async function loadTranslationStudy() {
+  const statusNode = $('translation-study-status');
+  let rows;
+  try {
+    const response = await fetch(new URL('./dist/study/translation/results.json', import.meta.url));
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    rows = await response.json();
+  } catch (error) {
+    statusNode.textContent = `The translation study could not be loaded (${error.message}): run tools/translation-study to make it.`;
+    return;
+  }
+  const table = $('translation-study-table');
+  const buckets = rows[0]?.test_greedy.by_source_length.map((b) => b.words) ?? [];
+  const headRow = document.createElement('tr');
+  for (const text of ['decoder', 'test BLEU (greedy)', 'beam 5', ...buckets.map((w) => `${w} words`), 'parameters']) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = text;
+    headRow.append(th);
+  }
+  table.querySelector('thead').replaceChildren(headRow);
+  const body = table.querySelector('tbody');
+  for (const row of rows) {
+    const tr = document.createElement('tr');
+    const cells = [row.label, row.test_greedy.bleu.toFixed(2), row.test_beam.bleu.toFixed(2),
+      ...row.test_greedy.by_source_length.map((b) => b.bleu.toFixed(2)), Number(row.parameters).toLocaleString('en')];
+    cells.forEach((text, i) => {
+      const cell = document.createElement(i === 0 ? 'th' : 'td');
+      if (i === 0) cell.scope = 'row';
+      cell.textContent = text;
+      tr.append(cell);
+    });
+    body.append(tr);
+  }
+  table.hidden = false;
+  const counts = rows[0]?.test_greedy.by_source_length.map((b) => `${b.words}: ${b.sentences}`).join(', ');
+  statusNode.textContent = `Corpus BLEU-4 against all French translations of each of the ${rows[0]?.test_greedy.sentences ?? 0} `
+    + `distinct English test sentences (per length bucket: ${counts}). Pairs from Tatoeba (tatoeba.org), CC-BY 2.0 FR.`;
+  for (const [file, alt] of [['bleu-by-length', 'Test BLEU by English sentence length for each decoder'],
+    ['validation-bleu', 'Validation BLEU per epoch for each decoder']]) {
+    const img = document.createElement('img');
+    img.src = new URL(`./dist/study/translation/${file}.svg`, import.meta.url).href;
+    img.alt = alt;
+    img.loading = 'lazy';
+    $('translation-study-figures').append(img);
   }
 }
 

@@ -183,12 +183,17 @@ BleuReport evaluate_bleu(const Translator& model, const TranslationCorpus& corpu
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return corpus.source[groups[a].front()].size() < corpus.source[groups[b].front()].size();
   });
+  // Fixed work items — greedy batches of 128 consecutive sources, or single sources for beam
+  // search — dealt round-robin to the threads: the batches, and so every float, are the same
+  // whatever the thread count.
+  const size_t item_size = options.beam == 1 ? 128 : 1;
+  const size_t items = (order.size() + item_size - 1) / item_size;
   std::vector<std::vector<std::string>> hypotheses(groups.size());
-  parallel_ranges(order.size(), threads, [&](size_t, size_t begin, size_t end) {
+  const size_t workers = std::max<size_t>(1, std::min<size_t>(items, static_cast<size_t>(std::max(1, threads))));
+  parallel_ranges(workers, static_cast<int>(workers), [&](size_t worker, size_t, size_t) {
     Translator local(model);
-    constexpr size_t kBatch = 128;
-    for (size_t start = begin; start < end; start += options.beam == 1 ? kBatch : 1) {
-      const size_t stop = std::min(end, start + (options.beam == 1 ? kBatch : 1));
+    for (size_t item = worker; item < items; item += workers) {
+      const size_t start = item * item_size, stop = std::min(order.size(), start + item_size);
       if (options.beam == 1) {
         std::vector<std::vector<int32_t>> sources;
         for (size_t k = start; k < stop; ++k) sources.push_back(corpus.source[groups[order[k]].front()]);

@@ -164,6 +164,14 @@ test('switching models, the Compare view and the Study view', async (t) => {
   assert.match(await page.textContent('#study-table tbody'), /\d+\.\d\d %/);
   await page.waitForFunction(() => [...document.querySelectorAll('#study-figures img')].every((img) => img.complete && img.naturalWidth > 0));
   assert.ok(await page.locator('#study-figures img').count() >= 4);
+  // The translation study: one row per decoder, and its two figures.
+  await page.waitForSelector('#translation-study-table:not([hidden])', { timeout: 10000 });
+  const translationRows = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/study/translation/results.json'), 'utf8'));
+  assert.equal(await page.locator('#translation-study-table tbody tr').count(), translationRows.length);
+  assert.match(await page.textContent('#translation-study-table tbody'), new RegExp(translationRows[0].test_greedy.bleu.toFixed(2)));
+  await page.waitForFunction(() => [...document.querySelectorAll('#translation-study-figures img')]
+    .every((img) => img.complete && img.naturalWidth > 0));
+  assert.equal(await page.locator('#translation-study-figures img').count(), 2);
   await page.screenshot({ path: path.join(ARTIFACTS, 'study.png'), fullPage: true });
   assert.deepEqual(problems, []);
 });

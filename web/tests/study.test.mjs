@@ -7,6 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from './helpers.mjs';
 import { MODELS, writeReport } from '../../tools/study.mjs';
+import { DECODERS, writeReport as writeTranslationReport } from '../../tools/translation-study.mjs';
 
 const STUDY = path.join(ROOT, 'models/study');
 
@@ -37,5 +38,31 @@ test('every best-settings row is a shipped model file recording the same test ac
     const recorded = provenance(file);
     assert.equal(recorded.command, row.command, `${row.file} was not made by the study's command`);
     assert.ok(Math.abs(recorded.test_accuracy - row.test_accuracy) < 1e-12, `${row.model}: card and study differ`);
+  }
+});
+
+const TRANSLATION = path.join(STUDY, 'translation');
+
+test('the translation study\'s README and figures are regenerated exactly from its results.json', async () => {
+  const rows = JSON.parse(fs.readFileSync(path.join(TRANSLATION, 'results.json'), 'utf8'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnlens-translation-study-'));
+  await writeTranslationReport(rows, dir);
+  for (const file of fs.readdirSync(dir))
+    assert.equal(fs.readFileSync(path.join(dir, file), 'utf8'), fs.readFileSync(path.join(TRANSLATION, file), 'utf8'), file);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('the translation study covers the three decoders; shipped rows match their model files', () => {
+  const rows = JSON.parse(fs.readFileSync(path.join(TRANSLATION, 'results.json'), 'utf8'));
+  assert.deepEqual(rows.map((r) => r.decoder), Object.keys(DECODERS));
+  for (const row of rows) {
+    assert.equal(row.test_greedy.by_source_length.length, 4);
+    assert.equal(row.test_greedy.beam, 1);
+    assert.equal(row.test_beam.beam, 5);
+    if (!row.file.startsWith('models/')) continue;  // the Luong model is not shipped
+    const recorded = provenance(path.join(ROOT, row.file));
+    assert.equal(recorded.command, row.command, `${row.file} was not made by the study's command`);
+    assert.ok(Math.abs(recorded.test_greedy.bleu - row.test_greedy.bleu) < 1e-9, `${row.decoder}: card and study differ`);
+    assert.ok(Math.abs(recorded.test_beam.bleu - row.test_beam.bleu) < 1e-9, `${row.decoder}: beam BLEU differs`);
   }
 });
