@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "missing_data.hpp"
 #include "data/imdb.hpp"
 #include "io/model_file.hpp"
 #include "train/trainer.hpp"
@@ -117,14 +118,7 @@ int main(int argc, char** argv) {
   try {
     locate_imdb(data);
   } catch (const Error& e) {
-    std::cout << e.what() << "\n";
-    const char* ci = std::getenv("CI");
-    if (ci && std::string(ci) == "true") {
-      std::cout << "FAILED: CI=true and the IMDB data is missing\n";
-      return 1;
-    }
-    std::cout << "SKIPPED: put the IMDB data in ../shared/data/imdb/ (or set ATTNLENS_DATA) to run this test\n";
-    return 77;
+    return testing::missing_data(e.what(), "the IMDB data", "the IMDB data in ../shared/data/imdb/");
   }
   try {
     return mode == "accuracy" ? accuracy(argv[2], std::stod(argv[3]), data) : cli_train(argv[2], data);

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "missing_data.hpp"
 #include "data/imdb.hpp"
 #include "data/tatoeba.hpp"
 #include "io/translator_file.hpp"
@@ -71,14 +72,7 @@ int main(int argc, char** argv) {
   try {
     locate_eng_fra(data);
   } catch (const Error& e) {
-    std::cout << e.what() << "\n";
-    const char* ci = std::getenv("CI");
-    if (ci && std::string(ci) == "true") {
-      std::cout << "FAILED: CI=true and the English-French pairs are missing\n";
-      return 1;
-    }
-    std::cout << "SKIPPED: put eng-fra.tsv.gz in ../shared/data/eng-fra/ (or set ATTNLENS_DATA) to run this test\n";
-    return 77;
+    return testing::missing_data(e.what(), "the English-French pairs", "eng-fra.tsv.gz in ../shared/data/eng-fra/");
   }
   try {
     return bleu(argv[2], argv[3], argv[4], std::stod(argv[5]), std::stod(argv[6]), data);

@@ -2,6 +2,7 @@
 // over the visitor's own text. The visitor's text is only ever inserted as text nodes
 // (textContent / createTextNode), never as HTML.
 import { EXAMPLES } from './examples.js';
+import { startWorker } from './common.js';
 import { showTranslate } from './translate.js';
 
 const DEBOUNCE_MS = 50;
@@ -431,16 +432,7 @@ function start() {
     requestRound(true);
   });
 
-  try {
-    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  } catch (error) {
-    setStatus(`This browser cannot start the engine: ${error.message}`, 'error');
-    return;
-  }
-  worker.addEventListener('error', (event) => {
-    setStatus(`The engine failed to start: ${event.message || 'the worker script could not be loaded'}.`, 'error');
-  });
-  worker.addEventListener('message', onMessage);
+  worker = startWorker(new URL('./worker.js', import.meta.url), 'engine', onMessage, (message) => setStatus(message, 'error'));
 }
 
 start();

@@ -3,6 +3,7 @@
 // In:  {type: 'translate', id, model, text, beam}
 // Out: {type: 'ready', translators} | {type: 'model', model, info} | {type: 'error', message, id?, model?}
 //      {type: 'result', id, model, result, milliseconds}
+import { fetchBytes } from './common.js';
 import createAttnlensTranslate from './dist/attnlens-translate.js';
 
 const distUrl = (file) => new URL(`./dist/${file}`, import.meta.url);
@@ -11,17 +12,6 @@ const translators = new Map();  // name → Promise<Translator>
 const enginePromise = createAttnlensTranslate().catch((error) => {
   throw new Error(`Could not load the translator engine (dist/attnlens-translate.wasm): ${error.message ?? error}`);
 });
-
-async function fetchBytes(url, what) {
-  let response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw new Error(`Could not download ${what} (${url.pathname}): ${error.message ?? error}`);
-  }
-  if (!response.ok) throw new Error(`Could not download ${what} (${url.pathname}): HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
-}
 
 function loadTranslator(name) {
   if (!/^translate-[a-z0-9-]+$/.test(name)) return Promise.reject(new Error(`No such translator: ${name}`));

@@ -1,6 +1,8 @@
 // The Translate view: an English sentence → the attention translator's French, its
 // alignment heatmap (rows: French tokens, columns: English tokens), and the no-attention
 // baseline's output beside it. The visitor's text only ever enters the page as text nodes.
+import { startWorker } from './common.js';
+
 const DEBOUNCE_MS = 80;
 const MAIN = 'translate-eng-fra';
 const BASELINE = 'translate-eng-fra-noattn';
@@ -225,14 +227,6 @@ export function showTranslate() {
   });
   $('translate-beam').addEventListener('change', () => request(true));
   setStatus('Loading the translators…', 'loading');
-  try {
-    worker = new Worker(new URL('./translate-worker.js', import.meta.url), { type: 'module' });
-  } catch (error) {
-    setStatus(`This browser cannot start the translator: ${error.message}`, 'error');
-    return;
-  }
-  worker.addEventListener('error', (event) => {
-    setStatus(`The translator failed to start: ${event.message || 'the worker script could not be loaded'}.`, 'error');
-  });
-  worker.addEventListener('message', onMessage);
+  worker = startWorker(new URL('./translate-worker.js', import.meta.url), 'translator', onMessage,
+    (message) => setStatus(message, 'error'));
 }

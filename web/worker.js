@@ -4,6 +4,7 @@
 //      {type: 'selfAttention', id, model, text, layer (−1: the last), head (−1: mean over heads)}
 // Out: {type: 'ready', models, defaultModel} | {type: 'model', model, info} | {type: 'error', message, id?, model?}
 //      {type: 'result', id, model, result, milliseconds} | {type: 'selfAttention', id, model, weights, layer, head}
+import { fetchBytes } from './common.js';
 import createAttnlens from './dist/attnlens.js';
 
 const distUrl = (file) => new URL(`./dist/${file}`, import.meta.url);
@@ -12,17 +13,6 @@ const models = new Map();  // name → Promise<Model>
 const enginePromise = createAttnlens().catch((error) => {
   throw new Error(`Could not load the engine (dist/attnlens.wasm): ${error.message ?? error}`);
 });
-
-async function fetchBytes(url, what) {
-  let response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw new Error(`Could not download ${what} (${url.pathname}): ${error.message ?? error}`);
-  }
-  if (!response.ok) throw new Error(`Could not download ${what} (${url.pathname}): HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
-}
 
 function loadModel(name) {
   if (!/^[a-z0-9-]+$/.test(name)) return Promise.reject(new Error(`No such model: ${name}`));

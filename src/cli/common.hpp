@@ -53,6 +53,29 @@ inline json read_json_file(const std::string& path) {
   }
 }
 
+// A training config file: a JSON object whose keys are all among `sections`.
+inline json read_config(const std::string& path, std::initializer_list<const char*> sections) {
+  const json config = read_json_file(path);
+  check(config.is_object(), path + ": expected a JSON object with 'model' and 'training'");
+  for (const auto& item : config.items()) {
+    bool known = false;
+    for (const char* section : sections) known = known || item.key() == section;
+    check(known, path + ": unknown section '" + item.key() + "'");
+  }
+  return config;
+}
+
+// Reads section[key] into target, unless the flag was given on the command line (flags win).
+template <class T>
+void set_from_config(const std::string& path, const json& section, const char* key, bool flag_given, T& target) {
+  if (!section.contains(key) || flag_given) return;
+  try {
+    target = section.at(key).get<T>();
+  } catch (const json::exception&) {
+    throw Error(path + ": '" + key + "' has the wrong type");
+  }
+}
+
 inline void write_text_file(const std::string& path, const std::string& text) {
   safetensors::write_file_atomic(path, std::vector<uint8_t>(text.begin(), text.end()));
 }

@@ -93,18 +93,9 @@ struct TrainArgs {
 
 void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
   if (args.config_path.empty()) return;
-  const json config = read_json_file(args.config_path);
-  check(config.is_object(), args.config_path + ": expected a JSON object with 'model' and 'training'");
-  for (const auto& [key, value] : config.items())
-    check(key == "model" || key == "training" || key == "vocabulary" || key == "pretraining",
-          args.config_path + ": unknown section '" + key + "'");
+  const json config = read_config(args.config_path, {"model", "training", "vocabulary", "pretraining"});
   const auto set = [&](const json& section, const char* key, const char* flag, auto& target) {
-    if (!section.contains(key) || cmd.count(flag)) return;  // flags given on the command line win
-    try {
-      target = section.at(key).get<std::remove_reference_t<decltype(target)>>();
-    } catch (const json::exception&) {
-      throw Error(args.config_path + ": '" + key + "' has the wrong type");
-    }
+    set_from_config(args.config_path, section, key, flag && cmd.count(flag), target);
   };
   if (config.contains("model")) {
     json model = config["model"];

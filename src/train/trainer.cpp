@@ -2,8 +2,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <mutex>
-#include <thread>
 
 #include "core/error.hpp"
 #include "layers/loss.hpp"
@@ -49,55 +47,36 @@ Trainer::Trainer(Classifier& model, const TrainOptions& options)
   for (int i = 1; i < options.threads; ++i) replicas_.push_back(model_);
 }
 
-void Trainer::sync_replicas() {
-  auto source = model_.parameters();
-  for (auto& replica : replicas_) {
-    auto target = replica.parameters();
-    for (size_t k = 0; k < source.size(); ++k) target[k]->value = source[k]->value;
-  }
-}
-
 Trainer::ShardResult Trainer::run_batch(const std::vector<Example>& examples, const std::vector<size_t>& batch,
                                         bool training, uint64_t dropout_seed, size_t max_length, EvalResult* confusion) {
   const size_t shards = std::min(batch.size(), replicas_.size() + 1);
   std::vector<ShardResult> results(shards);
   std::vector<EvalResult> confusions(shards);
-  std::vector<std::string> errors(shards);
-  const auto work = [&](size_t shard) {
-    try {
-      Classifier& model = shard == 0 ? model_ : replicas_[shard - 1];
-      const size_t begin = batch.size() * shard / shards, end = batch.size() * (shard + 1) / shards;
-      const std::vector<size_t> indices(batch.begin() + static_cast<std::ptrdiff_t>(begin),
-                                        batch.begin() + static_cast<std::ptrdiff_t>(end));
-      const TokenBatch tokens = make_batch(examples, indices, max_length);
-      Rng dropout_rng(dropout_seed * 1000003ull + shard);
-      const Matrix& logits = model.forward(tokens, training ? &dropout_rng : nullptr);
-      std::vector<float> targets;
-      for (size_t i : indices) targets.push_back(examples[i].label);
-      Matrix grad;
-      const double loss = bce_with_logits(logits, targets, training ? &grad : nullptr);
-      results[shard].loss_sum = loss * static_cast<double>(indices.size());
-      for (size_t b = 0; b < indices.size(); ++b) {
-        const bool predicted = logits(0, static_cast<Eigen::Index>(b)) > 0, actual = targets[b] > 0.5f;
-        results[shard].correct += predicted == actual;
-        EvalResult& c = confusions[shard];
-        (predicted ? (actual ? c.true_positive : c.false_positive) : (actual ? c.false_negative : c.true_negative))++;
-      }
-      if (training) {
-        for (Parameter* p : model.parameters()) p->zero_grad();
-        // The shard's loss is a mean over its examples; rescale so the sum over shards is the batch mean.
-        grad *= static_cast<Scalar>(static_cast<double>(indices.size()) / static_cast<double>(batch.size()));
-        model.backward(grad);
-      }
-    } catch (const std::exception& e) {
-      errors[shard] = e.what();
+  parallel_ranges(batch.size(), static_cast<int>(shards), [&](size_t shard, size_t begin, size_t end) {
+    Classifier& model = shard == 0 ? model_ : replicas_[shard - 1];
+    const std::vector<size_t> indices(batch.begin() + static_cast<std::ptrdiff_t>(begin),
+                                      batch.begin() + static_cast<std::ptrdiff_t>(end));
+    const TokenBatch tokens = make_batch(examples, indices, max_length);
+    Rng dropout_rng(dropout_seed * 1000003ull + shard);
+    const Matrix& logits = model.forward(tokens, training ? &dropout_rng : nullptr);
+    std::vector<float> targets;
+    for (size_t i : indices) targets.push_back(examples[i].label);
+    Matrix grad;
+    const double loss = bce_with_logits(logits, targets, training ? &grad : nullptr);
+    results[shard].loss_sum = loss * static_cast<double>(indices.size());
+    for (size_t b = 0; b < indices.size(); ++b) {
+      const bool predicted = logits(0, static_cast<Eigen::Index>(b)) > 0, actual = targets[b] > 0.5f;
+      results[shard].correct += predicted == actual;
+      EvalResult& c = confusions[shard];
+      (predicted ? (actual ? c.true_positive : c.false_positive) : (actual ? c.false_negative : c.true_negative))++;
     }
-  };
-  std::vector<std::thread> threads;
-  for (size_t shard = 1; shard < shards; ++shard) threads.emplace_back(work, shard);
-  work(0);
-  for (auto& t : threads) t.join();
-  for (const auto& e : errors) check(e.empty(), e);
+    if (training) {
+      for (Parameter* p : model.parameters()) p->zero_grad();
+      // The shard's loss is a mean over its examples; rescale so the sum over shards is the batch mean.
+      grad *= static_cast<Scalar>(static_cast<double>(indices.size()) / static_cast<double>(batch.size()));
+      model.backward(grad);
+    }
+  });
 
   ShardResult total;
   for (size_t shard = 0; shard < shards; ++shard) {
@@ -110,21 +89,12 @@ Trainer::ShardResult Trainer::run_batch(const std::vector<Example>& examples, co
       confusion->false_negative += confusions[shard].false_negative;
     }
   }
-  if (training) {
-    auto params = model_.parameters();
-    for (size_t shard = 1; shard < shards; ++shard) {
-      auto replica_params = replicas_[shard - 1].parameters();
-      for (size_t k = 0; k < params.size(); ++k) params[k]->grad += replica_params[k]->grad;
-    }
-    clip_gradient_norm(params, options_.clip_norm);
-    optimizer_.step(params);
-    sync_replicas();
-  }
+  if (training) apply_gradients(model_, replicas_, shards, optimizer_, options_.clip_norm);
   return total;
 }
 
 EvalResult Trainer::evaluate(const std::vector<Example>& examples, const std::vector<size_t>& indices, size_t max_length) {
-  sync_replicas();
+  sync_replicas(model_, replicas_);
   EvalResult result;
   double loss_sum = 0;
   // At most 16,384 tokens a batch (e.g. 6 reviews of 2,500 tokens): bounded memory for any architecture.
@@ -146,11 +116,10 @@ std::vector<EpochStats> Trainer::fit(const std::vector<Example>& examples, const
   using clock = std::chrono::steady_clock;
   Rng order_rng(options_.seed ^ 0x5eed0fba7c4e5ull);
   std::vector<EpochStats> history;
-  std::vector<ParamMatrix> best_weights;
+  BestWeights best;
   double best_accuracy = -1, best_loss = INFINITY;
-  int epochs_without_improvement = 0;
   uint64_t batch_counter = 0;
-  sync_replicas();
+  sync_replicas(model_, replicas_);
   for (int epoch = 1; epoch <= options_.epochs; ++epoch) {
     const auto started = clock::now();
     EpochStats stats;
@@ -159,7 +128,7 @@ std::vector<EpochStats> Trainer::fit(const std::vector<Example>& examples, const
     double loss_sum = 0;
     int64_t correct = 0;
     size_t done = 0;
-    auto last_report = clock::now();
+    ProgressReporter progress(on_progress, epoch, options_.epochs, train.size());
     for (const auto& batch : length_bucketed_batches(examples, train, options_.batch_size, &order_rng)) {
       const ShardResult r = run_batch(examples, batch, true, options_.seed * 7919ull + (++batch_counter),
                                       static_cast<size_t>(options_.max_length), nullptr);
@@ -168,15 +137,7 @@ std::vector<EpochStats> Trainer::fit(const std::vector<Example>& examples, const
       loss_sum += r.loss_sum;
       correct += r.correct;
       done += batch.size();
-      const auto now = clock::now();
-      if (on_progress && (now - last_report > std::chrono::milliseconds(250) || done == train.size())) {
-        last_report = now;
-        const double elapsed = std::chrono::duration<double>(now - started).count();
-        Progress p{epoch, options_.epochs, done, train.size(), loss_sum / done, static_cast<double>(correct) / done,
-                   done / std::max(elapsed, 1e-9), 0};
-        p.eta_seconds = (train.size() - done) / std::max(p.examples_per_second, 1e-9);
-        on_progress(p);
-      }
+      progress.update(done, loss_sum / static_cast<double>(done), static_cast<double>(correct) / static_cast<double>(done));
     }
     const double train_seconds = std::chrono::duration<double>(clock::now() - started).count();
     stats.train_loss = loss_sum / static_cast<double>(train.size());
@@ -196,20 +157,15 @@ std::vector<EpochStats> Trainer::fit(const std::vector<Example>& examples, const
     if (stats.improved) {
       best_accuracy = stats.validation_accuracy;
       best_loss = stats.validation_loss;
-      best_weights.clear();
-      for (Parameter* p : model_.parameters()) best_weights.push_back(p->value);
-      epochs_without_improvement = 0;
-    } else {
-      ++epochs_without_improvement;
     }
+    best.record(stats.improved, model_);
     history.push_back(stats);
     if (on_epoch) on_epoch(stats);
-    if (options_.patience > 0 && epochs_without_improvement >= options_.patience) break;
+    if (options_.patience > 0 && best.epochs_without_improvement() >= options_.patience) break;
     optimizer_.set_learning_rate(optimizer_.learning_rate() * options_.learning_rate_decay);
   }
-  auto params = model_.parameters();
-  for (size_t k = 0; k < best_weights.size(); ++k) params[k]->value = best_weights[k];
-  sync_replicas();
+  best.restore(model_);
+  sync_replicas(model_, replicas_);
   return history;
 }
 

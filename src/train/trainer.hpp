@@ -10,6 +10,7 @@
 
 #include "models/classifier.hpp"
 #include "train/adam.hpp"
+#include "train/data_parallel.hpp"
 #include "train/dataset.hpp"
 
 namespace attnlens {
@@ -46,12 +47,6 @@ struct EpochStats {
   nlohmann::json to_json() const;
 };
 
-struct Progress {
-  int epoch = 0, epochs = 0;
-  size_t done = 0, total = 0;  // examples
-  double loss = 0, accuracy = 0, examples_per_second = 0, eta_seconds = 0;
-};
-
 class Trainer {
  public:
   Trainer(Classifier& model, const TrainOptions& options);
@@ -73,7 +68,6 @@ class Trainer {
   };
   ShardResult run_batch(const std::vector<Example>& examples, const std::vector<size_t>& batch, bool training,
                         uint64_t dropout_seed, size_t max_length, EvalResult* confusion);
-  void sync_replicas();
 
   Classifier& model_;
   TrainOptions options_;

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <map>
-#include <thread>
 
 #include "core/error.hpp"
 #include "train/dataset.hpp"
@@ -147,24 +146,6 @@ std::vector<std::string> words_of(const Hypothesis& h, const Vocabulary& vocabul
   return words;
 }
 
-// Runs work(thread, begin, end) over [0, n) split into `threads` contiguous parts; rethrows the first error.
-void parallel_ranges(size_t n, int threads, const std::function<void(size_t, size_t, size_t)>& work) {
-  const size_t parts = std::max<size_t>(1, std::min<size_t>(n, static_cast<size_t>(std::max(1, threads))));
-  std::vector<std::string> errors(parts);
-  const auto run = [&](size_t part) {
-    try {
-      work(part, n * part / parts, n * (part + 1) / parts);
-    } catch (const std::exception& e) {
-      errors[part] = e.what();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (size_t part = 1; part < parts; ++part) pool.emplace_back(run, part);
-  run(0);
-  for (auto& t : pool) t.join();
-  for (const auto& e : errors) check(e.empty(), e);
-}
-
 }  // namespace
 
 BleuReport evaluate_bleu(const Translator& model, const TranslationCorpus& corpus, const std::vector<size_t>& indices,
@@ -240,14 +221,6 @@ TranslationTrainer::TranslationTrainer(Translator& model, const TrainOptions& op
   for (int i = 1; i < options.threads; ++i) replicas_.push_back(model_);
 }
 
-void TranslationTrainer::sync_replicas() {
-  auto source = model_.parameters();
-  for (auto& replica : replicas_) {
-    auto target = replica.parameters();
-    for (size_t k = 0; k < source.size(); ++k) target[k]->value = source[k]->value;
-  }
-}
-
 Translator::Stats TranslationTrainer::run_batch(const TranslationCorpus& corpus, const std::vector<size_t>& batch,
                                                 bool training, uint64_t dropout_seed) {
   const size_t shards = std::min(batch.size(), replicas_.size() + 1);
@@ -271,16 +244,7 @@ Translator::Stats TranslationTrainer::run_batch(const TranslationCorpus& corpus,
     total.tokens += r.tokens;
     total.correct += r.correct;
   }
-  if (training) {
-    auto params = model_.parameters();
-    for (size_t shard = 1; shard < shards; ++shard) {
-      auto replica_params = replicas_[shard - 1].parameters();
-      for (size_t k = 0; k < params.size(); ++k) params[k]->grad += replica_params[k]->grad;
-    }
-    clip_gradient_norm(params, options_.clip_norm);
-    optimizer_.step(params);
-    sync_replicas();
-  }
+  if (training) apply_gradients(model_, replicas_, shards, optimizer_, options_.clip_norm);
   return total;
 }
 
@@ -295,7 +259,7 @@ std::vector<Example> length_keys(const TranslationCorpus& corpus) {
 }  // namespace
 
 Translator::Stats TranslationTrainer::evaluate_loss(const TranslationCorpus& corpus, const std::vector<size_t>& indices) {
-  sync_replicas();
+  sync_replicas(model_, replicas_);
   Translator::Stats total;
   for (const auto& batch : length_bucketed_batches(length_keys(corpus), indices, options_.batch_size, nullptr)) {
     const auto r = run_batch(corpus, batch, false, 0);
@@ -316,11 +280,10 @@ std::vector<TranslationEpochStats> TranslationTrainer::fit(const TranslationCorp
   const std::vector<Example> keys = length_keys(corpus);
   Rng order_rng(options_.seed ^ 0x5eed0fba7c4e5ull);
   std::vector<TranslationEpochStats> history;
-  std::vector<ParamMatrix> best_weights;
+  BestWeights best;
   double best_bleu = -1, best_loss = INFINITY;
-  int epochs_without_improvement = 0;
   uint64_t batch_counter = 0;
-  sync_replicas();
+  sync_replicas(model_, replicas_);
   for (int epoch = 1; epoch <= options_.epochs; ++epoch) {
     const auto started = clock::now();
     TranslationEpochStats stats;
@@ -328,7 +291,7 @@ std::vector<TranslationEpochStats> TranslationTrainer::fit(const TranslationCorp
     stats.learning_rate = optimizer_.learning_rate();
     Translator::Stats sum;
     size_t done = 0;
-    auto last_report = clock::now();
+    ProgressReporter progress(on_progress, epoch, options_.epochs, train.size());
     for (const auto& batch : length_bucketed_batches(keys, train, options_.batch_size, &order_rng)) {
       const auto r = run_batch(corpus, batch, true, options_.seed * 7919ull + (++batch_counter));
       check(std::isfinite(r.loss_sum), "training diverged: the loss became " + std::to_string(r.loss_sum) +
@@ -337,15 +300,7 @@ std::vector<TranslationEpochStats> TranslationTrainer::fit(const TranslationCorp
       sum.tokens += r.tokens;
       sum.correct += r.correct;
       done += batch.size();
-      const auto now = clock::now();
-      if (on_progress && (now - last_report > std::chrono::milliseconds(250) || done == train.size())) {
-        last_report = now;
-        const double elapsed = std::chrono::duration<double>(now - started).count();
-        Progress p{epoch, options_.epochs, done, train.size(), sum.loss_sum / static_cast<double>(sum.tokens),
-                   static_cast<double>(sum.correct) / static_cast<double>(sum.tokens), done / std::max(elapsed, 1e-9), 0};
-        p.eta_seconds = (train.size() - done) / std::max(p.examples_per_second, 1e-9);
-        on_progress(p);
-      }
+      progress.update(done, sum.loss_sum / static_cast<double>(sum.tokens), static_cast<double>(sum.correct) / static_cast<double>(sum.tokens));
     }
     const double train_seconds = std::chrono::duration<double>(clock::now() - started).count();
     stats.train_loss = sum.loss_sum / static_cast<double>(std::max<int64_t>(1, sum.tokens));
@@ -361,20 +316,15 @@ std::vector<TranslationEpochStats> TranslationTrainer::fit(const TranslationCorp
     if (stats.improved) {
       best_bleu = stats.validation_bleu;
       best_loss = stats.validation_loss;
-      best_weights.clear();
-      for (Parameter* p : model_.parameters()) best_weights.push_back(p->value);
-      epochs_without_improvement = 0;
-    } else {
-      ++epochs_without_improvement;
     }
+    best.record(stats.improved, model_);
     history.push_back(stats);
     if (on_epoch) on_epoch(stats);
-    if (options_.patience > 0 && epochs_without_improvement >= options_.patience) break;
+    if (options_.patience > 0 && best.epochs_without_improvement() >= options_.patience) break;
     optimizer_.set_learning_rate(optimizer_.learning_rate() * options_.learning_rate_decay);
   }
-  auto params = model_.parameters();
-  for (size_t k = 0; k < best_weights.size(); ++k) params[k]->value = best_weights[k];
-  sync_replicas();
+  best.restore(model_);
+  sync_replicas(model_, replicas_);
   return history;
 }
 

@@ -13,6 +13,7 @@
 #include "text/vocabulary.hpp"
 #include "train/adam.hpp"
 #include "train/bleu.hpp"
+#include "train/data_parallel.hpp"
 #include "train/trainer.hpp"
 
 namespace attnlens {
@@ -90,7 +91,6 @@ class TranslationTrainer {
  private:
   Translator::Stats run_batch(const TranslationCorpus& corpus, const std::vector<size_t>& batch, bool training,
                               uint64_t dropout_seed);
-  void sync_replicas();
 
   Translator& model_;
   TrainOptions options_;

@@ -283,7 +283,7 @@ test('readable at phone width', async (t) => {
 test('first-load size and typing-to-highlight time for a 200-word review (reported, not asserted)', async (t) => {
   const { page } = await openPage(t);
   await page.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
-  const files = ['index.html', 'style.css', 'app.js', 'examples.js', 'translate.js', 'worker.js', 'dist/attnlens.js', 'dist/attnlens.wasm',
+  const files = ['index.html', 'style.css', 'app.js', 'common.js', 'examples.js', 'translate.js', 'worker.js', 'dist/attnlens.js', 'dist/attnlens.wasm',
     'dist/bilstm-attention.safetensors'];
   const bytes = files.reduce((sum, f) => sum + fs.statSync(path.join(ROOT, 'web', f)).size, 0);
   const words = 'the film was surprisingly good and the actors were great but the ending felt rushed'.split(' ');
