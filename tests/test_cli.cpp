@@ -230,6 +230,14 @@ TEST_CASE("cli: train-translator on a small generated corpus, then eval and tran
   CHECK(result["bleu"].is_number());
   CHECK(result["by_source_length"].size() == 4);
   CHECK(result["split"] == "test");
+  CHECK(result["by_source_length"][3]["tokens"] == "8+");
+  const json trained = json::parse(run("info --model '" + out + "'").out)["provenance"];
+  CHECK(trained["test_greedy"]["bleu"] == result["bleu"]);  // eval reproduces what training recorded
+  CHECK(trained["test_beam"]["beam"] == 2);
+  // --record re-measures into the file (beam 3 replaces the beam-2 record).
+  REQUIRE(run("eval --model '" + out + "' --data '" + data.string() + "' --split test --beam 3 --record").status == 0);
+  CHECK(json::parse(run("info --model '" + out + "'").out)["provenance"]["test_beam"]["beam"] == 3);
+  CHECK(run("eval --model '" + out + "' --data '" + data.string() + "' --split validation --record").status != 0);
   const Run card = run("card --model '" + out + "'");
   CHECK(card.status == 0);
   CHECK(card.out.find("Tatoeba (tatoeba.org), CC-BY 2.0 FR") != std::string::npos);

@@ -236,7 +236,7 @@ TEST_CASE("a trained translator reverses sequences and its attention is the anti
     corpus.target.push_back(target);
     corpus.references.push_back(reference);
     corpus.source_key.push_back(key);
-    corpus.source_words.push_back(length);
+    corpus.source_lengths.push_back(length);
   }
   const PairSplit split = split_by_source(corpus.source_key, 0.0, 0.1, 1);
   TranslatorConfig config = tiny_config("additive", 12, 14);

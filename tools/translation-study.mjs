@@ -82,14 +82,14 @@ async function toSvg(spec) {
 }
 
 function bleuByLengthSpec(rows) {
-  const values = rows.flatMap((r) => r.test_greedy.by_source_length.map((b) => ({ decoder: r.label, words: b.words, bleu: b.bleu, sentences: b.sentences })));
+  const values = rows.flatMap((r) => r.test_greedy.by_source_length.map((b) => ({ decoder: r.label, tokens: b.tokens, bleu: b.bleu, sentences: b.sentences })));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: 'Test BLEU by English sentence length (greedy decoding)', width: 420, height: 260, background: 'white',
     data: { values },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'words', type: 'ordinal', sort: rows[0]?.test_greedy.by_source_length.map((b) => b.words), title: 'English words' },
+      x: { field: 'tokens', type: 'ordinal', sort: rows[0]?.test_greedy.by_source_length.map((b) => b.tokens), title: 'English sentence length (tokens)' },
       y: { field: 'bleu', type: 'quantitative', title: 'BLEU' },
       color: { field: 'decoder', type: 'nominal', sort: rows.map((r) => r.label), title: 'decoder', legend: { orient: 'bottom', columns: 1 } },
     },
@@ -124,9 +124,10 @@ function markdown(rows) {
     'Adam, epochs, seed — except how the decoder sees the source.',
     '',
     'BLEU: corpus BLEU-4 on lower-cased tokens, each distinct English test sentence scored against all of its French',
-    'translations in the test split (single-reference BLEU, one pair at a time, in its own column).',
+    'translations in the test split (single-reference BLEU, one pair at a time, in its own column). Sentence length is',
+    'counted in source tokens, punctuation included, as in the tokenised corpora of Cho et al. and Bahdanau et al. (2014).',
     '',
-    `| decoder | test BLEU (greedy) | beam 5 | single reference | ${buckets.map((b) => `${b.words} words`).join(' | ')} | parameters | training time |`,
+    `| decoder | test BLEU (greedy) | beam 5 | single reference | ${buckets.map((b) => `${b.tokens} tokens`).join(' | ')} | parameters | training time |`,
     `|---|---|---|---|${buckets.map(() => '---').join('|')}|---|---|`,
   ];
   for (const r of rows) {
@@ -135,13 +136,13 @@ function markdown(rows) {
       + `${Math.round(r.training_seconds)} s |`);
   }
   if (rows.length) {
-    lines.push('', `Test sentences per length bucket: ${buckets.map((b) => `${b.words} words: ${b.sentences}`).join(', ')} `
+    lines.push('', `Test sentences per length bucket: ${buckets.map((b) => `${b.tokens} tokens: ${b.sentences}`).join(', ')} `
       + `(${rows[0].test_greedy.sentences} distinct English sentences, ${rows[0].test_greedy.pairs} pairs).`);
     const none = rows.find((r) => r.decoder === 'none');
     if (none) {
       for (const r of rows.filter((x) => x.decoder !== 'none')) {
         const gaps = r.test_greedy.by_source_length.map((b, i) => b.bleu - none.test_greedy.by_source_length[i].bleu);
-        lines.push(`${r.label} minus (a), by length: ${gaps.map((g, i) => `${buckets[i].words}: ${g >= 0 ? '+' : ''}${f(g)}`).join(', ')}.`);
+        lines.push(`${r.label} minus (a), by length: ${gaps.map((g, i) => `${buckets[i].tokens}: ${g >= 0 ? '+' : ''}${f(g)}`).join(', ')}.`);
       }
     }
   }

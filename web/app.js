@@ -340,9 +340,9 @@ async function loadTranslationStudy() {
     return;
   }
   const table = $('translation-study-table');
-  const buckets = rows[0]?.test_greedy.by_source_length.map((b) => b.words) ?? [];
+  const buckets = rows[0]?.test_greedy.by_source_length.map((b) => b.tokens) ?? [];
   const headRow = document.createElement('tr');
-  for (const text of ['decoder', 'test BLEU (greedy)', 'beam 5', ...buckets.map((w) => `${w} words`), 'parameters']) {
+  for (const text of ['decoder', 'test BLEU (greedy)', 'beam 5', ...buckets.map((w) => `${w} tokens`), 'parameters']) {
     const th = document.createElement('th');
     th.scope = 'col';
     th.textContent = text;
@@ -363,7 +363,7 @@ async function loadTranslationStudy() {
     body.append(tr);
   }
   table.hidden = false;
-  const counts = rows[0]?.test_greedy.by_source_length.map((b) => `${b.words}: ${b.sentences}`).join(', ');
+  const counts = rows[0]?.test_greedy.by_source_length.map((b) => `${b.tokens} tokens: ${b.sentences}`).join(', ');
   statusNode.textContent = `Corpus BLEU-4 against all French translations of each of the ${rows[0]?.test_greedy.sentences ?? 0} `
     + `distinct English test sentences (per length bucket: ${counts}). Pairs from Tatoeba (tatoeba.org), CC-BY 2.0 FR.`;
   for (const [file, alt] of [['bleu-by-length', 'Test BLEU by English sentence length for each decoder'],

@@ -288,15 +288,17 @@ struct EvalArgs {
   bool json_output = false;
   size_t limit = 0, max_length = 0;
   int threads = 2, batch_size = 64, beam = 1;
+  bool record = false;
 };
 
 int run_eval(const EvalArgs& args) {
   if (model_format(args.model) == kTranslatorFormat) {
-    TranslatorEvalArgs translator{args.model, args.data_dir, args.split, args.json_output, args.threads, DecodeOptions{}};
+    TranslatorEvalArgs translator{args.model, args.data_dir, args.split, args.json_output, args.record, args.threads, DecodeOptions{}};
     translator.decode.beam = args.beam;
     return run_eval_translator(translator);
   }
   check(args.split != "validation", "--split validation: classifiers are evaluated on IMDB's train or test split");
+  check(!args.record, "--record is for translators");
   ClassifierBundle bundle = load_classifier(args.model);
   const std::vector<Review> reviews = subsample(load_imdb(args.data_dir, args.split), args.limit);
   const std::vector<Example> examples = encode_reviews(reviews, bundle.vocabulary, bundle.tokenizer);
@@ -488,6 +490,7 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--split", eval.split, "Split (validation: translators only)")
       ->check(CLI::IsMember({"train", "validation", "test"}))->capture_default_str();
   eval_cmd->add_option("--beam", eval.beam, "Translators: beam width (1: greedy)")->check(CLI::Range(1, 64))->capture_default_str();
+  eval_cmd->add_flag("--record", eval.record, "Translators: store the test BLEU in the model file's provenance (as train-translator --eval-test does)");
   eval_cmd->add_flag("--json", eval.json_output, "Print one JSON object");
   eval_cmd->add_option("--limit", eval.limit, "Evaluate an evenly spaced subset of this many reviews (0: all)");
   eval_cmd->add_option("--max-length", eval.max_length, "Cut reviews to this many tokens (0: whole reviews, as predict does)");

@@ -73,9 +73,9 @@ void print_bleu_table(const BleuReport& r, std::ostream& out) {
       << "precisions " << 100 * r.overall.precision(1) << " / " << 100 * r.overall.precision(2) << " / "
       << 100 * r.overall.precision(3) << " / " << 100 * r.overall.precision(4) << "  brevity penalty "
       << std::setprecision(3) << r.overall.brevity_penalty() << "\n"
-      << "by source length:";
+      << "by English length (tokens, punctuation included):";
   for (size_t k = 0; k < r.by_length.size(); ++k)
-    out << "  " << length_bucket_name(k) << " words: " << std::setprecision(2) << r.by_length[k].score() << " ("
+    out << "  " << length_bucket_name(k) << " tokens: " << std::setprecision(2) << r.by_length[k].score() << " ("
         << r.by_length[k].sentences() << ")";
   out << "\n";
 }
@@ -307,6 +307,14 @@ int run_eval_translator(const TranslatorEvalArgs& args) {
                    split.value("seed", uint64_t{1}), split.value("limit", size_t{0}), false, 0, 0, 0);
   const BleuReport r =
       evaluate_bleu(*bundle.model, data.corpus, split_part(data.split, args.split), bundle.target_vocabulary, args.decode, args.threads);
+  if (args.record) {
+    check(args.split == "test", "--record stores test results only: use --split test");
+    json record = r.to_json();
+    record["beam"] = args.decode.beam;
+    bundle.provenance[args.decode.beam == 1 ? "test_greedy" : "test_beam"] = record;
+    save_translator(args.model, bundle);  // atomic
+    std::cerr << "recorded in " << args.model << std::endl;
+  }
   if (args.json_output) {
     json j = r.to_json();
     j["model"] = args.model;
@@ -345,9 +353,9 @@ void print_translator_card(const std::string& path) {
     if (!r.is_object()) return std::string("not measured");
     std::ostringstream out;
     out << std::fixed << std::setprecision(2) << "**" << r.value("bleu", 0.0) << "** (single reference "
-        << r.value("bleu_single_reference", 0.0) << "; by source length";
+        << r.value("bleu_single_reference", 0.0) << "; by English tokens";
     for (const auto& b : r.value("by_source_length", json::array()))
-      out << " " << b.value("words", std::string()) << ": " << b.value("bleu", 0.0);
+      out << " " << b.value("tokens", std::string()) << ": " << b.value("bleu", 0.0);
     out << ")";
     return out.str();
   };

@@ -31,6 +31,7 @@ struct TranslateArgs {
 struct TranslatorEvalArgs {
   std::string model, data_dir, split = "test";
   bool json_output = false;
+  bool record = false;  // store the test result in the model file's provenance (test_greedy / test_beam)
   int threads = 2;
   DecodeOptions decode;
 };

@@ -22,16 +22,6 @@ Vocabulary build_target_vocabulary(const std::vector<std::vector<Token>>& token_
   return Vocabulary(std::move(clean));
 }
 
-int count_words(const std::vector<Token>& tokens) {
-  int words = 0;
-  for (const Token& token : tokens) {
-    bool word = false;
-    for (unsigned char ch : token.text) word = word || ch >= 0x80 || std::isalnum(ch);
-    words += word;
-  }
-  return words;
-}
-
 TranslationCorpus encode_pairs(const std::vector<SentencePair>& pairs, const TokenizerOptions& source_tokenizer,
                                const TokenizerOptions& target_tokenizer, const Vocabulary& source_vocabulary,
                                const Vocabulary& target_vocabulary) {
@@ -55,7 +45,7 @@ TranslationCorpus encode_pairs(const std::vector<SentencePair>& pairs, const Tok
     corpus.target.push_back(std::move(target_ids));
     corpus.references.push_back(std::move(reference));
     corpus.source_key.push_back(std::move(key));
-    corpus.source_words.push_back(count_words(source));
+    corpus.source_lengths.push_back(static_cast<int>(source.size()));
   }
   return corpus;
 }
@@ -116,10 +106,10 @@ std::string length_bucket_name(size_t bucket) {
   return std::to_string(kLengthBucketStarts[bucket]) + "-" + std::to_string(kLengthBucketStarts[bucket + 1] - 1);
 }
 
-size_t length_bucket(int words) {
+size_t length_bucket(int tokens) {
   size_t bucket = 0;
   for (size_t k = 0; k < kLengthBucketStarts.size(); ++k)
-    if (words >= kLengthBucketStarts[k]) bucket = k;
+    if (tokens >= kLengthBucketStarts[k]) bucket = k;
   return bucket;
 }
 
@@ -127,7 +117,7 @@ json BleuReport::to_json() const {
   json buckets = json::array();
   for (size_t k = 0; k < by_length.size(); ++k) {
     json b = by_length[k].to_json();
-    b["words"] = length_bucket_name(k);
+    b["tokens"] = length_bucket_name(k);
     buckets.push_back(b);
   }
   json j = overall.to_json();
@@ -193,7 +183,7 @@ BleuReport evaluate_bleu(const Translator& model, const TranslationCorpus& corpu
       report.single_reference.add(hypotheses[g], {corpus.references[i]});
     }
     report.overall.add(hypotheses[g], references);
-    report.by_length[length_bucket(corpus.source_words[groups[g].front()])].add(hypotheses[g], references);
+    report.by_length[length_bucket(corpus.source_lengths[groups[g].front()])].add(hypotheses[g], references);
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;

@@ -29,15 +29,12 @@ struct TranslationCorpus {
   std::vector<std::vector<int32_t>> source, target;     // ids; target without <s> and </s>
   std::vector<std::vector<std::string>> references;      // target tokens as text (BLEU references, never <unk>)
   std::vector<std::string> source_key;                   // the source's tokens joined: pairs with equal keys are one sentence
-  std::vector<int> source_words;                         // source tokens that contain a letter or digit
+  std::vector<int> source_lengths;                       // source tokens, punctuation included
 };
 
 TranslationCorpus encode_pairs(const std::vector<SentencePair>& pairs, const TokenizerOptions& source_tokenizer,
                                const TokenizerOptions& target_tokenizer, const Vocabulary& source_vocabulary,
                                const Vocabulary& target_vocabulary);
-
-// Number of tokens with a letter or digit in them (what "a sentence of n words" counts).
-int count_words(const std::vector<Token>& tokens);
 
 struct PairSplit {
   std::vector<size_t> train, validation, test;
@@ -50,15 +47,16 @@ PairSplit split_by_source(const std::vector<std::string>& source_keys, double va
 
 TranslationBatch make_translation_batch(const TranslationCorpus& corpus, const std::vector<size_t>& indices);
 
-// Source-length buckets of the BLEU-by-length curve: 1–3, 4–5, 6–7, 8+ words.
+// Source-length buckets of the BLEU-by-length curve: 1–3, 4–5, 6–7, 8+ source tokens. A length
+// counts punctuation, as the tokenised corpora of Cho et al. and Bahdanau et al. (2014) did.
 constexpr std::array<int, 4> kLengthBucketStarts = {1, 4, 6, 8};
 std::string length_bucket_name(size_t bucket);  // "1-3", "4-5", "6-7", "8+"
-size_t length_bucket(int words);
+size_t length_bucket(int tokens);
 
 struct BleuReport {
   BleuStats overall;                   // one hypothesis per distinct source sentence, all its translations as references
   BleuStats single_reference;          // one hypothesis per pair, that pair's translation as the only reference
-  std::array<BleuStats, 4> by_length;  // multi-reference, by source words
+  std::array<BleuStats, 4> by_length;  // multi-reference, by source tokens
   double seconds = 0;
   nlohmann::json to_json() const;
 };
