@@ -155,6 +155,7 @@ TEST_CASE("decoding: beam search of width 1 is greedy; attention rows are distri
       Rng rng(17);
       model.init(rng);
       const std::vector<std::vector<int32_t>> sources = {{2, 3, 4}, {5}, {6, 7, 8, 9, 10, 11, 1}, {4, 4}};
+      CHECK(config.parameter_count() == model.parameter_count());
       const auto greedy = model.greedy(sources, 0);
       for (size_t s = 0; s < sources.size(); ++s) {
         DecodeOptions options;
@@ -214,6 +215,23 @@ TEST_CASE("translator files: round trip, and hostile metadata gives named errors
   broken.target_vocabulary = Vocabulary({"<pad>", "<unk>", "a", "b", "j'", "ai", "froid", "tu", "as", "."});
   const auto broken_bytes = serialize_translator(broken);
   CHECK_THROWS_WITH(load_translator(broken_bytes.data(), broken_bytes.size(), "b"), Catch::Contains("<s>"));
+  // A config that describes more weights than the file holds is refused before anything is allocated.
+  {
+    TranslatorBundle huge = tiny_bundle();
+    auto bytes_huge = serialize_translator(huge);
+    std::string text(bytes_huge.begin(), bytes_huge.end());
+    const std::string from = "\\\"embedding_dim\\\":16", to = "\\\"embedding_dim\\\":4000";
+    const size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), to);
+    // keep the header length field consistent with the longer header
+    uint64_t header = 0;
+    for (int k = 7; k >= 0; --k) header = (header << 8) | static_cast<unsigned char>(text[static_cast<size_t>(k)]);
+    header += to.size() - from.size();
+    for (int k = 0; k < 8; ++k) text[static_cast<size_t>(k)] = static_cast<char>((header >> (8 * k)) & 0xFF);
+    CHECK_THROWS_WITH(load_translator(reinterpret_cast<const uint8_t*>(text.data()), text.size(), "huge"),
+                      Catch::Contains("but its config describes"));
+  }
   // Truncated files.
   for (size_t cut : {size_t{0}, size_t{7}, bytes.size() / 2, bytes.size() - 1})
     CHECK_THROWS_AS(load_translator(bytes.data(), cut, "cut"), Error);

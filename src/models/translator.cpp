@@ -25,6 +25,21 @@ std::string TranslatorConfig::describe() const {
          " → " + std::to_string(output_size) + " → softmax " + std::to_string(target_vocab_size);
 }
 
+int64_t TranslatorConfig::parameter_count() const {
+  const int64_t E = embedding_dim, H = hidden_size, D = decoder_size, A = attention_size, O = output_size;
+  const bool luong = attention == "dot" || attention == "general";
+  const int64_t cell_input = E + (luong ? O : 2 * H);
+  int64_t n = int64_t{source_vocab_size} * E + int64_t{target_vocab_size} * E;
+  n += 2 * (3 * H * E + 3 * H * H + 6 * H);           // encoder, both directions
+  n += D * 2 * H + D;                                 // bridge
+  n += 3 * D * cell_input + 3 * D * D + 6 * D;        // decoder cell
+  if (attention == "additive") n += A * D + A + A * 2 * H + A;
+  if (attention == "general") n += D * 2 * H;
+  n += O * (D + 2 * H) + O;                           // combine
+  n += int64_t{target_vocab_size} * O + target_vocab_size;  // output layer
+  return n;
+}
+
 json TranslatorConfig::to_json() const {
   return {{"architecture", architecture},   {"source_vocab_size", source_vocab_size},
           {"target_vocab_size", target_vocab_size}, {"embedding_dim", embedding_dim},

@@ -37,6 +37,9 @@ struct TranslatorConfig {
   double dropout = 0.2;                // on both embeddings and on o_i, training only
 
   bool has_attention() const { return attention != "none"; }
+  // The number of weights this config describes, computed without allocating them (the
+  // loader compares it with what a file holds before building anything).
+  int64_t parameter_count() const;
   std::string describe() const;
   nlohmann::json to_json() const;
   static TranslatorConfig from_json(const nlohmann::json& j);  // errors name the field
