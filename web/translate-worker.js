@@ -1,7 +1,7 @@
 // The translator engine off the main thread (its own wasm module, loaded only when the
 // Translate view opens). Translators load lazily, once each, from dist/<name>.safetensors.
 // In:  {type: 'translate', id, model, text, beam}
-// Out: {type: 'ready', translators} | {type: 'model', model, info} | {type: 'error', message, id?, model?}
+// Out: {type: 'ready', translators} (once the attention translator has loaded) | {type: 'model', model, info} | {type: 'error', message, id?, model?}
 //      {type: 'result', id, model, result, milliseconds}
 import { fetchBytes } from './common.js';
 import createAttnlensTranslate from './dist/attnlens-translate.js';
@@ -35,8 +35,10 @@ function loadTranslator(name) {
     const manifest = JSON.parse(new TextDecoder().decode(await fetchBytes(distUrl('models.json'), 'the model list')));
     const names = Array.isArray(manifest.translators) ? manifest.translators : [];
     if (!names.length) throw new Error('No translator is listed in dist/models.json');
-    await Promise.all(names.map(loadTranslator));
+    // Ready with the first translator (the attention one); the others load behind it.
+    await loadTranslator(names.includes('translate-eng-fra') ? 'translate-eng-fra' : names[0]);
     postMessage({ type: 'ready', translators: names });
+    for (const name of names) loadTranslator(name).catch(() => {});  // errors reach the page with its requests
   } catch (error) {
     postMessage({ type: 'error', message: error.message ?? String(error) });
   }

@@ -18,6 +18,7 @@ const $ = (id) => document.getElementById(id);
 let worker;
 let started = false;
 let ready = false;
+let targets = [MAIN];  // the translators this deployment has (from the worker's 'ready')
 const infos = new Map();
 let round = 0;
 let inFlight = 0;
@@ -47,7 +48,7 @@ function request(immediately = false) {
     }
     round += 1;
     sent = { round, text: $('sentence').value, beam: beamWidth(), inputAt: lastInputAt || performance.now() };
-    for (const model of [MAIN, BASELINE]) {
+    for (const model of targets) {
       inFlight += 1;
       worker.postMessage({ type: 'translate', id: round, model, text: sent.text, beam: sent.beam });
     }
@@ -180,6 +181,8 @@ function render(model, result, milliseconds) {
 function onMessage({ data }) {
   if (data.type === 'ready') {
     ready = true;
+    targets = [MAIN, BASELINE].filter((name) => data.translators.includes(name));
+    for (const node of document.querySelectorAll('.baseline-part')) node.hidden = !targets.includes(BASELINE);
     $('sentence').disabled = false;
     setStatus('Ready. Type an English sentence.', 'ready');
     request(true);

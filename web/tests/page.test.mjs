@@ -232,6 +232,17 @@ test('Translate view: typed English gives French, a heatmap of the right shape, 
   assert.deepEqual(problems, []);
 });
 
+test('Translate view: a translator that fails to load gives a clear message', async (t) => {
+  const { page } = await openPage(t, {
+    route: { pattern: '**/translate-eng-fra.safetensors', handler: (route) => route.fulfill({ status: 404, body: '' }) },
+  });
+  await page.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
+  await page.click('#tab-translate');
+  await page.waitForSelector('#view-translate[data-state="error"]', { timeout: 30000 });
+  assert.match(await page.textContent('#translate-status'), /Could not download the translator translate-eng-fra .*HTTP 404/);
+  assert.equal(await page.isDisabled('#sentence'), true);
+});
+
 test('hostile text is shown as text and runs nothing', async (t) => {
   const { page, problems } = await openPage(t);
   await page.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
