@@ -388,6 +388,7 @@ function selectView(name) {
   $('input').hidden = name === 'study' || name === 'translate';
   // The classifier's status line speaks of reviews; other views keep it only for errors.
   status.hidden = (name === 'study' || name === 'translate') && document.body.dataset.state !== 'error';
+  $('model-info').hidden = name === 'translate';  // the classifier's; the Translate view describes its translators
   if (name === 'study') loadStudy();
   else if (name === 'translate') showTranslate();
   else if (review.value) requestRound(true);

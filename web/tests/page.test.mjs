@@ -289,6 +289,15 @@ test('readable at phone width', async (t) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
   await page.screenshot({ path: path.join(ARTIFACTS, 'page-phone.png'), fullPage: true });
+  // The Translate view too: the heatmap scrolls inside its box, the page does not.
+  await page.click('#tab-translate');
+  await page.waitForSelector('#view-translate[data-state="ready"]', { timeout: 30000 });
+  await page.fill('#sentence', 'We will go to the beach tomorrow if it does not rain, and then we will eat ice cream together.');
+  await page.waitForSelector('#translate-result:not([hidden])');
+  await page.waitForFunction(() => document.querySelectorAll('#alignment tbody tr').length > 0);
+  const translateOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(translateOverflow <= 0, `the Translate view is ${translateOverflow}px wider than the screen`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'translate-phone.png'), fullPage: true });
 });
 
 test('first-load size and typing-to-highlight time for a 200-word review (reported, not asserted)', async (t) => {
