@@ -47,7 +47,7 @@ int bleu(const std::string& cli, const std::string& attention_model, const std::
   for (const auto& [model, result] : {std::pair{attention_model, attention}, std::pair{baseline_model, baseline}}) {
     std::cout << model << ": test BLEU " << result["bleu"].get<double>() << " (single reference "
               << result["bleu_single_reference"].get<double>() << ") on " << result["sentences"] << " sentences; by length:";
-    for (const auto& b : result["by_source_length"]) std::cout << ' ' << b["words"].get<std::string>() << ' ' << b["bleu"].get<double>();
+    for (const auto& b : result["by_source_length"]) std::cout << ' ' << b["tokens"].get<std::string>() << ' ' << b["bleu"].get<double>();
     std::cout << "\n";
     const json recorded = load_translator(model).provenance.value("test_greedy", json::object());
     if (!recorded.contains("bleu") || std::abs(recorded["bleu"].get<double>() - result["bleu"].get<double>()) > 1e-6) {

@@ -359,7 +359,8 @@ void print_translator_card(const std::string& path) {
     out << ")";
     return out.str();
   };
-  std::cout << "\n## " << name << "\n\n"
+  std::ostringstream card;
+  card << "\n## " << name << "\n\n"
             << "| | |\n|---|---|\n"
             << "| architecture | " << c.architecture << ": " << c.describe() << " |\n"
             << "| parameters | " << bundle.model->parameter_count() << " |\n"
@@ -367,13 +368,14 @@ void print_translator_card(const std::string& path) {
             << " French words (training part only; words seen fewer than " << p.value("vocabulary", json::object()).value("min_count", 0)
             << " times are <unk>) |\n"
             << "| file size | " << std::filesystem::file_size(path) << " bytes |\n"
-            << "| dropout | " << c.dropout << " (embeddings and the output layer) |\n"
+            << "| dropout | " << c.dropout << " (embeddings and the output layer, training only) |\n"
             << "| data | " << p.value("data", std::string("not recorded")) << " |\n"
             << "| **test BLEU, greedy** (" << p.value("test_pairs", json()).dump() << " test pairs) | " << bleu("test_greedy") << " |\n"
             << "| test BLEU, beam " << p.value("test_beam", json::object()).value("beam", 0) << " | " << bleu("test_beam") << " |\n"
             << "| validation BLEU (greedy) | " << std::fixed << std::setprecision(2) << p.value("validation_bleu", 0.0) << " |\n"
             << "| best epoch / epochs run | " << p.value("best_epoch", json()).dump() << " / " << p.value("epochs_run", json()).dump() << " |\n"
-            << "| training time | " << std::setprecision(0) << p.value("training_seconds", 0.0) << " s |\n"
+            << "| training time | " << std::setprecision(0) << p.value("training_seconds", 0.0)
+            << " s (wall clock, sharing the machine's cores with the other runs of tools/translation-study) |\n"
             << "| machine | " << p.value("machine", std::string("not recorded")) << " |\n"
             << "| trained | " << p.value("date", std::string("not recorded")) << " |\n"
             << "| training options | `" << p.value("training", json()).dump() << "` |\n\n"
@@ -383,6 +385,7 @@ void print_translator_card(const std::string& path) {
             << "```sh\n./build/release/" << p.value("command", std::string("attnlens train-translator")) << "\n```\n\n"
             << "Check the test BLEU:\n\n"
             << "```sh\n./build/release/attnlens eval --model models/" << name << " --split test\n```\n";
+  std::cout << card.str();
 }
 
 }  // namespace attnlens::cli
