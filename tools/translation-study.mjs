@@ -91,9 +91,9 @@ function bleuByLengthSpec(rows) {
     data: { values },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'tokens', type: 'ordinal', sort: rows[0]?.test_greedy.by_source_length.map((b) => b.tokens), title: 'English sentence length (tokens)' },
+      x: { field: 'tokens', type: 'ordinal', sort: rows[0]?.test_greedy.by_source_length.map((b) => b.tokens), title: 'English sentence length (tokens)', axis: { labelAngle: 0 } },
       y: { field: 'bleu', type: 'quantitative', title: 'BLEU' },
-      color: { field: 'decoder', type: 'nominal', sort: rows.map((r) => r.label), title: 'decoder', legend: { orient: 'bottom', columns: 1 } },
+      color: { field: 'decoder', type: 'nominal', sort: rows.map((r) => r.label), title: 'decoder', legend: { orient: 'bottom', columns: 1, labelLimit: 0 } },
     },
   };
 }
@@ -108,7 +108,7 @@ function validationSpec(rows) {
     encoding: {
       x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 }, title: 'epoch' },
       y: { field: 'bleu', type: 'quantitative', title: 'BLEU' },
-      color: { field: 'decoder', type: 'nominal', sort: rows.map((r) => r.label), title: 'decoder', legend: { orient: 'bottom', columns: 1 } },
+      color: { field: 'decoder', type: 'nominal', sort: rows.map((r) => r.label), title: 'decoder', legend: { orient: 'bottom', columns: 1, labelLimit: 0 } },
     },
   };
 }
@@ -148,8 +148,14 @@ function markdown(rows) {
       }
     }
   }
+  if (rows.length) {
+    const epochs = Math.max(...rows.map((r) => r.epochs.length));
+    const at = (r, epoch) => r.epochs.find((e) => e.epoch === epoch)?.validation_bleu;
+    lines.push('', `Validation BLEU (greedy) by epoch — ${rows.map((r) => `${r.decoder}: ${Array.from({ length: epochs }, (_, i) => at(r, i + 1))
+      .map((v) => (v == null ? '—' : v.toFixed(1))).join(', ')}`).join('; ')}.`);
+  }
   lines.push('', 'Figures: [BLEU by sentence length](bleu-by-length.svg), [validation BLEU per epoch](validation-bleu.svg).',
-    '', 'Commands that made each row (training times are wall-clock with the three runs sharing 2 cores):', '');
+    '', 'Commands that made each row (training times are wall clock, the runs sharing the machine\'s 2 cores):', '');
   for (const r of rows) lines.push(`- ${r.decoder}: \`${r.command}\``);
   return `${lines.join('\n')}\n`;
 }
