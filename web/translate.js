@@ -188,7 +188,11 @@ function onMessage({ data }) {
     request(true);
   } else if (data.type === 'model') {
     infos.set(data.model, data.info);
-    if (data.model === MAIN) $('translate-info').textContent = `With attention: ${describe(data.info)}`;
+    if (data.model === MAIN) {
+      $('translate-info').textContent = `With attention: ${describe(data.info)}`;
+      const kind = { additive: 'additive, Bahdanau et al.', dot: 'dot product, Luong et al.', general: 'general, Luong et al.' }[data.info.attention];
+      if (kind) $('translation-heading').textContent = `French, with attention (${kind})`;
+    }
     if (data.model === BASELINE) $('baseline-info').textContent = `Without attention: ${describe(data.info)}`;
     if (data.info.credit) $('translate-credit').textContent = `Trained on English–French sentence pairs from ${data.info.credit}.`;
   } else if (data.type === 'error') {
