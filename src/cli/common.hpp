@@ -2,6 +2,8 @@
 #pragma once
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -74,6 +76,22 @@ void set_from_config(const std::string& path, const json& section, const char* k
   } catch (const json::exception&) {
     throw Error(path + ": '" + key + "' has the wrong type");
   }
+}
+
+// The flags every training command shares. `examples` names what a batch holds ("Reviews"),
+// `metric` what early stopping watches ("validation accuracy").
+inline void add_training_options(CLI::App* cmd, TrainOptions& options, const std::string& examples, const std::string& metric) {
+  cmd->add_option("--epochs", options.epochs, "Epochs")->check(CLI::Range(1, 1000))->capture_default_str();
+  cmd->add_option("--batch-size", options.batch_size, examples + " per batch")->check(CLI::Range(1, 65536))->capture_default_str();
+  cmd->add_option("--lr", options.learning_rate, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lr-decay", options.learning_rate_decay, "Factor applied to the learning rate after each epoch")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--clip-norm", options.clip_norm, "Clip the global gradient norm to this (0: off)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--seed", options.seed, "Seed for initialisation, split, shuffling and dropout")->capture_default_str();
+  cmd->add_option("--patience", options.patience, "Stop after this many epochs without a better " + metric + " (0: off)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--threads", options.threads, "Worker threads")->check(CLI::Range(1, 64))->capture_default_str();
 }
 
 inline void write_text_file(const std::string& path, const std::string& text) {

@@ -450,19 +450,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   train_cmd->add_option("--out", train.out, "Where to save the model (.safetensors)")->capture_default_str();
   train_cmd->add_option("--history", train.history, "Prefix for the per-epoch history (.json and .csv); default: next to --out");
-  train_cmd->add_option("--epochs", train.training.epochs, "Epochs")->check(CLI::Range(1, 1000))->capture_default_str();
-  train_cmd->add_option("--batch-size", train.training.batch_size, "Reviews per batch")->check(CLI::Range(1, 65536))->capture_default_str();
-  train_cmd->add_option("--lr", train.training.learning_rate, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-  train_cmd->add_option("--lr-decay", train.training.learning_rate_decay, "Factor applied to the learning rate after each epoch")
-      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
-  train_cmd->add_option("--clip-norm", train.training.clip_norm, "Clip the global gradient norm to this (0: off)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  add_training_options(train_cmd, train.training, "Reviews", "validation accuracy");
   train_cmd->add_option("--max-length", train.training.max_length, "Cut training reviews to this many tokens (0: whole reviews)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
-  train_cmd->add_option("--seed", train.training.seed, "Seed for initialisation, split, shuffling and dropout")->capture_default_str();
-  train_cmd->add_option("--patience", train.training.patience, "Stop after this many epochs without a better validation accuracy (0: off)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
-  train_cmd->add_option("--threads", train.training.threads, "Worker threads")->check(CLI::Range(1, 64))->capture_default_str();
   train_cmd->add_option("--vocab-size", train.vocab_size, "Vocabulary size including <pad> and <unk>")
       ->check(CLI::Range(2, 5000000))->capture_default_str();
   train_cmd->add_option("--min-count", train.min_count, "Minimum count for a word to enter the vocabulary")->check(CLI::PositiveNumber)->capture_default_str();

@@ -142,17 +142,7 @@ CLI::App* add_train_translator_command(CLI::App& app, TrainTranslatorArgs& args)
   cmd->add_option("--history", args.history, "Prefix for the per-epoch history (.json); default: next to --out");
   cmd->add_option("--attention", args.model.attention, "Decoder attention")->check(CLI::IsMember({"none", "additive", "dot", "general"}))
       ->capture_default_str();
-  cmd->add_option("--epochs", args.training.epochs, "Epochs")->check(CLI::Range(1, 1000))->capture_default_str();
-  cmd->add_option("--batch-size", args.training.batch_size, "Sentence pairs per batch")->check(CLI::Range(1, 65536))->capture_default_str();
-  cmd->add_option("--lr", args.training.learning_rate, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--lr-decay", args.training.learning_rate_decay, "Factor applied to the learning rate after each epoch")
-      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
-  cmd->add_option("--clip-norm", args.training.clip_norm, "Clip the global gradient norm to this (0: off)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--seed", args.training.seed, "Seed for initialisation, shuffling and dropout")->capture_default_str();
-  cmd->add_option("--patience", args.training.patience, "Stop after this many epochs without a better validation BLEU (0: off)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--threads", args.training.threads, "Worker threads")->check(CLI::Range(1, 64))->capture_default_str();
+  add_training_options(cmd, args.training, "Sentence pairs", "validation BLEU");
   cmd->add_option("--limit", args.limit, "Use an evenly spaced subset of this many pairs (quick runs)");
   cmd->add_flag("--eval-test", args.eval_test, "After training, measure test BLEU (greedy and beam search) and record it in the model file");
   cmd->add_option("--test-beam", args.test_beam, "Beam width for the recorded test BLEU")->check(CLI::Range(1, 64))->capture_default_str();
