@@ -17,10 +17,13 @@
 #include "cli/translation.hpp"
 #include "core/error.hpp"
 #include "data/imdb.hpp"
+#include "data/labelled.hpp"
 #include "io/model_file.hpp"
 #include "io/translator_file.hpp"
 #include "io/safetensors.hpp"
 #include "models/predict.hpp"
+#include "train/session.hpp"
+#include "train/synthetic.hpp"
 #include "train/trainer.hpp"
 #include "train/word2vec.hpp"
 
@@ -87,6 +90,7 @@ struct TrainArgs {
   double validation_fraction = 0.2;
   size_t limit = 0;
   bool eval_test = false;
+  std::string train_file, test_file;  // labelled texts instead of IMDB
   Word2VecOptions pretraining{64, 5, 5, 0};  // epochs 0: no pretraining
   bool pretrain_unlabelled = true;
 };
@@ -178,30 +182,26 @@ json pretrain_embedding(TrainArgs& args, ClassifierBundle& bundle, const std::ve
 int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_line) {
   apply_config_file(args, cmd);
   const auto started = std::chrono::steady_clock::now();
-  std::cerr << "reading IMDB training reviews from " << locate_imdb(args.data_dir) << std::endl;
-  std::vector<Review> reviews = subsample(load_imdb(args.data_dir, "train"), args.limit);
-  std::vector<float> labels;
-  for (const auto& r : reviews) labels.push_back(static_cast<float>(r.label));
-  const Split split = stratified_split(labels, args.validation_fraction, args.training.seed);
-
-  TokenizerOptions tokenizer;
-  std::vector<std::vector<Token>> tokenized(reviews.size());
-  for (size_t i = 0; i < reviews.size(); ++i) tokenized[i] = tokenize(reviews[i].text, tokenizer);
-  std::vector<std::vector<Token>> train_tokens;  // the vocabulary sees the training part only
-  for (size_t i : split.train) train_tokens.push_back(tokenized[i]);
-  ClassifierBundle bundle;
-  bundle.vocabulary = Vocabulary::build(train_tokens, args.vocab_size, args.min_count);
-  train_tokens.clear();
-  bundle.tokenizer = tokenizer;
-  args.model.vocab_size = bundle.vocabulary.size();
-  std::vector<Example> examples;
-  for (size_t i = 0; i < reviews.size(); ++i)
-    examples.push_back({encode(tokenized[i], bundle.vocabulary), labels[i]});
-  tokenized.clear();
-
-  bundle.model = std::make_unique<Classifier>(args.model);
-  Rng init_rng(args.training.seed);
-  bundle.model->init(init_rng);
+  const bool imdb = args.train_file.empty();
+  std::vector<LabelledText> data;
+  if (imdb) {
+    std::cerr << "reading IMDB training reviews from " << locate_imdb(args.data_dir) << std::endl;
+    for (Review& r : subsample(load_imdb(args.data_dir, "train"), args.limit))
+      data.push_back({std::move(r.text), static_cast<float>(r.label)});
+  } else {
+    data = load_labelled_texts(args.train_file);
+    if (args.limit && args.limit < data.size()) data.resize(args.limit);
+    check(args.pretraining.epochs == 0 || !args.pretrain_unlabelled,
+          "--pretrain-unlabelled reads IMDB's unlabelled reviews; with --train-file set --pretrain-unlabelled false");
+  }
+  PreparedTraining prepared = prepare_training(
+      args.model, data, DatasetOptions{args.vocab_size, args.min_count, args.validation_fraction, args.training.seed});
+  data.clear();
+  data.shrink_to_fit();
+  ClassifierBundle& bundle = prepared.bundle;
+  args.model = bundle.model->config();
+  const std::vector<Example>& examples = prepared.examples;
+  const Split& split = prepared.split;
   json pretraining_record;
   if (args.pretraining.epochs > 0) {
     std::vector<std::vector<int32_t>> train_ids;
@@ -215,9 +215,11 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
   const std::string history_prefix =
       args.history.empty() ? args.out.substr(0, args.out.rfind(".safetensors")) + ".history" : args.history;
   json provenance = {
-      {"data", "IMDB (Maas et al. 2011), official train split; stratified " +
-                   std::to_string(static_cast<int>(std::lround(100 * (1 - args.validation_fraction)))) + "/" +
-                   std::to_string(static_cast<int>(std::lround(100 * args.validation_fraction))) + " train/validation"},
+      {"data", (imdb ? std::string("IMDB (Maas et al. 2011), official train split")
+                     : std::filesystem::path(args.train_file).filename().string() + " (labelled texts)") +
+                   "; stratified " + std::to_string(static_cast<int>(std::lround(100 * (1 - args.validation_fraction)))) +
+                   "/" + std::to_string(static_cast<int>(std::lround(100 * args.validation_fraction))) +
+                   " train/validation"},
       {"train_examples", split.train.size()},
       {"validation_examples", split.validation.size()},
       {"seed", args.training.seed},
@@ -264,10 +266,15 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
       },
       [&](const Progress& p) { bar.update(p); });
   finalize_provenance(best);
-  if (args.eval_test) {
-    std::cerr << "evaluating on the official test split..." << std::endl;
-    const std::vector<Review> test = load_imdb(args.data_dir, "test");
-    const std::vector<Example> test_examples = encode_reviews(test, bundle.vocabulary, bundle.tokenizer);
+  if (args.eval_test || !args.test_file.empty()) {
+    std::vector<Example> test_examples;
+    if (args.test_file.empty()) {
+      std::cerr << "evaluating on the official test split..." << std::endl;
+      test_examples = encode_reviews(load_imdb(args.data_dir, "test"), bundle.vocabulary, bundle.tokenizer);
+    } else {
+      for (const LabelledText& t : load_labelled_texts(args.test_file))
+        test_examples.push_back({encode(tokenize(t.text, bundle.tokenizer), bundle.vocabulary), t.label});
+    }
     const EvalResult r = trainer.evaluate(test_examples, all_indices(test_examples.size()));
     bundle.provenance["test_accuracy"] = r.accuracy;
     bundle.provenance["test_loss"] = r.loss;
@@ -448,6 +455,11 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   train_cmd->add_option("--data", train.data_dir, "Data directory holding IMDB (aclImdb/ or imdb/aclImdb-labeled.tar.gz)")
       ->capture_default_str();
+  train_cmd->add_option("--train-file", train.train_file,
+                        "Train on these labelled texts (text<TAB>label per line, plain or .gz) instead of IMDB")
+      ->check(CLI::ExistingFile);
+  train_cmd->add_option("--test-file", train.test_file, "After training, evaluate on these labelled texts and record it")
+      ->check(CLI::ExistingFile);
   train_cmd->add_option("--out", train.out, "Where to save the model (.safetensors)")->capture_default_str();
   train_cmd->add_option("--history", train.history, "Prefix for the per-epoch history (.json and .csv); default: next to --out");
   add_training_options(train_cmd, train.training, "Reviews", "validation accuracy");
@@ -499,15 +511,6 @@ int main(int argc, char** argv) {
   auto* info_cmd = app.add_subcommand("info", "Print a model file's config, vocabulary size and provenance as JSON");
   info_cmd->add_option("--model", info_model, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
 
-  if (argc > 1 && argv[1][0] != '-') {
-    const std::string command = argv[1];
-    if (command != "train" && command != "eval" && command != "predict" && command != "info" && command != "card" &&
-        command != "train-translator" && command != "translate") {
-      std::cerr << "attnlens: unknown command '" << command
-                << "' (commands: train, eval, predict, info, card, train-translator, translate; see --help)\n";
-      return 2;
-    }
-  }
   TrainTranslatorArgs train_translator;
   auto* train_translator_cmd = add_train_translator_command(app, train_translator);
   TranslateArgs translate;
@@ -517,6 +520,29 @@ int main(int argc, char** argv) {
   auto* card_cmd = app.add_subcommand("card", "Print Markdown model cards made from the model files' own provenance");
   card_cmd->add_option("--model", card_models, "Model file(s)")->required()->check(CLI::ExistingFile);
 
+  CueTaskOptions cue;
+  auto* cue_cmd = app.add_subcommand(
+      "cue-task", "Write the Train view's synthetic task as labelled texts (text<TAB>label): filler words with one "
+                  "sentiment cue word, sometimes negated, at a random place");
+  cue_cmd->add_option("--count", cue.count, "Texts")->check(CLI::Range(1, 1000000))->capture_default_str();
+  cue_cmd->add_option("--length", cue.length, "Words per text")->check(CLI::Range(2, 10000))->capture_default_str();
+  cue_cmd->add_option("--fillers", cue.fillers, "Distinct filler words")->check(CLI::Range(1, 4900))->capture_default_str();
+  cue_cmd->add_option("--negation", cue.negation, "Probability that the cue is negated by \"not\"")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cue_cmd->add_option("--seed", cue.seed, "Random seed")->capture_default_str();
+
+  if (argc > 1 && argv[1][0] != '-') {  // a clearer message than CLI11's for a mistyped command
+    std::string names;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+      known = known || sub->get_name() == argv[1];
+    }
+    if (!known) {
+      std::cerr << "attnlens: unknown command '" << argv[1] << "' (commands: " << names << "; see --help)\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -527,6 +553,10 @@ int main(int argc, char** argv) {
     if (*eval_cmd) return run_eval(eval);
     if (*predict_cmd) return run_predict(predict, *predict_cmd);
     if (*card_cmd) return run_card(card_models);
+    if (*cue_cmd) {
+      for (const CueText& t : make_cue_task(cue)) std::cout << t.text << '\t' << (t.label == 1.f ? 1 : 0) << '\n';
+      return std::cout.flush() ? 0 : 1;
+    }
     if (*train_translator_cmd) return run_train_translator(train_translator, *train_translator_cmd, command_line);
     if (*translate_cmd) return run_translate(translate, *translate_cmd);
     if (*info_cmd) {

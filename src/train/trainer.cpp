@@ -39,7 +39,10 @@ json EpochStats::to_json() const {
 }
 
 Trainer::Trainer(Classifier& model, const TrainOptions& options)
-    : model_(model), options_(options), optimizer_(Adam::Options{options.learning_rate}) {
+    : model_(model),
+      options_(options),
+      optimizer_(Adam::Options{options.learning_rate}),
+      order_rng_(options.seed ^ 0x5eed0fba7c4e5ull) {
   check(options.epochs >= 1, "epochs must be at least 1");
   check(options.batch_size >= 1, "batch size must be at least 1");
   check(options.threads >= 1 && options.threads <= 64, "threads must be between 1 and 64");
@@ -108,17 +111,29 @@ EvalResult Trainer::evaluate(const std::vector<Example>& examples, const std::ve
   return result;
 }
 
+std::vector<std::vector<size_t>> Trainer::epoch_batches(const std::vector<Example>& examples,
+                                                         const std::vector<size_t>& train) {
+  check(!train.empty(), "training set is empty");
+  return length_bucketed_batches(examples, train, options_.batch_size, &order_rng_);
+}
+
+Trainer::BatchResult Trainer::train_batch(const std::vector<Example>& examples, const std::vector<size_t>& batch) {
+  const BatchResult r = run_batch(examples, batch, true, options_.seed * 7919ull + (++batch_counter_),
+                                  static_cast<size_t>(options_.max_length), nullptr);
+  check(std::isfinite(r.loss_sum), "training diverged: the loss became " + std::to_string(r.loss_sum) +
+                                       " (try a lower learning rate)");
+  return r;
+}
+
 std::vector<EpochStats> Trainer::fit(const std::vector<Example>& examples, const std::vector<size_t>& train,
                                      const std::vector<size_t>& validation,
                                      const std::function<void(const EpochStats&)>& on_epoch,
                                      const std::function<void(const Progress&)>& on_progress) {
   check(!train.empty(), "training set is empty");
   using clock = std::chrono::steady_clock;
-  Rng order_rng(options_.seed ^ 0x5eed0fba7c4e5ull);
   std::vector<EpochStats> history;
   BestWeights best;
   double best_accuracy = -1, best_loss = INFINITY;
-  uint64_t batch_counter = 0;
   sync_replicas(model_, replicas_);
   for (int epoch = 1; epoch <= options_.epochs; ++epoch) {
     const auto started = clock::now();
@@ -129,11 +144,13 @@ std::vector<EpochStats> Trainer::fit(const std::vector<Example>& examples, const
     int64_t correct = 0;
     size_t done = 0;
     ProgressReporter progress(on_progress, epoch, options_.epochs, train.size());
-    for (const auto& batch : length_bucketed_batches(examples, train, options_.batch_size, &order_rng)) {
-      const ShardResult r = run_batch(examples, batch, true, options_.seed * 7919ull + (++batch_counter),
-                                      static_cast<size_t>(options_.max_length), nullptr);
-      check(std::isfinite(r.loss_sum), "training diverged: the loss became " + std::to_string(r.loss_sum) +
-                                           " in epoch " + std::to_string(epoch) + " (try a lower learning rate)");
+    for (const auto& batch : epoch_batches(examples, train)) {
+      BatchResult r;
+      try {
+        r = train_batch(examples, batch);
+      } catch (const Error& e) {
+        throw Error(std::string(e.what()) + " in epoch " + std::to_string(epoch));
+      }
       loss_sum += r.loss_sum;
       correct += r.correct;
       done += batch.size();
@@ -162,7 +179,7 @@ std::vector<EpochStats> Trainer::fit(const std::vector<Example>& examples, const
     history.push_back(stats);
     if (on_epoch) on_epoch(stats);
     if (options_.patience > 0 && best.epochs_without_improvement() >= options_.patience) break;
-    optimizer_.set_learning_rate(optimizer_.learning_rate() * options_.learning_rate_decay);
+    end_epoch();
   }
   best.restore(model_);
   sync_replicas(model_, replicas_);

@@ -61,11 +61,22 @@ class Trainer {
   // Loss, accuracy and confusion matrix; max_length 0 reads whole examples.
   EvalResult evaluate(const std::vector<Example>& examples, const std::vector<size_t>& indices, size_t max_length = 0);
 
- private:
-  struct ShardResult {
-    double loss_sum = 0;
+  // What fit() is made of, for callers that train one batch at a time (the page's trainer):
+  // one epoch's batches in training order, then one Adam step per batch. fit() with one
+  // thread and the same calls give the same weights.
+  struct BatchResult {
+    double loss_sum = 0;  // summed over the batch's examples
     int64_t correct = 0;
   };
+  std::vector<std::vector<size_t>> epoch_batches(const std::vector<Example>& examples, const std::vector<size_t>& train);
+  BatchResult train_batch(const std::vector<Example>& examples, const std::vector<size_t>& batch);
+  // Applies the learning-rate decay; call after each epoch.
+  void end_epoch() { optimizer_.set_learning_rate(optimizer_.learning_rate() * options_.learning_rate_decay); }
+  double learning_rate() const { return optimizer_.learning_rate(); }
+  const TrainOptions& options() const { return options_; }
+
+ private:
+  using ShardResult = BatchResult;
   ShardResult run_batch(const std::vector<Example>& examples, const std::vector<size_t>& batch, bool training,
                         uint64_t dropout_seed, size_t max_length, EvalResult* confusion);
 
@@ -73,6 +84,8 @@ class Trainer {
   TrainOptions options_;
   Adam optimizer_;
   std::vector<Classifier> replicas_;  // threads − 1 copies
+  Rng order_rng_;                     // the order of the training examples
+  uint64_t batch_counter_ = 0;        // seeds each batch's dropout masks
 };
 
 }  // namespace attnlens

@@ -1,4 +1,4 @@
-// The JS API, all of it (embind). Used by the page and by other pages exactly as:
+// The classifier's JS API (embind). Used by the page and by other pages exactly as:
 //
 //   import createAttnlens from './dist/attnlens.js';
 //   const lens = await createAttnlens();        // emscripten module options, e.g. {wasmBinary}
@@ -7,11 +7,12 @@
 //   const info = model.info();                   // {architecture, description, vocabularySize, testAccuracy, transformerLayers, …}
 //   const received = model.selfAttention(text, layer, head);  // Transformer models: per token, the attention it
 //                                                // receives (mean over queries) in that layer and head (head −1: mean over heads)
-//   model.delete();                              // frees the model: the one handle the API hands out
+//   model.delete();                              // frees the model: the one handle this module hands out
 //
 // Token offsets are UTF-16 code units into the JS string given to classify(), so
 // text.slice(start, end) is the token's original text, emoji and accents included.
 // Every failure (bad model bytes, …) is thrown as a JS Error with the engine's message.
+// Training is a separate module: see train_bindings.cpp (web/dist/attnlens-train.js).
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
@@ -21,6 +22,7 @@
 
 #include "core/error.hpp"
 #include "wasm/common.hpp"
+#include "wasm/classifier_js.hpp"
 #include "io/model_file.hpp"
 #include "layers/transformer.hpp"
 #include "models/predict.hpp"
@@ -44,27 +46,7 @@ class JsModel {
 
   val classify(const val& text) {
     try {
-      const std::string utf8 = utf8_of(text, "classify");
-      const Prediction prediction = attnlens::classify(bundle_, utf8);
-      const std::vector<uint32_t> offsets = utf16_offsets(utf8);
-      val tokens = val::array();
-      for (size_t i = 0; i < prediction.tokens.size(); ++i) {
-        const TokenScore& t = prediction.tokens[i];
-        val token = val::object();
-        token.set("text", t.text);
-        token.set("start", offsets[t.start]);
-        token.set("end", offsets[t.end]);
-        token.set("weight", t.weight);
-        token.set("oov", t.oov);
-        tokens.set(i, token);
-      }
-      val result = val::object();
-      result.set("label", prediction.label);
-      result.set("probability", prediction.probability);
-      result.set("logit", prediction.logit);
-      result.set("explanation", prediction.explanation);
-      result.set("tokens", tokens);
-      return result;
+      return classify_to_js(bundle_, text);
     } catch (const std::exception& e) {
       throw_js_error(e.what());
     }
@@ -111,7 +93,7 @@ class JsModel {
     info.set("testCount", optional_number(p, "test_count"));
     info.set("validationAccuracy", optional_number(p, "validation_accuracy"));
     info.set("trainedAt", p.contains("date") && p["date"].is_string() ? val(p["date"].get<std::string>()) : val::null());
-    info.set("provenance", val::global("JSON").call<val>("parse", p.dump()));
+    info.set("provenance", json_to_js(p));
     return info;
   }
 

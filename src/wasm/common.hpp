@@ -56,4 +56,15 @@ inline val optional_number(const nlohmann::json& j, const char* key) {
   return j.contains(key) && j[key].is_number() ? val(j[key].get<double>()) : val::null();
 }
 
+// JSON values to JS values and back (plain objects only).
+inline val json_to_js(const nlohmann::json& j) { return val::global("JSON").call<val>("parse", j.dump()); }
+
+inline nlohmann::json js_to_json(const val& v, const char* who) {
+  if (v.isUndefined() || v.isNull()) return nlohmann::json::object();
+  if (v.typeOf().as<std::string>() != "object") throw Error(std::string(who) + " expects an object");
+  const nlohmann::json j = nlohmann::json::parse(val::global("JSON").call<std::string>("stringify", v), nullptr, false);
+  if (!j.is_object()) throw Error(std::string(who) + " expects a plain object");
+  return j;
+}
+
 }  // namespace attnlens::wasm

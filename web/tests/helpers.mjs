@@ -27,10 +27,7 @@ export async function loadTranslateEngine() {
 
 // Runs `attnlens translate --batch --json` (one sentence per line, no newlines inside).
 export function nativeTranslations(model, texts, extra = []) {
-  const run = spawnSync(CLI, ['translate', '--model', model, '--batch', '--json', ...extra], {
-    input: texts.join('\n') + '\n', maxBuffer: 1 << 30, encoding: 'utf8',
-  });
-  if (run.status !== 0) throw new Error(`native CLI failed: ${run.stderr}`);
+  const run = runCli(['translate', '--model', model, '--batch', '--json', ...extra], texts.join('\n') + '\n');
   return run.stdout.trim().split('\n').map((line) => JSON.parse(line));
 }
 
@@ -39,11 +36,8 @@ export function modelBytes() {
 }
 
 // Runs `attnlens predict --batch --json` on texts (one per line; they must not contain newlines).
-export function nativePredictions(texts) {
-  const run = spawnSync(CLI, ['predict', '--model', MODEL, '--batch', '--json'], {
-    input: texts.join('\n') + '\n', maxBuffer: 1 << 30, encoding: 'utf8',
-  });
-  if (run.status !== 0) throw new Error(`native CLI failed: ${run.stderr}`);
+export function nativePredictions(texts, model = MODEL) {
+  const run = runCli(['predict', '--model', model, '--batch', '--json'], texts.join('\n') + '\n');
   return run.stdout.trim().split('\n').map((line) => JSON.parse(line));
 }
 
@@ -81,4 +75,32 @@ export function missingData(t, what) {
   const message = `${what} not found under ${DATA}: put the IMDB data in ../shared/data/imdb/ or set ATTNLENS_DATA`;
   if (process.env.CI === 'true') throw new Error(`CI=true and ${message}`);
   t.skip(message);
+}
+
+export async function loadTrainEngine() {
+  const { default: create } = await import(path.join(DIST, 'attnlens-train.js'));
+  return create({ wasmBinary: fs.readFileSync(path.join(DIST, 'attnlens-train.wasm')) });
+}
+
+// The float32 tensors and the metadata of a safetensors file (enough for comparing weights).
+export function readSafetensors(bytes) {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(buffer.readBigUInt64LE(0));
+  const header = JSON.parse(buffer.subarray(8, 8 + headerLength).toString('utf8'));
+  const tensors = {};
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    if (entry.dtype !== 'F32') throw new Error(`${name}: dtype ${entry.dtype}`);
+    const [begin, end] = entry.data_offsets;
+    const data = buffer.subarray(8 + headerLength + begin, 8 + headerLength + end);
+    tensors[name] = new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+  }
+  return { tensors, metadata: header.__metadata__ ?? {} };
+}
+
+// Runs the native CLI; throws with its stderr when it fails.
+export function runCli(args, input) {
+  const run = spawnSync(CLI, args, { input, maxBuffer: 1 << 30, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`attnlens ${args[0]} failed: ${run.stderr}`);
+  return run;
 }

@@ -1,0 +1,17 @@
+// Reader for labelled texts, one "text<TAB>label" per line (plain or gzip), such as
+// `attnlens cue-task` writes and `attnlens train --train-file` reads. Labels are the words
+// parse_label() knows (1/0, pos/neg, positive/negative, true/false); a first line whose label
+// column reads "label" is a header. Empty lines are skipped.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "train/session.hpp"
+
+namespace attnlens {
+
+// Errors name the file and the line: wrong column count, empty text, unknown label,
+// invalid UTF-8, an empty file.
+std::vector<LabelledText> load_labelled_texts(const std::string& path);
+
+}  // namespace attnlens

@@ -1,0 +1,129 @@
+#include "train/session.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/error.hpp"
+
+namespace attnlens {
+
+std::optional<float> parse_label(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  if (text.size() > 8) return std::nullopt;
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "1" || lower == "pos" || lower == "positive" || lower == "true") return 1.f;
+  if (lower == "0" || lower == "neg" || lower == "negative" || lower == "false") return 0.f;
+  return std::nullopt;
+}
+
+namespace {
+
+std::vector<float> labels_of(const std::vector<LabelledText>& data) {
+  std::vector<float> labels;
+  labels.reserve(data.size());
+  for (const auto& d : data) {
+    check(d.label == 0.f || d.label == 1.f, "labels must be 0 or 1");
+    labels.push_back(d.label);
+  }
+  return labels;
+}
+
+}  // namespace
+
+PreparedTraining prepare_training(ClassifierConfig config, const std::vector<LabelledText>& data,
+                                  const DatasetOptions& options, const TokenizerOptions& tokenizer) {
+  check(!data.empty(), "no training examples");
+  check(options.vocab_size >= 3, "the vocabulary size must be at least 3");
+  check(options.min_count >= 1, "the minimum word count must be at least 1");
+  const std::vector<float> labels = labels_of(data);
+  PreparedTraining prepared;
+  prepared.split = stratified_split(labels, options.validation_fraction, options.seed);
+  check(!prepared.split.train.empty(), "no examples left for training after the validation split");
+  std::vector<std::vector<Token>> tokenized(data.size());
+  for (size_t i = 0; i < data.size(); ++i) tokenized[i] = tokenize(data[i].text, tokenizer);
+  {
+    std::vector<std::vector<Token>> train_tokens;  // the vocabulary sees the training part only
+    train_tokens.reserve(prepared.split.train.size());
+    for (size_t i : prepared.split.train) train_tokens.push_back(tokenized[i]);
+    prepared.bundle.vocabulary = Vocabulary::build(train_tokens, options.vocab_size, options.min_count);
+  }
+  prepared.bundle.tokenizer = tokenizer;
+  config.vocab_size = prepared.bundle.vocabulary.size();
+  prepared.examples.reserve(data.size());
+  for (size_t i = 0; i < data.size(); ++i) {
+    prepared.examples.push_back({encode(tokenized[i], prepared.bundle.vocabulary), labels[i]});
+    tokenized[i] = {};
+  }
+  prepared.bundle.model = std::make_unique<Classifier>(config);
+  Rng init_rng(options.seed);
+  prepared.bundle.model->init(init_rng);
+  return prepared;
+}
+
+PreparedTraining prepare_fine_tuning(ClassifierBundle bundle, const std::vector<LabelledText>& data,
+                                     const DatasetOptions& options) {
+  check(!data.empty(), "no training examples");
+  check(bundle.model != nullptr, "no model to fine-tune");
+  const std::vector<float> labels = labels_of(data);
+  PreparedTraining prepared;
+  prepared.split = stratified_split(labels, options.validation_fraction, options.seed);
+  check(!prepared.split.train.empty(), "no examples left for training after the validation split");
+  for (size_t i = 0; i < data.size(); ++i)
+    prepared.examples.push_back({encode(tokenize(data[i].text, bundle.tokenizer), bundle.vocabulary), labels[i]});
+  prepared.bundle = std::move(bundle);
+  return prepared;
+}
+
+TrainingSession::TrainingSession(PreparedTraining prepared, const TrainOptions& options)
+    : prepared_(std::move(prepared)), trainer_(*prepared_.bundle.model, options) {}
+
+TrainingSession::Step TrainingSession::step() {
+  using clock = std::chrono::steady_clock;
+  if (next_batch_ == batches_.size()) {  // a new epoch
+    batches_ = trainer_.epoch_batches(prepared_.examples, prepared_.split.train);
+    next_batch_ = done_ = 0;
+    loss_sum_ = seconds_ = 0;
+    correct_ = 0;
+  }
+  const std::vector<size_t>& batch = batches_[next_batch_++];
+  const auto started = clock::now();
+  const Trainer::BatchResult r = trainer_.train_batch(prepared_.examples, batch);
+  seconds_ += std::chrono::duration<double>(clock::now() - started).count();
+  loss_sum_ += r.loss_sum;
+  correct_ += r.correct;
+  done_ += batch.size();
+
+  Step s;
+  s.epoch = completed_epochs_ + 1;
+  s.batch = next_batch_;
+  s.batches = batches_.size();
+  s.done = done_;
+  s.total = prepared_.split.train.size();
+  s.loss = loss_sum_ / static_cast<double>(done_);
+  s.accuracy = static_cast<double>(correct_) / static_cast<double>(done_);
+  s.examples_per_second = seconds_ > 0 ? static_cast<double>(done_) / seconds_ : 0;
+  if (next_batch_ == batches_.size()) {
+    s.epoch_done = true;
+    ++completed_epochs_;
+    if (!prepared_.split.validation.empty())
+      s.validation = trainer_.evaluate(prepared_.examples, prepared_.split.validation,
+                                       static_cast<size_t>(trainer_.options().max_length));
+    trainer_.end_epoch();
+  }
+  return s;
+}
+
+EvalResult TrainingSession::evaluate(const std::vector<LabelledText>& data) {
+  std::vector<Example> examples;
+  std::vector<size_t> indices;
+  for (const auto& d : data) {
+    check(d.label == 0.f || d.label == 1.f, "labels must be 0 or 1");
+    indices.push_back(examples.size());
+    examples.push_back({encode(tokenize(d.text, bundle().tokenizer), bundle().vocabulary), d.label});
+  }
+  return trainer_.evaluate(examples, indices);
+}
+
+}  // namespace attnlens

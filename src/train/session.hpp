@@ -1,0 +1,79 @@
+// Training a classifier on labelled texts, from a config or from a trained model
+// (fine-tuning), one batch at a time. The CLI's `train` and the page's trainer (wasm) both
+// start from prepare_training(), so a seed gives the same vocabulary, split, initial
+// weights and batch order in both; TrainingSession is what the page steps through.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/model_file.hpp"
+#include "train/dataset.hpp"
+#include "train/trainer.hpp"
+
+namespace attnlens {
+
+struct LabelledText {
+  std::string text;
+  float label = 0;  // 1: positive class
+};
+
+// "1"/"0", "pos"/"neg", "positive"/"negative", "true"/"false" (any case, surrounding spaces
+// ignored) → 1 or 0; anything else → nullopt. The page's file reader accepts the same words.
+std::optional<float> parse_label(std::string_view text);
+
+struct DatasetOptions {
+  int vocab_size = 20000;  // including <pad> and <unk>; new models only
+  int min_count = 1;
+  double validation_fraction = 0.2;  // stratified by label; 0: no validation part
+  uint64_t seed = 1;                 // the split and the initial weights
+};
+
+struct PreparedTraining {
+  ClassifierBundle bundle;  // the model to train (initialised or loaded), its vocabulary and tokenizer
+  std::vector<Example> examples;
+  Split split;
+};
+
+// A new model: the vocabulary comes from the training part only, the weights from the seed.
+PreparedTraining prepare_training(ClassifierConfig config, const std::vector<LabelledText>& data,
+                                  const DatasetOptions& options, const TokenizerOptions& tokenizer = {});
+// Fine-tuning: keeps the bundle's vocabulary (new words are <unk>), tokenizer and weights.
+PreparedTraining prepare_fine_tuning(ClassifierBundle bundle, const std::vector<LabelledText>& data,
+                                     const DatasetOptions& options);
+
+class TrainingSession {
+ public:
+  TrainingSession(PreparedTraining prepared, const TrainOptions& options);
+
+  struct Step {
+    int epoch = 0;               // 1-based: the epoch this batch belongs to
+    size_t batch = 0, batches = 0;
+    size_t done = 0, total = 0;  // training examples seen this epoch / in an epoch
+    double loss = 0, accuracy = 0, examples_per_second = 0;  // over the epoch so far
+    bool epoch_done = false;
+    std::optional<EvalResult> validation;  // at the end of an epoch, when there is a validation part
+  };
+  // Trains on the next batch (starting a new epoch when the last one is done).
+  Step step();
+  int completed_epochs() const { return completed_epochs_; }
+
+  // Whole texts, no cut (labels as given).
+  EvalResult evaluate(const std::vector<LabelledText>& data);
+  ClassifierBundle& bundle() { return prepared_.bundle; }
+  const Split& split() const { return prepared_.split; }
+  Trainer& trainer() { return trainer_; }
+
+ private:
+  PreparedTraining prepared_;
+  Trainer trainer_;
+  std::vector<std::vector<size_t>> batches_;
+  size_t next_batch_ = 0, done_ = 0;
+  int completed_epochs_ = 0;
+  double loss_sum_ = 0, seconds_ = 0;
+  int64_t correct_ = 0;
+};
+
+}  // namespace attnlens
