@@ -242,3 +242,41 @@ TEST_CASE("cli: train-translator on a small generated corpus, then eval and tran
   CHECK(card.status == 0);
   CHECK(card.out.find("Tatoeba (tatoeba.org), CC-BY 2.0 FR") != std::string::npos);
 }
+
+TEST_CASE("cli: cue-task → train --train-file/--test-file learns it, bad labelled files are clear errors", "[cli][train]") {
+  const std::string train_file = temp_path("attnlens-cue-train.tsv"), test_file = temp_path("attnlens-cue-test.tsv");
+  REQUIRE(run("cue-task --count 600 --length 30 --fillers 20 --seed 1 > '" + train_file + "'").status == 0);
+  REQUIRE(run("cue-task --count 200 --length 30 --fillers 20 --seed 2 > '" + test_file + "'").status == 0);
+  const std::string config = temp_path("attnlens-cue-config.json"), out = temp_path("attnlens-cue-model.safetensors");
+  std::ofstream(config) << R"({"model": {"architecture": "window-attention", "embedding_dim": 16, "pooling": "attention",
+    "encoder": [{"type": "conv1d", "size": 16, "kernel_size": 3}, {"type": "relu"}]},
+    "training": {"epochs": 8, "batch_size": 16, "learning_rate": 0.01}, "pretraining": {"epochs": 0}})";
+  const Run train = run("train --train-file '" + train_file + "' --test-file '" + test_file + "' --config '" + config +
+                        "' --out '" + out + "' --threads 1", true);
+  INFO(train.out);
+  REQUIRE(train.status == 0);
+  const json provenance = json::parse(run("info --model '" + out + "'").out)["provenance"];
+  CHECK(provenance["test_accuracy"].get<double>() >= 0.9);
+  CHECK(provenance["test_count"] == 200);
+  CHECK(provenance["data"].get<std::string>().find("attnlens-cue-train.tsv (labelled texts)") == 0);
+
+  const auto fails_with = [&](const std::string& content, const std::string& message) {
+    const std::string file = temp_path("attnlens-bad-labelled.tsv");
+    std::ofstream(file, std::ios::binary) << content;
+    const Run r = run("train --train-file '" + file + "' --out '" + temp_path("attnlens-unused.safetensors") + "'", true);
+    INFO(r.out);
+    CHECK(r.status == 1);
+    CHECK(r.out.find(message) != std::string::npos);
+  };
+  fails_with("", "the file is empty");
+  fails_with("good\t1\nbad\n", "line 2: expected two tab-separated columns");
+  fails_with("good\t1\nbad\tmeh\n", "line 2: unknown label 'meh'");
+  fails_with("1\tgood\n", "line 1: the label comes first");
+  fails_with("good\t1\ncaf\xE9\t0\n", "line 2: not valid UTF-8");
+  fails_with("text\tlabel\ngood\t1\ngreat\tpos\n", "all 2 texts are labelled positive");
+  fails_with("good\t1\n \t0\n", "line 2: empty text");
+  CHECK(run("cue-task --length 1").status != 0);
+  const Run unknown = run("frobnicate", true);
+  CHECK(unknown.status == 2);
+  CHECK(unknown.out.find("cue-task") != std::string::npos);  // the list of commands is the real one
+}

@@ -33,7 +33,7 @@ TEST_CASE("tokenizer: words, apostrophes and punctuation", "[tokenizer]") {
   CHECK(text.substr(tokens[2].start, tokens[2].end - tokens[2].start) == "LIKE");
 }
 
-TEST_CASE("tokenizer: apostrophes at word edges are punctuation; curly apostrophes normalise", "[tokenizer]") {
+TEST_CASE("tokenizer: apostrophes at word edges are punctuation, curly apostrophes normalise", "[tokenizer]") {
   CHECK(texts(tokenize("'quoted' rock 'n' roll")) ==
         std::vector<std::string>{"'", "quoted", "'", "rock", "'", "n", "'", "roll"});
   const std::string curly = "Don\u2019t";

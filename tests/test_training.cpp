@@ -1,15 +1,19 @@
 // Optimiser, split and a training smoke test on a generated corpus.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <algorithm>
 #include <set>
+#include <sstream>
 
 #include "train/adam.hpp"
+#include "train/session.hpp"
+#include "train/synthetic.hpp"
 #include "train/dataset.hpp"
 #include "train/trainer.hpp"
 
 using namespace attnlens;
 
-TEST_CASE("Adam minimises a quadratic; clipping bounds the norm", "[training][adam]") {
+TEST_CASE("Adam minimises a quadratic, clipping bounds the norm", "[training][adam]") {
   Parameter p("x", {3});
   p.value << 5, -3, 2;
   Adam adam(Adam::Options{0.1});
@@ -155,4 +159,99 @@ TEST_CASE("early stopping stops after `patience` epochs without improvement", "[
   CHECK(history[0].improved);
   CHECK(!history[1].improved);
   CHECK(!history[2].improved);
+}
+
+TEST_CASE("training one batch at a time gives the same weights as fit() with one thread", "[training][session]") {
+  const std::vector<CueText> task = make_cue_task(CueTaskOptions{200, 20, 10, 0.25, 3});
+  std::vector<LabelledText> data;
+  for (const auto& t : task) data.push_back({t.text, t.label});
+  ClassifierConfig config;
+  config.embedding_dim = 8;
+  config.hidden_size = 8;
+  config.dropout = 0.3;  // the dropout masks must line up too
+  const DatasetOptions dataset{100, 1, 0.2, 5};
+  TrainOptions options;
+  options.epochs = 2;
+  options.batch_size = 16;
+  options.threads = 1;
+  options.learning_rate_decay = 0.5;
+
+  PreparedTraining a = prepare_training(config, data, dataset);
+  Trainer trainer(*a.bundle.model, options);
+  std::vector<ParamMatrix> after_last_epoch;  // fit() ends on the best epoch's weights: keep the last's
+  trainer.fit(a.examples, a.split.train, a.split.validation, [&](const EpochStats&) {
+    after_last_epoch.clear();
+    for (Parameter* p : a.bundle.model->parameters()) after_last_epoch.push_back(p->value);
+  });
+
+  TrainingSession session(prepare_training(config, data, dataset), options);
+  int validations = 0;
+  TrainingSession::Step step;
+  do {
+    step = session.step();
+    validations += step.validation.has_value();
+    CHECK(step.total == 160);
+  } while (!(step.epoch_done && step.epoch == 2));
+  CHECK(validations == 2);
+  CHECK(session.completed_epochs() == 2);
+  CHECK(session.trainer().learning_rate() == Approx(options.learning_rate * 0.25));
+  auto actual = session.bundle().model->parameters();
+  REQUIRE(actual.size() == after_last_epoch.size());
+  for (size_t k = 0; k < actual.size(); ++k) {
+    INFO(actual[k]->name);
+    CHECK((after_last_epoch[k] - actual[k]->value).cwiseAbs().maxCoeff() == 0);
+  }
+  CHECK(a.bundle.vocabulary.words() == session.bundle().vocabulary.words());
+}
+
+TEST_CASE("prepare_training: vocabulary from the training part only, fine-tuning keeps the model's", "[training][session]") {
+  std::vector<LabelledText> data = {{"alpha common", 1}, {"beta common", 0}, {"gamma common", 1}, {"delta common", 0}};
+  const PreparedTraining p = prepare_training(ClassifierConfig{}, data, DatasetOptions{100, 1, 0.5, 1});
+  REQUIRE(p.split.validation.size() == 2);
+  for (size_t i : p.split.validation) {
+    const std::string only_here = data[i].text.substr(0, data[i].text.find(' '));
+    CHECK(p.bundle.vocabulary.id(only_here) == Vocabulary::kUnk);
+  }
+  CHECK(p.bundle.model->config().vocab_size == p.bundle.vocabulary.size());
+
+  ClassifierBundle bundle;
+  bundle.vocabulary = p.bundle.vocabulary;
+  bundle.model = std::make_unique<Classifier>(p.bundle.model->config());
+  const int vocabulary = bundle.vocabulary.size();
+  const PreparedTraining tuned = prepare_fine_tuning(std::move(bundle), {{"brand new words", 1}}, DatasetOptions{100, 1, 0, 1});
+  CHECK(tuned.bundle.vocabulary.size() == vocabulary);
+  CHECK(tuned.examples[0].ids == std::vector<int32_t>{Vocabulary::kUnk, Vocabulary::kUnk, Vocabulary::kUnk});
+  CHECK(tuned.split.train.size() == 1);
+  CHECK_THROWS_WITH(prepare_training(ClassifierConfig{}, {}, DatasetOptions{}), Catch::Contains("no training examples"));
+  CHECK_THROWS_WITH(prepare_training(ClassifierConfig{}, {{"x", 0.5f}}, DatasetOptions{}), Catch::Contains("labels must be 0 or 1"));
+  CHECK(parse_label(" Positive ") == 1.f);
+  CHECK(parse_label("FALSE") == 0.f);
+  CHECK_FALSE(parse_label("2").has_value());
+}
+
+TEST_CASE("the cue task: one cue a text, label by cue and negation, reproducible", "[training][synthetic]") {
+  const CueTaskOptions options{400, 50, 7, 0.5, 9};
+  const std::vector<CueText> a = make_cue_task(options), b = make_cue_task(options);
+  REQUIRE(a.size() == 400);
+  int negated = 0;
+  std::set<std::string> fillers;
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].text == b[i].text);
+    std::vector<std::string> words;
+    std::istringstream in(a[i].text);
+    for (std::string w; in >> w;) words.push_back(w);
+    REQUIRE(words.size() == 50);
+    const auto& positive = cue_words(true);
+    const bool positive_cue = std::find(positive.begin(), positive.end(), words[static_cast<size_t>(a[i].cue)]) != positive.end();
+    CHECK(a[i].label == ((positive_cue != a[i].negated) ? 1.f : 0.f));
+    CHECK((a[i].cue > 0 && words[static_cast<size_t>(a[i].cue) - 1] == "not") == a[i].negated);
+    negated += a[i].negated;
+    for (size_t w = 0; w < words.size(); ++w)
+      if (static_cast<int>(w) != a[i].cue && !(a[i].negated && static_cast<int>(w) == a[i].cue - 1)) fillers.insert(words[w]);
+  }
+  CHECK(fillers.size() == 7);
+  CHECK(negated > 150);
+  CHECK(negated < 250);
+  CHECK_THROWS_WITH(make_cue_task(CueTaskOptions{10, 1, 5, 0, 1}), Catch::Contains("length must be between 2"));
+  CHECK_THROWS_WITH(make_cue_task(CueTaskOptions{10, 10, 5000, 0, 1}), Catch::Contains("fillers must be between 1 and 4900"));
 }

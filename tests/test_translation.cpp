@@ -146,7 +146,7 @@ TEST_CASE("split by source sentence: seeded, disjoint, every pair once", "[trans
   CHECK(test_keys.size() == 70);  // 10 % of the 700 distinct sources
 }
 
-TEST_CASE("decoding: beam search of width 1 is greedy; attention rows are distributions over the source", "[translation][decode]") {
+TEST_CASE("decoding: beam search of width 1 is greedy, attention rows are distributions over the source", "[translation][decode]") {
   for (const char* attention : {"none", "additive", "dot", "general"}) {
     DYNAMIC_SECTION(attention) {
       TranslatorConfig config = tiny_config(attention, 12, 15);

@@ -3,10 +3,12 @@
 // (textContent / createTextNode), never as HTML.
 import { EXAMPLES } from './examples.js';
 import { startWorker } from './common.js';
+import { drawHighlight } from './highlight.js';
+import { showTrain } from './train.js';
 import { showTranslate } from './translate.js';
 
 const DEBOUNCE_MS = 50;
-const TABS = ['classify', 'compare', 'translate', 'study'];
+const TABS = ['classify', 'compare', 'translate', 'train', 'study'];
 const LABELS = {
   lstm: 'LSTM', cnn: 'CNN', 'bilstm-attention': 'BiLSTM + attention', 'gru-attention': 'GRU + attention', transformer: 'Transformer',
 };
@@ -39,7 +41,8 @@ const percent = (value, digits = 1) => `${(100 * value).toFixed(digits)} %`;
 const label = (name) => LABELS[name] ?? name;
 
 function describeModel(info) {
-  const accuracy = info.testAccuracy == null ? 'accuracy not recorded'
+  const accuracy = info.testAccuracy == null
+    ? (info.validationAccuracy == null ? 'accuracy not recorded' : `validation accuracy ${percent(info.validationAccuracy)} (trained in this browser)`)
     : `IMDB test accuracy ${percent(info.testAccuracy)} on ${Number(info.testCount ?? 0).toLocaleString('en')} reviews`;
   return `Model: ${info.architecture} (${info.description}; `
     + `${Number(info.parameters).toLocaleString('en')} parameters, vocabulary ${info.vocabularySize.toLocaleString('en')}). ${accuracy}.`;
@@ -52,36 +55,6 @@ function explanationText(prediction, model) {
   }
   return prediction.explanation === 'attention' ? 'Attention weights of the attention pooling (they sum to 1).'
     : 'Gradient × input saliency: this model has no attention, so each word is shaded by |∂logit/∂embedding · embedding|, normalised to sum to 1.';
-}
-
-// Draws `text` into `container` with one span per token, shaded by weight / the largest weight.
-function drawHighlight(container, text, tokens, weights) {
-  const maxWeight = weights.reduce((m, w) => Math.max(m, w), 0);
-  const order = weights.map((w, i) => i).sort((a, b) => weights[b] - weights[a]);
-  const rank = new Array(weights.length);
-  order.forEach((tokenIndex, position) => { rank[tokenIndex] = position + 1; });
-  const fragment = document.createDocumentFragment();
-  let cursor = 0;
-  tokens.forEach((token, index) => {
-    if (token.start > cursor) fragment.append(document.createTextNode(text.slice(cursor, token.start)));
-    const span = document.createElement('span');
-    span.className = token.oov ? 'token oov' : 'token';
-    span.textContent = text.slice(token.start, token.end);
-    const strength = maxWeight > 0 ? weights[index] / maxWeight : 0;
-    span.style.backgroundColor = `rgba(var(--accent), ${(0.85 * strength).toFixed(3)})`;
-    span.tabIndex = 0;
-    span.dataset.index = String(index);
-    span.dataset.start = String(token.start);
-    span.dataset.end = String(token.end);
-    span.dataset.weight = String(weights[index]);
-    span.dataset.rank = String(rank[index]);
-    span.setAttribute('aria-label', `${span.textContent}: weight ${weights[index].toFixed(4)}${token.oov ? ', unknown word' : ''}`);
-    fragment.append(span);
-    cursor = token.end;
-  });
-  if (cursor < text.length) fragment.append(document.createTextNode(text.slice(cursor)));
-  container.replaceChildren(fragment);
-  return maxWeight;
 }
 
 function renderVerdict(root, prediction) {
@@ -252,7 +225,7 @@ function onMessage({ data }) {
   } else if (data.type === 'error') {
     setStatus(data.message, 'error');
     if (data.id !== undefined) answered();
-    else review.disabled = true;
+    else if (data.model === undefined) review.disabled = true;  // the engine itself failed
   } else if (data.type === 'result') {
     if (data.id === round) {
       if (view === 'classify' && data.model === modelSelect.value) renderClassify(sent.text, data.result, data.milliseconds);
@@ -385,13 +358,31 @@ function selectView(name) {
     button.tabIndex = tab === name ? 0 : -1;
     $(`view-${tab}`).hidden = tab !== name;
   }
-  $('input').hidden = name === 'study' || name === 'translate';
+  const ownInput = name === 'study' || name === 'translate' || name === 'train';  // views without the review box
+  $('input').hidden = ownInput;
   // The classifier's status line speaks of reviews; other views keep it only for errors.
-  status.hidden = (name === 'study' || name === 'translate') && document.body.dataset.state !== 'error';
-  $('model-info').hidden = name === 'translate';  // the classifier's; the Translate view describes its translators
+  status.hidden = ownInput && document.body.dataset.state !== 'error';
+  $('model-info').hidden = name === 'translate' || name === 'train';  // the classifier's
   if (name === 'study') loadStudy();
   else if (name === 'translate') showTranslate();
+  else if (name === 'train') showTrain({ useModel: useTrainedModel });
   else if (review.value) requestRound(true);
+}
+
+// A model trained in the Train view joins the Classify view's selector (it is not shipped, so
+// Compare keeps to the shipped models).
+function useTrainedModel(name, title, bytes) {
+  LABELS[name] = title;
+  let option = [...modelSelect.options].find((o) => o.value === name);
+  if (!option) {
+    option = new Option(title, name);
+    modelSelect.append(option);
+  }
+  option.textContent = title;
+  worker.postMessage({ type: 'addModel', model: name, bytes }, [bytes.buffer]);
+  modelSelect.value = name;
+  selectView('classify');
+  $('tab-classify').focus();
 }
 
 function start() {

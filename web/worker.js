@@ -1,6 +1,7 @@
 // Runs the engine off the main thread, so typing never waits for a classification.
 // Models are loaded lazily, once each, from dist/<name>.safetensors.
 // In:  {type: 'classify', id, model, text}
+//      {type: 'addModel', model, bytes}: a model trained in the page, under that name (replacing one of the name)
 //      {type: 'selfAttention', id, model, text, layer (−1: the last), head (−1: mean over heads)}
 // Out: {type: 'ready', models, defaultModel} | {type: 'model', model, info} | {type: 'error', message, id?, model?}
 //      {type: 'result', id, model, result, milliseconds} | {type: 'selfAttention', id, model, weights, layer, head}
@@ -44,7 +45,24 @@ function loadModel(name) {
   }
 })();
 
+function addModel(name, bytes) {
+  const previous = models.get(name);
+  const promise = (async () => {
+    const lens = await enginePromise;
+    const model = lens.Model.fromBytes(bytes);
+    postMessage({ type: 'model', model: name, info: model.info() });
+    return model;
+  })();
+  promise.catch((error) => postMessage({ type: 'error', message: error.message ?? String(error), model: name }));
+  models.set(name, promise);
+  previous?.then((model) => model.delete(), () => {});
+}
+
 onmessage = async ({ data }) => {
+  if (data?.type === 'addModel' && /^[a-z0-9-]+$/.test(String(data.model)) && data.bytes instanceof Uint8Array) {
+    addModel(data.model, data.bytes);
+    return;
+  }
   if (data?.type !== 'classify' && data?.type !== 'selfAttention') return;
   try {
     const model = await loadModel(String(data.model));

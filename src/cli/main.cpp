@@ -473,8 +473,9 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--dropout", train.model.dropout, "Dropout on the pooled vector")->check(CLI::Range(0.0, 0.95))->capture_default_str();
   train_cmd->add_option("--embedding-dropout", train.model.embedding_dropout, "Dropout on the embedded tokens")
       ->check(CLI::Range(0.0, 0.95))->capture_default_str();
-  train_cmd->add_option("--validation-fraction", train.validation_fraction, "Fraction of the training split held out, stratified")
-      ->check(CLI::Range(0.01, 0.9))->capture_default_str();
+  train_cmd->add_option("--validation-fraction", train.validation_fraction,
+                        "Fraction of the training data held out, stratified (0: none; the best epoch is then chosen by training accuracy)")
+      ->check(CLI::Range(0.0, 0.9))->capture_default_str();
   train_cmd->add_option("--limit", train.limit, "Use only this many training reviews (quick runs)");
   train_cmd->add_option("--pretrain-epochs", train.pretraining.epochs,
                         "Initialise the embedding with this many epochs of skip-gram word2vec (0: off)")

@@ -41,34 +41,42 @@ export function nativePredictions(texts, model = MODEL) {
   return run.stdout.trim().split('\n').map((line) => JSON.parse(line));
 }
 
-// Reviews from the IMDB test split, evenly spaced, or null when the data is missing.
-export async function imdbTestReviews(count) {
-  const archive = [path.join(DATA, 'imdb/aclImdb-labeled.tar.gz'), path.join(DATA, 'aclImdb-labeled.tar.gz')]
+// Reviews {text, label} of an IMDB split, evenly spaced (both classes), or null when the data is missing.
+export async function imdbReviews(split, count, data = DATA) {
+  const archive = [path.join(data, 'imdb/aclImdb-labeled.tar.gz'), path.join(data, 'aclImdb-labeled.tar.gz')]
     .find((p) => fs.existsSync(p));
-  const folder = [path.join(DATA, 'aclImdb'), path.join(DATA, 'imdb/aclImdb')]
-    .find((p) => fs.existsSync(path.join(p, 'test/pos')));
-  const texts = [];
+  const folder = [path.join(data, 'aclImdb'), path.join(data, 'imdb/aclImdb')]
+    .find((p) => fs.existsSync(path.join(p, split, 'pos')));
+  const reviews = [];
   if (folder) {
     for (const polarity of ['pos', 'neg']) {
-      const dir = path.join(folder, 'test', polarity);
-      for (const name of fs.readdirSync(dir).sort()) texts.push(fs.readFileSync(path.join(dir, name), 'utf8'));
+      const dir = path.join(folder, split, polarity);
+      for (const name of fs.readdirSync(dir).sort()) reviews.push({ text: fs.readFileSync(path.join(dir, name), 'utf8'), label: polarity === 'pos' ? 1 : 0 });
     }
   } else if (archive) {
+    const pattern = new RegExp(`aclImdb/${split}/(pos|neg)/\\d+_\\d+\\.txt$`);
     await tar.t({
       file: archive,
-      filter: (p) => /aclImdb\/test\/(pos|neg)\/\d+_\d+\.txt$/.test(p),
+      filter: (p) => pattern.test(p),
       onReadEntry: (entry) => {
         const chunks = [];
+        const label = entry.path.includes('/pos/') ? 1 : 0;
         entry.on('data', (c) => chunks.push(c));
-        entry.on('end', () => texts.push(Buffer.concat(chunks).toString('utf8')));
+        entry.on('end', () => reviews.push({ text: Buffer.concat(chunks).toString('utf8'), label }));
       },
     });
   } else {
     return null;
   }
-  const step = texts.length / count;
-  return Array.from({ length: count }, (_, i) => texts[Math.floor(i * step)]);
+  const step = reviews.length / count;
+  return Array.from({ length: count }, (_, i) => reviews[Math.floor(i * step)]);
 }
+
+export async function imdbTestReviews(count) {
+  return (await imdbReviews('test', count))?.map((r) => r.text) ?? null;
+}
+
+export const imdbTrainReviews = (count, data) => imdbReviews('train', count, data);
 
 // Missing data: a skip with a message, except under CI=true, where it is a failure.
 export function missingData(t, what) {

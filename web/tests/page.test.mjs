@@ -4,47 +4,14 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { createServer } from 'http-server';
-import { chromium } from 'playwright-core';
+import { test } from 'node:test';
+import { ARTIFACTS, useSite } from './browser.mjs';
 import { DIST, ROOT, TRANSLATOR, loadEngine, loadTranslateEngine, modelBytes } from './helpers.mjs';
 
-const ARTIFACTS = path.join(ROOT, 'build/web-test');
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-let server;
-let browser;
-let baseUrl;
+const site = useSite();
+const openPage = (t, options) => site.openPage(t, options);
 const engine = await loadEngine();
 const model = engine.Model.fromBytes(modelBytes());
-
-before(async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  // Served from a subfolder (/demo/), as a tutorial site would.
-  const root = fs.mkdtempSync(path.join(ARTIFACTS, 'site-'));
-  fs.symlinkSync(path.join(ROOT, 'web'), path.join(root, 'demo'));
-  server = createServer({ root, cache: -1, showDir: false, silent: true });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${server.server.address().port}/demo/`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
-
-async function openPage(t, options = {}) {
-  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1000, height: 1100 } });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('dialog', async (dialog) => { problems.push(`dialog: ${dialog.message()}`); await dialog.dismiss(); });
-  if (options.route) await context.route(options.route.pattern, options.route.handler);
-  await page.goto(baseUrl);
-  t.after(() => context.close());
-  return { page, problems };
-}
 
 async function typeAndWait(page, text) {
   const before = await page.getAttribute('#result', 'data-result-id');
@@ -303,7 +270,8 @@ test('readable at phone width', async (t) => {
 test('first-load size and typing-to-highlight time for a 200-word review (reported, not asserted)', async (t) => {
   const { page } = await openPage(t);
   await page.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
-  const files = ['index.html', 'style.css', 'app.js', 'common.js', 'examples.js', 'translate.js', 'worker.js', 'dist/attnlens.js', 'dist/attnlens.wasm',
+  const files = ['index.html', 'style.css', 'app.js', 'common.js', 'examples.js', 'highlight.js', 'translate.js', 'train.js', 'training.js',
+    'worker.js', 'dist/attnlens.js', 'dist/attnlens.wasm',
     'dist/bilstm-attention.safetensors'];
   const bytes = files.reduce((sum, f) => sum + fs.statSync(path.join(ROOT, 'web', f)).size, 0);
   const words = 'the film was surprisingly good and the actors were great but the ending felt rushed'.split(' ');

@@ -1,0 +1,186 @@
+// The Train view in headless Chromium: live training that keeps the page responsive (no
+// main-thread long task over 500 ms), stop and cancel, your own CSV or aclImdb folder → a
+// downloadable model that the Classify view and the native CLI use, line-numbered errors for
+// bad files, fine-tuning on sentences you label, and a screenshot (build/web-test/train.png).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ARTIFACTS, useSite } from './browser.mjs';
+import { loadEngine, loadTrainEngine, runCli } from './helpers.mjs';
+
+const site = useSite();
+const engine = await loadEngine();
+const trainEngine = await loadTrainEngine();
+// Records every main-thread long task (the Long Tasks API reports those over 50 ms).
+const LONG_TASKS = () => {
+  window.longTasks = [];
+  new PerformanceObserver((list) => { for (const entry of list.getEntries()) window.longTasks.push(entry.duration); })
+    .observe({ type: 'longtask', buffered: true });
+};
+
+async function openTrain(t) {
+  const opened = await site.openPage(t, { init: LONG_TASKS });
+  await opened.page.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
+  await opened.page.click('#tab-train');
+  await opened.page.waitForSelector('#train-status.ready', { timeout: 30000 });
+  return opened;
+}
+
+const setRange = (page, id, value) => page.$eval(id, (input, v) => {
+  input.value = String(v);
+  input.dispatchEvent(new Event('input', { bubbles: true }));
+}, value);
+const batches = (page, panel) => page.$eval(panel, (node) => Number(node.dataset.batches));
+
+function cueFile(name, count, length) {
+  const task = trainEngine.cueTask({ count, length, fillers: 30, seed: 11 });
+  const file = path.join(ARTIFACTS, name);
+  fs.writeFileSync(file, 'review,sentiment\n' + task.texts.map((text, i) => `"${text}",${task.labels[i] ? 'positive' : 'negative'}`).join('\n') + '\n');
+  return file;
+}
+
+test('the cue task trains live in workers while the page stays responsive; Stop stops both', async (t) => {
+  const { page, problems } = await openTrain(t);
+  await setRange(page, '#cue-length', 60);
+  await setRange(page, '#cue-epochs', 30);
+  assert.equal(await page.textContent('#cue-length-value'), '60');
+  await page.click('#cue-start');
+  await page.waitForFunction(() => ['cue-lstm', 'cue-attn'].every((id) => Number(document.getElementById(id).dataset.batches) > 20), null, { timeout: 30000 });
+  assert.ok(await page.$('#cue-attn .chart canvas'), 'the attention model has a live chart');
+  const early = await batches(page, '#cue-attn');
+  await page.waitForFunction((n) => Number(document.getElementById('cue-attn').dataset.batches) > n + 20, early);
+  assert.match(await page.textContent('#cue-attn .train-stats'), /Epoch \d+, batch \d+\/\d+ · loss [\d.]+ · accuracy [\d.]+ %/);
+  assert.ok(await page.$('#cue-attn .probe .token.cue'), 'the probe underlines its cue word');
+
+  // While both train: the Classify view classifies what is typed.
+  await page.click('#tab-classify');
+  await page.fill('#review', 'A wonderful, moving film.');
+  await page.waitForFunction(() => document.getElementById('label').textContent === 'Positive', null, { timeout: 10000 });
+  await page.click('#tab-train');
+  assert.equal(await page.textContent('#cue-status').then((s) => /Training both/.test(s)), true, 'still training');
+
+  await page.click('#cue-stop');
+  await page.waitForFunction(() => document.getElementById('cue-status').textContent === 'Stopped.', null, { timeout: 10000 });
+  const stoppedAt = await batches(page, '#cue-attn');
+  await page.waitForTimeout(600);
+  assert.equal(await batches(page, '#cue-attn'), stoppedAt, 'no batch after Stop');
+  assert.equal(await page.isDisabled('#cue-start'), false);
+  const longTasks = await page.evaluate(() => window.longTasks);
+  t.diagnostic(`main-thread long tasks while training: ${longTasks.length} (longest ${Math.max(0, ...longTasks).toFixed(0)} ms)`);
+  assert.ok(longTasks.every((d) => d <= 500), `a main-thread long task of ${Math.max(...longTasks)} ms`);
+  assert.deepEqual(problems, []);
+});
+
+test('at 200 words the attention model reaches 95 % while the LSTM does not (screenshot)', async (t) => {
+  const { page, problems } = await openTrain(t);
+  const started = Date.now();
+  await page.click('#cue-start');
+  await page.waitForFunction(() => /^Done/.test(document.getElementById('cue-status').textContent), null, { timeout: 120000 });
+  const seconds = (Date.now() - started) / 1000;
+  const accuracy = (id) => page.$eval(id, (node) => Number(node.dataset.validation));
+  const attention = await accuracy('#cue-attn'), lstm = await accuracy('#cue-lstm');
+  t.diagnostic(`8 epochs in ${seconds.toFixed(1)} s: attention ${(100 * attention).toFixed(1)} %, LSTM ${(100 * lstm).toFixed(1)} % validation accuracy`);
+  assert.ok(attention >= 0.95, `attention model: ${attention}`);
+  assert.ok(lstm < 0.8, `the LSTM should struggle at 200 words: ${lstm}`);
+  assert.equal(await page.getAttribute('#cue-attn .probe', 'data-top-at-cue'), 'true', 'the probe\'s largest attention weight is on its cue');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'train.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+});
+
+test('your CSV: trains, downloads a model the CLI loads, and the Classify view uses it', async (t) => {
+  const { page, problems } = await openTrain(t);
+  await page.setInputFiles('#data-file', cueFile('cue.csv', 600, 30));
+  await page.selectOption('#data-architecture', 'window-attention');
+  await page.selectOption('#data-size', '32');
+  await page.fill('#data-epochs', '8');
+  await page.fill('#data-lr', '0.01');
+  await page.fill('#data-probe', 'kobu good not bad');
+  await page.click('#data-train');
+  await page.waitForFunction(() => /^Done/.test(document.getElementById('data-status').textContent), null, { timeout: 60000 });
+  const validation = await page.$eval('#data-panel', (node) => Number(node.dataset.validation));
+  assert.ok(validation >= 0.85, `validation accuracy ${validation}`);
+  assert.ok(await page.$('#data-panel .probe .token'), 'the probe sentence is shaded');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#data-download')]);
+  assert.equal(download.suggestedFilename(), 'attnlens-window-attention.safetensors');
+  const file = path.join(ARTIFACTS, 'downloaded.safetensors');
+  await download.saveAs(file);
+  const model = engine.Model.fromBytes(new Uint8Array(fs.readFileSync(file)));
+  assert.equal(model.info().architecture, 'window-attention');
+  assert.match(model.info().provenance.data, /cue\.csv \(600 labelled texts\)/);
+  model.delete();
+  assert.equal(JSON.parse(runCli(['info', '--model', file]).stdout).provenance.epochs_run, 8);
+
+  await page.click('#data-use');
+  await page.waitForSelector('#tab-classify[aria-selected="true"]');
+  assert.equal(await page.$eval('#model', (s) => s.value), 'yours');
+  await page.fill('#review', 'lime kobu superb saro');
+  await page.waitForFunction(() => document.getElementById('label').textContent === 'Positive', null, { timeout: 10000 });
+  assert.match(await page.textContent('#model-info'), /window-attention.*trained in this browser/);
+  assert.deepEqual(problems, []);
+});
+
+test('an aclImdb folder trains; bad files get a line-numbered message; Cancel discards a run', async (t) => {
+  const { page, problems } = await openTrain(t);
+  const folder = path.join(ARTIFACTS, 'folder/aclImdb');
+  fs.rmSync(path.dirname(folder), { recursive: true, force: true });
+  const task = trainEngine.cueTask({ count: 80, length: 12, fillers: 10, seed: 3 });
+  task.texts.forEach((text, i) => {
+    const dir = path.join(folder, 'train', task.labels[i] ? 'pos' : 'neg');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${i}_5.txt`), text);
+  });
+  fs.mkdirSync(path.join(folder, 'test/pos'), { recursive: true });
+  fs.writeFileSync(path.join(folder, 'test/pos/0_9.txt'), 'not for training');
+  await page.setInputFiles('#data-folder', path.dirname(folder) + '/aclImdb');
+  await page.fill('#data-epochs', '1');
+  await page.selectOption('#data-size', '32');
+  await page.click('#data-train');
+  await page.waitForFunction(() => /^Done/.test(document.getElementById('data-status').textContent), null, { timeout: 60000 });
+  assert.equal(await page.$eval('#data-panel', (node) => node.dataset.epochs), '1');
+
+  const bad = [
+    ['latin1.csv', Buffer.concat([Buffer.from('good,1\nbad,0\ncaf'), Buffer.from([0xe9]), Buffer.from(',1\n')]), /latin1\.csv line 3: not valid UTF-8/],
+    ['columns.tsv', Buffer.from('good\t1\nbad\n'), /columns\.tsv line 2: expected 2 tab-separated columns/],
+    ['labels.csv', Buffer.from('good,1\nbad,meh\n'), /labels\.csv line 2: unknown label 'meh'/],
+    ['empty.csv', Buffer.alloc(0), /empty\.csv: the file is empty/],
+  ];
+  for (const [name, buffer, message] of bad) {
+    await page.setInputFiles('#data-file', { name, mimeType: 'text/plain', buffer });
+    await page.click('#data-train');
+    await page.waitForSelector('#data-status.error');
+    assert.match(await page.textContent('#data-status'), message);
+    assert.equal(await page.isDisabled('#data-train'), false, 'another file can be tried');
+  }
+
+  await page.setInputFiles('#data-file', cueFile('long.csv', 2000, 300));
+  await page.fill('#data-epochs', '50');
+  await page.click('#data-train');
+  await page.waitForFunction(() => Number(document.getElementById('data-panel').dataset.batches) > 2, null, { timeout: 60000 });
+  await page.click('#data-cancel');
+  await page.waitForFunction(() => /Cancelled/.test(document.getElementById('data-status').textContent));
+  assert.equal(await page.isDisabled('#data-download'), true, 'nothing to download after a cancel');
+  assert.deepEqual(problems, []);
+});
+
+test('teach the model: fine-tuning on sentences you label changes their predictions', async (t) => {
+  const { page, problems } = await openTrain(t);
+  for (const [text, button] of [['This movie was sick.', '#teach-positive'], ['The film is quiet.', '#teach-negative']]) {
+    await page.fill('#teach-text', text);
+    await page.click(button);
+  }
+  assert.equal(await page.$$eval('#teach-list li', (items) => items.length), 2);
+  await page.fill('#teach-epochs', '30');
+  await page.click('#teach-train');
+  await page.waitForFunction(() => /^Done/.test(document.getElementById('teach-status').textContent), null, { timeout: 60000 });
+  assert.match(await page.textContent('#teach-status'), /Done: 2 of 2 now classified as you labelled them/);
+  const verdicts = await page.$$eval('#teach-list .teach-verdict', (nodes) => nodes.map((n) => n.textContent));
+  assert.match(verdicts[0], /before: [\d.]+ % positive → after: [\d.]+ % positive/);
+  await page.click('#teach-use');
+  await page.waitForSelector('#tab-classify[aria-selected="true"]');
+  assert.equal(await page.$eval('#model', (s) => s.value), 'taught');
+  await page.fill('#review', 'This movie was sick.');
+  await page.waitForFunction(() => document.getElementById('label').textContent === 'Positive', null, { timeout: 10000 });
+  assert.deepEqual(problems, []);
+});
