@@ -225,6 +225,7 @@ async function trainOwn(fresh) {
       own.run?.terminate();
       own.run = null;
       own.panel.reset();
+      own.panel.root.hidden = false;
       const architecture = ARCHITECTURES[$('data-architecture').value];
       const dim = Number($('data-size').value);
       setStatus(status, `Reading ${describeData(own.data)}…`, 'loading');
@@ -388,6 +389,7 @@ export async function showTrain(options = {}) {
   for (const id of ['cue-length', 'cue-fillers', 'cue-epochs']) bindSlider(id);
   cue.panels = { lstm: new Panel($('cue-lstm'), 'LSTM (last state)'), attention: new Panel($('cue-attn'), 'Attention') };
   own.panel = new Panel($('data-panel'), 'Your model');
+  own.panel.root.hidden = true;  // until a training starts
   for (const [value, { name }] of Object.entries(ARCHITECTURES)) $('data-architecture').append(new Option(name, value));
   $('data-architecture').value = SHIPPED;
 
@@ -432,7 +434,8 @@ export async function showTrain(options = {}) {
 
   try {
     await loadCharts();
-    setStatus($('train-status'), 'Ready. Training runs in background workers: keep typing and scrolling while it trains.', 'ready');
+    setStatus($('train-status'), 'Ready. Models train here, on your machine, in background workers: the page stays '
+      + 'responsive, and nothing you give it leaves your browser.', 'ready');
     $('cue-start').disabled = false;
   } catch (error) {
     setStatus($('train-status'), `Could not load the chart library (dist/vendor/uPlot.esm.js): ${error.message}`, 'error');

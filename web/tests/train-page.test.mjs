@@ -85,6 +85,7 @@ test('at 200 words the attention model reaches 95 % while the LSTM does not (scr
   assert.ok(lstm < 0.8, `the LSTM should struggle at 200 words: ${lstm}`);
   assert.equal(await page.getAttribute('#cue-attn .probe', 'data-top-at-cue'), 'true', 'the probe\'s largest attention weight is on its cue');
   await page.screenshot({ path: path.join(ARTIFACTS, 'train.png'), fullPage: true });
+  await page.locator('section[aria-labelledby="cue-heading"]').screenshot({ path: path.join(ARTIFACTS, 'train-cue.png') });
   assert.deepEqual(problems, []);
 });
 
