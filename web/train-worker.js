@@ -10,8 +10,6 @@ import { fetchBytes } from './common.js';
 import { parseLabelled, readImdbFolder } from './datasets.js';
 import createAttnlensTrain from './dist/attnlens-train.js';
 
-const SLICE_MS = 40;  // train this long between looks at the message queue (so stop is heard quickly)
-
 let lens, trainer, probe = null, stopRequested = false, training = false;
 
 const enginePromise = createAttnlensTrain().catch((error) => {
@@ -64,15 +62,11 @@ const handlers = {
     training = true;
     stopRequested = false;
     const target = trainer.info().completedEpochs + epochs;
-    let sliceStart = performance.now();
     try {
       while (!stopRequested && trainer.info().completedEpochs < target) {
         const step = trainer.step();
         postMessage({ type: step.epochDone ? 'epoch' : 'batch', step, probe: classifyProbe() });
-        if (performance.now() - sliceStart > SLICE_MS) {
-          await yieldToMessages();
-          sliceStart = performance.now();
-        }
+        await yieldToMessages();  // a stop (or another request) is heard after every batch
       }
     } finally {
       training = false;

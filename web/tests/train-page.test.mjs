@@ -185,3 +185,56 @@ test('teach the model: fine-tuning on sentences you label changes their predicti
   await page.waitForFunction(() => document.getElementById('label').textContent === 'Positive', null, { timeout: 10000 });
   assert.deepEqual(problems, []);
 });
+
+test('the Training API in the page: events, stop and resume, evaluate, export, errors', async (t) => {
+  const { page, problems } = await openTrain(t);
+  const result = await page.evaluate(async () => {
+    const { Training } = await import('./training.js');
+    const out = {};
+    const run = await Training.create({
+      config: { architecture: 'window-attention', embedding_dim: 16, encoder: [{ type: 'conv1d', size: 16, kernel_size: 3 }, { type: 'relu' }], pooling: 'attention' },
+      data: { cueTask: { count: 1200, length: 20, fillers: 10, seed: 4 } },
+      options: { batchSize: 8, learningRate: 0.01, validationFraction: 0.25 },
+      probe: 'kobu good saro',
+    });
+    out.info = run.info;
+    const events = { batch: 0, epoch: 0 };
+    let lastProbe = null;
+    run.addEventListener('batch', (e) => { events.batch += 1; lastProbe = e.detail.probe; if (events.batch === 1) run.stop(); });
+    run.addEventListener('epoch', (e) => { events.epoch += 1; out.validation = e.detail.step.validation; });
+    out.stopped = await run.train(3);           // stopped from the first batch event
+    out.batchesAtStop = events.batch;
+    out.resumed = await run.train(1);           // resumes: finishes epoch 1
+    out.again = await run.train(1);
+    out.events = events;
+    out.probeTokens = lastProbe.tokens.length;
+    out.evaluation = await run.evaluate({ texts: ['kobu good saro', 'kobu not good saro'], labels: [1, 0] });
+    out.bytes = (await run.export()).length;
+    out.errors = [];
+    for (const attempt of [() => run.train(0), () => run.evaluate({ texts: ['a'], labels: [7] }),
+      () => Training.create({ config: { architecture: 'x', pooling: 'nope' }, data: { texts: ['a', 'b'], labels: [0, 1] } }),
+      () => Training.create({ model: 'dist/no-such-model.safetensors', data: { texts: ['a'], labels: [1] } })]) {
+      try { await attempt(); out.errors.push('no error'); } catch (error) { out.errors.push(error.message); }
+    }
+    run.terminate();
+    try { await run.classify('x'); } catch (error) { out.afterTerminate = error.message; }
+    return out;
+  });
+  assert.equal(result.info.trainExamples, 900);
+  assert.deepEqual(result.stopped, { stopped: true, completedEpochs: 0 });
+  assert.ok(result.batchesAtStop < 113, `${result.batchesAtStop} batches before the stop took effect`);
+  assert.deepEqual(result.resumed, { stopped: false, completedEpochs: 1 });
+  assert.deepEqual(result.again, { stopped: false, completedEpochs: 2 });
+  assert.equal(result.events.epoch, 2);
+  assert.equal(result.events.batch + result.events.epoch, 2 * 113, 'one event a batch (113 batches of 8 an epoch)');
+  assert.equal(result.probeTokens, 3);
+  assert.equal(result.validation.count, 300);
+  assert.equal(result.evaluation.count, 2);
+  assert.ok(result.bytes > 1000);
+  assert.match(result.errors[0], /epochs must be a positive integer/);
+  assert.match(result.errors[1], /label 0 is not 0 or 1/);
+  assert.match(result.errors[2], /pooling/);
+  assert.match(result.errors[3], /Could not download the model to fine-tune .*HTTP 404/);
+  assert.match(result.afterTerminate, /cancelled/);
+  assert.deepEqual(problems, []);
+});
