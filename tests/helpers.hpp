@@ -41,7 +41,7 @@ inline void round_trip(Module& from, Module& to) {
   for (Parameter* p : from.parameters()) tensors.push_back(p);
   const std::vector<uint8_t> bytes = safetensors::serialize(tensors, {{"purpose", "test"}});
   const safetensors::File file = safetensors::File::parse(bytes.data(), bytes.size(), "round-trip");
-  for (Parameter* p : to.parameters()) file.read_f32(p->name, p->shape, p->value);
+  for (Parameter* p : to.parameters()) file.read_parameter(p->name, p->shape, p->value);
 }
 
 inline bool same_parameters(Module& a, Module& b) {

@@ -280,3 +280,27 @@ TEST_CASE("cli: cue-task → train --train-file/--test-file learns it, bad label
   CHECK(unknown.status == 2);
   CHECK(unknown.out.find("cue-task") != std::string::npos);  // the list of commands is the real one
 }
+
+TEST_CASE("cli: convert stores weights as float16 or int8, and predict, info and card read them", "[cli][storage]") {
+  const std::string model = small_model();
+  const json original = json::parse(run("predict --model '" + model + "' --json 'a good film'").out);
+  for (const char* weights : {"float16", "int8"}) {
+    INFO(weights);
+    const std::string out = temp_path(std::string("attnlens-converted-") + weights + ".safetensors");
+    const Run convert = run("convert --model '" + model + "' --out '" + out + "' --weights " + weights, true);
+    INFO(convert.out);
+    REQUIRE(convert.status == 0);
+    CHECK(convert.out.find(std::string("(") + weights + " weights)") != std::string::npos);
+    const json predicted = json::parse(run("predict --model '" + out + "' --json 'a good film'").out);
+    CHECK(predicted["probability"].get<double>() == Approx(original["probability"].get<double>()).margin(0.01));
+    const json info = json::parse(run("info --model '" + out + "'").out);
+    CHECK(info["provenance"]["conversion"]["weights"] == weights);
+    CHECK(info["provenance"]["conversion"]["original"]["weights"] == "float32");
+    const std::string card = run("card --model '" + out + "'").out;
+    CHECK(card.find(std::string("| weights | ") + weights) != std::string::npos);
+    CHECK(card.find("converted from float32") != std::string::npos);
+  }
+  const Run bad = run("convert --model '" + model + "' --out x.safetensors --weights int4", true);
+  CHECK(bad.status != 0);
+  CHECK(bad.out.find("int4") != std::string::npos);
+}

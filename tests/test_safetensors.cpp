@@ -220,3 +220,98 @@ TEST_CASE("the loader survives random corruption of every byte region", "[safete
   }
   CHECK(rejected > 0);  // anything else than an attnlens::Error would escape and fail the test
 }
+
+TEST_CASE("weights stored as float16 and int8 load back within their precision", "[safetensors][storage]") {
+  using safetensors::WeightStorage;
+  ClassifierBundle bundle = small_bundle();
+  Parameter* embedding = bundle.model->parameters()[0];
+  REQUIRE(embedding->name == "embedding.weight");
+  embedding->value.row(0).setZero();  // a zero row: scale 0
+  embedding->value(1, 0) = 3.5f;      // a row with one large value
+  for (const WeightStorage storage : {WeightStorage::Float16, WeightStorage::Int8}) {
+    INFO(safetensors::storage_name(storage));
+    bundle.storage = storage;
+    const std::vector<uint8_t> bytes = serialize_classifier(bundle);
+    ClassifierBundle loaded = load_classifier(bytes.data(), bytes.size(), "m");
+    CHECK(loaded.storage == storage);
+    const auto [header, data] = split_file(bytes);
+    CHECK(header["__metadata__"]["weights"] == safetensors::storage_name(storage));
+    auto a = bundle.model->parameters(), b = loaded.model->parameters();
+    for (size_t k = 0; k < a.size(); ++k) {
+      INFO(a[k]->name);
+      if (a[k]->shape.size() == 1) {  // vectors stay float32, exactly
+        CHECK(header[a[k]->name]["dtype"] == "F32");
+        CHECK(a[k]->value == b[k]->value);
+        continue;
+      }
+      CHECK(header[a[k]->name]["dtype"] == (storage == WeightStorage::Int8 ? "I8" : "F16"));
+      for (Eigen::Index r = 0; r < a[k]->value.rows(); ++r) {
+        const double largest = a[k]->value.row(r).cwiseAbs().maxCoeff();
+        // int8: half a step of max|row| / 127; float16: 11 significant bits.
+        const double bound = storage == WeightStorage::Int8 ? largest / 254 + 1e-7 : largest / 2048 + 1e-7;
+        CHECK((a[k]->value.row(r) - b[k]->value.row(r)).cwiseAbs().maxCoeff() <= bound);
+      }
+      if (storage == WeightStorage::Int8) CHECK(header[a[k]->name + ".scale"]["shape"] == json::array({a[k]->shape[0]}));
+    }
+    CHECK(b[0]->value.row(0).isZero());
+    CHECK(b[0]->value(1, 0) == Approx(3.5f));  // the row's largest value is exact in int8 (±127 steps)
+    // Saving a loaded model keeps its storage.
+    CHECK(serialize_classifier(loaded).size() == bytes.size());
+  }
+}
+
+TEST_CASE("the loader rejects hostile float16 and int8 tensors", "[safetensors][storage][hostile]") {
+  ClassifierBundle bundle = small_bundle();
+  bundle.storage = safetensors::WeightStorage::Int8;
+  const std::vector<uint8_t> good = serialize_classifier(bundle);
+  const auto [header, data] = split_file(good);
+  const auto with_header = [&](const json& h) { return from_parts(h.dump(), data); };
+  const std::string name = "fc.weight", scale = "fc.weight.scale";
+  REQUIRE(header[name]["dtype"] == "I8");
+
+  json missing_scale = header;  // the scale's bytes become an unexplained tensor of another name
+  missing_scale["fc.other"] = missing_scale[scale];
+  missing_scale.erase(scale);
+  expect_rejected(with_header(missing_scale), "is I8 but its scales 'fc.weight.scale' are missing");
+
+  json wrong_shape = header;
+  wrong_shape[scale]["dtype"] = "I32";
+  expect_rejected(with_header(wrong_shape), "'fc.weight.scale' must be F32 of shape [1]");
+
+  std::vector<uint8_t> bad_scale = good;  // a negative, then a NaN scale
+  const size_t offset = good.size() - data.size() + header[scale]["data_offsets"][0].get<size_t>();
+  const float negative = -1.f, nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(bad_scale.data() + offset, &negative, 4);
+  expect_rejected(bad_scale, "holds an invalid scale (-1.000000) at row 0");
+  std::memcpy(bad_scale.data() + offset, &nan, 4);
+  expect_rejected(bad_scale, "holds an invalid scale");
+
+  // A ".scale" next to an F32 tensor is unexpected.
+  bundle.storage = safetensors::WeightStorage::Float32;
+  const auto [f32_header, f32_data] = split_file(serialize_classifier(bundle));
+  json extra = f32_header;
+  const size_t end = f32_data.size();
+  extra["fc.weight.scale"] = {{"dtype", "F32"}, {"shape", {1}}, {"data_offsets", {end, end + 4}}};
+  std::vector<uint8_t> extra_data = f32_data;
+  extra_data.resize(end + 4, 0);
+  expect_rejected(from_parts(extra.dump(), extra_data), "unexpected tensor 'fc.weight.scale'");
+
+  bundle.storage = safetensors::WeightStorage::Float16;
+  std::vector<uint8_t> f16 = serialize_classifier(bundle);
+  const auto [f16_header, f16_data] = split_file(f16);
+  const size_t f16_offset = f16.size() - f16_data.size() + f16_header[name]["data_offsets"][0].get<size_t>();
+  const uint16_t half_nan = 0x7E00;
+  std::memcpy(f16.data() + f16_offset, &half_nan, 2);
+  expect_rejected(f16, "tensor 'fc.weight' holds a non-finite value");
+
+  json unknown = f32_header;
+  unknown[name]["dtype"] = "BF16";
+  unknown[name]["data_offsets"][1] = unknown[name]["data_offsets"][0].get<size_t>() + 8;
+  const std::vector<uint8_t> bf16 = from_parts(unknown.dump(), f32_data);
+  CHECK_THROWS_AS(load_classifier(bf16.data(), bf16.size(), "m"), Error);
+
+  ClassifierBundle huge = small_bundle();
+  huge.model->parameters()[0]->value(2, 0) = 1e6f;
+  huge.storage = safetensors::WeightStorage::Float16;
+  CHECK_THROWS_WITH(serialize_classifier(huge), Catch::Contains("beyond float16's range"));
+}

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cli/common.hpp"
+#include "cli/convert.hpp"
 #include "cli/translation.hpp"
 #include "core/error.hpp"
 #include "data/imdb.hpp"
@@ -416,6 +417,7 @@ int run_card(const std::vector<std::string>& models) {
               << "| parameters | " << bundle.model->parameter_count() << " |\n"
               << "| vocabulary | " << bundle.vocabulary.size() << " words (PAD = 0, UNK = 1), from the training part of the split only |\n"
               << "| file size | " << size << " bytes |\n"
+              << weights_card_row(p, safetensors::storage_name(bundle.storage))
               << "| embedding initialisation | " << pretraining_summary(p.value("pretraining", json())) << " |\n"
               << "| dropout | embeddings " << c.embedding_dropout << ", pooled vector " << c.dropout << " |\n"
               << "| data | " << p.value("data", std::string("not recorded")) << " |\n"
@@ -521,6 +523,9 @@ int main(int argc, char** argv) {
   auto* card_cmd = app.add_subcommand("card", "Print Markdown model cards made from the model files' own provenance");
   card_cmd->add_option("--model", card_models, "Model file(s)")->required()->check(CLI::ExistingFile);
 
+  ConvertArgs convert;
+  auto* convert_cmd = add_convert_command(app, convert);
+
   CueTaskOptions cue;
   auto* cue_cmd = app.add_subcommand(
       "cue-task", "Write the Train view's synthetic task as labelled texts (text<TAB>label): filler words with one "
@@ -554,6 +559,7 @@ int main(int argc, char** argv) {
     if (*eval_cmd) return run_eval(eval);
     if (*predict_cmd) return run_predict(predict, *predict_cmd);
     if (*card_cmd) return run_card(card_models);
+    if (*convert_cmd) return run_convert(convert, command_line);
     if (*cue_cmd) {
       for (const CueText& t : make_cue_task(cue)) std::cout << t.text << '\t' << (t.label == 1.f ? 1 : 0) << '\n';
       return std::cout.flush() ? 0 : 1;

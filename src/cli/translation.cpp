@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "cli/common.hpp"
+#include "cli/convert.hpp"
 #include "data/imdb.hpp"
 #include "data/tatoeba.hpp"
 #include "io/translator_file.hpp"
@@ -358,6 +359,7 @@ void print_translator_card(const std::string& path) {
             << " French words (training part only; words seen fewer than " << p.value("vocabulary", json::object()).value("min_count", 0)
             << " times are <unk>) |\n"
             << "| file size | " << std::filesystem::file_size(path) << " bytes |\n"
+            << weights_card_row(p, safetensors::storage_name(bundle.storage))
             << "| dropout | " << c.dropout << " (embeddings and the output layer, training only) |\n"
             << "| data | " << p.value("data", std::string("not recorded")) << " |\n"
             << "| **test BLEU, greedy** (" << p.value("test_pairs", json()).dump() << " test pairs) | " << bleu("test_greedy") << " |\n"

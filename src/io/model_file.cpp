@@ -46,7 +46,8 @@ std::vector<uint8_t> serialize_classifier(const ClassifierBundle& bundle) {
   };
   std::vector<const Parameter*> tensors;
   for (Parameter* p : bundle.model->parameters()) tensors.push_back(p);
-  return safetensors::serialize(tensors, metadata);
+  metadata["weights"] = safetensors::storage_name(bundle.storage);
+  return safetensors::serialize(tensors, metadata, bundle.storage);
 }
 
 void save_classifier(const std::string& path, const ClassifierBundle& bundle) {
@@ -100,11 +101,12 @@ void check_format(const safetensors::File& file, const char* format, const char*
 void read_parameters(const safetensors::File& file, Module& model, const std::string& architecture) {
   std::set<std::string> expected;
   for (Parameter* p : model.parameters()) {
-    file.read_f32(p->name, p->shape, p->value);
+    file.read_parameter(p->name, p->shape, p->value);
     expected.insert(p->name);
   }
   for (const auto& [name, info] : file.tensors())
-    check(expected.count(name) == 1, file.source() + ": unexpected tensor '" + name + "' for architecture " + architecture);
+    check(expected.count(name) == 1 || file.is_scale_tensor(name),
+          file.source() + ": unexpected tensor '" + name + "' for architecture " + architecture);
 }
 
 }  // namespace detail
@@ -128,6 +130,7 @@ ClassifierBundle load_classifier(const uint8_t* bytes, size_t size, const std::s
 
   bundle.model = std::make_unique<Classifier>(config);
   read_parameters(file, *bundle.model, config.architecture);
+  bundle.storage = file.storage();
   return bundle;
 }
 

@@ -3,11 +3,13 @@
 //   format        "attnlens.classifier"     format_version "1"
 //   config        the ClassifierConfig       tokenizer      the TokenizerOptions
 //   vocabulary    array of words, id order   provenance     data, seed, epochs, accuracies, date, …
+//   weights       float32 | float16 | int8 (see safetensors.hpp; the loader reads all three)
 #pragma once
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "io/safetensors.hpp"
 #include "models/classifier.hpp"
 #include "text/tokenizer.hpp"
 #include "text/vocabulary.hpp"
@@ -22,6 +24,7 @@ struct ClassifierBundle {
   Vocabulary vocabulary;
   TokenizerOptions tokenizer;
   nlohmann::json provenance = nlohmann::json::object();
+  safetensors::WeightStorage storage = safetensors::WeightStorage::Float32;  // how save stores the weights
 };
 
 nlohmann::json tokenizer_to_json(const TokenizerOptions& options);
@@ -39,7 +42,6 @@ ClassifierBundle load_classifier(const std::string& path);
 std::string model_format(const std::string& path);
 std::vector<uint8_t> read_file_bytes(const std::string& path);
 
-namespace safetensors { class File; }
 // Shared by the model-file readers (classifier, translator).
 namespace detail {
 nlohmann::json metadata_json(const safetensors::File& file, const std::string& key);

@@ -166,35 +166,145 @@ File File::read(const std::string& path) {
   return parse(bytes.data(), bytes.size(), path);
 }
 
-void File::read_f32(const std::string& name, const std::vector<int64_t>& expected_shape, ParamMatrix& out) const {
+std::string storage_name(WeightStorage storage) {
+  switch (storage) {
+    case WeightStorage::Float16: return "float16";
+    case WeightStorage::Int8: return "int8";
+    default: return "float32";
+  }
+}
+
+WeightStorage storage_from_name(const std::string& name) {
+  if (name == "float32") return WeightStorage::Float32;
+  if (name == "float16") return WeightStorage::Float16;
+  if (name == "int8") return WeightStorage::Int8;
+  throw Error("unknown weight storage '" + name + "' (float32, float16 or int8)");
+}
+
+bool File::is_scale_tensor(const std::string& name) const {
+  const size_t suffix = std::char_traits<char>::length(kScaleSuffix);
+  if (name.size() <= suffix || name.compare(name.size() - suffix, suffix, kScaleSuffix) != 0) return false;
+  const auto partner = tensors_.find(name.substr(0, name.size() - suffix));
+  return partner != tensors_.end() && partner->second.dtype == "I8";
+}
+
+WeightStorage File::storage() const {
+  WeightStorage storage = WeightStorage::Float32;
+  for (const auto& [name, info] : tensors_) {
+    if (info.dtype == "I8") return WeightStorage::Int8;
+    if (info.dtype == "F16") storage = WeightStorage::Float16;
+  }
+  return storage;
+}
+
+void File::read_parameter(const std::string& name, const std::vector<int64_t>& expected_shape, ParamMatrix& out) const {
   const auto it = tensors_.find(name);
   check(it != tensors_.end(), source_ + ": tensor '" + name + "' is missing");
   const TensorInfo& info = it->second;
-  check(info.dtype == "F32", source_ + ": tensor '" + name + "' has dtype " + info.dtype + ", expected F32");
-  check(info.shape == expected_shape, source_ + ": tensor '" + name + "' has shape " + shape_string(info.shape) +
-                                          ", expected " + shape_string(expected_shape));
+  const std::string where = source_ + ": tensor '" + name + "'";
+  check(info.dtype == "F32" || info.dtype == "F16" || info.dtype == "I8",
+        where + " has dtype " + info.dtype + ", expected F32, F16 or I8");
+  check(info.shape == expected_shape, where + " has shape " + shape_string(info.shape) + ", expected " +
+                                          shape_string(expected_shape));
   const int64_t count = info.element_count();
-  check(out.size() == count, source_ + ": tensor '" + name + "' does not fit its parameter");
+  check(out.size() == count, where + " does not fit its parameter");
   const uint8_t* src = data_.data() + info.begin;
+  std::vector<float> scales;
+  int64_t columns = 1;
+  if (info.dtype == "I8") {
+    check(info.shape.size() >= 2, where + " is I8 but has one dimension (vectors are stored as F32)");
+    for (size_t d = 1; d < info.shape.size(); ++d) columns *= info.shape[d];
+    const std::string scale_name = name + kScaleSuffix;
+    const auto scale = tensors_.find(scale_name);
+    check(scale != tensors_.end(), where + " is I8 but its scales '" + scale_name + "' are missing");
+    check(scale->second.dtype == "F32" && scale->second.shape == std::vector<int64_t>{info.shape[0]},
+          source_ + ": tensor '" + scale_name + "' must be F32 of shape [" + std::to_string(info.shape[0]) + "]");
+    scales.resize(static_cast<size_t>(info.shape[0]));
+    std::memcpy(scales.data(), data_.data() + scale->second.begin, 4 * scales.size());
+    for (size_t r = 0; r < scales.size(); ++r)
+      check(std::isfinite(scales[r]) && scales[r] >= 0, source_ + ": tensor '" + scale_name + "' holds an invalid scale (" +
+                                                           std::to_string(scales[r]) + ") at row " + std::to_string(r));
+  }
   for (int64_t i = 0; i < count; ++i) {
     float value;
-    std::memcpy(&value, src + 4 * i, 4);
-    check(std::isfinite(value), source_ + ": tensor '" + name + "' holds a non-finite value (" + std::to_string(value) +
-                                    ") at element " + std::to_string(i));
+    if (info.dtype == "F32") {
+      std::memcpy(&value, src + 4 * i, 4);
+    } else if (info.dtype == "F16") {
+      uint16_t bits;
+      std::memcpy(&bits, src + 2 * i, 2);
+      value = static_cast<float>(Eigen::numext::bit_cast<Eigen::half>(bits));
+    } else {
+      value = static_cast<float>(static_cast<int8_t>(src[i])) * scales[static_cast<size_t>(i / columns)];
+    }
+    check(std::isfinite(value), where + " holds a non-finite value (" + std::to_string(value) + ") at element " +
+                                    std::to_string(i));
     out.data()[i] = static_cast<Scalar>(value);  // row-major storage = C order
   }
 }
 
 std::vector<uint8_t> serialize(const std::vector<const Parameter*>& tensors,
-                               const std::map<std::string, std::string>& metadata) {
+                               const std::map<std::string, std::string>& metadata, WeightStorage storage) {
+  // Each tensor's bytes, encoded first, then laid out after the header.
+  struct Encoded {
+    std::string name, dtype;
+    std::vector<int64_t> shape;
+    std::vector<uint8_t> bytes;
+  };
+  std::vector<Encoded> encoded;
+  std::set<std::string> names;
+  for (const Parameter* p : tensors) {
+    check(names.insert(p->name).second, "safetensors: duplicate tensor name '" + p->name + "'");
+    const Eigen::Index n = p->value.size();
+    const WeightStorage kind = p->shape.size() >= 2 ? storage : WeightStorage::Float32;
+    Encoded e{p->name, "F32", p->shape, {}};
+    if (kind == WeightStorage::Float32) {
+      e.bytes.resize(static_cast<size_t>(n) * 4);
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const float value = static_cast<float>(p->value.data()[i]);
+        std::memcpy(e.bytes.data() + 4 * i, &value, 4);
+      }
+    } else if (kind == WeightStorage::Float16) {
+      e.dtype = "F16";
+      e.bytes.resize(static_cast<size_t>(n) * 2);
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const float value = static_cast<float>(p->value.data()[i]);
+        check(std::abs(value) <= 65504.f, "safetensors: tensor '" + p->name + "' holds " + std::to_string(value) +
+                                              ", beyond float16's range");
+        const uint16_t bits = Eigen::numext::bit_cast<uint16_t>(Eigen::half(value));
+        std::memcpy(e.bytes.data() + 2 * i, &bits, 2);
+      }
+    } else {
+      e.dtype = "I8";
+      const Eigen::Index rows = p->value.rows(), columns = p->value.cols();
+      Parameter scale(p->name + kScaleSuffix, {rows});
+      e.bytes.resize(static_cast<size_t>(n));
+      for (Eigen::Index r = 0; r < rows; ++r) {
+        const float largest = static_cast<float>(p->value.row(r).cwiseAbs().maxCoeff());
+        const float step = largest / 127.f;
+        scale.value(r, 0) = static_cast<Scalar>(step);
+        for (Eigen::Index c = 0; c < columns; ++c) {
+          const float q = step > 0 ? std::nearbyint(static_cast<float>(p->value(r, c)) / step) : 0.f;
+          e.bytes[static_cast<size_t>(r * columns + c)] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -127.f, 127.f)));
+        }
+      }
+      check(names.insert(scale.name).second, "safetensors: duplicate tensor name '" + scale.name + "'");
+      encoded.push_back(std::move(e));
+      Encoded s{scale.name, "F32", scale.shape, std::vector<uint8_t>(static_cast<size_t>(rows) * 4)};
+      for (Eigen::Index r = 0; r < rows; ++r) {
+        const float value = static_cast<float>(scale.value(r, 0));
+        std::memcpy(s.bytes.data() + 4 * r, &value, 4);
+      }
+      encoded.push_back(std::move(s));
+      continue;
+    }
+    encoded.push_back(std::move(e));
+  }
   json header = json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
-  for (const Parameter* p : tensors) {
-    const uint64_t bytes = static_cast<uint64_t>(p->value.size()) * 4;
-    check(!header.contains(p->name), "safetensors: duplicate tensor name '" + p->name + "'");
-    header[p->name] = {{"dtype", "F32"}, {"shape", p->shape}, {"data_offsets", {offset, offset + bytes}}};
-    offset += bytes;
+  for (const Encoded& e : encoded) {
+    header[e.name] = {{"dtype", e.dtype}, {"shape", e.shape}, {"data_offsets", {offset, offset + e.bytes.size()}}};
+    offset += e.bytes.size();
   }
   std::string text = header.dump();
   while ((8 + text.size()) % 8 != 0) text += ' ';  // align the data block to 8 bytes, as the spec allows
@@ -203,12 +313,9 @@ std::vector<uint8_t> serialize(const std::vector<const Parameter*>& tensors,
   for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(length >> (8 * i));
   std::memcpy(out.data() + 8, text.data(), text.size());
   uint8_t* dst = out.data() + 8 + text.size();
-  for (const Parameter* p : tensors) {
-    for (Eigen::Index i = 0; i < p->value.size(); ++i) {
-      const float value = static_cast<float>(p->value.data()[i]);
-      std::memcpy(dst, &value, 4);
-      dst += 4;
-    }
+  for (const Encoded& e : encoded) {
+    if (!e.bytes.empty()) std::memcpy(dst, e.bytes.data(), e.bytes.size());
+    dst += e.bytes.size();
   }
   return out;
 }

@@ -19,6 +19,17 @@ namespace attnlens::safetensors {
 
 constexpr uint64_t kMaxHeaderBytes = 64ull << 20;  // 64 MiB: far above any real header
 
+// How a model's weights are stored. Tensors of one dimension (biases, norms) always stay F32.
+//   float32  F32
+//   float16  F16 (IEEE half; values beyond ±65,504 cannot be stored)
+//   int8     I8 with symmetric per-row scales: tensor "<name>.scale", F32 [rows], and
+//            value = int8 × scale[row], where a row is the first dimension (an embedding row,
+//            a gate's output unit) and scale = max |row| / 127.
+enum class WeightStorage { Float32, Float16, Int8 };
+constexpr const char* kScaleSuffix = ".scale";
+std::string storage_name(WeightStorage storage);
+WeightStorage storage_from_name(const std::string& name);  // throws on an unknown name
+
 struct TensorInfo {
   std::string dtype;
   std::vector<int64_t> shape;
@@ -35,8 +46,13 @@ class File {
 
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
-  // Copies an F32 tensor into `out` after checking dtype, shape and that every value is finite.
-  void read_f32(const std::string& name, const std::vector<int64_t>& expected_shape, ParamMatrix& out) const;
+  // Copies a parameter into `out` after checking its dtype (F32, F16, or I8 with its scales),
+  // shape, and that every value is finite.
+  void read_parameter(const std::string& name, const std::vector<int64_t>& expected_shape, ParamMatrix& out) const;
+  // True for "<x>.scale" when tensor <x> is I8: the scales read_parameter reads with it.
+  bool is_scale_tensor(const std::string& name) const;
+  // int8 when any tensor is I8, else float16 when any is F16, else float32.
+  WeightStorage storage() const;
   const std::string& source() const { return source_; }
 
  private:
@@ -50,9 +66,11 @@ struct NamedTensor {
   const Parameter* parameter;  // written as F32 with parameter->shape
 };
 
-// Serialises tensors (F32, in the given order) and string metadata to safetensors bytes.
+// Serialises tensors (in the given order, stored as `storage` says) and string metadata to
+// safetensors bytes.
 std::vector<uint8_t> serialize(const std::vector<const Parameter*>& tensors,
-                               const std::map<std::string, std::string>& metadata);
+                               const std::map<std::string, std::string>& metadata,
+                               WeightStorage storage = WeightStorage::Float32);
 
 // Writes to PATH.tmp-XXXX, flushes, then renames over PATH: an interrupted save never
 // leaves a half-written file at PATH.

@@ -27,7 +27,8 @@ std::vector<uint8_t> serialize_translator(const TranslatorBundle& bundle) {
   };
   std::vector<const Parameter*> tensors;
   for (Parameter* p : bundle.model->parameters()) tensors.push_back(p);
-  return safetensors::serialize(tensors, metadata);
+  metadata["weights"] = safetensors::storage_name(bundle.storage);
+  return safetensors::serialize(tensors, metadata, bundle.storage);
 }
 
 void save_translator(const std::string& path, const TranslatorBundle& bundle) {
@@ -58,12 +59,14 @@ TranslatorBundle load_translator(const uint8_t* bytes, size_t size, const std::s
   }
   if (file.metadata().count("provenance")) bundle.provenance = metadata_json(file, "provenance");
   int64_t stored = 0;
-  for (const auto& [name, info] : file.tensors()) stored += info.element_count();
+  for (const auto& [name, info] : file.tensors())
+    if (!file.is_scale_tensor(name)) stored += info.element_count();
   check(stored == config.parameter_count(), source + ": the file holds " + std::to_string(stored) +
                                                 " weights, but its config describes " +
                                                 std::to_string(config.parameter_count()));
   bundle.model = std::make_unique<Translator>(config);
   read_parameters(file, *bundle.model, config.architecture);
+  bundle.storage = file.storage();
   return bundle;
 }
 

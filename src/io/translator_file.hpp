@@ -8,7 +8,7 @@ namespace attnlens {
 // A translator in one safetensors file; __metadata__ holds format "attnlens.translator",
 // format_version "1", config (TranslatorConfig), source_tokenizer, target_tokenizer,
 // source_vocabulary, target_vocabulary (ids 2 and 3 are <s> and </s>), source_language,
-// target_language and provenance.
+// target_language, provenance and weights (float32 | float16 | int8, see safetensors.hpp).
 constexpr const char* kTranslatorFormat = "attnlens.translator";
 constexpr const char* kTranslatorFormatVersion = "1";
 
@@ -18,6 +18,7 @@ struct TranslatorBundle {
   TokenizerOptions source_tokenizer, target_tokenizer;
   std::string source_language = "en", target_language = "fr";
   nlohmann::json provenance = nlohmann::json::object();
+  safetensors::WeightStorage storage = safetensors::WeightStorage::Float32;  // how save stores the weights
 };
 
 std::vector<uint8_t> serialize_translator(const TranslatorBundle& bundle);
