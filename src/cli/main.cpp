@@ -22,6 +22,7 @@
 #include "io/model_file.hpp"
 #include "io/translator_file.hpp"
 #include "io/safetensors.hpp"
+#include "onnx/export.hpp"
 #include "models/predict.hpp"
 #include "train/session.hpp"
 #include "train/synthetic.hpp"
@@ -523,6 +524,13 @@ int main(int argc, char** argv) {
   auto* card_cmd = app.add_subcommand("card", "Print Markdown model cards made from the model files' own provenance");
   card_cmd->add_option("--model", card_models, "Model file(s)")->required()->check(CLI::ExistingFile);
 
+  std::string export_model, export_out, export_format = "onnx";
+  auto* export_cmd = app.add_subcommand(
+      "export", "Write a classifier as an ONNX graph (token ids in; logit, probability and attention out)");
+  export_cmd->add_option("--model", export_model, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+  export_cmd->add_option("--out", export_out, "Where to write the graph (.onnx)")->required();
+  export_cmd->add_option("--format", export_format, "Output format")->check(CLI::IsMember({"onnx"}))->capture_default_str();
+
   ConvertArgs convert;
   auto* convert_cmd = add_convert_command(app, convert);
 
@@ -560,6 +568,14 @@ int main(int argc, char** argv) {
     if (*predict_cmd) return run_predict(predict, *predict_cmd);
     if (*card_cmd) return run_card(card_models);
     if (*convert_cmd) return run_convert(convert, command_line);
+    if (*export_cmd) {
+      check(model_format(export_model) == kClassifierFormat, export_model + ": only classifiers can be exported to ONNX");
+      ClassifierBundle bundle = load_classifier(export_model);
+      const std::string bytes = export_onnx(bundle);
+      safetensors::write_file_atomic(export_out, std::vector<uint8_t>(bytes.begin(), bytes.end()));
+      std::cerr << "wrote " << export_out << " (ONNX opset " << kOnnxOpset << ", " << bytes.size() << " bytes)" << std::endl;
+      return 0;
+    }
     if (*cue_cmd) {
       for (const CueText& t : make_cue_task(cue)) std::cout << t.text << '\t' << (t.label == 1.f ? 1 : 0) << '\n';
       return std::cout.flush() ? 0 : 1;

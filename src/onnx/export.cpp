@@ -1,0 +1,280 @@
+#include "onnx/export.hpp"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+#include <map>
+
+#include "core/error.hpp"
+
+namespace attnlens {
+
+namespace {
+
+class GraphBuilder {
+ public:
+  explicit GraphBuilder(onnx::GraphProto* graph) : graph_(graph) {}
+
+  // A float initializer from rows of a parameter (row blocks in the order given).
+  void initializer(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& values) {
+    onnx::TensorProto* t = graph_->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : dims) t->add_dims(d);
+    t->set_raw_data(std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
+  }
+
+  void int64_initializer(const std::string& name, const std::vector<int64_t>& dims, const std::vector<int64_t>& values) {
+    onnx::TensorProto* t = graph_->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    for (int64_t d : dims) t->add_dims(d);
+    for (int64_t v : values) t->add_int64_data(v);
+  }
+
+  onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& inputs, const std::vector<std::string>& outputs) {
+    onnx::NodeProto* n = graph_->add_node();
+    n->set_op_type(op);
+    n->set_name(op + "_" + std::to_string(graph_->node_size()));
+    for (const auto& i : inputs) n->add_input(i);
+    for (const auto& o : outputs) n->add_output(o);
+    return n;
+  }
+
+  // One output, named after the op: returns it.
+  std::string op(const std::string& op, const std::vector<std::string>& inputs) {
+    const std::string out = op + "_" + std::to_string(graph_->node_size() + 1);
+    node(op, inputs, {out});
+    return out;
+  }
+
+  static void attribute(onnx::NodeProto* n, const std::string& name, int64_t value) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(value);
+  }
+  static void attribute(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& values) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t v : values) a->add_ints(v);
+  }
+  static void attribute(onnx::NodeProto* n, const std::string& name, const std::string& value) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(value);
+  }
+
+  std::string transpose(const std::string& x, const std::vector<int64_t>& perm) {
+    const std::string out = "transposed_" + std::to_string(graph_->node_size() + 1);
+    attribute(node("Transpose", {x}, {out}), "perm", perm);
+    return out;
+  }
+
+  std::string constant_axes(const std::vector<int64_t>& axes) {
+    const std::string name = "axes_" + std::to_string(counter_++);
+    int64_initializer(name, {static_cast<int64_t>(axes.size())}, axes);
+    return name;
+  }
+
+ private:
+  onnx::GraphProto* graph_;
+  int counter_ = 0;
+};
+
+std::map<std::string, const Parameter*> by_name(Classifier& model) {
+  std::map<std::string, const Parameter*> params;
+  for (const Parameter* p : model.parameters()) params[p->name] = p;
+  return params;
+}
+
+std::vector<float> values_of(const ParamMatrix& m) {
+  std::vector<float> out(static_cast<size_t>(m.size()));
+  for (Eigen::Index i = 0; i < m.size(); ++i) out[static_cast<size_t>(i)] = static_cast<float>(m.data()[i]);
+  return out;
+}
+
+// Gate blocks of H rows, reordered: ours (PyTorch's) → ONNX's.
+void append_gates(std::vector<float>& out, const ParamMatrix& m, int64_t H, const std::vector<int>& order) {
+  for (int gate : order) {
+    const ParamMatrix block = m.middleRows(gate * H, H);
+    const std::vector<float> v = values_of(block);
+    out.insert(out.end(), v.begin(), v.end());
+  }
+}
+
+}  // namespace
+
+std::string export_onnx(ClassifierBundle& bundle) {
+  Classifier& model = *bundle.model;
+  const ClassifierConfig& config = model.config();
+  const auto params = by_name(model);
+  const auto param = [&](const std::string& name) -> const Parameter& {
+    const auto it = params.find(name);
+    check(it != params.end(), "onnx export: no parameter '" + name + "'");
+    return *it->second;
+  };
+
+  onnx::ModelProto proto;
+  proto.set_ir_version(8);
+  proto.set_producer_name("attnlens");
+  proto.set_producer_version("0.1.0");
+  proto.set_doc_string("attnlens classifier '" + config.architecture + "': " + config.describe());
+  auto* opset = proto.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(kOnnxOpset);
+  const auto meta = [&](const std::string& key, const std::string& value) {
+    auto* m = proto.add_metadata_props();
+    m->set_key(key);
+    m->set_value(value);
+  };
+  meta("config", config.to_json().dump());
+  meta("tokenizer", tokenizer_to_json(bundle.tokenizer).dump());
+  meta("vocabulary", nlohmann::json(bundle.vocabulary.words()).dump());
+  meta("provenance", bundle.provenance.dump());
+
+  onnx::GraphProto* graph = proto.mutable_graph();
+  graph->set_name(config.architecture);
+  GraphBuilder g(graph);
+  const auto add_io = [&](google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>* list, const std::string& name,
+                          int elem_type, const std::vector<std::string>& dims) {
+    onnx::ValueInfoProto* v = list->Add();
+    v->set_name(name);
+    auto* tensor = v->mutable_type()->mutable_tensor_type();
+    tensor->set_elem_type(elem_type);
+    for (const auto& d : dims) tensor->mutable_shape()->add_dim()->set_dim_param(d);
+  };
+  add_io(graph->mutable_input(), "token_ids", onnx::TensorProto::INT64, {"batch", "steps"});
+
+  const Parameter& embedding = param("embedding.weight");
+  g.initializer("embedding.weight", embedding.shape, values_of(embedding.value));
+  std::string x = g.op("Gather", {"embedding.weight", "token_ids"});  // [B, T, E]
+  int64_t channels = config.embedding_dim;
+  int rnn = 0, conv = 0;
+  for (const LayerSpec& layer : config.encoder_layers()) {
+    if (layer.type == "lstm" || layer.type == "gru") {
+      const bool lstm = layer.type == "lstm";
+      const int64_t H = layer.size, gates = lstm ? 4 : 3;
+      // ONNX orders LSTM gates i, o, f, c and GRU gates z, r, h; ours (PyTorch's) are i, f, g, o and r, z, n.
+      const std::vector<int> order = lstm ? std::vector<int>{0, 3, 1, 2} : std::vector<int>{1, 0, 2};
+      const std::string suffix = "_l" + std::to_string(rnn++);
+      std::vector<std::string> directions = {suffix};
+      if (layer.bidirectional) directions.push_back(suffix + "_reverse");
+      std::vector<float> W, R, Bias;
+      for (const auto& d : directions) {
+        append_gates(W, param("rnn.weight_ih" + d).value, H, order);
+        append_gates(R, param("rnn.weight_hh" + d).value, H, order);
+      }
+      for (const auto& d : directions) {
+        append_gates(Bias, param("rnn.bias_ih" + d).value, H, order);
+        append_gates(Bias, param("rnn.bias_hh" + d).value, H, order);
+      }
+      // B is [directions, 2·gates·H]: per direction, Wb then Rb.
+      std::vector<float> bias_per_direction;
+      const size_t block = static_cast<size_t>(gates * H);
+      for (size_t d = 0; d < directions.size(); ++d) {
+        bias_per_direction.insert(bias_per_direction.end(), Bias.begin() + static_cast<std::ptrdiff_t>(2 * d * block),
+                                  Bias.begin() + static_cast<std::ptrdiff_t>((2 * d + 1) * block));
+        bias_per_direction.insert(bias_per_direction.end(), Bias.begin() + static_cast<std::ptrdiff_t>((2 * d + 1) * block),
+                                  Bias.begin() + static_cast<std::ptrdiff_t>((2 * d + 2) * block));
+      }
+      const int64_t D = static_cast<int64_t>(directions.size());
+      const std::string prefix = "rnn" + suffix;
+      g.initializer(prefix + ".W", {D, gates * H, channels}, W);
+      g.initializer(prefix + ".R", {D, gates * H, H}, R);
+      g.initializer(prefix + ".B", {D, 2 * gates * H}, bias_per_direction);
+      const std::string sequence = g.transpose(x, {1, 0, 2});  // [T, B, C]
+      const std::string y = prefix + ".Y";
+      onnx::NodeProto* n = g.node(lstm ? "LSTM" : "GRU", {sequence, prefix + ".W", prefix + ".R", prefix + ".B"}, {y});
+      GraphBuilder::attribute(n, "hidden_size", H);
+      GraphBuilder::attribute(n, "direction", std::string(layer.bidirectional ? "bidirectional" : "forward"));
+      if (!lstm) GraphBuilder::attribute(n, "linear_before_reset", int64_t{1});
+      const std::string batch_major = g.transpose(y, {2, 0, 1, 3});  // [T, D, B, H] → [B, T, D, H]
+      const std::string shape = prefix + ".shape";
+      g.int64_initializer(shape, {3}, {0, 0, D * H});
+      x = g.op("Reshape", {batch_major, shape});  // [B, T, D·H]: forward features, then reverse
+      channels = D * H;
+    } else if (layer.type == "conv1d") {
+      const std::string name = "conv" + std::to_string(conv++);
+      const Parameter& w = param(name + ".weight");
+      g.initializer(name + ".weight", w.shape, values_of(w.value));
+      g.initializer(name + ".bias", param(name + ".bias").shape, values_of(param(name + ".bias").value));
+      const int64_t k = layer.kernel_size, left = layer.padding == "valid" ? 0 : (k - 1) / 2;
+      const int64_t right = layer.padding == "valid" ? 0 : k - 1 - left;
+      const std::string channel_first = g.transpose(x, {0, 2, 1});
+      const std::string out = name + ".out";
+      onnx::NodeProto* n = g.node("Conv", {channel_first, name + ".weight", name + ".bias"}, {out});
+      GraphBuilder::attribute(n, "kernel_shape", std::vector<int64_t>{k});
+      GraphBuilder::attribute(n, "pads", std::vector<int64_t>{left, right});
+      x = g.transpose(out, {0, 2, 1});
+      channels = layer.size;
+    } else if (layer.type == "relu") {
+      x = g.op("Relu", {x});
+    } else if (layer.type == "maxpool1d") {
+      const std::string channel_first = g.transpose(x, {0, 2, 1});
+      const std::string out = "maxpool_" + std::to_string(graph->node_size() + 1);
+      onnx::NodeProto* n = g.node("MaxPool", {channel_first}, {out});
+      GraphBuilder::attribute(n, "kernel_shape", std::vector<int64_t>{layer.pool_size});
+      GraphBuilder::attribute(n, "strides", std::vector<int64_t>{layer.pool_size});
+      GraphBuilder::attribute(n, "ceil_mode", int64_t{1});  // a last, shorter window, as ours
+      x = g.transpose(out, {0, 2, 1});
+    } else {
+      throw Error("onnx export: the '" + layer.type + "' encoder layer is not supported yet (" + config.architecture + ")");
+    }
+  }
+
+  // Pooling → [B, C].
+  std::string pooled;
+  if (config.pooling == "attention") {
+    const Parameter& w = param("attention.weight");  // [1, C]
+    g.initializer("attention.weight_t", {channels, 1}, values_of(w.value));
+    g.initializer("attention.bias", {1}, values_of(param("attention.bias").value));
+    const std::string scores = g.op("Tanh", {g.op("Add", {g.op("MatMul", {x, "attention.weight_t"}), "attention.bias"})});
+    const std::string squeezed = g.op("Squeeze", {scores, g.constant_axes({2})});  // [B, T]
+    GraphBuilder::attribute(g.node("Softmax", {squeezed}, {"attention"}), "axis", int64_t{1});
+    add_io(graph->mutable_output(), "attention", onnx::TensorProto::FLOAT, {"batch", "steps"});
+    const std::string weights = g.op("Unsqueeze", {"attention", g.constant_axes({1})});  // [B, 1, T]
+    pooled = g.op("Squeeze", {g.op("MatMul", {weights, x}), g.constant_axes({1})});
+  } else if (config.pooling == "max" || config.pooling == "mean") {
+    pooled = "pooled";
+    onnx::NodeProto* n = g.node(config.pooling == "max" ? "ReduceMax" : "ReduceMean", {x}, {pooled});
+    GraphBuilder::attribute(n, "axes", std::vector<int64_t>{1});
+    GraphBuilder::attribute(n, "keepdims", int64_t{0});
+  } else {  // last: the last step (batches have no padding)
+    g.int64_initializer("last_step", {}, {-1});
+    pooled = "pooled";
+    GraphBuilder::attribute(g.node("Gather", {x, "last_step"}, {pooled}), "axis", int64_t{1});
+  }
+
+  std::string h = pooled;
+  for (size_t i = 0; i < config.dense.size(); ++i) {
+    const std::string name = "dense" + std::to_string(i);
+    g.initializer(name + ".weight", param(name + ".weight").shape, values_of(param(name + ".weight").value));
+    g.initializer(name + ".bias", param(name + ".bias").shape, values_of(param(name + ".bias").value));
+    const std::string out = g.op("Gemm", {h, name + ".weight", name + ".bias"});
+    GraphBuilder::attribute(graph->mutable_node(graph->node_size() - 1), "transB", int64_t{1});
+    h = g.op("Relu", {out});
+  }
+  g.initializer("fc.weight", param("fc.weight").shape, values_of(param("fc.weight").value));
+  g.initializer("fc.bias", param("fc.bias").shape, values_of(param("fc.bias").value));
+  const std::string logits = g.op("Gemm", {h, "fc.weight", "fc.bias"});
+  GraphBuilder::attribute(graph->mutable_node(graph->node_size() - 1), "transB", int64_t{1});
+  g.node("Squeeze", {logits, g.constant_axes({1})}, {"logit"});
+  g.node("Sigmoid", {"logit"}, {"probability"});
+  add_io(graph->mutable_output(), "logit", onnx::TensorProto::FLOAT, {"batch"});
+  add_io(graph->mutable_output(), "probability", onnx::TensorProto::FLOAT, {"batch"});
+
+  try {
+    onnx::checker::check_model(proto);
+  } catch (const std::exception& e) {
+    throw Error(std::string("onnx export: the ONNX checker rejected the graph: ") + e.what());
+  }
+  std::string bytes;
+  check(proto.SerializeToString(&bytes), "onnx export: serialisation failed");
+  return bytes;
+}
+
+}  // namespace attnlens
