@@ -3,7 +3,9 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
 #include <cstring>
+#include <functional>
 #include <map>
 
 #include "core/error.hpp"
@@ -68,6 +70,8 @@ class GraphBuilder {
     a->set_s(value);
   }
 
+  onnx::NodeProto* last() { return graph_->mutable_node(graph_->node_size() - 1); }
+
   std::string transpose(const std::string& x, const std::vector<int64_t>& perm) {
     const std::string out = "transposed_" + std::to_string(graph_->node_size() + 1);
     attribute(node("Transpose", {x}, {out}), "perm", perm);
@@ -106,13 +110,101 @@ void append_gates(std::vector<float>& out, const ParamMatrix& m, int64_t H, cons
   }
 }
 
+// [in, out] = Wᵀ of a [out, in] weight, for MatMul(x [.., in], Wᵀ).
+std::vector<float> transposed(const ParamMatrix& w) {
+  const ParamMatrix t = w.transpose();
+  return values_of(t);
+}
+
+}  // namespace
+
+namespace {
+
+using ParamLookup = std::function<const Parameter&(const std::string&)>;
+
+std::string linear(GraphBuilder& g, const std::string& x, const ParamLookup& param, const std::string& name) {
+  const Parameter& w = param(name + ".weight");
+  g.initializer(name + ".weight_t", {w.shape[1], w.shape[0]}, transposed(w.value));
+  g.initializer(name + ".bias", param(name + ".bias").shape, values_of(param(name + ".bias").value));
+  return g.op("Add", {g.op("MatMul", {x, name + ".weight_t"}), name + ".bias"});
+}
+
+std::string layer_norm(GraphBuilder& g, const std::string& x, const ParamLookup& param, const std::string& name) {
+  g.initializer(name + ".weight", param(name + ".weight").shape, values_of(param(name + ".weight").value));
+  g.initializer(name + ".bias", param(name + ".bias").shape, values_of(param(name + ".bias").value));
+  const std::string out = name + ".out";
+  onnx::NodeProto* n = g.node("LayerNormalization", {x, name + ".weight", name + ".bias"}, {out});
+  GraphBuilder::attribute(n, "axis", int64_t{-1});
+  auto* eps = n->add_attribute();
+  eps->set_name("epsilon");
+  eps->set_type(onnx::AttributeProto::FLOAT);
+  eps->set_f(1e-5f);
+  return out;
+}
+
+// The pre-norm Transformer encoder of layers/transformer.cpp: x₀ = √E·x + PE; per layer
+// h = x + MHA(LN₁(x)), y = h + FFN(LN₂(h)); a final LayerNorm. [B, T, E] → [B, T, E].
+std::string transformer(GraphBuilder& g, const std::string& embedded, const ParamLookup& param, int64_t E,
+                        const LayerSpec& spec) {
+  // Sinusoidal positions, computed for the input's length: angle[t, i] = t · 10000^(−(i − i mod 2)/E);
+  // even channels take its sine, odd ones its cosine.
+  std::vector<float> inverse_frequency(static_cast<size_t>(E)), even(static_cast<size_t>(E)), odd(static_cast<size_t>(E));
+  for (int64_t i = 0; i < E; ++i) {
+    inverse_frequency[static_cast<size_t>(i)] = static_cast<float>(std::pow(10000.0, -static_cast<double>(i - i % 2) / E));
+    even[static_cast<size_t>(i)] = i % 2 == 0 ? 1.f : 0.f;
+    odd[static_cast<size_t>(i)] = i % 2 == 0 ? 0.f : 1.f;
+  }
+  g.initializer("positions.inverse_frequency", {1, E}, inverse_frequency);
+  g.initializer("positions.even", {E}, even);
+  g.initializer("positions.odd", {E}, odd);
+  g.initializer("positions.scale", {}, {static_cast<float>(std::sqrt(static_cast<double>(E)))});
+  g.int64_initializer("positions.zero", {}, {0});
+  g.int64_initializer("positions.one", {}, {1});
+  const std::string steps = g.op("Gather", {g.op("Shape", {"token_ids"}), "positions.one"});  // T, a scalar
+  const std::string t = g.op("Cast", {g.op("Range", {"positions.zero", steps, "positions.one"})});
+  GraphBuilder::attribute(g.last(), "to", int64_t{onnx::TensorProto::FLOAT});
+  const std::string angles = g.op("MatMul", {g.op("Unsqueeze", {t, g.constant_axes({1})}), "positions.inverse_frequency"});
+  const std::string pe = g.op("Add", {g.op("Mul", {g.op("Sin", {angles}), "positions.even"}),
+                                      g.op("Mul", {g.op("Cos", {angles}), "positions.odd"})});  // [T, E]
+  std::string x = g.op("Add", {g.op("Mul", {embedded, "positions.scale"}), pe});
+
+  const int64_t heads = spec.heads, d = E / heads;
+  g.int64_initializer("mha.split", {3}, {E, E, E});
+  g.int64_initializer("mha.heads_shape", {4}, {0, 0, heads, d});
+  g.int64_initializer("mha.merge_shape", {3}, {0, 0, E});
+  g.initializer("mha.scale", {}, {static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)))});
+  for (int l = 0; l < spec.layers; ++l) {
+    const std::string prefix = "encoder.layers." + std::to_string(l);
+    const std::string normed = layer_norm(g, x, param, prefix + ".norm1");
+    const std::string attn = prefix + ".self_attn";
+    const Parameter& in_w = param(attn + ".in_proj_weight");
+    g.initializer(attn + ".in_proj_weight_t", {E, 3 * E}, transposed(in_w.value));
+    g.initializer(attn + ".in_proj_bias", {3 * E}, values_of(param(attn + ".in_proj_bias").value));
+    const std::string qkv = g.op("Add", {g.op("MatMul", {normed, attn + ".in_proj_weight_t"}), attn + ".in_proj_bias"});
+    const std::string q = attn + ".q", k = attn + ".k", v = attn + ".v";
+    GraphBuilder::attribute(g.node("Split", {qkv, "mha.split"}, {q, k, v}), "axis", int64_t{2});
+    const auto split_heads = [&](const std::string& m, const std::vector<int64_t>& perm) {
+      return g.transpose(g.op("Reshape", {m, "mha.heads_shape"}), perm);
+    };
+    const std::string scores = g.op("Mul", {g.op("MatMul", {split_heads(q, {0, 2, 1, 3}), split_heads(k, {0, 2, 3, 1})}), "mha.scale"});
+    const std::string weights = g.op("Softmax", {scores});  // [B, h, T, T], over keys
+    GraphBuilder::attribute(g.last(), "axis", int64_t{-1});
+    const std::string context = g.op("MatMul", {weights, split_heads(v, {0, 2, 1, 3})});  // [B, h, T, d]
+    const std::string merged = g.op("Reshape", {g.transpose(context, {0, 2, 1, 3}), "mha.merge_shape"});
+    const std::string h = g.op("Add", {x, linear(g, merged, param, attn + ".out_proj")});
+    const std::string hidden = g.op("Relu", {linear(g, layer_norm(g, h, param, prefix + ".norm2"), param, prefix + ".linear1")});
+    x = g.op("Add", {h, linear(g, hidden, param, prefix + ".linear2")});
+  }
+  return layer_norm(g, x, param, "encoder.norm");
+}
+
 }  // namespace
 
 std::string export_onnx(ClassifierBundle& bundle) {
   Classifier& model = *bundle.model;
   const ClassifierConfig& config = model.config();
   const auto params = by_name(model);
-  const auto param = [&](const std::string& name) -> const Parameter& {
+  const ParamLookup param = [&](const std::string& name) -> const Parameter& {
     const auto it = params.find(name);
     check(it != params.end(), "onnx export: no parameter '" + name + "'");
     return *it->second;
@@ -221,6 +313,8 @@ std::string export_onnx(ClassifierBundle& bundle) {
       GraphBuilder::attribute(n, "strides", std::vector<int64_t>{layer.pool_size});
       GraphBuilder::attribute(n, "ceil_mode", int64_t{1});  // a last, shorter window, as ours
       x = g.transpose(out, {0, 2, 1});
+    } else if (layer.type == "transformer") {
+      x = transformer(g, x, param, channels, layer);
     } else {
       throw Error("onnx export: the '" + layer.type + "' encoder layer is not supported yet (" + config.architecture + ")");
     }

@@ -8,9 +8,8 @@
 //           attention     float [batch, steps]   (attention-pooling models only)
 // Tokenising stays outside the graph: the vocabulary and tokenizer settings are in the
 // model's metadata_props ("vocabulary", "tokenizer", "config") for the caller to use.
-// Supported: every encoder made of LSTM / GRU (uni- or bidirectional), Conv1D, ReLU and
-// MaxPool1D layers, with attention, max, mean or last pooling. The Transformer encoder is not
-// exported yet (an Error says so).
+// Supported: every encoder the classifier config allows — LSTM / GRU (uni- or bidirectional),
+// Conv1D, ReLU, MaxPool1D, the Transformer encoder — with attention, max, mean or last pooling.
 #pragma once
 #include <string>
 #include <vector>
