@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-web';
-import { CLI, ROOT, loadEngine } from '../web/tests/helpers.mjs';
+import { CLI, ROOT, loadEngine, vocabularyOf } from '../web/tests/helpers.mjs';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } } });
 const QUICK = args.quick;
@@ -25,12 +25,6 @@ fs.mkdirSync(OUT, { recursive: true });
 ort.env.wasm.numThreads = 1;
 const lens = await loadEngine();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'attnlens-bench-'));
-
-function vocabularyOf(file) {
-  const bytes = fs.readFileSync(file);
-  const length = Number(bytes.readBigUInt64LE(0));
-  return JSON.parse(JSON.parse(bytes.subarray(8, 8 + length).toString('utf8')).__metadata__.vocabulary);
-}
 
 // Median and 95th percentile of fn's time, after warming V8's optimising tier up.
 async function time(fn) {

@@ -10,12 +10,8 @@ inline val prediction_to_js(const Prediction& prediction, const std::string& utf
   val tokens = val::array();
   for (size_t i = 0; i < prediction.tokens.size(); ++i) {
     const TokenScore& t = prediction.tokens[i];
-    val token = val::object();
-    token.set("text", t.text);
-    token.set("start", offsets[t.start]);
-    token.set("end", offsets[t.end]);
+    val token = token_to_js(t.text, offsets[t.start], offsets[t.end], t.oov);
     token.set("weight", t.weight);
-    token.set("oov", t.oov);
     tokens.set(i, token);
   }
   val result = val::object();

@@ -56,6 +56,16 @@ inline val optional_number(const nlohmann::json& j, const char* key) {
   return j.contains(key) && j[key].is_number() ? val(j[key].get<double>()) : val::null();
 }
 
+// A token as the JS API gives it: {text, start, end, oov}, offsets in UTF-16 code units.
+inline val token_to_js(const std::string& text, uint32_t start, uint32_t end, bool oov) {
+  val token = val::object();
+  token.set("text", text);
+  token.set("start", start);
+  token.set("end", end);
+  token.set("oov", oov);
+  return token;
+}
+
 // JSON values to JS values and back (plain objects only).
 inline val json_to_js(const nlohmann::json& j) { return val::global("JSON").call<val>("parse", j.dump()); }
 

@@ -59,12 +59,7 @@ class JsTranslator {
       val source = val::array();
       for (size_t i = 0; i < t.source_tokens.size(); ++i) {
         const SourceToken& s = t.source_tokens[i];
-        val token = val::object();
-        token.set("text", s.text);
-        token.set("start", offsets[s.start]);
-        token.set("end", offsets[s.end]);
-        token.set("oov", s.oov);
-        source.set(i, token);
+        source.set(i, token_to_js(s.text, offsets[s.start], offsets[s.end], s.oov));
       }
       val target = val::array();
       for (size_t i = 0; i < t.target_tokens.size(); ++i) target.set(i, t.target_tokens[i]);

@@ -106,6 +106,13 @@ export function readSafetensors(bytes) {
   return { tensors, metadata: header.__metadata__ ?? {} };
 }
 
+// The vocabulary (words in id order) from a model file's safetensors header, whatever its weight storage.
+export function vocabularyOf(file) {
+  const bytes = fs.readFileSync(file);
+  const length = Number(bytes.readBigUInt64LE(0));
+  return JSON.parse(JSON.parse(bytes.subarray(8, 8 + length).toString('utf8')).__metadata__.vocabulary);
+}
+
 // Runs the native CLI; throws with its stderr when it fails.
 export function runCli(args, input) {
   const run = spawnSync(CLI, args, { input, maxBuffer: 1 << 30, encoding: 'utf8' });

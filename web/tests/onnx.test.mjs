@@ -7,19 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'node:test';
 import * as ort from 'onnxruntime-web';
-import { ROOT, imdbTestReviews, missingData, nativePredictions, runCli } from './helpers.mjs';
+import { ROOT, imdbTestReviews, missingData, nativePredictions, runCli, vocabularyOf } from './helpers.mjs';
 
 ort.env.wasm.numThreads = 1;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'attnlens-onnx-'));
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-// The vocabulary from a model file's safetensors header (whatever its weight storage).
-function vocabularyOf(file) {
-  const bytes = fs.readFileSync(file);
-  const length = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + length).toString('utf8'));
-  return new Map(JSON.parse(header.__metadata__.vocabulary).map((word, id) => [word, id]));
-}
 
 const SENTENCES = [
   'A wonderful film, though the ending was not good.',
@@ -39,7 +31,7 @@ for (const name of ['bilstm-attention', 'gru-attention', 'lstm', 'cnn', 'transfo
     if (!reviews && process.env.CI === 'true') missingData(t, 'IMDB');
     const texts = [...SENTENCES, ...(reviews ?? []).map((r) => r.replace(/[\r\n]+/g, ' '))];
     const native = nativePredictions(texts, model);
-    const vocabulary = vocabularyOf(model);
+    const vocabulary = new Map(vocabularyOf(model).map((word, id) => [word, id]));
     let largest = 0, largestAttention = 0;
     for (const prediction of native) {
       const ids = prediction.tokens.map((token) => BigInt(vocabulary.get(token.text) ?? 1));
