@@ -320,6 +320,38 @@ TEST_CASE("gradient check: whole classifiers of every architecture", "[gradients
   }
 }
 
+TEST_CASE("InputGradientsOnly: the same input gradient, no parameter gradients", "[gradients][model]") {
+  for (const ClassifierConfig& config : architecture_configs(9)) {
+    DYNAMIC_SECTION(config.architecture) {
+      Classifier model(config);
+      Rng rng(8);
+      model.init(rng);
+      const TokenBatch tokens = token_batch({{2, 3, 4, 1, 8, 5, 6}, {5, 6}, {7, 2, 2, 3}});
+      const Matrix grad = random_matrix(1, 3, rng);
+      for (Parameter* p : model.parameters()) p->zero_grad();
+      model.forward(tokens);
+      model.backward(grad);
+      const Matrix full = model.grad_embedded().values;
+      double parameter_gradient = 0;
+      for (Parameter* p : model.parameters()) parameter_gradient += p->grad.cwiseAbs().sum();
+      REQUIRE(parameter_gradient > 0);
+      for (Parameter* p : model.parameters()) p->zero_grad();
+      model.forward(tokens);
+      {
+        InputGradientsOnly input_gradients_only;
+        CHECK(InputGradientsOnly::active());
+        model.backward(grad);
+      }
+      CHECK_FALSE(InputGradientsOnly::active());
+      CHECK(model.grad_embedded().values.isApprox(full, 1e-12));
+      for (Parameter* p : model.parameters()) {
+        INFO(p->name);
+        CHECK(p->grad.isZero());
+      }
+    }
+  }
+}
+
 TEST_CASE("gradient check: GRU cell (one decoder step)", "[gradients][gru][translation]") {
   GRUCell cell("cell", 3, 4);
   Rng rng(31);

@@ -346,8 +346,8 @@ TEST_CASE("self-attention by hand: one head, padding never attended", "[layers][
   const Matrix& a = attention.attention(0, 0);
   REQUIRE(a.rows() == 2);
   CHECK_THAT(a(0, 0), WithinAbs(a_same, 1e-6));
-  CHECK_THAT(a(0, 1), WithinAbs(a_other, 1e-6));
-  CHECK_THAT(out(0, 0), WithinAbs(a_same, 1e-6));  // Σ_k a(0, k) v_k
+  CHECK_THAT(a(1, 0), WithinAbs(a_other, 1e-6));  // [keys, queries]: key 1 as seen by query 0
+  CHECK_THAT(out(0, 0), WithinAbs(a_same, 1e-6));  // Σ_k a(k, 0) v_k
   CHECK_THAT(out(1, 0), WithinAbs(a_other, 1e-6));
   CHECK(out.col(2).isZero());
 }
@@ -369,5 +369,5 @@ TEST_CASE("Transformer encoder: PyTorch names, round trip, per-head attention", 
   encoder.forward(sequence_batch(Matrix::Random(8, 10), 5, 2, {5, 3}), out);
   const Matrix& a = encoder.self_attention(1).attention(1, 3);
   REQUIRE(a.rows() == 3);
-  CHECK(a.rowwise().sum().isOnes(1e-5));
+  CHECK(a.colwise().sum().isOnes(1e-5));  // each query's weights over the keys
 }

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cli/common.hpp"
+#include "cli/bench.hpp"
 #include "cli/convert.hpp"
 #include "cli/translation.hpp"
 #include "core/error.hpp"
@@ -534,6 +535,9 @@ int main(int argc, char** argv) {
   ConvertArgs convert;
   auto* convert_cmd = add_convert_command(app, convert);
 
+  BenchArgs bench;
+  auto* bench_cmd = add_bench_command(app, bench);
+
   CueTaskOptions cue;
   auto* cue_cmd = app.add_subcommand(
       "cue-task", "Write the Train view's synthetic task as labelled texts (text<TAB>label): filler words with one "
@@ -568,6 +572,7 @@ int main(int argc, char** argv) {
     if (*predict_cmd) return run_predict(predict, *predict_cmd);
     if (*card_cmd) return run_card(card_models);
     if (*convert_cmd) return run_convert(convert, command_line);
+    if (*bench_cmd) return run_bench(bench);
     if (*export_cmd) {
       check(model_format(export_model) == kClassifierFormat, export_model + ": only classifiers can be exported to ONNX");
       ClassifierBundle bundle = load_classifier(export_model);

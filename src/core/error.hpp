@@ -16,4 +16,10 @@ inline void check(bool condition, const std::string& message) {
   if (!condition) throw Error(message);
 }
 
+// For checks inside hot loops: the message is only built when the check fails.
+template <typename MakeMessage>
+inline void check_with(bool condition, MakeMessage&& make_message) {
+  if (!condition) throw Error(make_message());
+}
+
 }  // namespace attnlens

@@ -222,22 +222,26 @@ void File::read_parameter(const std::string& name, const std::vector<int64_t>& e
     scales.resize(static_cast<size_t>(info.shape[0]));
     std::memcpy(scales.data(), data_.data() + scale->second.begin, 4 * scales.size());
     for (size_t r = 0; r < scales.size(); ++r)
-      check(std::isfinite(scales[r]) && scales[r] >= 0, source_ + ": tensor '" + scale_name + "' holds an invalid scale (" +
-                                                           std::to_string(scales[r]) + ") at row " + std::to_string(r));
+      check_with(std::isfinite(scales[r]) && scales[r] >= 0, [&] {
+        return source_ + ": tensor '" + scale_name + "' holds an invalid scale (" + std::to_string(scales[r]) + ") at row " +
+               std::to_string(r);
+      });
   }
+  const bool f32 = info.dtype == "F32", f16 = info.dtype == "F16";
   for (int64_t i = 0; i < count; ++i) {
     float value;
-    if (info.dtype == "F32") {
+    if (f32) {
       std::memcpy(&value, src + 4 * i, 4);
-    } else if (info.dtype == "F16") {
+    } else if (f16) {
       uint16_t bits;
       std::memcpy(&bits, src + 2 * i, 2);
       value = static_cast<float>(Eigen::numext::bit_cast<Eigen::half>(bits));
     } else {
       value = static_cast<float>(static_cast<int8_t>(src[i])) * scales[static_cast<size_t>(i / columns)];
     }
-    check(std::isfinite(value), where + " holds a non-finite value (" + std::to_string(value) + ") at element " +
-                                    std::to_string(i));
+    check_with(std::isfinite(value), [&] {
+      return where + " holds a non-finite value (" + std::to_string(value) + ") at element " + std::to_string(i);
+    });
     out.data()[i] = static_cast<Scalar>(value);  // row-major storage = C order
   }
 }

@@ -16,8 +16,10 @@ void AttentionPooling::init(Rng& rng) {
 }
 
 const Matrix& AttentionPooling::forward(const SequenceBatch& h) {
-  check(h.values.rows() == weight.value.cols(), weight.name + ": input has " + std::to_string(h.values.rows()) +
-                                                    " channels, expected " + std::to_string(weight.value.cols()));
+  check_with(h.values.rows() == weight.value.cols(), [&] {
+    return weight.name + ": input has " + std::to_string(h.values.rows()) +
+           " channels, expected " + std::to_string(weight.value.cols());
+  });
   const int T = h.steps, B = h.batch;
   input_ = h;
   const RowVector projected = weight.value.row(0) * h.values;  // [1, T*B]: w · h_t
@@ -65,8 +67,10 @@ void AttentionPooling::backward(const Matrix& grad_context, SequenceBatch& grad_
       grad_in.values.col(col) = weights_(t, b) * grad_context.col(b);         // c = Σ α_t h_t
     }
   }
-  weight.grad.row(0) += grad_projected * input_.values.transpose();  // dL/dw = Σ_t dL/ds_t h_tᵀ
-  bias.grad(0, 0) += grad_projected.sum();
+  if (!InputGradientsOnly::active()) {
+    weight.grad.row(0) += grad_projected * input_.values.transpose();  // dL/dw = Σ_t dL/ds_t h_tᵀ
+    bias.grad(0, 0) += grad_projected.sum();
+  }
   grad_in.values.noalias() += weight.value.row(0).transpose() * grad_projected;  // dL/dh_t += wᵀ dL/ds_t
 }
 

@@ -23,75 +23,90 @@ void Conv1D::init(Rng& rng) {
   bias.value.setZero();
 }
 
-Matrix Conv1D::kernel_tap(int j) const {
-  Matrix tap(weight.value.rows(), in_channels_);
-  for (Eigen::Index o = 0; o < tap.rows(); ++o)
-    for (Eigen::Index i = 0; i < tap.cols(); ++i) tap(o, i) = weight.value(o, i * kernel_size_ + j);
-  return tap;
+void Conv1D::unfold_weights() {
+  const Eigen::Index out = weight.value.rows(), in = in_channels_, k = kernel_size_;
+  taps_.resize(out, k * in);
+  for (Eigen::Index o = 0; o < out; ++o)
+    for (Eigen::Index i = 0; i < in; ++i)
+      for (Eigen::Index j = 0; j < k; ++j) taps_(o, j * in + i) = weight.value(o, i * k + j);
 }
 
 void Conv1D::forward(const SequenceBatch& in, SequenceBatch& out) {
-  check(in.values.rows() == in_channels_, weight.name + ": input has " + std::to_string(in.values.rows()) +
-                                              " channels, expected " + std::to_string(in_channels_));
+  check_with(in.values.rows() == in_channels_, [&] {
+    return weight.name + ": input has " + std::to_string(in.values.rows()) + " channels, expected " +
+           std::to_string(in_channels_);
+  });
   const int T = in.steps, B = in.batch, k = kernel_size_;
+  const Eigen::Index C = in_channels_;
   const int offset = padding_ == Padding::Same ? (k - 1) / 2 : 0;  // input step of tap 0 is t − offset
-  input_ = in;
-  for (int t = 0; t < T; ++t)
-    for (int b = 0; b < B; ++b)
-      if (t >= in.lengths[b]) input_.values.col(static_cast<Eigen::Index>(t) * B + b).setZero();
+  in_steps_ = T;
+  batch_ = B;
+  in_lengths_ = in.lengths;
   out_steps_ = padding_ == Padding::Same ? T : std::max(0, T - k + 1);
   out_lengths_.resize(B);
   for (int b = 0; b < B; ++b)
     out_lengths_[b] = padding_ == Padding::Same ? in.lengths[b] : std::max(0, std::min(in.lengths[b], T) - k + 1);
-  out.steps = out_steps_;
-  out.batch = B;
-  out.lengths = out_lengths_;
-  out.values.resize(weight.value.rows(), static_cast<Eigen::Index>(out_steps_) * B);
-  out.values.colwise() = bias.value.col(0);
-  // One product per tap: output steps [t0, t1) read input steps [t0 + shift, t1 + shift).
+  // X': tap j's rows read input step t + j − offset for output step t (zero outside the input).
+  const Eigen::Index columns = static_cast<Eigen::Index>(out_steps_) * B;
+  unfolded_.setZero(k * C, columns);
   for (int j = 0; j < k; ++j) {
     const int shift = j - offset;
     const int t0 = std::max(0, -shift), t1 = std::min(out_steps_, T - shift);
-    if (t1 <= t0) continue;
-    out.values.middleCols(static_cast<Eigen::Index>(t0) * B, static_cast<Eigen::Index>(t1 - t0) * B).noalias() +=
-        kernel_tap(j) * input_.values.middleCols(static_cast<Eigen::Index>(t0 + shift) * B, static_cast<Eigen::Index>(t1 - t0) * B);
+    if (t1 > t0)
+      unfolded_.block(j * C, static_cast<Eigen::Index>(t0) * B, C, static_cast<Eigen::Index>(t1 - t0) * B) =
+          in.values.middleCols(static_cast<Eigen::Index>(t0 + shift) * B, static_cast<Eigen::Index>(t1 - t0) * B);
   }
+  for (int t = 0; t < T; ++t)  // steps past a sample's length read as zero
+    for (int b = 0; b < B; ++b) {
+      if (t < in.lengths[b]) continue;
+      for (int j = 0; j < k; ++j) {
+        const int target = t - (j - offset);  // the output step that reads input step t through tap j
+        if (target >= 0 && target < out_steps_)
+          unfolded_.block(j * C, static_cast<Eigen::Index>(target) * B + b, C, 1).setZero();
+      }
+    }
+  unfold_weights();
+  out.steps = out_steps_;
+  out.batch = B;
+  out.lengths = out_lengths_;
+  out.values.noalias() = taps_ * unfolded_;
+  out.values.colwise() += bias.value.col(0);
   for (int t = 0; t < out_steps_; ++t)
     for (int b = 0; b < B; ++b)
       if (t >= out_lengths_[b]) out.values.col(static_cast<Eigen::Index>(t) * B + b).setZero();
 }
 
 void Conv1D::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
-  const int T = input_.steps, B = input_.batch, k = kernel_size_;
+  const int T = in_steps_, B = batch_, k = kernel_size_;
+  const Eigen::Index C = in_channels_;
   const int offset = padding_ == Padding::Same ? (k - 1) / 2 : 0;
   Matrix grad = grad_out.values;  // padding outputs are constants: their gradient is dropped
   for (int t = 0; t < out_steps_; ++t)
     for (int b = 0; b < B; ++b)
       if (t >= out_lengths_[b]) grad.col(static_cast<Eigen::Index>(t) * B + b).setZero();
-  bias.grad.col(0) += grad.rowwise().sum();
-  if (grad_in) {
-    grad_in->steps = T;
-    grad_in->batch = B;
-    grad_in->lengths = input_.lengths;
-    grad_in->values.setZero(in_channels_, static_cast<Eigen::Index>(T) * B);
+  if (!InputGradientsOnly::active()) {
+    bias.grad.col(0) += grad.rowwise().sum();
+    const Matrix taps_grad = grad * unfolded_.transpose();  // dL/dW' = dy X'ᵀ
+    for (Eigen::Index o = 0; o < taps_grad.rows(); ++o)
+      for (Eigen::Index i = 0; i < C; ++i)
+        for (Eigen::Index j = 0; j < k; ++j) weight.grad(o, i * k + j) += taps_grad(o, j * C + i);
   }
+  if (!grad_in) return;
+  grad_in->steps = T;
+  grad_in->batch = B;
+  grad_in->lengths = in_lengths_;
+  grad_in->values.setZero(C, static_cast<Eigen::Index>(T) * B);
+  const Matrix unfolded_grad = taps_.transpose() * grad;  // dL/dX' = W'ᵀ dy, folded back onto the input steps
   for (int j = 0; j < k; ++j) {
     const int shift = j - offset;
     const int t0 = std::max(0, -shift), t1 = std::min(out_steps_, T - shift);
-    if (t1 <= t0) continue;
-    const auto dy = grad.middleCols(static_cast<Eigen::Index>(t0) * B, static_cast<Eigen::Index>(t1 - t0) * B);
-    const auto x = input_.values.middleCols(static_cast<Eigen::Index>(t0 + shift) * B, static_cast<Eigen::Index>(t1 - t0) * B);
-    const Matrix tap_grad = dy * x.transpose();  // dL/dW[:, :, j] = Σ_t dy_t x_{t+shift}ᵀ
-    for (Eigen::Index o = 0; o < tap_grad.rows(); ++o)
-      for (Eigen::Index i = 0; i < tap_grad.cols(); ++i) weight.grad(o, i * k + j) += tap_grad(o, i);
-    if (grad_in)  // dL/dx_{t+shift} += W[:, :, j]ᵀ dy_t
-      grad_in->values.middleCols(static_cast<Eigen::Index>(t0 + shift) * B, static_cast<Eigen::Index>(t1 - t0) * B).noalias() +=
-          kernel_tap(j).transpose() * dy;
+    if (t1 > t0)
+      grad_in->values.middleCols(static_cast<Eigen::Index>(t0 + shift) * B, static_cast<Eigen::Index>(t1 - t0) * B) +=
+          unfolded_grad.block(j * C, static_cast<Eigen::Index>(t0) * B, C, static_cast<Eigen::Index>(t1 - t0) * B);
   }
-  if (grad_in)  // masked inputs were read as zero: no gradient flows to them
-    for (int t = 0; t < T; ++t)
-      for (int b = 0; b < B; ++b)
-        if (t >= input_.lengths[b]) grad_in->values.col(static_cast<Eigen::Index>(t) * B + b).setZero();
+  for (int t = 0; t < T; ++t)  // masked inputs were read as zero: no gradient flows to them
+    for (int b = 0; b < B; ++b)
+      if (t >= in_lengths_[b]) grad_in->values.col(static_cast<Eigen::Index>(t) * B + b).setZero();
 }
 
 void ReLU::forward(const SequenceBatch& in, SequenceBatch& out) {

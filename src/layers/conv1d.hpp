@@ -25,11 +25,17 @@ class Conv1D : public SequenceLayer {
   Parameter bias;    // [out]
 
  private:
-  Matrix kernel_tap(int j) const;  // W[:, :, j] as a contiguous [out, in] matrix
+  // The convolution is one product: y = W' · X' + b, where W' [out, k·in] holds tap j's
+  // weights in columns j·in … (j+1)·in − 1 and X' [k·in, out_steps·B] stacks, for each tap,
+  // the (masked) input shifted by that tap ("im2col").
+  void unfold_weights();
   int kernel_size_ = 1;
   int in_channels_ = 1;
   Padding padding_ = Padding::Same;
-  SequenceBatch input_;  // masked copy: zero past each length
+  int in_steps_ = 0, batch_ = 0;
+  std::vector<int> in_lengths_;
+  Matrix taps_;      // W' [out, k·in]
+  Matrix unfolded_;  // X' of the last forward
   std::vector<int> out_lengths_;
   int out_steps_ = 0;
 };

@@ -14,8 +14,10 @@ void Dense::init(Rng& rng) {
 }
 
 const Matrix& Dense::forward(const Matrix& x) {
-  check(x.rows() == weight.value.cols(), "dense " + weight.name + ": input has " + std::to_string(x.rows()) +
-                                             " features, expected " + std::to_string(weight.value.cols()));
+  check_with(x.rows() == weight.value.cols(), [&] {
+    return "dense " + weight.name + ": input has " + std::to_string(x.rows()) +
+           " features, expected " + std::to_string(weight.value.cols());
+  });
   input_ = x;
   output_.noalias() = weight.value * x;
   output_.colwise() += bias.value.col(0);
@@ -23,8 +25,10 @@ const Matrix& Dense::forward(const Matrix& x) {
 }
 
 const Matrix& Dense::backward(const Matrix& dy) {
-  weight.grad.noalias() += dy * input_.transpose();  // dL/dW = dL/dy · xᵀ
-  bias.grad.col(0) += dy.rowwise().sum();            // dL/db = Σ_batch dL/dy
+  if (!InputGradientsOnly::active()) {
+    weight.grad.noalias() += dy * input_.transpose();  // dL/dW = dL/dy · xᵀ
+    bias.grad.col(0) += dy.rowwise().sum();            // dL/db = Σ_batch dL/dy
+  }
   grad_input_.noalias() = weight.value.transpose() * dy;  // dL/dx = Wᵀ · dL/dy
   return grad_input_;
 }

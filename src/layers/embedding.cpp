@@ -29,14 +29,16 @@ void Embedding::forward(const TokenBatch& tokens, SequenceBatch& out) {
   for (Eigen::Index col = 0; col < columns; ++col) {
     const int32_t id = tokens.ids[col];
     const int t = static_cast<int>(col / tokens.batch), b = static_cast<int>(col % tokens.batch);
-    check(id >= 0 && id < vocab_size(), "embedding: token id " + std::to_string(id) + " outside vocabulary of " +
-                                            std::to_string(vocab_size()));
+    check_with(id >= 0 && id < vocab_size(), [&] {
+      return "embedding: token id " + std::to_string(id) + " outside vocabulary of " + std::to_string(vocab_size());
+    });
     if (!tokens.real(t, b) || id == padding_index_) out.values.col(col).setZero();
     else out.values.col(col) = weight.value.row(id).transpose();
   }
 }
 
 void Embedding::backward(const SequenceBatch& grad_out) {
+  if (InputGradientsOnly::active()) return;  // the embedding's only gradient is its table's
   const Eigen::Index columns = grad_out.values.cols();
   for (Eigen::Index col = 0; col < columns; ++col) {
     const int t = static_cast<int>(col / tokens_.batch), b = static_cast<int>(col % tokens_.batch);

@@ -26,8 +26,10 @@ void GRU::init(Rng& rng) {
 }
 
 void GRU::forward(const SequenceBatch& in, SequenceBatch& out) {
-  check(in.values.rows() == weight_ih.value.cols(), weight_ih.name + ": input has " + std::to_string(in.values.rows()) +
-                                                        " channels, expected " + std::to_string(weight_ih.value.cols()));
+  check_with(in.values.rows() == weight_ih.value.cols(), [&] {
+    return weight_ih.name + ": input has " + std::to_string(in.values.rows()) +
+           " channels, expected " + std::to_string(weight_ih.value.cols());
+  });
   const int T = in.steps, B = in.batch;
   const Eigen::Index H = hidden_size_, columns = static_cast<Eigen::Index>(T) * B;
   input_ = in;
@@ -41,11 +43,12 @@ void GRU::forward(const SequenceBatch& in, SequenceBatch& out) {
   out.lengths = in.lengths;
   out.values.resize(H, columns);
   Matrix hidden = Matrix::Zero(H, B), hidden_proj(3 * H, B), new_hidden(H, B);
+  const Matrix recurrent = weight_hh.value;  // column-major, as in LSTM::forward
   for (int s = 0; s < T; ++s) {
     const int t = reverse_ ? T - 1 - s : s;
     const Eigen::Index c0 = static_cast<Eigen::Index>(t) * B;
     prev_hidden_.middleCols(c0, B) = hidden;
-    hidden_proj.noalias() = weight_hh.value * hidden;
+    hidden_proj.noalias() = recurrent * hidden;
     hidden_proj.colwise() += bias_hh.value.col(0);
     const auto x = input_proj_.middleCols(c0, B);
     auto g = gates_.middleCols(c0, B);
@@ -68,7 +71,9 @@ void GRU::forward(const SequenceBatch& in, SequenceBatch& out) {
 void GRU::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
   const int T = input_.steps, B = input_.batch;
   const Eigen::Index H = hidden_size_, columns = static_cast<Eigen::Index>(T) * B;
-  check(grad_out.values.rows() == H && grad_out.values.cols() == columns, weight_ih.name + ": gradient has wrong shape");
+  check_with(grad_out.values.rows() == H && grad_out.values.cols() == columns, [&] {
+    return weight_ih.name + ": gradient has wrong shape";
+  });
   grad_input_pre_.resize(3 * H, columns);
   grad_hidden_pre_.resize(3 * H, columns);
   using Array = Eigen::Array<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
@@ -103,10 +108,12 @@ void GRU::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
       if (t >= input_.lengths[b]) grad_hidden_prev.col(b) = grad_hidden.col(b);  // carried state
     grad_hidden.swap(grad_hidden_prev);
   }
-  weight_ih.grad.noalias() += grad_input_pre_ * input_.values.transpose();  // Σ_t dx_t x_tᵀ
-  weight_hh.grad.noalias() += grad_hidden_pre_ * prev_hidden_.transpose();  // Σ_t dhp_t h_{t-1}ᵀ
-  bias_ih.grad.col(0) += grad_input_pre_.rowwise().sum();
-  bias_hh.grad.col(0) += grad_hidden_pre_.rowwise().sum();
+  if (!InputGradientsOnly::active()) {
+    weight_ih.grad.noalias() += grad_input_pre_ * input_.values.transpose();  // Σ_t dx_t x_tᵀ
+    weight_hh.grad.noalias() += grad_hidden_pre_ * prev_hidden_.transpose();  // Σ_t dhp_t h_{t-1}ᵀ
+    bias_ih.grad.col(0) += grad_input_pre_.rowwise().sum();
+    bias_hh.grad.col(0) += grad_hidden_pre_.rowwise().sum();
+  }
   if (grad_in) {
     grad_in->steps = T;
     grad_in->batch = B;

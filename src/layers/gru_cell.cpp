@@ -25,7 +25,8 @@ void GRUCell::init(Rng& rng) {
 
 void GRUCell::forward(const Matrix& x, const Matrix& h, Matrix& h_out, Cache& cache) const {
   const Eigen::Index H = hidden_size();
-  check(x.rows() == input_size() && h.rows() == H && x.cols() == h.cols(), weight_ih.name + ": input has the wrong shape");
+  check_with(x.rows() == input_size() && h.rows() == H && x.cols() == h.cols(),
+             [&] { return weight_ih.name + ": input has the wrong shape"; });
   cache.input = x;
   cache.prev_hidden = h;
   Matrix hidden_proj = weight_hh.value * h;

@@ -27,8 +27,10 @@ void LSTM::init(Rng& rng) {
 }
 
 void LSTM::forward(const SequenceBatch& in, SequenceBatch& out) {
-  check(in.values.rows() == weight_ih.value.cols(), weight_ih.name + ": input has " + std::to_string(in.values.rows()) +
-                                                        " channels, expected " + std::to_string(weight_ih.value.cols()));
+  check_with(in.values.rows() == weight_ih.value.cols(), [&] {
+    return weight_ih.name + ": input has " + std::to_string(in.values.rows()) +
+           " channels, expected " + std::to_string(weight_ih.value.cols());
+  });
   const int T = in.steps, B = in.batch;
   const Eigen::Index H = hidden_size_, columns = static_cast<Eigen::Index>(T) * B;
   input_ = in;
@@ -44,13 +46,16 @@ void LSTM::forward(const SequenceBatch& in, SequenceBatch& out) {
   out.values.resize(H, columns);
 
   Matrix hidden = Matrix::Zero(H, B), cell = Matrix::Zero(H, B), preact(4 * H, B), new_cell(H, B), new_hidden(H, B);
+  // W_hh copied column-major: the per-step product is then a sum of columns scaled by h,
+  // with no horizontal reductions (faster for these short rows, in wasm SIMD especially).
+  const Matrix recurrent = weight_hh.value;
   for (int s = 0; s < T; ++s) {
     const int t = reverse_ ? T - 1 - s : s;
     const Eigen::Index c0 = static_cast<Eigen::Index>(t) * B;
     prev_hidden_.middleCols(c0, B) = hidden;
     prev_cell_.middleCols(c0, B) = cell;
     preact = gates_.middleCols(c0, B);
-    preact.noalias() += weight_hh.value * hidden;
+    preact.noalias() += recurrent * hidden;
     auto act = gates_.middleCols(c0, B);
     act.topRows(2 * H) = preact.topRows(2 * H).array().logistic();          // σ(i), σ(f)
     act.middleRows(2 * H, H) = preact.middleRows(2 * H, H).array().tanh();  // tanh(g)
@@ -74,7 +79,9 @@ void LSTM::forward(const SequenceBatch& in, SequenceBatch& out) {
 void LSTM::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
   const int T = input_.steps, B = input_.batch;
   const Eigen::Index H = hidden_size_, columns = static_cast<Eigen::Index>(T) * B;
-  check(grad_out.values.rows() == H && grad_out.values.cols() == columns, weight_ih.name + ": gradient has wrong shape");
+  check_with(grad_out.values.rows() == H && grad_out.values.cols() == columns, [&] {
+    return weight_ih.name + ": gradient has wrong shape";
+  });
   grad_preact_.resize(4 * H, columns);
   using Array = Eigen::Array<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
   Matrix grad_hidden = Matrix::Zero(H, B), grad_cell = Matrix::Zero(H, B), grad_hidden_prev(H, B);
@@ -108,12 +115,13 @@ void LSTM::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
     }
     grad_hidden.swap(grad_hidden_prev);
   }
-  // Whole-sequence parameter gradients as single products.
-  weight_ih.grad.noalias() += grad_preact_ * input_.values.transpose();  // dL/dW_ih = Σ_t dz_t x_tᵀ
-  weight_hh.grad.noalias() += grad_preact_ * prev_hidden_.transpose();   // dL/dW_hh = Σ_t dz_t h_{t-1}ᵀ
-  const Vector bias_grad = grad_preact_.rowwise().sum();
-  bias_ih.grad.col(0) += bias_grad;
-  bias_hh.grad.col(0) += bias_grad;
+  if (!InputGradientsOnly::active()) {  // whole-sequence parameter gradients as single products
+    weight_ih.grad.noalias() += grad_preact_ * input_.values.transpose();  // dL/dW_ih = Σ_t dz_t x_tᵀ
+    weight_hh.grad.noalias() += grad_preact_ * prev_hidden_.transpose();   // dL/dW_hh = Σ_t dz_t h_{t-1}ᵀ
+    const Vector bias_grad = grad_preact_.rowwise().sum();
+    bias_ih.grad.col(0) += bias_grad;
+    bias_hh.grad.col(0) += bias_grad;
+  }
   if (grad_in) {
     grad_in->steps = T;
     grad_in->batch = B;

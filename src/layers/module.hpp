@@ -8,6 +8,22 @@
 
 namespace attnlens {
 
+// While an InputGradientsOnly guard lives, backward passes on this thread leave parameter
+// gradients alone and compute only dL/d(input): what input attributions (gradient × input,
+// and later integrated gradients) need, at a fraction of a training backward pass.
+class InputGradientsOnly {
+ public:
+  InputGradientsOnly() : previous_(active_) { active_ = true; }
+  ~InputGradientsOnly() { active_ = previous_; }
+  InputGradientsOnly(const InputGradientsOnly&) = delete;
+  InputGradientsOnly& operator=(const InputGradientsOnly&) = delete;
+  static bool active() { return active_; }
+
+ private:
+  static inline thread_local bool active_ = false;
+  bool previous_;
+};
+
 class Module {
  public:
   virtual ~Module() = default;
@@ -16,8 +32,9 @@ class Module {
 };
 
 // A layer from a sequence batch to a sequence batch with the same steps and lengths.
-// backward() accumulates parameter gradients and, when grad_in is non-null, writes the
-// gradient with respect to the input (used by the layer below and by input attributions).
+// backward() accumulates parameter gradients (unless InputGradientsOnly is active) and, when
+// grad_in is non-null, writes the gradient with respect to the input (used by the layer below
+// and by input attributions).
 class SequenceLayer : public Module {
  public:
   virtual int output_channels() const = 0;

@@ -36,8 +36,10 @@ void LayerNorm::forward(const Matrix& x, Matrix& y) {
 
 void LayerNorm::backward(const Matrix& dy, Matrix& dx) {
   const Scalar E = static_cast<Scalar>(dy.rows());
-  weight.grad.col(0) += (dy.array() * normalized_.array()).rowwise().sum().matrix();  // dL/dγ = Σ dy ⊙ x̂
-  bias.grad.col(0) += dy.rowwise().sum();                                             // dL/dβ = Σ dy
+  if (!InputGradientsOnly::active()) {
+    weight.grad.col(0) += (dy.array() * normalized_.array()).rowwise().sum().matrix();  // dL/dγ = Σ dy ⊙ x̂
+    bias.grad.col(0) += dy.rowwise().sum();                                             // dL/dβ = Σ dy
+  }
   // g = dy ⊙ γ;  dx = (g − mean(g) − x̂ · mean(g ⊙ x̂)) / √(σ² + ε)
   const Matrix g = dy.array().colwise() * weight.value.col(0).array();
   const RowVector mean_g = g.colwise().sum() / E;
@@ -76,14 +78,16 @@ StridedColumns sample_columns(Matrix& m, int b, int batch, int length) {
 }  // namespace
 
 void MultiHeadSelfAttention::forward(const SequenceBatch& x, Matrix& out) {
-  check(x.values.rows() == channels_, in_proj_weight.name + ": input has wrong channel count");
+  check_with(x.values.rows() == channels_, [&] {
+    return in_proj_weight.name + ": input has wrong channel count";
+  });
   const int T = x.steps, B = x.batch, E = channels_, d = E / heads_;
   const Scalar scale = static_cast<Scalar>(1.0 / std::sqrt(static_cast<double>(d)));
   input_ = x;
   qkv_.noalias() = in_proj_weight.value * x.values;  // [3E, T*B]: queries, keys, values
   qkv_.colwise() += in_proj_bias.value.col(0);
   context_.setZero(E, static_cast<Eigen::Index>(T) * B);
-  attention_.assign(static_cast<size_t>(B * heads_), Matrix());
+  attention_.resize(static_cast<size_t>(B * heads_));  // kept between calls: same-sized products reuse their memory
   for (int b = 0; b < B; ++b) {
     const int L = std::max(0, std::min(x.lengths[b], T));
     if (L == 0) continue;
@@ -92,13 +96,16 @@ void MultiHeadSelfAttention::forward(const SequenceBatch& x, Matrix& out) {
     for (int h = 0; h < heads_; ++h) {
       const auto q = qkv.middleRows(h * d, d), k = qkv.middleRows(E + h * d, d), v = qkv.middleRows(2 * E + h * d, d);
       Matrix& a = attention_[static_cast<size_t>(b * heads_ + h)];
-      a.noalias() = scale * (q.transpose() * k);  // S = QᵀK / √d  [L, L] over real steps only
-      for (Eigen::Index row = 0; row < L; ++row) {  // softmax over keys
-        auto r = a.row(row);
-        r.array() = (r.array() - r.maxCoeff()).exp();
-        r /= r.sum();
+      // Column j holds query j's scores over the keys, so the softmax runs down contiguous
+      // columns (vectorised exp): Aᵀ = softmax_columns(KᵀQ / √d)  [L, L] over real steps only.
+      a.noalias() = k.transpose() * q;
+      a *= scale;
+      for (Eigen::Index j = 0; j < L; ++j) {
+        auto column = a.col(j);
+        column.array() = (column.array() - column.maxCoeff()).exp();
+        column /= column.sum();
       }
-      context.middleRows(h * d, d).noalias() = v * a.transpose();  // O = V Aᵀ  [d, L]
+      context.middleRows(h * d, d).noalias() = v * a;  // O = V Aᵀ  [d, L]
     }
   }
   out = out_proj.forward(context_);
@@ -121,19 +128,21 @@ void MultiHeadSelfAttention::backward(const Matrix& grad_out, Matrix& grad_in) {
     for (int h = 0; h < heads_; ++h) {
       const auto q = qkv.middleRows(h * d, d), k = qkv.middleRows(E + h * d, d), v = qkv.middleRows(2 * E + h * d, d);
       const Matrix& a = attention_[static_cast<size_t>(b * heads_ + h)];
-      const auto dout = dcontext.middleRows(h * d, d);
-      dqkv.middleRows(2 * E + h * d, d).noalias() = dout * a;  // O = V Aᵀ ⇒ dV = dO A
-      Matrix da = dout.transpose() * v;                        //          dA = dOᵀ V
-      // softmax per row: dS = A ⊙ (dA − rowsum(dA ⊙ A))
-      const Vector row_dot = (da.array() * a.array()).rowwise().sum();
-      Matrix ds = a.array() * (da.colwise() - row_dot).array();
-      ds *= scale;  // S = QᵀK / √d
-      dqkv.middleRows(h * d, d).noalias() = k * ds.transpose();  // dQ = K dSᵀ
-      dqkv.middleRows(E + h * d, d).noalias() = q * ds;          // dK = Q dS
+      const auto dout = dcontext.middleRows(h * d, d);  // a is Aᵀ: [keys, queries]
+      dqkv.middleRows(2 * E + h * d, d).noalias() = dout * a.transpose();  // O = V Aᵀ ⇒ dV = dO A
+      Matrix da = v.transpose() * dout;                                     //          dAᵀ = Vᵀ dO
+      // softmax per column (query): dSᵀ = Aᵀ ⊙ (dAᵀ − colsum(dAᵀ ⊙ Aᵀ))
+      const RowVector column_dot = (da.array() * a.array()).colwise().sum();
+      Matrix ds = a.array() * (da.rowwise() - column_dot).array();
+      ds *= scale;  // Sᵀ = KᵀQ / √d
+      dqkv.middleRows(h * d, d).noalias() = k * ds;                // dQ = K dSᵀ
+      dqkv.middleRows(E + h * d, d).noalias() = q * ds.transpose();  // dK = Q dS
     }
   }
-  in_proj_weight.grad.noalias() += grad_qkv * input_.values.transpose();
-  in_proj_bias.grad.col(0) += grad_qkv.rowwise().sum();
+  if (!InputGradientsOnly::active()) {
+    in_proj_weight.grad.noalias() += grad_qkv * input_.values.transpose();
+    in_proj_bias.grad.col(0) += grad_qkv.rowwise().sum();
+  }
   grad_in.noalias() = in_proj_weight.value.transpose() * grad_qkv;
 }
 
@@ -227,13 +236,17 @@ void TransformerEncoder::forward(const SequenceBatch& in, SequenceBatch& out) {
   SequenceBatch& x0 = states_[0];
   x0 = in;
   x0.values *= static_cast<Scalar>(std::sqrt(static_cast<double>(channels_)));
-  // Sinusoidal positions: PE[t, 2i] = sin(t / 10000^(2i/E)), PE[t, 2i+1] = cos(t / 10000^(2i/E)).
-  for (int t = 0; t < T; ++t)
-    for (int i = 0; i < channels_; ++i) {
-      const double angle = t / std::pow(10000.0, static_cast<double>(i - i % 2) / channels_);
-      const Scalar pe = static_cast<Scalar>(i % 2 == 0 ? std::sin(angle) : std::cos(angle));
-      for (int b = 0; b < B; ++b) x0.values(i, static_cast<Eigen::Index>(t) * B + b) += pe;
-    }
+  if (positions_.cols() < T) {  // sinusoidal positions, computed once per length seen
+    // PE[t, 2i] = sin(t / 10000^(2i/E)), PE[t, 2i+1] = cos(t / 10000^(2i/E)).
+    const Eigen::Index first = positions_.cols();
+    positions_.conservativeResize(channels_, std::max<Eigen::Index>(T, 2 * first));
+    for (Eigen::Index t = first; t < positions_.cols(); ++t)
+      for (int i = 0; i < channels_; ++i) {
+        const double angle = static_cast<double>(t) / std::pow(10000.0, static_cast<double>(i - i % 2) / channels_);
+        positions_(i, t) = static_cast<Scalar>(i % 2 == 0 ? std::sin(angle) : std::cos(angle));
+      }
+  }
+  for (int t = 0; t < T; ++t) x0.values.middleCols(static_cast<Eigen::Index>(t) * B, B).colwise() += positions_.col(t);
   zero_padding_columns(x0.values, T, B, in.lengths);
   for (size_t l = 0; l < layers_.size(); ++l) layers_[l].forward(states_[l], states_[l + 1]);
   out = states_.back();

@@ -41,7 +41,8 @@ class MultiHeadSelfAttention : public Module {
   // x [E, T*B] (time-major) → out [E, T*B]; zero at padding steps.
   void forward(const SequenceBatch& x, Matrix& out);
   void backward(const Matrix& grad_out, Matrix& grad_in);
-  // Attention of sample b, head h of the last forward: [L_b, L_b], rows are queries.
+  // Attention of sample b, head h of the last forward: [L_b keys, L_b queries]; column q is
+  // query q's distribution over the keys (it sums to 1).
   const Matrix& attention(int b, int h) const { return attention_[static_cast<size_t>(b * heads_ + h)]; }
   int heads() const { return heads_; }
   std::vector<Parameter*> parameters() override;
@@ -93,6 +94,7 @@ class TransformerEncoder : public SequenceLayer {
   std::vector<TransformerEncoderLayer> layers_;
   LayerNorm norm_;
   std::vector<SequenceBatch> states_;  // input of each layer, then the last layer's output
+  Matrix positions_;                   // sinusoidal position encodings [E, longest length seen]
   Matrix normed_;
 };
 

@@ -23,7 +23,10 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text) {
     for (size_t t = 0; t < tokens.size(); ++t) weights[t] = (*attention)(static_cast<Eigen::Index>(t), 0);
   } else {
     prediction.explanation = "gradient×input";
-    bundle.model->backward(Matrix::Ones(1, 1));  // ∂logit/∂(embedded tokens)
+    {
+      InputGradientsOnly input_gradients_only;
+      bundle.model->backward(Matrix::Ones(1, 1));  // ∂logit/∂(embedded tokens)
+    }
     const Matrix& x = bundle.model->embedded().values;
     const Matrix& g = bundle.model->grad_embedded().values;
     double total = 0;
@@ -38,6 +41,20 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text) {
   for (size_t t = 0; t < tokens.size(); ++t)
     prediction.tokens.push_back({tokens[t].text, tokens[t].start, tokens[t].end, weights[t], batch.ids[t] == Vocabulary::kUnk});
   return prediction;
+}
+
+std::vector<double> score(ClassifierBundle& bundle, const std::vector<std::string>& texts) {
+  if (texts.empty()) return {};
+  std::vector<Example> examples(texts.size());
+  std::vector<size_t> indices(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    examples[i].ids = encode(tokenize(texts[i], bundle.tokenizer), bundle.vocabulary);
+    indices[i] = i;
+  }
+  const Matrix& logits = bundle.model->forward(make_batch(examples, indices));
+  std::vector<double> out(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) out[i] = logits(0, static_cast<Eigen::Index>(i));
+  return out;
 }
 
 }  // namespace attnlens

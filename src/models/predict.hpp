@@ -30,4 +30,8 @@ struct Prediction {
 // to sum to 1, and `explanation` says which.
 Prediction classify(ClassifierBundle& bundle, std::string_view text);
 
+// The forward pass alone, no explanation: the logit of each text (whole texts, one padded
+// batch). What batch scoring and perturbation-based explanations need.
+std::vector<double> score(ClassifierBundle& bundle, const std::vector<std::string>& texts);
+
 }  // namespace attnlens

@@ -4,6 +4,8 @@
 //   const lens = await createAttnlens();        // emscripten module options, e.g. {wasmBinary}
 //   const model = lens.Model.fromBytes(bytes);   // Uint8Array of a .safetensors file
 //   const result = model.classify(text);         // {label, probability, logit, explanation, tokens: [{text, start, end, weight, oov}]}
+//   const score = model.predict(text);           // {label, probability, logit}: the forward pass alone, no explanation
+//   const scores = model.predict([a, b, c]);     // an array of those, the texts run as one padded batch
 //   const info = model.info();                   // {architecture, description, vocabularySize, testAccuracy, transformerLayers, …}
 //   const received = model.selfAttention(text, layer, head);  // Transformer models: per token, the attention it
 //                                                // receives (mean over queries) in that layer and head (head −1: mean over heads)
@@ -24,6 +26,7 @@
 #include "wasm/common.hpp"
 #include "wasm/classifier_js.hpp"
 #include "io/model_file.hpp"
+#include "layers/loss.hpp"
 #include "layers/transformer.hpp"
 #include "models/predict.hpp"
 
@@ -52,6 +55,34 @@ class JsModel {
     }
   }
 
+  val predict(const val& texts) {
+    try {
+      const bool many = val::global("Array").call<bool>("isArray", texts);
+      std::vector<std::string> utf8;
+      if (many) {
+        const size_t n = texts["length"].as<size_t>();
+        utf8.reserve(n);
+        for (size_t i = 0; i < n; ++i) utf8.push_back(utf8_of(texts[i], "predict"));
+      } else {
+        utf8.push_back(utf8_of(texts, "predict"));
+      }
+      const std::vector<double> logits = score(bundle_, utf8);
+      const auto to_js = [](double logit) {
+        val result = val::object();
+        result.set("label", logit > 0 ? "positive" : "negative");
+        result.set("probability", sigmoid(logit));
+        result.set("logit", logit);
+        return result;
+      };
+      if (!many) return to_js(logits.at(0));
+      val out = val::array();
+      for (size_t i = 0; i < logits.size(); ++i) out.set(i, to_js(logits[i]));
+      return out;
+    } catch (const std::exception& e) {
+      throw_js_error(e.what());
+    }
+  }
+
   val self_attention(const val& text, int layer, int head) {
     try {
       const TransformerEncoder* encoder = bundle_.model->transformer();
@@ -63,9 +94,9 @@ class JsModel {
       const MultiHeadSelfAttention& attention = encoder->self_attention(layer);
       std::vector<float> received;
       for (int h = head < 0 ? 0 : head; h < (head < 0 ? heads : head + 1); ++h) {
-        const Matrix& a = attention.attention(0, h);  // [L, L], rows are queries
-        if (received.empty()) received.assign(static_cast<size_t>(a.cols()), 0.f);
-        for (Eigen::Index k = 0; k < a.cols(); ++k) received[static_cast<size_t>(k)] += a.col(k).mean();
+        const Matrix& a = attention.attention(0, h);  // [L keys, L queries]
+        if (received.empty()) received.assign(static_cast<size_t>(a.rows()), 0.f);
+        for (Eigen::Index k = 0; k < a.rows(); ++k) received[static_cast<size_t>(k)] += a.row(k).mean();
       }
       const float count = static_cast<float>(head < 0 ? heads : 1);
       val out = val::array();
@@ -105,6 +136,7 @@ EMSCRIPTEN_BINDINGS(attnlens) {
   emscripten::class_<JsModel>("Model")
       .class_function("fromBytes", &JsModel::from_bytes, emscripten::allow_raw_pointers())
       .function("classify", &JsModel::classify)
+      .function("predict", &JsModel::predict)
       .function("info", &JsModel::info)
       .function("selfAttention", &JsModel::self_attention);
 }

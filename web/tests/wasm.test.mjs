@@ -34,6 +34,23 @@ test('classify() returns the documented plain object', () => {
   assert.deepEqual(model.classify('').tokens, []);
 });
 
+test('predict() is the forward pass alone: one text or a batch of them, the same logits as classify()', () => {
+  const texts = ['A wonderful, moving film.', 'Dreadful. A boring waste of time.', '', 'ok'];
+  const one = model.predict(texts[0]);
+  assert.deepEqual(Object.keys(one).sort(), ['label', 'logit', 'probability']);
+  const batch = model.predict(texts);
+  assert.equal(batch.length, texts.length);
+  texts.forEach((text, i) => {
+    const full = model.classify(text);
+    assert.equal(batch[i].label, full.label);
+    assert.ok(Math.abs(batch[i].logit - full.logit) < 1e-5, `${text}: ${batch[i].logit} vs ${full.logit}`);
+    assert.ok(Math.abs(batch[i].probability - full.probability) < 1e-6);
+  });
+  assert.deepEqual(model.predict([]), []);
+  assert.throws(() => model.predict(42), /predict expects a string/);
+  assert.throws(() => model.predict(['fine', null]), /predict expects a string/);
+});
+
 test('offsets are UTF-16 code units into the string given', () => {
   const text = 'Amélie 😀 was <br />GREAT — l’été 🎬🎬!';
   const { tokens } = model.classify(text);
