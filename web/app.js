@@ -7,7 +7,6 @@ import { drawHighlight } from './highlight.js';
 import { showTrain } from './train.js';
 import { showTranslate } from './translate.js';
 
-const DEBOUNCE_MS = 50;
 const TABS = ['classify', 'compare', 'translate', 'train', 'study'];
 const LABELS = {
   lstm: 'LSTM', cnn: 'CNN', 'bilstm-attention': 'BiLSTM + attention', 'gru-attention': 'GRU + attention', transformer: 'Transformer',
@@ -21,14 +20,14 @@ let worker;
 let models = [];
 const infos = new Map();  // model → info()
 let view = 'classify';
-// One "round" of requests at a time (one model in Classify, all in Compare): long reviews and
-// fast typing never queue stale work in the worker.
+// One "round" of requests at a time (one model in Classify, all in Compare): a keystroke is sent
+// at once when the worker is idle; while it is busy only the newest text follows, so long reviews
+// and fast typing never queue stale work.
 let round = 0;
 let inFlight = 0;
 let pending = false;
 let sent = null;  // {round, text, inputAt}
 let lastInputAt = 0;
-let debounceTimer;
 const transformerChoice = { layer: -1, head: -1 };  // −1 layer: the last one
 
 function setStatus(text, kind) {
@@ -81,6 +80,9 @@ function renderClassify(text, prediction, milliseconds) {
   result.dataset.resultId = String(sent.round);
   result.dataset.engineMs = milliseconds.toFixed(2);
   result.dataset.latencyMs = (performance.now() - sent.inputAt).toFixed(1);
+  // For pages that embed or measure the demo: the review as classified, and when.
+  document.dispatchEvent(new CustomEvent('attnlens:classified', { detail: { text, model: modelSelect.value, prediction,
+    engineMs: milliseconds, latencyMs: performance.now() - sent.inputAt } }));
   $('token-detail').textContent = prediction.tokens.length ? 'Hover over or focus (Tab) a word to see its weight.'
     : 'No words yet: the prediction comes from the model’s bias alone.';
 }
@@ -141,7 +143,7 @@ function transformerControls() {
     select.value = String(transformerChoice[key]);
     select.addEventListener('change', () => {
       transformerChoice[key] = Number(select.value);
-      requestRound(true);
+      requestRound();
     });
     controls.append(labelNode, select);
   };
@@ -167,37 +169,32 @@ function renderCompare(model, text, prediction) {
 }
 
 // ---------------------------------------------------------------- requests
-function requestRound(immediately = false) {
-  clearTimeout(debounceTimer);
-  const send = () => {
-    if (inFlight > 0) {
-      pending = true;  // sent as soon as the current round is answered
-      return;
-    }
-    if (view === 'study' || view === 'translate' || !models.length) return;
-    round += 1;
-    sent = { round, text: review.value, inputAt: lastInputAt || performance.now() };
-    const targets = view === 'compare' ? models : [modelSelect.value];
-    compareResults.clear();
-    for (const model of targets) {
+function requestRound() {
+  if (inFlight > 0) {
+    pending = true;  // sent as soon as the current round is answered
+    return;
+  }
+  if (view === 'study' || view === 'translate' || !models.length) return;
+  round += 1;
+  sent = { round, text: review.value, inputAt: lastInputAt || performance.now() };
+  const targets = view === 'compare' ? models : [modelSelect.value];
+  compareResults.clear();
+  for (const model of targets) {
+    inFlight += 1;
+    worker.postMessage({ type: 'classify', id: round, model, text: sent.text });
+    if (view === 'compare' && model === 'transformer') {
       inFlight += 1;
-      worker.postMessage({ type: 'classify', id: round, model, text: sent.text });
-      if (view === 'compare' && model === 'transformer') {
-        inFlight += 1;
-        worker.postMessage({ type: 'selfAttention', id: round, model, text: sent.text,
-          layer: transformerChoice.layer, head: transformerChoice.head });
-      }
+      worker.postMessage({ type: 'selfAttention', id: round, model, text: sent.text,
+        layer: transformerChoice.layer, head: transformerChoice.head });
     }
-  };
-  if (immediately) send();
-  else debounceTimer = setTimeout(send, DEBOUNCE_MS);
+  }
 }
 
 function answered() {
   inFlight -= 1;
   if (inFlight === 0 && pending) {
     pending = false;
-    requestRound(true);
+    requestRound();
   }
 }
 
@@ -214,7 +211,7 @@ function onMessage({ data }) {
     modelSelect.disabled = false;
     review.disabled = false;
     setStatus('Ready. Start typing, or pick an example.', 'ready');
-    if (review.value) requestRound(true);
+    if (review.value) requestRound();
   } else if (data.type === 'model') {
     infos.set(data.model, data.info);
     const option = [...modelSelect.options].find((o) => o.value === data.model);
@@ -366,7 +363,7 @@ function selectView(name) {
   if (name === 'study') loadStudy();
   else if (name === 'translate') showTranslate();
   else if (name === 'train') showTrain({ useModel: useTrainedModel });
-  else if (review.value) requestRound(true);
+  else if (review.value) requestRound();
 }
 
 // A model trained in the Train view joins the Classify view's selector (it is not shipped, so
@@ -394,7 +391,7 @@ function start() {
     button.addEventListener('click', () => {
       lastInputAt = performance.now();
       review.value = example.text;
-      requestRound(true);
+      requestRound();
       review.focus();
     });
     examples.append(button);
@@ -421,7 +418,7 @@ function start() {
     const info = infos.get(modelSelect.value);
     $('model-info').textContent = info ? describeModel(info) : '';
     if (!info) setStatus(`Loading the model ${label(modelSelect.value)}…`, 'loading-model');
-    requestRound(true);
+    requestRound();
   });
 
   worker = startWorker(new URL('./worker.js', import.meta.url), 'engine', onMessage, (message) => setStatus(message, 'error'));

@@ -17,6 +17,9 @@
 //   trainer.delete();
 //   lens.cueTask({count, length, fillers, negation, seed})  // the Train view's synthetic task:
 //                                   // {texts, labels, cues (word index of the cue), negated}
+//   lens.machinePeak(seconds)       // this engine's single-thread GEMM/GEMV peak here, for the benchmark:
+//                                   // {gemmGflops, gemvGflops, gemmSize, gemvSize} (bench/run.mjs)
+//   lens.forwardFlops(config, tokens)  // FLOPs of one forward pass over one review (as attnlens bench counts them)
 //
 // The same seed, data and options give the same weights as `attnlens train --train-file … --threads 1`.
 //
@@ -29,6 +32,7 @@
 
 #include <vector>
 
+#include "bench/bench.hpp"
 #include "core/error.hpp"
 #include "io/model_file.hpp"
 #include "train/session.hpp"
@@ -270,6 +274,28 @@ val cue_task(const val& options) {
   }
 }
 
+val machine_peak(double seconds) {
+  try {
+    const bench::Peak peak = bench::measure_peak(seconds);
+    val out = val::object();
+    out.set("gemmGflops", peak.gemm_gflops);
+    out.set("gemvGflops", peak.gemv_gflops);
+    out.set("gemmSize", peak.gemm_size);
+    out.set("gemvSize", peak.gemv_size);
+    return out;
+  } catch (const std::exception& e) {
+    throw_js_error(e.what());
+  }
+}
+
+double forward_flops(const val& config, int tokens) {
+  try {
+    return bench::forward_flops(ClassifierConfig::from_json(js_to_json(config, "forwardFlops")), tokens);
+  } catch (const std::exception& e) {
+    throw_js_error(e.what());
+  }
+}
+
 EMSCRIPTEN_BINDINGS(attnlens_train) {
   emscripten::class_<JsTrainer>("Trainer")
       .class_function("create", &JsTrainer::create, emscripten::allow_raw_pointers())
@@ -280,4 +306,6 @@ EMSCRIPTEN_BINDINGS(attnlens_train) {
       .function("toBytes", &JsTrainer::to_bytes)
       .function("info", &JsTrainer::info);
   emscripten::function("cueTask", &cue_task);
+  emscripten::function("machinePeak", &machine_peak);
+  emscripten::function("forwardFlops", &forward_flops);
 }

@@ -1,4 +1,5 @@
-// The benchmarks never rot: their quick modes run here (seconds) and must write well-formed results.
+// The benchmark suite never rots: its quick mode runs here (about a minute) and must write
+// well-formed results for every engine, model and section RESULTS.md reports.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -7,17 +8,41 @@ import path from 'node:path';
 import test from 'node:test';
 import { ROOT } from './helpers.mjs';
 
-test('bench/inference.mjs --quick: attnlens and ONNX Runtime timed on every shipped classifier', () => {
+const MODELS = ['bilstm-attention', 'cnn', 'gru-attention', 'lstm', 'transformer'];
+const timed = (t, what) => assert.ok(t && t.median_ms > 0 && t.p95_ms >= t.median_ms && t.runs >= 1, `${what}: ${JSON.stringify(t)}`);
+
+test('bench/run.mjs --quick: every engine on every shipped classifier, natively, in node and in Chromium', { timeout: 900000 }, () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'attnlens-bench-'));
-  const run = spawnSync(process.execPath, [path.join(ROOT, 'bench/inference.mjs'), '--quick', '--out', out], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [path.join(ROOT, 'bench/run.mjs'), '--quick', '--out', out], { encoding: 'utf8', maxBuffer: 1 << 26 });
   assert.equal(run.status, 0, run.stderr);
-  const results = JSON.parse(fs.readFileSync(path.join(out, 'inference.json'), 'utf8'));
-  assert.equal(results.quick, true);
-  assert.deepEqual(results.rows.map((r) => r.model).sort(), ['bilstm-attention', 'cnn', 'gru-attention', 'lstm', 'transformer']);
-  for (const row of results.rows) {
-    assert.ok(row.attnlens_ms.median > 0 && row.attnlens_ms.p95 >= row.attnlens_ms.median, row.model);
-    assert.ok(row.ort_ms.median > 0 && Number.isFinite(row.ort_over_attnlens), row.model);
+  const r = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+  assert.equal(r.quick, true);
+  assert.deepEqual(Object.keys(r.native).sort(), MODELS);
+  assert.deepEqual([...new Set(r.node.map((row) => row.model))].sort(), MODELS);
+  assert.deepEqual([...new Set(r.chromium.map((row) => row.model))].sort(), MODELS);
+  for (const row of r.node) {
+    for (const engine of ['predict', 'classify', 'ort', 'tfjs_wasm', 'tfjs_cpu']) timed(row[engine], `${row.model} ${engine}`);
+    for (const engine of ['attnlens', 'ort', 'tfjs_wasm', 'tfjs_cpu']) timed(row.batch[engine], `${row.model} batch ${engine}`);
   }
-  assert.match(fs.readFileSync(path.join(out, 'inference.md'), 'utf8'), /\| transformer \| 50 \|/);
+  for (const row of r.chromium) timed(row.predict, `${row.model} in Chromium`);
+  for (const m of MODELS) {
+    assert.ok(r.native[m].rows[0].predict.median_ms > 0 && r.native[m].peak_rss_bytes > 1e6, m);
+    for (const where of ['native', 'wasm_node', 'wasm_chromium']) assert.ok(r.training[where][m].reviews_per_second > 0, `${m} ${where}`);
+    for (const backend of ['wasm', 'cpu']) {  // TF.js trains or says why not
+      const t = r.training.tfjs[`${m}/${backend}`];
+      assert.ok(t.reviews_per_second > 0 || /not registered|not implemented/i.test(t.error), `${m} TF.js ${backend}: ${JSON.stringify(t)}`);
+    }
+  }
+  for (const peak of [r.peak.native.gemm_gflops, r.peak.native.gemv_gflops, r.peak.wasm_node.gemmGflops, r.peak.wasm_chromium.gemvGflops])
+    assert.ok(Number.isFinite(peak) && peak > 0.1, `peak ${peak}`);
+  assert.ok(r.keystroke.dom.runs >= 5 && r.keystroke.dom.median_ms > 0);
+  assert.ok(r.sizes.first_load_chromium.bytes > r.sizes.attnlens_wasm.gzip, 'the first load includes the wasm');
+  assert.ok(r.memory.wasm_chromium.after_10k_bytes >= r.memory.wasm_chromium.after_load_bytes);
+  assert.ok(r.default_model.float32_accuracy > 0.8 && r.default_model.accuracy > 0.8);
+  const md = fs.readFileSync(path.join(out, 'RESULTS.md'), 'utf8');
+  for (const heading of ['## Targets', '## Batch-1 latency', '## Training throughput', '## Peak and achieved GFLOP/s', '## Memory', '## Download size'])
+    assert.ok(md.includes(heading), heading);
+  assert.match(md, /\| transformer \| 50 \|/);
+  assert.doesNotMatch(md, /NaN|undefined|Infinity/);
   fs.rmSync(out, { recursive: true, force: true });
 });

@@ -1,0 +1,141 @@
+// bench/RESULTS.md from the results bench/run.mjs measured (results.json): the targets of the
+// speed-and-size issue first, met or not, then every table they come from.
+const ms = (t) => (t ? `${t.median_ms.toFixed(2)} (${t.p95_ms.toFixed(2)})` : '—');
+const fixed = (v, d = 2) => (v == null || !Number.isFinite(v) ? '—' : v.toFixed(d));
+const mb = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`;
+const kb = (bytes) => `${(bytes / 1e3).toFixed(0)} KB`;
+const rate = (t, size) => (t ? Math.round((1000 * size) / t.median_ms).toLocaleString('en') : '—');
+const yes = (ok) => (ok ? '**met**' : '**missed**');
+
+export function report(r) {
+  const S = r.settings;
+  const models = Object.keys(r.native);
+  const nodeRow = (m, n) => r.node.find((x) => x.model === m && x.tokens === n);
+  const chromiumRow = (m, n) => r.chromium.find((x) => x.model === m && x.tokens === n);
+  const nativeRow = (m, n) => r.native[m].rows.find((x) => x.tokens === n);
+  const headline = S.lengths.includes(200) ? 200 : S.lengths[S.lengths.length - 1];
+  const lines = [];
+  const push = (...l) => lines.push(...l);
+
+  push('# Benchmark results', '',
+    `Made by \`node bench/run.mjs${r.quick ? ' --quick' : ''}\` on ${r.date.slice(0, 10)}: ${r.machine.cpu}, node ${r.machine.node}, `
+      + `Chromium ${r.machine.chromium}, onnxruntime-web ${r.machine.onnxruntime_web}, TensorFlow.js ${r.machine.tfjs} `
+      + `(wasm backend ${r.machine.tfjs_backend_wasm}). One thread everywhere; latencies are the median (p95) of ${S.runs} runs after `
+      + `${S.warmupMs / 1000} s of warm-up, in ms. Do not edit: rerun the command (about 15 minutes; \`--quick\` takes seconds and `
+      + 'writes to build/bench/).', '');
+  if (r.quick) push('**Quick run**: short reviews, small batches and few runs — a check that the suite works, not the targets\' conditions.', '');
+  push('Every engine runs the same weights: attnlens reads the shipped `.safetensors` files, ONNX Runtime Web the graph '
+    + '`attnlens export --format onnx` writes from them, and TensorFlow.js the same graph rebuilt in its ops '
+    + '(`bench/tfjs-models.mjs`). The suite stops if any of their logits differs from attnlens\'s by more than 1e-4. '
+    + 'Reviews are the models\' own common words (the same text in every engine). attnlens\'s `predict` is the forward pass, '
+    + 'what ONNX Runtime and TF.js compute; `classify` adds the explanation the page shows (attention weights, or for the '
+    + 'LSTM, CNN and Transformer a gradient × input backward pass) and the token list.', '');
+
+  // ---------------------------------------------------------------- targets
+  const ratios = models.map((m) => ({ m, worst: Math.min(...S.lengths.map((n) => nodeRow(m, n).ort.median_ms / nodeRow(m, n).predict.median_ms)),
+    at: Object.fromEntries(S.lengths.map((n) => [n, nodeRow(m, n).ort.median_ms / nodeRow(m, n).predict.median_ms])) }));
+  const slowest = ratios.reduce((a, b) => (a.worst < b.worst ? a : b));
+  const bilstm = nodeRow('bilstm-attention', headline);
+  const tfjsRatio = bilstm.tfjs_wasm.median_ms / bilstm.predict.median_ms;
+  const trainNode = r.training.wasm_node['bilstm-attention'].reviews_per_second;
+  const trainChromium = r.training.wasm_chromium['bilstm-attention'].reviews_per_second;
+  const nativeTraining = r.training.native['bilstm-attention'];
+  const peakFraction = nativeTraining.gflops / r.peak.native.gemm_gflops;
+  const accuracyLoss = 100 * (r.default_model.float32_accuracy - r.default_model.accuracy);
+  push('## Targets', '',
+    '| target | measured | |', '|---|---|---|',
+    `| every classifier at least as fast as ONNX Runtime Web, batch 1, wasm (ORT time / attnlens time ≥ 1) | lowest: ${slowest.m} `
+      + `${fixed(slowest.worst)}; at ${headline} tokens: ${ratios.map((x) => `${x.m} ${fixed(x.at[headline])}`).join(', ')} | ${yes(slowest.worst >= 1)} |`,
+    `| BiLSTM + attention at ${headline} tokens ≥ 25× faster than TF.js's wasm backend | ${fixed(tfjsRatio, 1)}× | ${yes(tfjsRatio >= 25)} |`,
+    `| training the BiLSTM + attention in wasm ≥ 150 reviews/s (batch ${S.batch}, ${S.trainTokens} tokens) | node ${fixed(trainNode, 0)}, `
+      + `Chromium ${fixed(trainChromium, 0)} | ${yes(Math.min(trainNode, trainChromium) >= 150)} |`,
+    `| training natively ≥ 30 % of the measured GEMM peak | ${fixed(nativeTraining.gflops, 1)} of ${fixed(r.peak.native.gemm_gflops, 1)} `
+      + `GFLOP/s = ${fixed(100 * peakFraction, 0)} % | ${yes(peakFraction >= 0.3)} |`,
+    `| keystroke to highlight in Chromium, 200-word review, p95 < 16 ms | p95 ${fixed(r.keystroke.dom.p95_ms, 1)} ms to the highlight in the DOM `
+      + `(median ${fixed(r.keystroke.dom.median_ms, 1)}); ${fixed(r.keystroke.frame.p95_ms, 1)} ms to the next frame | ${yes(r.keystroke.dom.p95_ms < 16)} |`,
+    `| default model ≤ 1 MB, ≤ 0.3 points of IMDB test accuracy lost | ${kb(r.sizes.default_model.bytes)} (${r.default_model.weights}); `
+      + `${fixed(100 * r.default_model.accuracy)} % vs ${fixed(100 * r.default_model.float32_accuracy)} % in float32 (−${fixed(accuracyLoss)}) | `
+      + `${yes(r.sizes.default_model.bytes <= 1e6 && accuracyLoss <= 0.3)} |`,
+    `| first load (HTML + JS + wasm + default model) ≤ 1.5 MB transferred, gzip, in Chromium | ${mb(r.sizes.first_load_chromium.bytes)} | `
+      + `${yes(r.sizes.first_load_chromium.bytes <= 1.5e6)} |`,
+    `| \`attnlens.wasm\` ≤ 400 KB | ${kb(r.sizes.attnlens_wasm.bytes)} (${kb(r.sizes.attnlens_wasm.gzip)} gzipped) | `
+      + `${yes(r.sizes.attnlens_wasm.bytes <= 400e3)} |`, '');
+
+  // ---------------------------------------------------------------- latency
+  push('## Batch-1 latency, ms: median (p95)', '',
+    '| model | tokens | native predict | native classify | wasm node predict | wasm node classify | Chromium predict | Chromium classify '
+      + '| ONNX Runtime Web | TF.js wasm | TF.js cpu | ORT / attnlens | TF.js wasm / attnlens |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const m of models)
+    for (const n of S.lengths) {
+      const a = nativeRow(m, n), b = nodeRow(m, n), c = chromiumRow(m, n);
+      push(`| ${m} | ${n} | ${ms({ median_ms: a.predict.median_ms, p95_ms: a.predict.p95_ms })} | ${ms(a.classify)} | ${ms(b.predict)} | `
+        + `${ms(b.classify)} | ${ms(c?.predict)} | ${ms(c?.classify)} | ${ms(b.ort)} | ${ms(b.tfjs_wasm)} | ${ms(b.tfjs_cpu)} | `
+        + `${fixed(b.ort.median_ms / b.predict.median_ms)} | ${fixed(b.tfjs_wasm.median_ms / b.predict.median_ms, 1)} |`);
+    }
+  push('', 'Ratios compare medians of the wasm engines in node (same process, same weights); above 1, attnlens is faster.', '');
+
+  // ---------------------------------------------------------------- throughput
+  push(`## Batch-${S.batch} throughput, reviews/s`, '',
+    '| model | tokens | native | wasm node | ONNX Runtime Web | TF.js wasm | TF.js cpu |', '|---|---|---|---|---|---|---|');
+  for (const m of models)
+    for (const n of S.lengths) {
+      const a = nativeRow(m, n), b = nodeRow(m, n);
+      push(`| ${m} | ${n} | ${Math.round(a.batch.reviews_per_second).toLocaleString('en')} | ${rate(b.batch.attnlens, S.batch)} | `
+        + `${rate(b.batch.ort, S.batch)} | ${rate(b.batch.tfjs_wasm, S.batch)} | ${rate(b.batch.tfjs_cpu, S.batch)} |`);
+    }
+  push('');
+
+  // ---------------------------------------------------------------- training
+  push(`## Training throughput, reviews/s (batch ${S.batch}, ${S.trainTokens} tokens, Adam, one thread)`, '',
+    '| model | native | wasm node | wasm Chromium | TF.js wasm | TF.js cpu |', '|---|---|---|---|---|---|');
+  const tfjsCell = (x) => (!x ? '—' : x.error ? `cannot: ${x.error.replace(/\|/g, '/').slice(0, 90)}` : fixed(x.reviews_per_second, 1));
+  for (const m of models)
+    push(`| ${m} | ${fixed(r.training.native[m].reviews_per_second, 0)} | ${fixed(r.training.wasm_node[m].reviews_per_second, 0)} | `
+      + `${fixed(r.training.wasm_chromium[m].reviews_per_second, 0)} | ${tfjsCell(r.training.tfjs[`${m}/wasm`])} | ${tfjsCell(r.training.tfjs[`${m}/cpu`])} |`);
+  push('', 'attnlens trains through `attnlens bench` natively and the training module\'s `Trainer.fromBytes(…).step()` in wasm; '
+    + 'TF.js through `tf.train.adam().minimize` on the same graph with its embedding table frozen (TF.js\'s gradient of '
+    + '`gather` loops over every vocabulary row on the cpu backend — 84 s for one batch of 16 × 50 tokens — and has no wasm '
+    + 'kernel), so TF.js\'s figures are for less work than attnlens\'s. Graphs slower than 20 s a batch are timed by one step.', '');
+
+  // ---------------------------------------------------------------- peak
+  push('## Peak and achieved GFLOP/s', '',
+    `Single-thread peak of the engine's own Eigen kernels: GEMM ${r.peak.native.gemm_size}² and GEMV ${r.peak.native.gemv_size}² (float).`, '',
+    '| | GEMM GFLOP/s | GEMV GFLOP/s |', '|---|---|---|',
+    `| native | ${fixed(r.peak.native.gemm_gflops, 1)} | ${fixed(r.peak.native.gemv_gflops, 1)} |`,
+    `| wasm, node | ${fixed(r.peak.wasm_node.gemmGflops, 1)} | ${fixed(r.peak.wasm_node.gemvGflops, 1)} |`,
+    `| wasm, Chromium | ${fixed(r.peak.wasm_chromium.gemmGflops, 1)} | ${fixed(r.peak.wasm_chromium.gemvGflops, 1)} |`, '',
+    `FLOPs counted from each architecture (\`forward_flops\` in src/bench/bench.cpp: 2 per multiply-add; training = 3× forward). `
+      + `At ${headline} tokens:`, '',
+    '| model | MFLOP per review | native batch 1 | native batch | native training | wasm node batch 1 | % of wasm GEMM peak |',
+    '|---|---|---|---|---|---|---|');
+  for (const m of models) {
+    const a = nativeRow(m, headline), b = nodeRow(m, headline);
+    const wasmGflops = a.forward_flops / (b.predict.median_ms * 1e6);
+    push(`| ${m} | ${fixed(a.forward_flops / 1e6, 1)} | ${fixed(a.predict_gflops, 1)} | ${fixed(a.batch_gflops, 1)} | `
+      + `${fixed(r.training.native[m].gflops, 1)} | ${fixed(wasmGflops, 1)} | ${fixed((100 * wasmGflops) / r.peak.wasm_node.gemmGflops, 0)} % |`);
+  }
+  push('');
+
+  // ---------------------------------------------------------------- memory and size
+  push('## Memory', '',
+    '| | |', '|---|---|',
+    ...models.map((m) => `| native peak RSS, ${m} (load, inference, batch and training in one process) | ${mb(r.memory.native_peak_rss_bytes[m])} |`),
+    `| wasm memory, node: fresh module → default model loaded → after classifying a 10,000-token review | ${mb(r.memory.wasm_node.initial_bytes)} → `
+      + `${mb(r.memory.wasm_node.after_load_bytes)} → ${mb(r.memory.wasm_node.after_10k_bytes)} |`,
+    `| wasm memory, Chromium: the same | ${mb(r.memory.wasm_chromium.initial_bytes)} → ${mb(r.memory.wasm_chromium.after_load_bytes)} → `
+      + `${mb(r.memory.wasm_chromium.after_10k_bytes)} |`, '',
+    'Wasm memory only grows (in 64 KB pages), so its size after the call is the peak the call needed.', '');
+  push('## Download size', '',
+    '| file | bytes | gzip -9 |', '|---|---|---|',
+    `| attnlens.wasm | ${kb(r.sizes.attnlens_wasm.bytes)} | ${kb(r.sizes.attnlens_wasm.gzip)} |`,
+    `| attnlens.js | ${kb(r.sizes.attnlens_js.bytes)} | ${kb(r.sizes.attnlens_js.gzip)} |`,
+    `| default model (${r.default_model.weights}) | ${kb(r.sizes.default_model.bytes)} | |`,
+    `| ONNX Runtime Web's wasm (${r.sizes.ort_wasm.file}) | ${kb(r.sizes.ort_wasm.bytes)} | ${kb(r.sizes.ort_wasm.gzip)} |`,
+    `| TF.js (tf.min.js + tfjs-backend-wasm-simd.wasm) | ${kb(r.sizes.tfjs_js.bytes + r.sizes.tfjs_wasm.bytes)} | `
+      + `${kb(r.sizes.tfjs_js.gzip + r.sizes.tfjs_wasm.gzip)} |`, '',
+    `The page's first load in Chromium, everything until it is ready to classify (HTML, CSS, JS, worker, wasm, model list and `
+      + `default model), served with gzip (zlib level 6) and counted as the server sent it, headers included: `
+      + `**${mb(r.sizes.first_load_chromium.bytes)}**.`, '');
+  return lines.join('\n');
+}

@@ -1,0 +1,371 @@
+#!/usr/bin/env node
+// The benchmark suite, one command: writes bench/RESULTS.md and bench/results.json.
+//   node bench/run.mjs            the full run (about 15 minutes here): 50, 200 and 1,000 tokens
+//   node bench/run.mjs --quick    a minute: 50 tokens, batch 8, short warm-ups, few runs; written to
+//                                 build/bench/ (web/tests/bench.test.mjs runs it in CI so it never rots)
+// Every shipped classifier, the same weights everywhere, one thread everywhere:
+//   native       `attnlens bench` (build/release/attnlens): latency, batch throughput, training, RSS, peak
+//   wasm, node   web/dist/attnlens.wasm (Model.predict and Model.classify) and the training module
+//   Chromium     the same files served gzip-compressed to headless Chromium: latency, training, the
+//                page's first load in bytes, keystroke to highlight on the real page
+//   ONNX Runtime Web (the model exported by `attnlens export --format onnx`) and TensorFlow.js
+//                (bench/tfjs-models.mjs: the same graph in TF.js ops) on its cpu and wasm backends.
+// Before timing anything, each model's logits from ONNX Runtime and both TF.js backends are
+// checked against attnlens's (within 1e-4), so every row compares the same computation.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import zlib from 'node:zlib';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import * as ort from 'onnxruntime-web';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_FLAGS } from '../web/tests/browser.mjs';
+import { CLI, DIST, ROOT, loadEngine, loadTrainEngine, vocabularyOf } from '../web/tests/helpers.mjs';
+import { buildTfjsClassifier } from './tfjs-models.mjs';
+
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } } });
+const QUICK = args.quick;
+const S = QUICK
+  ? { lengths: [50], warmupMs: 100, runs: 5, batch: 8, batchRuns: 2, trainTokens: 50, trainSteps: 2, keystrokes: 8, peakSeconds: 0.2 }
+  : { lengths: [50, 200, 1000], warmupMs: 2000, runs: 30, batch: 128, batchRuns: 5, trainTokens: 200, trainSteps: 5, keystrokes: 60, peakSeconds: 2 };
+const OUT = args.out ?? path.join(ROOT, QUICK ? 'build/bench' : 'bench');
+const MODELS = ['bilstm-attention', 'gru-attention', 'lstm', 'cnn', 'transformer'];
+const DEFAULT_MODEL = 'bilstm-attention';
+const TOLERANCE = 1e-4;
+fs.mkdirSync(OUT, { recursive: true });
+ort.env.wasm.numThreads = 1;
+const log = (...a) => console.error(...a);
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'attnlens-bench-'));
+
+// ---------------------------------------------------------------- shared helpers
+// Median and 95th percentile after a warm-up (V8 compiles wasm in a baseline tier first).
+async function measure(fn, { warmupMs = S.warmupMs, runs = S.runs } = {}) {
+  const started = performance.now();
+  do await fn(); while (performance.now() - started < warmupMs);
+  const times = [];
+  for (let i = 0; i < runs; ++i) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return summarize(times);
+}
+function summarize(times) {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { median_ms: at(0.5), p95_ms: at(0.95), runs: sorted.length };
+}
+
+// The review the native bench builds too (src/bench/bench.cpp): the vocabulary's common
+// alphabetic words (ids 2…501) in order, starting `offset` words in, n tokens.
+function reviewMaker(file) {
+  const vocabulary = vocabularyOf(file);
+  const ids = new Map(vocabulary.map((word, id) => [word, id]));
+  const words = vocabulary.slice(2, 502).filter((w) => /^[a-z]+$/.test(w));
+  const words_ = (n, offset) => Array.from({ length: n }, (_, i) => words[(i + offset) % words.length]);
+  return {
+    text: (n, offset = 0) => words_(n, offset).join(' '),
+    ids: (n, offset = 0) => words_(n, offset).map((w) => ids.get(w)),
+  };
+}
+
+function batchIds(make, n, size) {
+  const rows = Array.from({ length: size }, (_, b) => make.ids(n, b));
+  return rows.flat();
+}
+
+const fileSize = (f) => fs.statSync(f).size;
+const gzipSize = (f) => zlib.gzipSync(fs.readFileSync(f), { level: 9 }).length;
+
+// ---------------------------------------------------------------- 1. native
+log('native: attnlens bench');
+const native = {};
+for (const [i, name] of MODELS.entries()) {
+  const run = spawnSync(CLI, ['bench', '--model', path.join(ROOT, 'models', `${name}.safetensors`), '--tokens', S.lengths.join(','),
+    '--warmup', String(S.warmupMs / 1000), '--runs', String(S.runs), '--batch', String(S.batch), '--train-tokens', String(S.trainTokens),
+    '--train-batches', String(S.trainSteps), ...(i === 0 ? ['--peak'] : [])], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (run.status !== 0) throw new Error(`attnlens bench ${name} failed: ${run.stderr}`);
+  native[name] = JSON.parse(run.stdout);
+}
+const nativePeak = native[MODELS[0]].peak;
+
+// ---------------------------------------------------------------- 2. node: attnlens wasm, ONNX Runtime, TF.js
+log('node: attnlens wasm, ONNX Runtime Web, TF.js');
+const lens = await loadEngine();
+const trainLens = await loadTrainEngine();
+const wasmPeak = trainLens.machinePeak(S.peakSeconds);
+const nodeRows = [];
+const nodeTraining = {};
+const tfjsTraining = {};
+for (const name of MODELS) {
+  const file = path.join(ROOT, 'models', `${name}.safetensors`);
+  const bytes = new Uint8Array(fs.readFileSync(file));
+  const make = reviewMaker(file);
+  const model = lens.Model.fromBytes(bytes);
+  const onnxFile = path.join(work, `${name}.onnx`);
+  const exported = spawnSync(CLI, ['export', '--format', 'onnx', '--model', file, '--out', onnxFile], { encoding: 'utf8' });
+  if (exported.status !== 0) throw new Error(`export of ${name} failed: ${exported.stderr}`);
+  const session = await ort.InferenceSession.create(fs.readFileSync(onnxFile));
+  const ortRun = async (ids, B, T) => (await session.run({ token_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [B, T]) })).logit.data;
+  const rows = S.lengths.map((n) => ({ model: name, tokens: n }));
+  for (const [k, n] of S.lengths.entries()) {
+    const row = rows[k];
+    const text = make.text(n), ids = make.ids(n);
+    const texts = Array.from({ length: S.batch }, (_, b) => make.text(n, b)), manyIds = batchIds(make, n, S.batch);
+    const ours = model.predict(texts).map((p) => p.logit);
+    const theirs = await ortRun(manyIds, S.batch, n);
+    ours.forEach((v, b) => {
+      if (Math.abs(v - theirs[b]) > TOLERANCE) throw new Error(`${name}, ${n} tokens: ONNX Runtime logit ${theirs[b]}, attnlens ${v}`);
+    });
+    row.predict = await measure(() => model.predict(text));
+    row.classify = await measure(() => model.classify(text));
+    row.ort = await measure(() => ortRun(ids, 1, n));
+    row.batch = { size: S.batch, attnlens: await measure(() => model.predict(texts), { runs: S.batchRuns }),
+      ort: await measure(() => ortRun(manyIds, S.batch, n), { runs: S.batchRuns }) };
+    log(`  ${name} ${n}: predict ${row.predict.median_ms.toFixed(2)} ms, classify ${row.classify.median_ms.toFixed(2)} ms, `
+      + `ORT ${row.ort.median_ms.toFixed(2)} ms`);
+  }
+  await session.release();
+  model.delete();
+  // TF.js, both backends: the same logits first, then the same timings.
+  for (const backend of ['wasm', 'cpu']) {
+    await tf.setBackend(backend);
+    await tf.ready();
+    const graph = buildTfjsClassifier(tf, file);
+    for (const [k, n] of S.lengths.entries()) {
+      const row = rows[k];
+      const manyIds = Int32Array.from(batchIds(make, n, S.batch)), ids = Int32Array.from(make.ids(n));
+      const expected = nodeCheckLogits(name, n);
+      const got = graph.forward(manyIds.subarray(0, 2 * n), 2, n);
+      got.forEach((v, b) => {
+        if (Math.abs(v - expected[b]) > TOLERANCE) throw new Error(`${name}, ${n} tokens: TF.js ${backend} logit ${v}, attnlens ${expected[b]}`);
+      });
+      // TF.js's recurrent graphs at 1,000 tokens take seconds a call: fewer runs there.
+      const slow = graph.config.encoder.some((s) => s.type === 'lstm' || s.type === 'gru') && n >= 1000;
+      row[`tfjs_${backend}`] = await measure(() => graph.forward(ids, 1, n), slow ? { runs: Math.min(S.runs, 10), warmupMs: 0 } : {});
+      row.batch[`tfjs_${backend}`] = await measure(() => graph.forward(manyIds, S.batch, n), { runs: slow ? 1 : S.batchRuns, warmupMs: 0 });
+      log(`  ${name} ${n}: TF.js ${backend} ${row[`tfjs_${backend}`].median_ms.toFixed(2)} ms`);
+    }
+    graph.dispose();
+    // Training with TF.js where it can: Adam steps on a batch, timed. The embedding table stays frozen:
+    // TF.js's gradient of gather (UnsortedSegmentSum) loops over all vocabulary rows and took 84 s for one
+    // batch of 16 × 50 tokens on the cpu backend; its wasm backend has no kernel for it at all.
+    const trainGraph = buildTfjsClassifier(tf, file, { trainable: true, frozen: ['embedding.weight'] });
+    const trainIds = Int32Array.from(batchIds(make, S.trainTokens, S.batch));
+    const labels = Array.from({ length: S.batch }, (_, b) => b % 2);
+    const trainStep = () => trainGraph.trainStep(trainIds, S.batch, S.trainTokens, labels);
+    try {
+      const t0 = performance.now();
+      trainStep();
+      const first = performance.now() - t0;
+      // Slow graphs (over 20 s a batch) are timed by that one step; the others by more after it.
+      const timing = first > 20000 || QUICK ? { ...summarize([first]), note: 'one step, the first' }
+        : await measure(trainStep, { runs: Math.min(S.trainSteps, 3), warmupMs: 0 });
+      tfjsTraining[`${name}/${backend}`] = { timing, reviews_per_second: (1000 * S.batch) / timing.median_ms, embedding: 'frozen' };
+    } catch (error) {
+      tfjsTraining[`${name}/${backend}`] = { error: String(error.message ?? error).split('\n')[0] };
+    }
+    log(`  ${name} TF.js ${backend} training: ${tfjsTraining[`${name}/${backend}`].reviews_per_second?.toFixed(1) ?? tfjsTraining[`${name}/${backend}`].error}`);
+    trainGraph.dispose();
+  }
+  nodeRows.push(...rows);
+  // Training in wasm (node): the training module fine-tuning this model, one batch per step().
+  const trainTexts = Array.from({ length: S.batch }, (_, b) => make.text(S.trainTokens, b));
+  const trainer = trainLens.Trainer.fromBytes(bytes, trainTexts, trainTexts.map((_, b) => b % 2),
+    { batchSize: S.batch, maxLength: S.trainTokens, validationFraction: 0, seed: 1 });
+  const step = await measure(() => trainer.step(), { runs: S.trainSteps, warmupMs: 0 });
+  trainer.delete();
+  nodeTraining[name] = { timing: step, reviews_per_second: (1000 * S.batch) / step.median_ms };
+  log(`  ${name} training: ${nodeTraining[name].reviews_per_second.toFixed(0)} reviews/s`);
+}
+
+// attnlens's logits for the first two batch reviews (TF.js is checked against them).
+function nodeCheckLogits(name, n) {
+  const file = path.join(ROOT, 'models', `${name}.safetensors`);
+  const make = reviewMaker(file);
+  const model = lens.Model.fromBytes(new Uint8Array(fs.readFileSync(file)));
+  const logits = model.predict([make.text(n, 0), make.text(n, 1)]).map((p) => p.logit);
+  model.delete();
+  return logits;
+}
+
+// Wasm heap of a fresh module classifying a 10,000-token review with the default model.
+async function heapFor10k() {
+  const fresh = await loadEngine();
+  const file = path.join(ROOT, 'models', `${DEFAULT_MODEL}.safetensors`);
+  const before = fresh.HEAP8.length;
+  const model = fresh.Model.fromBytes(new Uint8Array(fs.readFileSync(file)));
+  const loaded = fresh.HEAP8.length;
+  model.classify(reviewMaker(file).text(10000));
+  return { initial_bytes: before, after_load_bytes: loaded, after_10k_bytes: fresh.HEAP8.length };
+}
+const nodeHeap = await heapFor10k();
+
+// ---------------------------------------------------------------- 3. Chromium
+log('Chromium: latency, training, first load, keystrokes');
+// web/ served with gzip (zlib level 6, as web servers default to), counting the bytes sent.
+let sentBytes = 0;
+const server = http.createServer((request, response) => {
+  const url = new URL(request.url, 'http://x');
+  if (url.pathname === '/__bench.html') {  // a blank page beside the demo, without its script policy, for the engine timings
+    response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><title>attnlens bench</title>');
+    return;
+  }
+  const file = path.join(ROOT, 'web', path.normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, ''));
+  const target = fs.existsSync(file) && fs.statSync(file).isDirectory() ? path.join(file, 'index.html') : file;
+  if (!target.startsWith(path.join(ROOT, 'web')) || !fs.existsSync(target)) {
+    response.writeHead(404).end();
+    return;
+  }
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json',
+    '.svg': 'image/svg+xml', '.png': 'image/png' };
+  let body = fs.readFileSync(target);
+  const headers = { 'content-type': types[path.extname(target)] ?? 'application/octet-stream', 'cache-control': 'no-store' };
+  if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '') && path.extname(target) !== '.png') {
+    body = zlib.gzipSync(body);
+    headers['content-encoding'] = 'gzip';
+  }
+  headers['content-length'] = body.length;
+  response.writeHead(200, headers);
+  response.end(body);
+  sentBytes += body.length + Object.entries(headers).reduce((sum, [k, v]) => sum + k.length + String(v).length + 4, 17);
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const baseUrl = `http://127.0.0.1:${server.address().port}/`;
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+const chromiumVersion = browser.version();
+const context = await browser.newContext();
+const page = await context.newPage();
+const pageErrors = [];
+page.on('pageerror', (error) => pageErrors.push(error.message));
+sentBytes = 0;
+await page.goto(baseUrl);
+await page.waitForSelector('body[data-state="ready"]', { timeout: 60000 });
+const firstLoad = { bytes: sentBytes, requests: null };
+
+// Keystroke to highlight on the real page (Classify view, default model): a 200-word review,
+// then one character at a time at a typist's pace; each keystroke timed from its input event
+// to the 'attnlens:classified' event for that exact text (the highlight is then in the DOM),
+// and to the next animation frame after it.
+const keystrokeReview = reviewMaker(path.join(ROOT, 'models', `${DEFAULT_MODEL}.safetensors`)).text(200);
+const keystrokes = await page.evaluate(async ({ text, count }) => {
+  const review = document.getElementById('review');
+  const classified = (expected) => new Promise((resolve) => {
+    const listener = (event) => {
+      if (event.detail.text !== expected) return;
+      document.removeEventListener('attnlens:classified', listener);
+      const domAt = performance.now();
+      requestAnimationFrame(() => resolve({ domAt, frameAt: performance.now() }));
+    };
+    document.addEventListener('attnlens:classified', listener);
+  });
+  const type = async (value) => {
+    const done = classified(value);
+    const t0 = performance.now();
+    review.value = value;
+    review.dispatchEvent(new Event('input', { bubbles: true }));
+    const { domAt, frameAt } = await done;
+    return { dom: domAt - t0, frame: frameAt - t0 };
+  };
+  await type(text);
+  const times = [];
+  let value = text;
+  for (let i = 0; i < count; ++i) {
+    value += i % 6 === 5 ? ' ' : 'abcde'[i % 5];
+    times.push(await type(value));
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+  return times;
+}, { text: keystrokeReview, count: S.keystrokes });
+const keystroke = { dom: summarize(keystrokes.map((k) => k.dom)), frame: summarize(keystrokes.map((k) => k.frame)), words: 200 };
+
+// The engine itself in a page (main thread) of the same origin: the same calls as in node.
+await page.goto(`${baseUrl}__bench.html`);
+const chromiumRows = [];
+const chromiumTraining = {};
+for (const name of MODELS) {
+  const file = path.join(ROOT, 'models', `${name}.safetensors`);
+  const make = reviewMaker(file);
+  const texts = S.lengths.map((n) => make.text(n));
+  const trainTexts = Array.from({ length: S.batch }, (_, b) => make.text(S.trainTokens, b));
+  const result = await page.evaluate(async ({ name, texts, trainTexts, s }) => {
+    const summarize = (times) => {
+      const sorted = [...times].sort((a, b) => a - b);
+      const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+      return { median_ms: at(0.5), p95_ms: at(0.95), runs: sorted.length };
+    };
+    const measure = (fn, runs = s.runs, warmupMs = s.warmupMs) => {
+      const started = performance.now();
+      do fn(); while (performance.now() - started < warmupMs);
+      const times = [];
+      for (let i = 0; i < runs; ++i) { const t0 = performance.now(); fn(); times.push(performance.now() - t0); }
+      return summarize(times);
+    };
+    const bytes = new Uint8Array(await (await fetch(`dist/${name}.safetensors`)).arrayBuffer());
+    window.benchEngine ??= await (await import('./dist/attnlens.js')).default();
+    window.benchTrainEngine ??= await (await import('./dist/attnlens-train.js')).default();
+    const model = window.benchEngine.Model.fromBytes(bytes);
+    const rows = texts.map((text) => ({ predict: measure(() => model.predict(text)), classify: measure(() => model.classify(text)) }));
+    model.delete();
+    const trainer = window.benchTrainEngine.Trainer.fromBytes(bytes, trainTexts, trainTexts.map((_, b) => b % 2),
+      { batchSize: s.batch, maxLength: s.trainTokens, validationFraction: 0, seed: 1 });
+    const training = measure(() => trainer.step(), s.trainSteps, 0);
+    trainer.delete();
+    return { rows, training };
+  }, { name, texts, trainTexts, s: S });
+  result.rows.forEach((r, k) => chromiumRows.push({ model: name, tokens: S.lengths[k], ...r }));
+  chromiumTraining[name] = { timing: result.training, reviews_per_second: (1000 * S.batch) / result.training.median_ms };
+  log(`  ${name}: ${result.rows.map((r) => r.predict.median_ms.toFixed(2)).join(' / ')} ms, `
+    + `training ${chromiumTraining[name].reviews_per_second.toFixed(0)} reviews/s`);
+}
+const chromiumExtras = await page.evaluate(async ({ text, seconds }) => {
+  const peak = window.benchTrainEngine.machinePeak(seconds);
+  const fresh = await (await import('./dist/attnlens.js')).default();
+  const before = fresh.HEAP8.length;
+  const model = fresh.Model.fromBytes(new Uint8Array(await (await fetch('dist/bilstm-attention.safetensors')).arrayBuffer()));
+  const loaded = fresh.HEAP8.length;
+  model.classify(text);
+  return { peak, heap: { initial_bytes: before, after_load_bytes: loaded, after_10k_bytes: fresh.HEAP8.length } };
+}, { text: reviewMaker(path.join(ROOT, 'models', `${DEFAULT_MODEL}.safetensors`)).text(10000), seconds: S.peakSeconds });
+await browser.close();
+server.close();
+if (pageErrors.length) throw new Error(`the page reported errors: ${pageErrors.join('; ')}`);
+fs.rmSync(work, { recursive: true, force: true });
+
+// ---------------------------------------------------------------- results
+const version = (pkg) => JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+// The build ONNX Runtime Web loads for its wasm backend (the others add WebGPU or JSPI).
+const ortWasm = path.join(ROOT, 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm');
+const tfjsWasm = path.join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm');
+const tfjsJs = path.join(ROOT, 'node_modules/@tensorflow/tfjs/dist/tf.min.js');
+const sizes = {
+  attnlens_wasm: { bytes: fileSize(path.join(DIST, 'attnlens.wasm')), gzip: gzipSize(path.join(DIST, 'attnlens.wasm')) },
+  attnlens_js: { bytes: fileSize(path.join(DIST, 'attnlens.js')), gzip: gzipSize(path.join(DIST, 'attnlens.js')) },
+  default_model: { bytes: fileSize(path.join(ROOT, 'models', `${DEFAULT_MODEL}.safetensors`)) },
+  ort_wasm: { file: path.basename(ortWasm), bytes: fileSize(ortWasm), gzip: gzipSize(ortWasm) },
+  tfjs_js: { bytes: fileSize(tfjsJs), gzip: gzipSize(tfjsJs) },
+  tfjs_wasm: { bytes: fileSize(tfjsWasm), gzip: gzipSize(tfjsWasm) },
+  first_load_chromium: firstLoad,
+};
+const defaultInfo = JSON.parse(spawnSync(CLI, ['info', '--model', path.join(ROOT, 'models', `${DEFAULT_MODEL}.safetensors`)], { encoding: 'utf8' }).stdout);
+const original = defaultInfo.provenance?.conversion?.original?.test?.test_accuracy;
+const results = {
+  date: new Date().toISOString(), quick: QUICK, settings: S,
+  machine: { cpu: `${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores`, node: process.version, chromium: chromiumVersion,
+    onnxruntime_web: version('onnxruntime-web'), tfjs: version('@tensorflow/tfjs'), tfjs_backend_wasm: version('@tensorflow/tfjs-backend-wasm') },
+  peak: { native: nativePeak, wasm_node: wasmPeak, wasm_chromium: chromiumExtras.peak },
+  native, node: nodeRows, chromium: chromiumRows,
+  training: { native: Object.fromEntries(MODELS.map((m) => [m, native[m].training])), wasm_node: nodeTraining, wasm_chromium: chromiumTraining,
+    tfjs: tfjsTraining },
+  memory: { native_peak_rss_bytes: Object.fromEntries(MODELS.map((m) => [m, native[m].peak_rss_bytes])), wasm_node: nodeHeap,
+    wasm_chromium: chromiumExtras.heap },
+  keystroke, sizes,
+  default_model: { accuracy: defaultInfo.provenance?.test_accuracy, float32_accuracy: original, weights: defaultInfo.provenance?.conversion?.weights },
+};
+fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+fs.writeFileSync(path.join(OUT, 'RESULTS.md'), (await import('./report.mjs')).report(results));
+log(`wrote ${path.relative(ROOT, OUT)}/RESULTS.md and results.json`);
