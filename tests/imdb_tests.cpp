@@ -2,20 +2,26 @@
 // is not "true"; under CI=true missing data is a failure).
 //   imdb_tests accuracy MODEL MIN_ACCURACY   the model on the full official test set
 //   imdb_tests cli-train ATTNLENS_BINARY     train → history → eval --json through the CLI
+//   imdb_tests storage ATTNLENS_BINARY       float16 and int8 weights against float32 on every test review
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <numeric>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "missing_data.hpp"
 #include "data/imdb.hpp"
 #include "io/model_file.hpp"
+#include "models/predict.hpp"
+#include "layers/loss.hpp"
 #include "train/trainer.hpp"
 
 using namespace attnlens;
@@ -106,12 +112,96 @@ int cli_train(const std::string& cli, const std::string& data) {
   return 0;
 }
 
+// Trains a float32 BiLSTM + attention through the CLI, converts it with `attnlens convert` to
+// float16 and int8 (and the int8 file back to float32), and classifies all 25,000 test reviews
+// with each: the labels may differ on a handful of reviews and the probabilities by a stated
+// tolerance, both printed.
+int storage(const std::string& cli, const std::string& data) {
+  const auto dir = std::filesystem::temp_directory_path() / "attnlens-storage";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string f32 = (dir / "f32.safetensors").string();
+  int status;
+  std::cout << capture("'" + cli + "' train --data '" + data + "' --limit 5000 --epochs 2 --max-length 200 --vocab-size 10000 "
+                       "--out '" + f32 + "' 2>&1 | tail -n 3", status);
+  EXPECT(status == 0 && std::filesystem::exists(f32));
+  for (const std::string weights : {"float16", "int8"}) {
+    std::cout << capture("'" + cli + "' convert --model '" + f32 + "' --out '" + (dir / (weights + ".safetensors")).string() +
+                         "' --weights " + weights + " 2>&1", status);
+    EXPECT(status == 0);
+  }
+  std::cout << capture("'" + cli + "' convert --model '" + (dir / "int8.safetensors").string() + "' --out '" +
+                       (dir / "int8-f32.safetensors").string() + "' --weights float32 2>&1", status);
+  EXPECT(status == 0);
+  EXPECT(std::filesystem::file_size(dir / "int8.safetensors") * 3 < std::filesystem::file_size(f32));
+  EXPECT(std::filesystem::file_size(dir / "float16.safetensors") * 3 > std::filesystem::file_size(f32));
+
+  const std::vector<Review> reviews = load_imdb(data, "test");
+  EXPECT(reviews.size() == 25000);
+  // Two threads, each with its own copy of the model; batches of reviews of similar length.
+  std::vector<size_t> by_length(reviews.size());
+  for (size_t i = 0; i < by_length.size(); ++i) by_length[i] = i;
+  std::stable_sort(by_length.begin(), by_length.end(),
+                   [&](size_t a, size_t b) { return reviews[a].text.size() < reviews[b].text.size(); });
+  const auto probabilities = [&](const std::string& file, size_t count) {
+    std::vector<double> p(count);
+    const auto work = [&](size_t begin, size_t end) {
+      ClassifierBundle bundle = load_classifier(file);
+      std::vector<size_t> order;
+      for (size_t i : by_length)
+        if (i >= begin && i < end) order.push_back(i);
+      std::vector<std::string> chunk;
+      size_t done = 0;
+      for (size_t k = 0; k < order.size(); ++k) {
+        chunk.push_back(reviews[order[k]].text);
+        if (chunk.size() == 32 || k + 1 == order.size()) {
+          for (double logit : score(bundle, chunk)) p[order[done++]] = sigmoid(logit);
+          chunk.clear();
+        }
+      }
+    };
+    std::thread other(work, count / 2, count);
+    work(0, count / 2);
+    other.join();
+    return p;
+  };
+  const std::vector<double> reference = probabilities(f32, reviews.size());
+  // Stated tolerances: at most max_flips labels change, and 99 % of the probabilities move by at
+  // most `tolerance` (the 99.9th percentile and the largest change are printed too).
+  const auto compare = [&](const std::string& name, const std::vector<double>& p, int max_flips, double tolerance) {
+    int flips = 0, correct = 0, reference_correct = 0;
+    std::vector<double> difference(p.size());
+    for (size_t i = 0; i < p.size(); ++i) {
+      flips += (p[i] > 0.5) != (reference[i] > 0.5);
+      correct += (p[i] > 0.5) == (reviews[i].label == 1);
+      reference_correct += (reference[i] > 0.5) == (reviews[i].label == 1);
+      difference[i] = std::abs(p[i] - reference[i]);
+    }
+    std::sort(difference.begin(), difference.end());
+    const double mean = std::accumulate(difference.begin(), difference.end(), 0.0) / static_cast<double>(p.size());
+    const double p99 = difference[difference.size() * 99 / 100], p999 = difference[difference.size() * 999 / 1000];
+    std::cout << name << ": " << flips << " of 25,000 test labels differ from float32 (allowed " << max_flips
+              << "); probability difference mean " << mean << ", 99th percentile " << p99 << " (allowed " << tolerance
+              << "), 99.9th " << p999 << ", largest " << difference.back() << "; accuracy " << 100.0 * correct / 25000 << " % vs "
+              << 100.0 * reference_correct / 25000 << " % in float32\n";
+    return flips <= max_flips && p99 <= tolerance;
+  };
+  EXPECT(compare("float16", probabilities((dir / "float16.safetensors").string(), reviews.size()), 10, 0.002));
+  const std::vector<double> int8 = probabilities((dir / "int8.safetensors").string(), reviews.size());
+  EXPECT(compare("int8", int8, 100, 0.03));
+  const std::vector<double> back = probabilities((dir / "int8-f32.safetensors").string(), 2000);  // int8 → float32 is exact
+  EXPECT(std::equal(back.begin(), back.end(), int8.begin()));
+  std::filesystem::remove_all(dir);
+  std::cout << "storage: passed\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
-  if (!((mode == "accuracy" && argc == 4) || (mode == "cli-train" && argc == 3))) {
-    std::cerr << "usage: imdb_tests accuracy MODEL MIN_ACCURACY | imdb_tests cli-train ATTNLENS_BINARY\n";
+  if (!((mode == "accuracy" && argc == 4) || ((mode == "cli-train" || mode == "storage") && argc == 3))) {
+    std::cerr << "usage: imdb_tests accuracy MODEL MIN_ACCURACY | imdb_tests cli-train|storage ATTNLENS_BINARY\n";
     return 1;
   }
   const std::string data = default_data_directory();
@@ -121,7 +211,8 @@ int main(int argc, char** argv) {
     return testing::missing_data(e.what(), "the IMDB data", "the IMDB data in ../shared/data/imdb/");
   }
   try {
-    return mode == "accuracy" ? accuracy(argv[2], std::stod(argv[3]), data) : cli_train(argv[2], data);
+    if (mode == "accuracy") return accuracy(argv[2], std::stod(argv[3]), data);
+    return mode == "storage" ? storage(argv[2], data) : cli_train(argv[2], data);
   } catch (const std::exception& e) {
     std::cout << "FAILED: " << e.what() << "\n";
     return 1;
