@@ -13,15 +13,17 @@ void xavier_uniform(Eigen::Ref<ParamMatrix> block, Rng& rng) {
 void orthogonal(Eigen::Ref<ParamMatrix> block, Rng& rng) {
   const Eigen::Index rows = block.rows(), cols = block.cols();
   const bool tall = rows >= cols;
-  Eigen::MatrixXd gaussian(tall ? rows : cols, tall ? cols : rows);
-  for (Eigen::Index r = 0; r < gaussian.rows(); ++r)
-    for (Eigen::Index c = 0; c < gaussian.cols(); ++c) gaussian(r, c) = rng.normal();
-  Eigen::HouseholderQR<Eigen::MatrixXd> qr(gaussian);
-  Eigen::MatrixXd q = qr.householderQ() * Eigen::MatrixXd::Identity(gaussian.rows(), gaussian.cols());
-  // Make the decomposition unique (and the distribution uniform) by the signs of R's diagonal.
-  const Eigen::MatrixXd r = qr.matrixQR();
-  for (Eigen::Index c = 0; c < q.cols(); ++c)
-    if (r(c, c) < 0) q.col(c) = -q.col(c);
+  Eigen::MatrixXd q(tall ? rows : cols, tall ? cols : rows);
+  for (Eigen::Index r = 0; r < q.rows(); ++r)
+    for (Eigen::Index c = 0; c < q.cols(); ++c) q(r, c) = rng.normal();
+  // Q of the QR decomposition with R's diagonal positive (unique, so uniformly distributed), by
+  // Gram–Schmidt with re-orthogonalisation in double precision: the same Q a Householder QR with
+  // sign correction gives, without linking a dense decomposition into the inference module.
+  for (Eigen::Index c = 0; c < q.cols(); ++c) {
+    for (int pass = 0; pass < 2; ++pass)
+      for (Eigen::Index k = 0; k < c; ++k) q.col(c) -= q.col(k).dot(q.col(c)) * q.col(k);
+    q.col(c) /= q.col(c).norm();
+  }
   if (tall) block = q.cast<Scalar>();
   else block = q.transpose().cast<Scalar>();
 }
