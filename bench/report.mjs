@@ -4,7 +4,7 @@ const ms = (t) => (t ? `${t.median_ms.toFixed(2)} (${t.p95_ms.toFixed(2)})` : '�
 const fixed = (v, d = 2) => (v == null || !Number.isFinite(v) ? '—' : v.toFixed(d));
 const mb = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`;
 const kb = (bytes) => `${(bytes / 1e3).toFixed(0)} KB`;
-const rate = (t, size) => (t ? Math.round((1000 * size) / t.median_ms).toLocaleString('en') : '—');
+const rate = (t, size) => (t ? Math.round((1000 * size) / t.median_ms).toLocaleString('en') : 'not measured');
 const yes = (ok) => (ok ? '**met**' : '**missed**');
 
 export function report(r) {
@@ -76,7 +76,7 @@ export function report(r) {
   push('', 'Ratios compare medians of the wasm engines in node (same process, same weights); above 1, attnlens is faster.', '');
 
   // ---------------------------------------------------------------- throughput
-  push(`## Batch-${S.batch} throughput, reviews/s`, '',
+  push(`## Batch-${S.batch} throughput, reviews/s`, '', 'TF.js\'s batches are timed up to 200 tokens.', '',
     '| model | tokens | native | wasm node | ONNX Runtime Web | TF.js wasm | TF.js cpu |', '|---|---|---|---|---|---|---|');
   for (const m of models)
     for (const n of S.lengths) {
@@ -89,14 +89,15 @@ export function report(r) {
   // ---------------------------------------------------------------- training
   push(`## Training throughput, reviews/s (batch ${S.batch}, ${S.trainTokens} tokens, Adam, one thread)`, '',
     '| model | native | wasm node | wasm Chromium | TF.js wasm | TF.js cpu |', '|---|---|---|---|---|---|');
-  const tfjsCell = (x) => (!x ? '—' : x.error ? `cannot: ${x.error.replace(/\|/g, '/').slice(0, 90)}` : fixed(x.reviews_per_second, 1));
+  const tfjsCell = (x) => (!x ? 'not measured' : x.error ? `cannot: ${x.error.replace(/\|/g, '/').slice(0, 90)}` : fixed(x.reviews_per_second, 1));
   for (const m of models)
     push(`| ${m} | ${fixed(r.training.native[m].reviews_per_second, 0)} | ${fixed(r.training.wasm_node[m].reviews_per_second, 0)} | `
       + `${fixed(r.training.wasm_chromium[m].reviews_per_second, 0)} | ${tfjsCell(r.training.tfjs[`${m}/wasm`])} | ${tfjsCell(r.training.tfjs[`${m}/cpu`])} |`);
   push('', 'attnlens trains through `attnlens bench` natively and the training module\'s `Trainer.fromBytes(…).step()` in wasm; '
     + 'TF.js through `tf.train.adam().minimize` on the same graph with its embedding table frozen (TF.js\'s gradient of '
     + '`gather` loops over every vocabulary row on the cpu backend — 84 s for one batch of 16 × 50 tokens — and has no wasm '
-    + 'kernel), so TF.js\'s figures are for less work than attnlens\'s. Graphs slower than 20 s a batch are timed by one step.', '');
+    + 'kernel), so TF.js\'s figures are for less work than attnlens\'s. Graphs slower than 20 s a batch are timed by one step. '
+    + 'The cpu backend (pure JS) trains in the quick run only: at full size it takes from seconds to minutes a batch.', '');
 
   // ---------------------------------------------------------------- peak
   push('## Peak and achieved GFLOP/s', '',

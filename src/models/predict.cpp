@@ -1,5 +1,7 @@
 #include "models/predict.hpp"
 
+#include <algorithm>
+
 #include "layers/loss.hpp"
 #include "train/dataset.hpp"
 
@@ -44,16 +46,29 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text) {
 }
 
 std::vector<double> score(ClassifierBundle& bundle, const std::vector<std::string>& texts) {
-  if (texts.empty()) return {};
   std::vector<Example> examples(texts.size());
-  std::vector<size_t> indices(texts.size());
+  std::vector<size_t> order(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
     examples[i].ids = encode(tokenize(texts[i], bundle.tokenizer), bundle.vocabulary);
-    indices[i] = i;
+    order[i] = i;
   }
-  const Matrix& logits = bundle.model->forward(make_batch(examples, indices));
+  // Batches of similar length, bounded so memory stays small however many texts come: at most
+  // 65,536 token columns, and for a Transformer (one L × L attention matrix per text and head)
+  // at most 2²² attention entries per head.
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return examples[a].ids.size() < examples[b].ids.size(); });
+  const bool quadratic = bundle.model->transformer() != nullptr;
   std::vector<double> out(texts.size());
-  for (size_t i = 0; i < texts.size(); ++i) out[i] = logits(0, static_cast<Eigen::Index>(i));
+  for (size_t begin = 0; begin < order.size();) {
+    std::vector<size_t> batch;
+    for (size_t end = begin; end < order.size(); ++end) {
+      const size_t longest = std::max<size_t>(1, examples[order[end]].ids.size()), count = batch.size() + 1;
+      if (!batch.empty() && (count * longest > 65536 || (quadratic && count * longest * longest > (size_t{1} << 22)))) break;
+      batch.push_back(order[end]);
+    }
+    const Matrix& logits = bundle.model->forward(make_batch(examples, batch));
+    for (size_t i = 0; i < batch.size(); ++i) out[batch[i]] = logits(0, static_cast<Eigen::Index>(i));
+    begin += batch.size();
+  }
   return out;
 }
 
