@@ -21,7 +21,7 @@ export function report(r) {
     `Made by \`node bench/run.mjs${r.quick ? ' --quick' : ''}\` on ${r.date.slice(0, 10)}: ${r.machine.cpu}, node ${r.machine.node}, `
       + `Chromium ${r.machine.chromium}, onnxruntime-web ${r.machine.onnxruntime_web}, TensorFlow.js ${r.machine.tfjs} `
       + `(wasm backend ${r.machine.tfjs_backend_wasm}). One thread everywhere; latencies are the median (p95) of ${S.runs} runs after `
-      + `${S.warmupMs / 1000} s of warm-up, in ms. Do not edit: rerun the command (about 15 minutes; \`--quick\` takes seconds and `
+      + `${S.warmupMs / 1000} s of warm-up, in ms. Do not edit: rerun the command (about 35 minutes; \`--quick\` takes seconds and `
       + 'writes to build/bench/).', '');
   if (r.quick) push('**Quick run**: short reviews, small batches and few runs — a check that the suite works, not the targets\' conditions.', '');
   push('Every engine runs the same weights: attnlens reads the shipped `.safetensors` files, ONNX Runtime Web the graph '

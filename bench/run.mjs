@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The benchmark suite, one command: writes bench/RESULTS.md and bench/results.json.
-//   node bench/run.mjs            the full run (about 15 minutes here): 50, 200 and 1,000 tokens
+//   node bench/run.mjs            the full run (about 35 minutes here): 50, 200 and 1,000 tokens
 //   node bench/run.mjs --quick    a minute: 50 tokens, batch 8, short warm-ups, few runs; written to
 //                                 build/bench/ (web/tests/bench.test.mjs runs it in CI so it never rots)
 // Every shipped classifier, the same weights everywhere, one thread everywhere:
