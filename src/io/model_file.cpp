@@ -60,7 +60,8 @@ json metadata_json(const safetensors::File& file, const std::string& key) {
   const auto it = file.metadata().find(key);
   check(it != file.metadata().end(), file.source() + ": __metadata__." + key + " is missing");
   try {
-    return json::parse(it->second);
+    const std::string& text = it->second;  // parsed through pointers like the header: one parser in the wasm
+    return json::parse(text.data(), text.data() + text.size());
   } catch (const json::exception& e) {
     throw Error(file.source() + ": __metadata__." + key + " is not valid JSON (" + e.what() + ")");
   }

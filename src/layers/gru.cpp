@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/init.hpp"
+#include "core/kernels.hpp"
 
 namespace attnlens {
 
@@ -42,29 +43,34 @@ void GRU::forward(const SequenceBatch& in, SequenceBatch& out) {
   out.batch = B;
   out.lengths = in.lengths;
   out.values.resize(H, columns);
-  Matrix hidden = Matrix::Zero(H, B), hidden_proj(3 * H, B), new_hidden(H, B);
+  Matrix hidden = Matrix::Zero(H, B), hidden_proj(3 * H, B);
+  Vector scratch_hidden(H);
   const Matrix recurrent = weight_hh.value;  // column-major, as in LSTM::forward
   for (int s = 0; s < T; ++s) {
     const int t = reverse_ ? T - 1 - s : s;
     const Eigen::Index c0 = static_cast<Eigen::Index>(t) * B;
     prev_hidden_.middleCols(c0, B) = hidden;
-    hidden_proj.noalias() = recurrent * hidden;
-    hidden_proj.colwise() += bias_hh.value.col(0);
-    const auto x = input_proj_.middleCols(c0, B);
-    auto g = gates_.middleCols(c0, B);
-    g.topRows(2 * H) = (x.topRows(2 * H) + hidden_proj.topRows(2 * H)).array().logistic();  // r, z
-    hidden_proj_n_.middleCols(c0, B) = hidden_proj.bottomRows(H);
-    g.bottomRows(H) = (x.bottomRows(H).array() + g.topRows(H).array() * hidden_proj.bottomRows(H).array()).tanh();  // n
-    const auto z = g.middleRows(H, H).array();
-    new_hidden.array() = (1 - z) * g.bottomRows(H).array() + z * hidden.array();
-    auto output = out.values.middleCols(c0, B);
-    output = new_hidden;
-    for (int b = 0; b < B; ++b) {
-      if (t < in.lengths[b]) continue;
-      new_hidden.col(b) = hidden.col(b);  // padding: carry the state, emit zero
-      output.col(b).setZero();
+    hidden_proj.colwise() = bias_hh.value.col(0);
+    if (B <= kernels::kGemvBatch) {
+      for (int b = 0; b < B; ++b)
+        kernels::gemv_accumulate(3 * hidden_size_, hidden_size_, recurrent.data(), hidden.col(b).data(), hidden_proj.col(b).data());
+    } else {
+      hidden_proj.noalias() += recurrent * hidden;
     }
-    hidden.swap(new_hidden);
+    hidden_proj_n_.middleCols(c0, B) = hidden_proj.bottomRows(H);
+    auto output = out.values.middleCols(c0, B);
+    for (int b = 0; b < B; ++b) {
+      const Scalar* x = input_proj_.col(c0 + b).data();
+      Scalar* g = gates_.col(c0 + b).data();
+      if (t < in.lengths[b]) {
+        kernels::gru_cell(hidden_size_, x, hidden_proj.col(b).data(), g, hidden.col(b).data());
+        output.col(b) = hidden.col(b);
+      } else {  // padding: carry the state, emit zero
+        scratch_hidden = hidden.col(b);
+        kernels::gru_cell(hidden_size_, x, hidden_proj.col(b).data(), g, scratch_hidden.data());
+        output.col(b).setZero();
+      }
+    }
   }
 }
 

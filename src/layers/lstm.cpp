@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/init.hpp"
+#include "core/kernels.hpp"
 
 namespace attnlens {
 
@@ -45,7 +46,8 @@ void LSTM::forward(const SequenceBatch& in, SequenceBatch& out) {
   out.lengths = in.lengths;
   out.values.resize(H, columns);
 
-  Matrix hidden = Matrix::Zero(H, B), cell = Matrix::Zero(H, B), preact(4 * H, B), new_cell(H, B), new_hidden(H, B);
+  Matrix hidden = Matrix::Zero(H, B), cell = Matrix::Zero(H, B);
+  Vector scratch_cell(H), scratch_hidden(H);
   // W_hh copied column-major: the per-step product is then a sum of columns scaled by h,
   // with no horizontal reductions (faster for these short rows, in wasm SIMD especially).
   const Matrix recurrent = weight_hh.value;
@@ -54,24 +56,25 @@ void LSTM::forward(const SequenceBatch& in, SequenceBatch& out) {
     const Eigen::Index c0 = static_cast<Eigen::Index>(t) * B;
     prev_hidden_.middleCols(c0, B) = hidden;
     prev_cell_.middleCols(c0, B) = cell;
-    preact = gates_.middleCols(c0, B);
-    preact.noalias() += recurrent * hidden;
-    auto act = gates_.middleCols(c0, B);
-    act.topRows(2 * H) = preact.topRows(2 * H).array().logistic();          // σ(i), σ(f)
-    act.middleRows(2 * H, H) = preact.middleRows(2 * H, H).array().tanh();  // tanh(g)
-    act.bottomRows(H) = preact.bottomRows(H).array().logistic();            // σ(o)
-    new_cell.array() = act.middleRows(H, H).array() * cell.array() + act.topRows(H).array() * act.middleRows(2 * H, H).array();
-    new_hidden.array() = act.bottomRows(H).array() * new_cell.array().tanh();
-    auto output = out.values.middleCols(c0, B);
-    output = new_hidden;
-    for (int b = 0; b < B; ++b) {
-      if (t < in.lengths[b]) continue;
-      new_cell.col(b) = cell.col(b);  // padding: carry the state, emit zero
-      new_hidden.col(b) = hidden.col(b);
-      output.col(b).setZero();
+    // gates_ holds W_ih x + b for this step; add W_hh h_{t-1}, then the fused gate functions
+    // leave the activated gates there for backward.
+    auto preact = gates_.middleCols(c0, B);
+    if (B <= kernels::kGemvBatch) {
+      for (int b = 0; b < B; ++b) kernels::gemv_accumulate(4 * hidden_size_, hidden_size_, recurrent.data(), hidden.col(b).data(), preact.col(b).data());
+    } else {
+      preact.noalias() += recurrent * hidden;
     }
-    cell.swap(new_cell);
-    hidden.swap(new_hidden);
+    auto output = out.values.middleCols(c0, B);
+    for (int b = 0; b < B; ++b) {
+      if (t < in.lengths[b]) {
+        kernels::lstm_cell(hidden_size_, preact.col(b).data(), cell.col(b).data(), hidden.col(b).data());
+        output.col(b) = hidden.col(b);
+      } else {  // padding: carry the state, emit zero
+        scratch_cell = cell.col(b);
+        kernels::lstm_cell(hidden_size_, preact.col(b).data(), scratch_cell.data(), scratch_hidden.data());
+        output.col(b).setZero();
+      }
+    }
     cell_.middleCols(c0, B) = cell;
   }
 }

@@ -72,7 +72,8 @@ inline val json_to_js(const nlohmann::json& j) { return val::global("JSON").call
 inline nlohmann::json js_to_json(const val& v, const char* who) {
   if (v.isUndefined() || v.isNull()) return nlohmann::json::object();
   if (v.typeOf().as<std::string>() != "object") throw Error(std::string(who) + " expects an object");
-  const nlohmann::json j = nlohmann::json::parse(val::global("JSON").call<std::string>("stringify", v), nullptr, false);
+  const std::string text = val::global("JSON").call<std::string>("stringify", v);
+  const nlohmann::json j = nlohmann::json::parse(text.data(), text.data() + text.size(), nullptr, false);
   if (!j.is_object()) throw Error(std::string(who) + " expects a plain object");
   return j;
 }

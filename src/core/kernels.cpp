@@ -1,0 +1,173 @@
+#include "core/kernels.hpp"
+
+#include <cmath>
+#include <cstdint>
+
+namespace attnlens::kernels {
+namespace {
+
+// ---- element by element: the double build and the tails of the float kernels ----
+
+template <class T>
+inline T sigmoid1(T x) {
+  return T(1) / (T(1) + std::exp(-x));
+}
+template <class T>
+inline T tanh1(T x) {
+  return std::tanh(x);
+}
+
+// ---- float vectors: Eigen's own packets (AVX-512, AVX or SSE natively; SSE on SIMD128 in wasm) ----
+// and its vectorised gate functions: the same rational approximations Eigen's .logistic() and
+// .tanh() evaluate, so these kernels and the Eigen expressions elsewhere agree. On the targets
+// built here (x86 and wasm) a packet is a GCC/Clang vector type, so + and * work on it directly.
+
+using Packet = Eigen::internal::packet_traits<float>::type;
+constexpr int kLanes = Eigen::internal::packet_traits<float>::size;
+
+inline Packet load(const float* p) { return Eigen::internal::ploadu<Packet>(p); }
+inline void store(float* p, const Packet& v) { Eigen::internal::pstoreu(p, v); }
+inline Packet splat(float s) { return Eigen::internal::pset1<Packet>(s); }
+inline Packet sigmoid(const Packet& x) { return Eigen::internal::scalar_logistic_op<float>().packetOp(x); }
+inline Packet tanh(const Packet& x) { return Eigen::internal::ptanh(x); }
+
+// Scalar tails of the float kernels: the same functions on one value.
+inline float sigmoid1(float x) { return Eigen::internal::scalar_logistic_op<float>()(x); }
+inline float tanh1(float x) { return Eigen::numext::tanh(x); }
+
+// ---- matrix-vector product ----
+
+template <class T>
+void gemv_impl(int rows, int cols, const T* w, const T* x, T* y) {
+  for (int j = 0; j < cols; ++j) {
+    const T s = x[j];
+    const T* column = w + static_cast<std::ptrdiff_t>(j) * rows;
+    for (int i = 0; i < rows; ++i) y[i] += s * column[i];
+  }
+}
+
+[[maybe_unused]] void gemv_impl(int rows, int cols, const float* w, const float* x, float* y) {
+  constexpr int kBlock = 8 * kLanes;  // 8 accumulators: 16 registers on x86-64 leave room for W and x
+  int r = 0;
+  for (; r + kBlock <= rows; r += kBlock) {
+    Packet a0 = load(y + r), a1 = load(y + r + kLanes), a2 = load(y + r + 2 * kLanes), a3 = load(y + r + 3 * kLanes);
+    Packet a4 = load(y + r + 4 * kLanes), a5 = load(y + r + 5 * kLanes), a6 = load(y + r + 6 * kLanes), a7 = load(y + r + 7 * kLanes);
+    const float* p = w + r;
+    for (int j = 0; j < cols; ++j, p += rows) {
+      const Packet s = splat(x[j]);
+      a0 += s * load(p);
+      a1 += s * load(p + kLanes);
+      a2 += s * load(p + 2 * kLanes);
+      a3 += s * load(p + 3 * kLanes);
+      a4 += s * load(p + 4 * kLanes);
+      a5 += s * load(p + 5 * kLanes);
+      a6 += s * load(p + 6 * kLanes);
+      a7 += s * load(p + 7 * kLanes);
+    }
+    store(y + r, a0), store(y + r + kLanes, a1), store(y + r + 2 * kLanes, a2), store(y + r + 3 * kLanes, a3);
+    store(y + r + 4 * kLanes, a4), store(y + r + 5 * kLanes, a5), store(y + r + 6 * kLanes, a6), store(y + r + 7 * kLanes, a7);
+  }
+  for (; r + kLanes <= rows; r += kLanes) {
+    Packet a = load(y + r);
+    const float* p = w + r;
+    for (int j = 0; j < cols; ++j, p += rows) a += splat(x[j]) * load(p);
+    store(y + r, a);
+  }
+  for (; r < rows; ++r) {
+    float a = y[r];
+    for (int j = 0; j < cols; ++j) a += x[j] * w[static_cast<std::ptrdiff_t>(j) * rows + r];
+    y[r] = a;
+  }
+}
+
+// ---- gate functions: an element loop from `from` (all of the double build, the float tails) ----
+
+template <class T>
+void sigmoid_from(int from, T* x, int n) {
+  for (int i = from; i < n; ++i) x[i] = sigmoid1(x[i]);
+}
+template <class T>
+void tanh_from(int from, T* x, int n) {
+  for (int i = from; i < n; ++i) x[i] = tanh1(x[i]);
+}
+template <class T>
+void lstm_from(int from, int H, T* g, T* c, T* h) {
+  for (int k = from; k < H; ++k) {
+    const T i = sigmoid1(g[k]), f = sigmoid1(g[H + k]), u = tanh1(g[2 * H + k]), o = sigmoid1(g[3 * H + k]);
+    g[k] = i, g[H + k] = f, g[2 * H + k] = u, g[3 * H + k] = o;
+    c[k] = f * c[k] + i * u;
+    h[k] = o * tanh1(c[k]);
+  }
+}
+template <class T>
+void gru_from(int from, int H, const T* x, const T* hp, T* g, T* h) {
+  for (int k = from; k < H; ++k) {
+    const T r = sigmoid1(x[k] + hp[k]), z = sigmoid1(x[H + k] + hp[H + k]);
+    const T n = tanh1(x[2 * H + k] + r * hp[2 * H + k]);
+    g[k] = r, g[H + k] = z, g[2 * H + k] = n;
+    h[k] = (1 - z) * n + z * h[k];
+  }
+}
+
+template <class T>
+int sigmoid_vector(T*, int) {
+  return 0;
+}
+[[maybe_unused]] int sigmoid_vector(float* x, int n) {
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) store(x + i, sigmoid(load(x + i)));
+  return i;
+}
+template <class T>
+int tanh_vector(T*, int) {
+  return 0;
+}
+[[maybe_unused]] int tanh_vector(float* x, int n) {
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) store(x + i, tanh(load(x + i)));
+  return i;
+}
+template <class T>
+int lstm_vector(int, T*, T*, T*) {
+  return 0;
+}
+[[maybe_unused]] int lstm_vector(int H, float* g, float* c, float* h) {
+  int k = 0;
+  for (; k + kLanes <= H; k += kLanes) {
+    const Packet i = sigmoid(load(g + k)), f = sigmoid(load(g + H + k)), u = tanh(load(g + 2 * H + k)),
+             o = sigmoid(load(g + 3 * H + k));
+    store(g + k, i), store(g + H + k, f), store(g + 2 * H + k, u), store(g + 3 * H + k, o);
+    const Packet cell = f * load(c + k) + i * u;
+    store(c + k, cell);
+    store(h + k, o * tanh(cell));
+  }
+  return k;
+}
+template <class T>
+int gru_vector(int, const T*, const T*, T*, T*) {
+  return 0;
+}
+[[maybe_unused]] int gru_vector(int H, const float* x, const float* hp, float* g, float* h) {
+  int k = 0;
+  for (; k + kLanes <= H; k += kLanes) {
+    const Packet r = sigmoid(load(x + k) + load(hp + k)), z = sigmoid(load(x + H + k) + load(hp + H + k));
+    const Packet n = tanh(load(x + 2 * H + k) + r * load(hp + 2 * H + k));
+    store(g + k, r), store(g + H + k, z), store(g + 2 * H + k, n);
+    store(h + k, (splat(1.0f) - z) * n + z * load(h + k));
+  }
+  return k;
+}
+
+}  // namespace
+
+void gemv_accumulate(int rows, int cols, const Scalar* w, const Scalar* x, Scalar* y) { gemv_impl(rows, cols, w, x, y); }
+void sigmoid(Scalar* x, int n) { sigmoid_from(sigmoid_vector(x, n), x, n); }
+void tanh(Scalar* x, int n) { tanh_from(tanh_vector(x, n), x, n); }
+void lstm_cell(int H, Scalar* gates, Scalar* cell, Scalar* hidden) {
+  lstm_from(lstm_vector(H, gates, cell, hidden), H, gates, cell, hidden);
+}
+void gru_cell(int H, const Scalar* input_proj, const Scalar* hidden_proj, Scalar* gates, Scalar* hidden) {
+  gru_from(gru_vector(H, input_proj, hidden_proj, gates, hidden), H, input_proj, hidden_proj, gates, hidden);
+}
+
+}  // namespace attnlens::kernels

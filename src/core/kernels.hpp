@@ -1,0 +1,41 @@
+// Hand-written kernels for the recurrent layers' sequential inner loop, where a batch of one
+// (the page classifying a review) makes every step a matrix-vector product followed by a
+// handful of element-wise gate functions on a few hundred floats.
+//
+// For that shape Eigen's general GEMV and its separate expression loops (one pass per gate,
+// one per copy) leave most of the machine idle, in wasm SIMD especially: the product here
+// keeps 8 vector accumulators in registers across the whole row block (about 1.5× Eigen's
+// GEMV in wasm), and the gate functions run fused in one pass over the step's gates.
+//
+// Written on Eigen's packets (its SIMD abstraction) and its vectorised logistic and tanh, so the
+// same code runs natively (AVX-512, AVX or SSE) and in wasm SIMD, the native tests cover what
+// the page runs, and the gates match what Eigen's .logistic()/.tanh() gave before. The
+// double-precision build (gradient checks) runs the same formulas element by element in std::.
+#pragma once
+#include "core/tensor.hpp"
+
+namespace attnlens::kernels {
+
+// Up to this many samples a recurrent step runs one gemv_accumulate per sample; above it,
+// one Eigen GEMM for the batch (its packing pays off once W_hh is reused across columns).
+constexpr int kGemvBatch = 4;
+
+// y[rows] += W · x, W column-major [rows, cols] (leading dimension rows).
+void gemv_accumulate(int rows, int cols, const Scalar* w, const Scalar* x, Scalar* y);
+
+// In place over n values.
+void sigmoid(Scalar* x, int n);
+void tanh(Scalar* x, int n);
+
+// One LSTM step of one sample (PyTorch gate order i, f, g, o):
+// gates [4H]: pre-activations in, σ(i), σ(f), tanh(g), σ(o) out;
+// cell [H]: c_{t-1} in, c_t = σ(f)·c_{t-1} + σ(i)·tanh(g) out; hidden [H]: h_t = σ(o)·tanh(c_t) out.
+void lstm_cell(int H, Scalar* gates, Scalar* cell, Scalar* hidden);
+
+// One GRU step of one sample (PyTorch gate order r, z, n):
+// input_proj [3H] = W_ih x + b_ih; hidden_proj [3H] = W_hh h_{t-1} + b_hh;
+// gates [3H] out: r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r·h_n);
+// hidden [H]: h_{t-1} in, h_t = (1 − z)·n + z·h_{t-1} out.
+void gru_cell(int H, const Scalar* input_proj, const Scalar* hidden_proj, Scalar* gates, Scalar* hidden);
+
+}  // namespace attnlens::kernels

@@ -1,0 +1,121 @@
+// The hand-written recurrent kernels (src/core/kernels.cpp) against plain double-precision
+// formulas, and the two paths of a recurrent step (per-sample GEMV for small batches, Eigen GEMM
+// for large ones) against each other, at sizes that exercise the vector body and the tails.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "core/kernels.hpp"
+#include "core/rng.hpp"
+#include "helpers.hpp"
+#include "layers/gru.hpp"
+#include "layers/lstm.hpp"
+
+using namespace attnlens;
+using namespace attnlens::testing;
+
+namespace {
+
+Eigen::MatrixXd random_matrix(int rows, int cols, Rng& rng, double scale = 1.0) {
+  Eigen::MatrixXd m(rows, cols);
+  for (int j = 0; j < cols; ++j)
+    for (int i = 0; i < rows; ++i) m(i, j) = scale * (2.0 * rng.uniform() - 1.0);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("gemv_accumulate adds W·x to y for every shape", "[kernels]") {
+  Rng rng(3);
+  for (auto [rows, cols] : {std::pair{256, 64}, {192, 64}, {37, 13}, {8, 3}, {1, 1}, {100, 0}}) {
+    CAPTURE(rows, cols);
+    const Eigen::MatrixXd w = random_matrix(rows, cols, rng), x = random_matrix(cols, 1, rng), y = random_matrix(rows, 1, rng);
+    const Matrix wf = w.cast<Scalar>(), xf = x.cast<Scalar>();
+    Matrix yf = y.cast<Scalar>();
+    kernels::gemv_accumulate(rows, cols, wf.data(), xf.data(), yf.data());
+    const Eigen::MatrixXd expected = y + w * x;
+    CHECK((yf.cast<double>() - expected).cwiseAbs().maxCoeff() <= 1e-5 * (1 + cols));
+  }
+}
+
+TEST_CASE("vector sigmoid and tanh match the library functions", "[kernels]") {
+  std::vector<Scalar> xs;
+  for (double v = -120; v <= 120; v += 0.0371) xs.push_back(static_cast<Scalar>(v));
+  for (double v : {0.0, 1e-8, -1e-8, 1e-30, 88.7, -88.7, 1e30, -1e30}) xs.push_back(static_cast<Scalar>(v));
+  std::vector<Scalar> s = xs, t = xs;
+  kernels::sigmoid(s.data(), static_cast<int>(s.size()));
+  kernels::tanh(t.data(), static_cast<int>(t.size()));
+  double worst_sigmoid = 0, worst_tanh = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const double x = xs[i];
+    worst_sigmoid = std::max(worst_sigmoid, std::abs(s[i] - 1.0 / (1.0 + std::exp(-x))));
+    worst_tanh = std::max(worst_tanh, std::abs(t[i] - std::tanh(x)));
+    REQUIRE(std::isfinite(s[i]));
+    REQUIRE(std::isfinite(t[i]));
+  }
+  CHECK(worst_sigmoid < 3e-7);
+  CHECK(worst_tanh < 6e-7);
+}
+
+TEST_CASE("recurrent steps: the per-sample kernels and the batched GEMM agree, padding included", "[kernels][lstm][gru]") {
+  const int T = 7, E = 5;
+  const std::vector<int> lengths = {7, 3, 7, 1, 5, 6};  // batch 6 > kGemvBatch: the GEMM path
+  static_assert(kernels::kGemvBatch < 6);
+  Rng rng(11);
+  const Eigen::MatrixXd x = random_matrix(E, T * 6, rng, 2.0);
+  for (int H : {12, 64, 3}) {  // 12 = one AVX vector + a 4-lane tail; 3: the scalar tail only
+    CAPTURE(H);
+    for (const bool gru : {false, true}) {
+      CAPTURE(gru);
+      for (const bool reverse : {false, true}) {
+        std::unique_ptr<SequenceLayer> layer;
+        if (gru) layer = std::make_unique<GRU>("rnn", "_l0", E, H, reverse);
+        else layer = std::make_unique<LSTM>("rnn", "_l0", E, H, reverse);
+        layer->init(rng);
+        for (Parameter* p : layer->parameters())  // non-zero biases too
+          p->value += (random_matrix(p->value.rows(), p->value.cols(), rng, 0.3)).cast<Scalar>();
+        SequenceBatch batched;
+        Matrix xb = x.cast<Scalar>();
+        layer->forward(sequence_batch(xb, T, 6, lengths), batched);
+        for (int b = 0; b < 6; ++b) {
+          Matrix xs(E, lengths[b]);
+          for (int t = 0; t < lengths[b]; ++t) xs.col(t) = xb.col(t * 6 + b);
+          SequenceBatch alone;
+          layer->forward(sequence_batch(xs, lengths[b], 1, {lengths[b]}), alone);
+          for (int t = 0; t < T; ++t) {
+            const auto got = batched.values.col(t * 6 + b);
+            if (t < lengths[b]) CHECK((got - alone.values.col(t)).cwiseAbs().maxCoeff() < 2e-6);
+            else CHECK(got.isZero());
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("lstm_cell and gru_cell follow PyTorch's equations", "[kernels][lstm][gru]") {
+  Rng rng(5);
+  const auto sig = [](double v) { return 1.0 / (1.0 + std::exp(-v)); };
+  for (int H : {1, 4, 8, 13, 64}) {
+    CAPTURE(H);
+    const Eigen::MatrixXd g = random_matrix(4 * H, 1, rng, 4.0), c = random_matrix(H, 1, rng);
+    Matrix gf = g.cast<Scalar>(), cf = c.cast<Scalar>(), hf(H, 1);
+    kernels::lstm_cell(H, gf.data(), cf.data(), hf.data());
+    for (int k = 0; k < H; ++k) {
+      const double i = sig(g(k)), f = sig(g(H + k)), u = std::tanh(g(2 * H + k)), o = sig(g(3 * H + k));
+      const double cell = f * c(k) + i * u;
+      CHECK(std::abs(gf(k) - i) < 1e-6);
+      CHECK(std::abs(gf(2 * H + k) - u) < 1e-6);
+      CHECK(std::abs(cf(k) - cell) < 2e-6);
+      CHECK(std::abs(hf(k) - o * std::tanh(cell)) < 2e-6);
+    }
+    const Eigen::MatrixXd xp = random_matrix(3 * H, 1, rng, 3.0), hp = random_matrix(3 * H, 1, rng, 3.0), h = random_matrix(H, 1, rng);
+    const Matrix xpf = xp.cast<Scalar>(), hpf = hp.cast<Scalar>();
+    Matrix gates(3 * H, 1), hidden = h.cast<Scalar>();
+    kernels::gru_cell(H, xpf.data(), hpf.data(), gates.data(), hidden.data());
+    for (int k = 0; k < H; ++k) {
+      const double r = sig(xp(k) + hp(k)), z = sig(xp(H + k) + hp(H + k)), n = std::tanh(xp(2 * H + k) + r * hp(2 * H + k));
+      CHECK(std::abs(gates(H + k) - z) < 1e-6);
+      CHECK(std::abs(hidden(k) - ((1 - z) * n + z * h(k))) < 2e-6);
+    }
+  }
+}
