@@ -119,3 +119,19 @@ TEST_CASE("lstm_cell and gru_cell follow PyTorch's equations", "[kernels][lstm][
     }
   }
 }
+
+TEST_CASE("softmax matches the formula, for any length and extreme scores", "[kernels]") {
+  Rng rng(9);
+  for (int n : {1, 3, 4, 8, 17, 200}) {
+    CAPTURE(n);
+    for (double spread : {1.0, 30.0, 1000.0}) {
+      Matrix xf = random_matrix(n, 1, rng, spread).cast<Scalar>();
+      const Eigen::MatrixXd x = xf.cast<double>();  // the reference sees the same float inputs
+      kernels::softmax(xf.data(), n);
+      const Eigen::ArrayXd e = (x.array() - x.maxCoeff()).exp();
+      const Eigen::ArrayXd expected = e / e.sum();
+      CHECK((xf.cast<double>().array() - expected).abs().maxCoeff() < 1e-6);
+      CHECK(std::abs(xf.sum() - 1.0) < 1e-5);
+    }
+  }
+}

@@ -1,5 +1,6 @@
 #include "core/kernels.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -16,6 +17,10 @@ template <class T>
 inline T tanh1(T x) {
   return std::tanh(x);
 }
+template <class T>
+inline T exp1(T x) {
+  return std::exp(x);
+}
 
 // ---- float vectors: Eigen's own packets (AVX-512, AVX or SSE natively; SSE on SIMD128 in wasm) ----
 // and its vectorised gate functions: the same rational approximations Eigen's .logistic() and
@@ -31,9 +36,33 @@ inline Packet splat(float s) { return Eigen::internal::pset1<Packet>(s); }
 inline Packet sigmoid(const Packet& x) { return Eigen::internal::scalar_logistic_op<float>().packetOp(x); }
 inline Packet tanh(const Packet& x) { return Eigen::internal::ptanh(x); }
 
+// e^x for softmax. Eigen's pexp converts float to int with _mm_cvttps_epi32, which wasm SIMD
+// has no instruction for (emscripten emulates it lane by lane), so here the conversions are
+// the vector-extension builtins, one instruction each (i32x4.trunc_sat_f32x4_s in wasm).
+// Cephes' expf: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7 polynomial, 2^n put in the
+// exponent bits; x is clamped to [−87.3, 88] so 2^n stays a normal float (relative error ≈ 2e-7).
+typedef int32_t PacketInt __attribute__((vector_size(sizeof(Packet))));
+inline Packet exp(Packet x) {
+  x = Eigen::internal::pmin(Eigen::internal::pmax(x, splat(-87.3f)), splat(88.0f));
+  const Packet fx = x * splat(1.44269504088896341f) + splat(0.5f);
+  Packet n = __builtin_convertvector(__builtin_convertvector(fx, PacketInt), Packet);  // toward zero
+  n += __builtin_convertvector(n > fx, Packet);                                       // floor: −1 where the lane rounded up
+  const Packet r = x - n * splat(0.693359375f) + n * splat(2.12194440e-4f);
+  Packet p = splat(1.9875691500e-4f);
+  p = p * r + splat(1.3981999507e-3f);
+  p = p * r + splat(8.3334519073e-3f);
+  p = p * r + splat(4.1665795894e-2f);
+  p = p * r + splat(1.6666665459e-1f);
+  p = p * r + splat(5.0000001201e-1f);
+  p = p * (r * r) + r + splat(1.0f);
+  const PacketInt bits = (__builtin_convertvector(n, PacketInt) + 127) << 23;
+  return p * (Packet)bits;
+}
+
 // Scalar tails of the float kernels: the same functions on one value.
 inline float sigmoid1(float x) { return Eigen::internal::scalar_logistic_op<float>()(x); }
 inline float tanh1(float x) { return Eigen::numext::tanh(x); }
+inline float exp1(float x) { return exp(splat(x))[0]; }
 
 // ---- matrix-vector product ----
 
@@ -158,9 +187,46 @@ int gru_vector(int, const T*, const T*, T*, T*) {
   return k;
 }
 
+template <class T>
+void softmax_impl(T* x, int n) {
+  if (n <= 0) return;
+  T max = x[0];
+  for (int i = 1; i < n; ++i) max = std::max(max, x[i]);
+  T sum = 0;
+  for (int i = 0; i < n; ++i) sum += (x[i] = exp1(x[i] - max));
+  const T inverse = T(1) / sum;
+  for (int i = 0; i < n; ++i) x[i] *= inverse;
+}
+[[maybe_unused]] void softmax_impl(float* x, int n) {
+  if (n <= 0) return;
+  int i = 0;
+  float max = x[0];
+  if (n >= kLanes) {
+    Packet m = load(x);
+    for (i = kLanes; i + kLanes <= n; i += kLanes) m = Eigen::internal::pmax(m, load(x + i));
+    max = Eigen::internal::predux_max(m);
+  }
+  for (; i < n; ++i) max = std::max(max, x[i]);
+  const Packet shift = splat(max);
+  Packet sums = splat(0.0f);
+  float sum = 0;
+  for (i = 0; i + kLanes <= n; i += kLanes) {
+    const Packet e = exp(load(x + i) - shift);
+    store(x + i, e);
+    sums += e;
+  }
+  for (; i < n; ++i) sum += (x[i] = exp1(x[i] - max));
+  sum += Eigen::internal::predux(sums);
+  const float inverse = 1.0f / sum;
+  const Packet scale = splat(inverse);
+  for (i = 0; i + kLanes <= n; i += kLanes) store(x + i, load(x + i) * scale);
+  for (; i < n; ++i) x[i] *= inverse;
+}
+
 }  // namespace
 
 void gemv_accumulate(int rows, int cols, const Scalar* w, const Scalar* x, Scalar* y) { gemv_impl(rows, cols, w, x, y); }
+void softmax(Scalar* x, int n) { softmax_impl(x, n); }
 void sigmoid(Scalar* x, int n) { sigmoid_from(sigmoid_vector(x, n), x, n); }
 void tanh(Scalar* x, int n) { tanh_from(tanh_vector(x, n), x, n); }
 void lstm_cell(int H, Scalar* gates, Scalar* cell, Scalar* hidden) {

@@ -24,6 +24,7 @@ constexpr int kGemvBatch = 4;
 void gemv_accumulate(int rows, int cols, const Scalar* w, const Scalar* x, Scalar* y);
 
 // In place over n values.
+void softmax(Scalar* x, int n);  // x ← e^{x − max x} / Σ e^{x − max x}
 void sigmoid(Scalar* x, int n);
 void tanh(Scalar* x, int n);
 

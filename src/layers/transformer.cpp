@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/init.hpp"
+#include "core/kernels.hpp"
 
 namespace attnlens {
 
@@ -100,11 +101,7 @@ void MultiHeadSelfAttention::forward(const SequenceBatch& x, Matrix& out) {
       // columns (vectorised exp): Aᵀ = softmax_columns(KᵀQ / √d)  [L, L] over real steps only.
       a.noalias() = k.transpose() * q;
       a *= scale;
-      for (Eigen::Index j = 0; j < L; ++j) {
-        auto column = a.col(j);
-        column.array() = (column.array() - column.maxCoeff()).exp();
-        column /= column.sum();
-      }
+      for (Eigen::Index j = 0; j < L; ++j) kernels::softmax(a.col(j).data(), L);
       context.middleRows(h * d, d).noalias() = v * a;  // O = V Aᵀ  [d, L]
     }
   }
