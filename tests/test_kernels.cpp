@@ -7,6 +7,7 @@
 #include "core/kernels.hpp"
 #include "core/rng.hpp"
 #include "helpers.hpp"
+#include "layers/conv1d.hpp"
 #include "layers/gru.hpp"
 #include "layers/lstm.hpp"
 
@@ -133,5 +134,32 @@ TEST_CASE("softmax matches the formula, for any length and extreme scores", "[ke
       CHECK((xf.cast<double>().array() - expected).abs().maxCoeff() < 1e-6);
       CHECK(std::abs(xf.sum() - 1.0) < 1e-5);
     }
+  }
+}
+
+TEST_CASE("weights kept in a second layout follow in-place changes (as Adam makes them)", "[kernels][lstm][gru][conv1d]") {
+  Rng rng(21);
+  const int T = 6, E = 4;
+  const Matrix x = random_matrix(E, T, rng).cast<Scalar>();
+  std::vector<std::unique_ptr<SequenceLayer>> layers;
+  layers.push_back(std::make_unique<LSTM>("rnn", "_l0", E, 8, false));
+  layers.push_back(std::make_unique<GRU>("rnn", "_l0", E, 8, true));
+  layers.push_back(std::make_unique<Conv1D>("conv", E, 5, 3, Conv1D::Padding::Same));
+  for (auto& layer : layers) {
+    layer->init(rng);
+    SequenceBatch before, after, fresh_out;
+    layer->forward(sequence_batch(x, T, 1, {T}), before);
+    Parameter& w = *layer->parameters()[layer->parameters().size() == 4 ? 1 : 0];  // W_hh, or the conv weight
+    CAPTURE(w.name);
+    w.value(0, 1) += Scalar(0.75);  // in place: same buffer, same shape
+    layer->forward(sequence_batch(x, T, 1, {T}), after);
+    CHECK(after.values != before.values);
+    std::unique_ptr<SequenceLayer> fresh;  // the same weights, never run before
+    if (w.name.rfind("conv", 0) == 0) fresh = std::make_unique<Conv1D>("conv", E, 5, 3, Conv1D::Padding::Same);
+    else if (dynamic_cast<LSTM*>(layer.get())) fresh = std::make_unique<LSTM>("rnn", "_l0", E, 8, false);
+    else fresh = std::make_unique<GRU>("rnn", "_l0", E, 8, true);
+    for (size_t k = 0; k < layer->parameters().size(); ++k) fresh->parameters()[k]->value = layer->parameters()[k]->value;
+    fresh->forward(sequence_batch(x, T, 1, {T}), fresh_out);
+    CHECK(after.values == fresh_out.values);
   }
 }

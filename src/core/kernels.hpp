@@ -39,4 +39,10 @@ void lstm_cell(int H, Scalar* gates, Scalar* cell, Scalar* hidden);
 // hidden [H]: h_{t-1} in, h_t = (1 − z)·n + z·h_{t-1} out.
 void gru_cell(int H, const Scalar* input_proj, const Scalar* hidden_proj, Scalar* gates, Scalar* hidden);
 
+// For weights kept in a second layout (the recurrent layers' column-major W_hh, Conv1D's
+// unfolded taps): true when `value` differs from `copy` in any bit or in shape, and then `copy`
+// becomes `value`. Training updates weights in place, so staleness is decided by content: one
+// contiguous, vectorised pass, much cheaper than redoing the strided re-layout every forward.
+bool changed_since(ParamMatrix& copy, const ParamMatrix& value);
+
 }  // namespace attnlens::kernels

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/kernels.hpp"
 
 namespace attnlens {
 
@@ -24,6 +25,7 @@ void Conv1D::init(Rng& rng) {
 }
 
 void Conv1D::unfold_weights() {
+  if (!kernels::changed_since(taps_of_, weight.value)) return;
   const Eigen::Index out = weight.value.rows(), in = in_channels_, k = kernel_size_;
   taps_.resize(out, k * in);
   for (Eigen::Index o = 0; o < out; ++o)

@@ -34,7 +34,8 @@ class Conv1D : public SequenceLayer {
   Padding padding_ = Padding::Same;
   int in_steps_ = 0, batch_ = 0;
   std::vector<int> in_lengths_;
-  Matrix taps_;      // W' [out, k·in]
+  Matrix taps_;          // W' [out, k·in]
+  ParamMatrix taps_of_;  // the weight taps_ was made from (rebuilt only when the weight changes)
   Matrix unfolded_;  // X' of the last forward
   std::vector<int> out_lengths_;
   int out_steps_ = 0;

@@ -45,7 +45,8 @@ void GRU::forward(const SequenceBatch& in, SequenceBatch& out) {
   out.values.resize(H, columns);
   Matrix hidden = Matrix::Zero(H, B), hidden_proj(3 * H, B);
   Vector scratch_hidden(H);
-  const Matrix recurrent = weight_hh.value;  // column-major, as in LSTM::forward
+  if (kernels::changed_since(recurrent_of_, weight_hh.value)) recurrent_ = weight_hh.value;  // column-major, as in LSTM::forward
+  const Matrix& recurrent = recurrent_;
   for (int s = 0; s < T; ++s) {
     const int t = reverse_ ? T - 1 - s : s;
     const Eigen::Index c0 = static_cast<Eigen::Index>(t) * B;

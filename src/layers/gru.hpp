@@ -35,6 +35,8 @@ class GRU : public SequenceLayer {
   Matrix input_proj_;    // [3H, T*B] W_ih x + b_ih
   Matrix gates_;         // [3H, T*B] r, z, n after their nonlinearities
   Matrix hidden_proj_n_; // [H, T*B]  W_hn h_{t-1} + b_hn
+  Matrix recurrent_;        // W_hh column-major, for the per-step product
+  ParamMatrix recurrent_of_;  // the W_hh it was copied from (recopied only when W_hh changes)
   Matrix prev_hidden_;   // [H, T*B]  h_{t-1} seen by step t
   Matrix grad_input_pre_, grad_hidden_pre_;  // [3H, T*B] dL/d(W_ih x + b_ih), dL/d(W_hh h + b_hh)
 };

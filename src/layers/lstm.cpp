@@ -50,7 +50,8 @@ void LSTM::forward(const SequenceBatch& in, SequenceBatch& out) {
   Vector scratch_cell(H), scratch_hidden(H);
   // W_hh copied column-major: the per-step product is then a sum of columns scaled by h,
   // with no horizontal reductions (faster for these short rows, in wasm SIMD especially).
-  const Matrix recurrent = weight_hh.value;
+  if (kernels::changed_since(recurrent_of_, weight_hh.value)) recurrent_ = weight_hh.value;
+  const Matrix& recurrent = recurrent_;
   for (int s = 0; s < T; ++s) {
     const int t = reverse_ ? T - 1 - s : s;
     const Eigen::Index c0 = static_cast<Eigen::Index>(t) * B;

@@ -34,6 +34,8 @@ class LSTM : public SequenceLayer {
   SequenceBatch input_;
   Matrix gates_;        // [4H, T*B] activated gates σ(i), σ(f), tanh(g), σ(o)
   Matrix cell_;         // [H, T*B] c_t (after carry on padding steps)
+  Matrix recurrent_;        // W_hh column-major, for the per-step product
+  ParamMatrix recurrent_of_;  // the W_hh it was copied from (recopied only when W_hh changes)
   Matrix prev_hidden_;  // [H, T*B] h_{t-1} seen by step t
   Matrix prev_cell_;    // [H, T*B] c_{t-1} seen by step t
   Matrix grad_preact_;  // [4H, T*B] dL/d(pre-activation gates)
