@@ -27,6 +27,9 @@ test('bench/run.mjs --quick: every engine on every shipped classifier, natively,
   for (const row of r.chromium) timed(row.predict, `${row.model} in Chromium`);
   for (const m of MODELS) {
     assert.ok(r.native[m].rows[0].predict.median_ms > 0 && r.native[m].peak_rss_bytes > 1e6, m);
+    // The training peak is measured on its own (VmHWM reset before training): more than the model, and
+    // with a batch of 128 reviews more than the load-and-infer peak of the quick run's batch of 8.
+    assert.ok(r.memory.native_training_peak_rss_bytes[m] > r.native[m].peak_rss_bytes, `${m} training RSS`);
     for (const where of ['native', 'wasm_node', 'wasm_chromium']) assert.ok(r.training[where][m].reviews_per_second > 0, `${m} ${where}`);
     for (const backend of ['wasm', 'cpu']) {  // TF.js trains or says why not
       const t = r.training.tfjs[`${m}/${backend}`];
