@@ -73,7 +73,7 @@ export function report(r) {
         + `${ms(b.classify)} | ${ms(c?.predict)} | ${ms(c?.classify)} | ${ms(b.ort)} | ${ms(b.tfjs_wasm)} | ${ms(b.tfjs_cpu)} | `
         + `${fixed(b.ort.median_ms / b.predict.median_ms)} | ${fixed(b.tfjs_wasm.median_ms / b.predict.median_ms, 1)} |`);
     }
-  push('', 'Ratios compare medians of the wasm engines in node (same process, same weights); above 1, attnlens is faster.', '');
+  push('', 'Ratios compare medians of the wasm engines in node: same process, same weights, and for attnlens and ONNX Runtime calls interleaved run by run (predict, classify, ORT, predict, …) so a slow spell of this shared machine lands on both. Above 1, attnlens is faster.', '');
 
   // ---------------------------------------------------------------- throughput
   push(`## Batch-${S.batch} throughput, reviews/s`, '', 'TF.js\'s batches are timed up to 200 tokens.', '',

@@ -54,6 +54,24 @@ async function measure(fn, { warmupMs = S.warmupMs, runs = S.runs } = {}) {
   }
   return summarize(times);
 }
+// The same for several engines at once, their calls interleaved run by run, so a slow spell on
+// this shared machine lands on all of them alike and the ratios between them stay fair.
+async function measureTogether(fns, { warmupMs = S.warmupMs, runs = S.runs } = {}) {
+  const names = Object.keys(fns);
+  for (const name of names) {
+    const started = performance.now();
+    do await fns[name](); while (performance.now() - started < warmupMs);
+  }
+  const times = Object.fromEntries(names.map((name) => [name, []]));
+  for (let i = 0; i < runs; ++i) {
+    for (const name of names) {
+      const t0 = performance.now();
+      await fns[name]();
+      times[name].push(performance.now() - t0);
+    }
+  }
+  return Object.fromEntries(names.map((name) => [name, summarize(times[name])]));
+}
 function summarize(times) {
   const sorted = [...times].sort((a, b) => a - b);
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -121,11 +139,10 @@ for (const name of MODELS) {
     ours.forEach((v, b) => {
       if (Math.abs(v - theirs[b]) > TOLERANCE) throw new Error(`${name}, ${n} tokens: ONNX Runtime logit ${theirs[b]}, attnlens ${v}`);
     });
-    row.predict = await measure(() => model.predict(text));
-    row.classify = await measure(() => model.classify(text));
-    row.ort = await measure(() => ortRun(ids, 1, n));
-    row.batch = { size: S.batch, attnlens: await measure(() => model.predict(texts), { runs: S.batchRuns }),
-      ort: await measure(() => ortRun(manyIds, S.batch, n), { runs: S.batchRuns }) };
+    Object.assign(row, await measureTogether({
+      predict: () => model.predict(text), classify: () => model.classify(text), ort: () => ortRun(ids, 1, n) }));
+    row.batch = { size: S.batch, ...await measureTogether({
+      attnlens: () => model.predict(texts), ort: () => ortRun(manyIds, S.batch, n) }, { runs: S.batchRuns }) };
     log(`  ${name} ${n}: predict ${row.predict.median_ms.toFixed(2)} ms, classify ${row.classify.median_ms.toFixed(2)} ms, `
       + `ORT ${row.ort.median_ms.toFixed(2)} ms`);
   }

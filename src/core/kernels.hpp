@@ -1,6 +1,7 @@
-// Hand-written kernels for the recurrent layers' sequential inner loop, where a batch of one
-// (the page classifying a review) makes every step a matrix-vector product followed by a
-// handful of element-wise gate functions on a few hundred floats.
+// Hand-written kernels for the inner loops where Eigen's general expressions leave a batch of
+// one (the page classifying a review) slow: the recurrent layers' sequential steps, where every
+// step is a matrix-vector product followed by a handful of element-wise gate functions on a few
+// hundred floats, and the Transformer's softmax over each query's scores.
 //
 // For that shape Eigen's general GEMV and its separate expression loops (one pass per gate,
 // one per copy) leave most of the machine idle, in wasm SIMD especially: the product here
@@ -23,10 +24,8 @@ constexpr int kGemvBatch = 4;
 // y[rows] += W · x, W column-major [rows, cols] (leading dimension rows).
 void gemv_accumulate(int rows, int cols, const Scalar* w, const Scalar* x, Scalar* y);
 
-// In place over n values.
-void softmax(Scalar* x, int n);  // x ← e^{x − max x} / Σ e^{x − max x}
-void sigmoid(Scalar* x, int n);
-void tanh(Scalar* x, int n);
+// In place over n values: x ← e^{x − max x} / Σ e^{x − max x}.
+void softmax(Scalar* x, int n);
 
 // One LSTM step of one sample (PyTorch gate order i, f, g, o):
 // gates [4H]: pre-activations in, σ(i), σ(f), tanh(g), σ(o) out;
