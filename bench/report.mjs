@@ -122,7 +122,7 @@ export function report(r) {
   push('## Memory', '',
     '| | |', '|---|---|',
     ...models.map((m) => `| native peak RSS while training ${m} (batch ${r.training.native[m].batch} × ${r.training.native[m].tokens} tokens, Adam; `
-      + `the peak is reset just before training) | ${r.memory.native_training_peak_rss_bytes?.[m] ? mb(r.memory.native_training_peak_rss_bytes[m]) : 'not measured'} |`),
+      + `a freshly loaded model, the peak reset just before training) | ${r.memory.native_training_peak_rss_bytes?.[m] ? mb(r.memory.native_training_peak_rss_bytes[m]) : 'not measured'} |`),
     ...models.map((m) => `| native peak RSS loading and running ${m} (inference up to batch ${S.batch} × ${Math.max(...S.lengths)} tokens) | ${mb(r.memory.native_peak_rss_bytes[m])} |`),
     `| wasm memory, node: fresh module → default model loaded → after classifying a 10,000-token review | ${mb(r.memory.wasm_node.initial_bytes)} → `
       + `${mb(r.memory.wasm_node.after_load_bytes)} → ${mb(r.memory.wasm_node.after_10k_bytes)} |`,

@@ -164,16 +164,16 @@ int gru_vector(int, const T*, const T*, T*, T*) {
 }
 
 template <class T>
-void softmax_impl(T* x, int n) {
+void softmax_impl(T* x, int n, T scale) {
   if (n <= 0) return;
   T max = x[0];
   for (int i = 1; i < n; ++i) max = std::max(max, x[i]);
   T sum = 0;
-  for (int i = 0; i < n; ++i) sum += (x[i] = exp1(x[i] - max));
+  for (int i = 0; i < n; ++i) sum += (x[i] = exp1(scale * (x[i] - max)));
   const T inverse = T(1) / sum;
   for (int i = 0; i < n; ++i) x[i] *= inverse;
 }
-[[maybe_unused]] void softmax_impl(float* x, int n) {
+[[maybe_unused]] void softmax_impl(float* x, int n, float scale) {
   if (n <= 0) return;
   int i = 0;
   float max = x[0];
@@ -183,26 +183,26 @@ void softmax_impl(T* x, int n) {
     max = Eigen::internal::predux_max(m);
   }
   for (; i < n; ++i) max = std::max(max, x[i]);
-  const Packet shift = splat(max);
+  const Packet shift = splat(max), factor = splat(scale);
   Packet sums = splat(0.0f);
   float sum = 0;
   for (i = 0; i + kLanes <= n; i += kLanes) {
-    const Packet e = exp(load(x + i) - shift);
+    const Packet e = exp(factor * (load(x + i) - shift));
     store(x + i, e);
     sums += e;
   }
-  for (; i < n; ++i) sum += (x[i] = exp1(x[i] - max));
+  for (; i < n; ++i) sum += (x[i] = exp1(scale * (x[i] - max)));
   sum += Eigen::internal::predux(sums);
   const float inverse = 1.0f / sum;
-  const Packet scale = splat(inverse);
-  for (i = 0; i + kLanes <= n; i += kLanes) store(x + i, load(x + i) * scale);
+  const Packet normalise = splat(inverse);
+  for (i = 0; i + kLanes <= n; i += kLanes) store(x + i, load(x + i) * normalise);
   for (; i < n; ++i) x[i] *= inverse;
 }
 
 }  // namespace
 
 void gemv_accumulate(int rows, int cols, const Scalar* w, const Scalar* x, Scalar* y) { gemv_impl(rows, cols, w, x, y); }
-void softmax(Scalar* x, int n) { softmax_impl(x, n); }
+void softmax(Scalar* x, int n, Scalar scale) { softmax_impl(x, n, scale); }
 
 bool changed_since(ParamMatrix& copy, const ParamMatrix& value) {
   bool same = copy.rows() == value.rows() && copy.cols() == value.cols();

@@ -24,8 +24,9 @@ constexpr int kGemvBatch = 4;
 // y[rows] += W · x, W column-major [rows, cols] (leading dimension rows).
 void gemv_accumulate(int rows, int cols, const Scalar* w, const Scalar* x, Scalar* y);
 
-// In place over n values: x ← e^{x − max x} / Σ e^{x − max x}.
-void softmax(Scalar* x, int n);
+// In place over n values: x ← softmax(scale·x) = e^{scale·(x − max x)} / Σ e^{scale·(x − max x)},
+// scale > 0 (attention's 1/√d, folded in here instead of a pass of its own over the scores).
+void softmax(Scalar* x, int n, Scalar scale = 1);
 
 // One LSTM step of one sample (PyTorch gate order i, f, g, o):
 // gates [4H]: pre-activations in, σ(i), σ(f), tanh(g), σ(o) out;

@@ -100,8 +100,7 @@ void MultiHeadSelfAttention::forward(const SequenceBatch& x, Matrix& out) {
       // Column j holds query j's scores over the keys, so the softmax runs down contiguous
       // columns (vectorised exp): Aᵀ = softmax_columns(KᵀQ / √d)  [L, L] over real steps only.
       a.noalias() = k.transpose() * q;
-      a *= scale;
-      for (Eigen::Index j = 0; j < L; ++j) kernels::softmax(a.col(j).data(), L);
+      for (Eigen::Index j = 0; j < L; ++j) kernels::softmax(a.col(j).data(), L, scale);
       context.middleRows(h * d, d).noalias() = v * a;  // O = V Aᵀ  [d, L]
     }
   }
