@@ -29,7 +29,8 @@ export function report(r) {
     + '(`bench/tfjs-models.mjs`). The suite stops if any of their logits differs from attnlens\'s by more than 1e-4. '
     + 'Reviews are the models\' own common words (the same text in every engine). attnlens\'s `predict` is the forward pass, '
     + 'what ONNX Runtime and TF.js compute; `classify` adds the explanation the page shows (attention weights, or for the '
-    + 'LSTM, CNN and Transformer a gradient × input backward pass) and the token list.', '');
+    + 'LSTM, CNN and Transformer a gradient × input backward pass, run in the engine with gradients, `attnlens-train.wasm`, '
+    + 'as the page does: `attnlens.wasm` has forward passes only) and the token list.', '');
 
   // ---------------------------------------------------------------- targets
   const ratios = models.map((m) => ({ m, worst: Math.min(...S.lengths.map((n) => nodeRow(m, n).ort.median_ms / nodeRow(m, n).predict.median_ms)),

@@ -5,7 +5,8 @@
 //                                 build/bench/ (web/tests/bench.test.mjs runs it in CI so it never rots)
 // Every shipped classifier, the same weights everywhere, one thread everywhere:
 //   native       `attnlens bench` (build/release/attnlens): latency, batch throughput, training, RSS, peak
-//   wasm, node   web/dist/attnlens.wasm (Model.predict and Model.classify) and the training module
+//   wasm, node   web/dist/attnlens.wasm (Model.predict, and Model.classify for attention models), the
+//                engine with gradients attnlens-train.wasm (classify for the others, and training)
 //   Chromium     the same files served gzip-compressed to headless Chromium: latency, training, the
 //                page's first load in bytes, keystroke to highlight on the real page
 //   ONNX Runtime Web (the model exported by `attnlens export --format onnx`) and TensorFlow.js
@@ -124,6 +125,9 @@ for (const name of MODELS) {
   const bytes = new Uint8Array(fs.readFileSync(file));
   const make = reviewMaker(file);
   const model = lens.Model.fromBytes(bytes);
+  // classify() explains: by attention in attnlens.wasm, by gradient × input in the engine with
+  // gradients (attnlens-train.wasm), as the page does.
+  const explainer = model.info().hasAttention ? model : trainLens.Model.fromBytes(bytes);
   const onnxFile = path.join(work, `${name}.onnx`);
   const exported = spawnSync(CLI, ['export', '--format', 'onnx', '--model', file, '--out', onnxFile], { encoding: 'utf8' });
   if (exported.status !== 0) throw new Error(`export of ${name} failed: ${exported.stderr}`);
@@ -140,13 +144,14 @@ for (const name of MODELS) {
       if (Math.abs(v - theirs[b]) > TOLERANCE) throw new Error(`${name}, ${n} tokens: ONNX Runtime logit ${theirs[b]}, attnlens ${v}`);
     });
     Object.assign(row, await measureTogether({
-      predict: () => model.predict(text), classify: () => model.classify(text), ort: () => ortRun(ids, 1, n) }));
+      predict: () => model.predict(text), classify: () => explainer.classify(text), ort: () => ortRun(ids, 1, n) }));
     row.batch = { size: S.batch, ...await measureTogether({
       attnlens: () => model.predict(texts), ort: () => ortRun(manyIds, S.batch, n) }, { runs: S.batchRuns }) };
     log(`  ${name} ${n}: predict ${row.predict.median_ms.toFixed(2)} ms, classify ${row.classify.median_ms.toFixed(2)} ms, `
       + `ORT ${row.ort.median_ms.toFixed(2)} ms`);
   }
   await session.release();
+  if (explainer !== model) explainer.delete();
   model.delete();
   // TF.js, both backends: the same logits first, then the same timings.
   for (const backend of ['wasm', 'cpu']) {
@@ -329,7 +334,9 @@ for (const name of MODELS) {
     window.benchEngine ??= await (await import('./dist/attnlens.js')).default();
     window.benchTrainEngine ??= await (await import('./dist/attnlens-train.js')).default();
     const model = window.benchEngine.Model.fromBytes(bytes);
-    const rows = texts.map((text) => ({ predict: measure(() => model.predict(text)), classify: measure(() => model.classify(text)) }));
+    const explainer = model.info().hasAttention ? model : window.benchTrainEngine.Model.fromBytes(bytes);
+    const rows = texts.map((text) => ({ predict: measure(() => model.predict(text)), classify: measure(() => explainer.classify(text)) }));
+    if (explainer !== model) explainer.delete();
     model.delete();
     const trainer = window.benchTrainEngine.Trainer.fromBytes(bytes, trainTexts, trainTexts.map((_, b) => b % 2),
       { batchSize: s.batch, maxLength: s.trainTokens, validationFraction: 0, seed: 1 });

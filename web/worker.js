@@ -1,5 +1,8 @@
 // Runs the engine off the main thread, so typing never waits for a classification.
 // Models are loaded lazily, once each, from dist/<name>.safetensors.
+// Two engines: dist/attnlens.wasm (forward passes only, small: loaded first) runs every model and
+// explains the attention models; a model that explains by gradient × input runs in the engine
+// with gradients, dist/attnlens-train.wasm, fetched the first time such a model is chosen.
 // In:  {type: 'classify', id, model, text}
 //      {type: 'addModel', model, bytes}: a model trained in the page, under that name (replacing one of the name)
 //      {type: 'selfAttention', id, model, text, layer (−1: the last), head (−1: mean over heads)}
@@ -14,14 +17,29 @@ const models = new Map();  // name → Promise<Model>
 const enginePromise = createAttnlens().catch((error) => {
   throw new Error(`Could not load the engine (dist/attnlens.wasm): ${error.message ?? error}`);
 });
+let gradientEnginePromise = null;
+function gradientEngine() {
+  gradientEnginePromise ??= import('./dist/attnlens-train.js').then(({ default: create }) => create()).catch((error) => {
+    gradientEnginePromise = null;  // may be retried
+    throw new Error(`Could not load the engine with gradients (dist/attnlens-train.wasm): ${error.message ?? error}`);
+  });
+  return gradientEnginePromise;
+}
+
+// A Model in the engine its explanation needs.
+async function modelFromBytes(bytes) {
+  const model = (await enginePromise).Model.fromBytes(bytes);  // throws an Error naming the problem for a corrupt file
+  if (model.info().hasAttention) return model;
+  model.delete();
+  return (await gradientEngine()).Model.fromBytes(bytes);
+}
 
 function loadModel(name) {
   if (!/^[a-z0-9-]+$/.test(name)) return Promise.reject(new Error(`No such model: ${name}`));
   if (!models.has(name)) {
     const promise = (async () => {
-      const lens = await enginePromise;
       const bytes = await fetchBytes(distUrl(`${name}.safetensors`), `the model ${name}`);
-      const model = lens.Model.fromBytes(bytes);  // throws an Error naming the problem for a corrupt file
+      const model = await modelFromBytes(bytes);
       postMessage({ type: 'model', model: name, info: model.info() });
       return model;
     })();
@@ -48,8 +66,7 @@ function loadModel(name) {
 function addModel(name, bytes) {
   const previous = models.get(name);
   const promise = (async () => {
-    const lens = await enginePromise;
-    const model = lens.Model.fromBytes(bytes);
+    const model = await modelFromBytes(bytes);
     postMessage({ type: 'model', model: name, info: model.info() });
     return model;
   })();

@@ -45,6 +45,7 @@ const Matrix& AttentionPooling::forward(const SequenceBatch& h) {
 }
 
 void AttentionPooling::backward(const Matrix& grad_context, SequenceBatch& grad_in) {
+  ATTNLENS_REQUIRE_GRADIENTS("AttentionPooling");
   const int T = input_.steps, B = input_.batch;
   grad_in.steps = T;
   grad_in.batch = B;

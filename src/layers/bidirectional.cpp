@@ -48,6 +48,7 @@ void Bidirectional::forward(const SequenceBatch& in, SequenceBatch& out) {
 }
 
 void Bidirectional::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
+  ATTNLENS_REQUIRE_GRADIENTS("Bidirectional");
   const Eigen::Index forward_rows = forward_->output_channels();
   grad_half_ = grad_out;
   grad_half_.values = grad_out.values.topRows(forward_rows);

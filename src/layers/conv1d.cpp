@@ -79,6 +79,7 @@ void Conv1D::forward(const SequenceBatch& in, SequenceBatch& out) {
 }
 
 void Conv1D::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
+  ATTNLENS_REQUIRE_GRADIENTS("Conv1D");
   const int T = in_steps_, B = batch_, k = kernel_size_;
   const Eigen::Index C = in_channels_;
   const int offset = padding_ == Padding::Same ? (k - 1) / 2 : 0;
@@ -120,6 +121,7 @@ void ReLU::forward(const SequenceBatch& in, SequenceBatch& out) {
 }
 
 void ReLU::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
+  ATTNLENS_REQUIRE_GRADIENTS("ReLU");
   if (!grad_in) return;
   *grad_in = grad_out;
   grad_in->values = (output_.array() > 0).select(grad_out.values, Scalar(0));  // d max(0, x)/dx = [x > 0]
@@ -155,6 +157,7 @@ void MaxPool1D::forward(const SequenceBatch& in, SequenceBatch& out) {
 }
 
 void MaxPool1D::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
+  ATTNLENS_REQUIRE_GRADIENTS("MaxPool1D");
   if (!grad_in) return;
   grad_in->steps = input_.steps;
   grad_in->batch = input_.batch;

@@ -76,6 +76,7 @@ void GRU::forward(const SequenceBatch& in, SequenceBatch& out) {
 }
 
 void GRU::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
+  ATTNLENS_REQUIRE_GRADIENTS("GRU");
   const int T = input_.steps, B = input_.batch;
   const Eigen::Index H = hidden_size_, columns = static_cast<Eigen::Index>(T) * B;
   check_with(grad_out.values.rows() == H && grad_out.values.cols() == columns, [&] {

@@ -81,6 +81,7 @@ void LSTM::forward(const SequenceBatch& in, SequenceBatch& out) {
 }
 
 void LSTM::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
+  ATTNLENS_REQUIRE_GRADIENTS("LSTM");
   const int T = input_.steps, B = input_.batch;
   const Eigen::Index H = hidden_size_, columns = static_cast<Eigen::Index>(T) * B;
   check_with(grad_out.values.rows() == H && grad_out.values.cols() == columns, [&] {

@@ -3,10 +3,32 @@
 #pragma once
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/rng.hpp"
 #include "core/tensor.hpp"
 
+// An engine built with ATTNLENS_GRADIENTS=0 has no backward passes: the page's inference
+// module (web/dist/attnlens.wasm), which explains by attention and needs none. Each backward
+// pass begins with ATTNLENS_REQUIRE_GRADIENTS; in such a build that throws, and the compiler
+// drops the rest of the pass and every product only it used (about 95 KB of wasm).
+#ifndef ATTNLENS_GRADIENTS
+#define ATTNLENS_GRADIENTS 1
+#endif
+
 namespace attnlens {
+
+inline constexpr bool kHasGradients = ATTNLENS_GRADIENTS != 0;
+
+[[noreturn]] inline void no_gradients(const char* layer) {
+  throw Error(std::string(layer) +
+              " backward: this build of attnlens has no gradients (training and gradient explanations need the full "
+              "engine, e.g. web/dist/attnlens-train.js)");
+}
+
+#define ATTNLENS_REQUIRE_GRADIENTS(layer) \
+  do {                                    \
+    if constexpr (!::attnlens::kHasGradients) ::attnlens::no_gradients(layer); \
+  } while (0)
 
 // While an InputGradientsOnly guard lives, backward passes on this thread leave parameter
 // gradients alone and compute only dL/d(input): what input attributions (gradient × input,

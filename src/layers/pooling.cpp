@@ -44,6 +44,7 @@ const Matrix& GlobalMaxPooling::forward(const SequenceBatch& h) {
 }
 
 void GlobalMaxPooling::backward(const Matrix& grad_pooled, SequenceBatch& grad_in) {
+  ATTNLENS_REQUIRE_GRADIENTS("GlobalMaxPooling");
   zero_like(shape_, grad_in);
   const Eigen::Index C = grad_in.values.rows();
   for (int b = 0; b < shape_.batch; ++b)
@@ -65,6 +66,7 @@ const Matrix& MeanPooling::forward(const SequenceBatch& h) {
 }
 
 void MeanPooling::backward(const Matrix& grad_pooled, SequenceBatch& grad_in) {
+  ATTNLENS_REQUIRE_GRADIENTS("MeanPooling");
   zero_like(shape_, grad_in);
   for (int b = 0; b < shape_.batch; ++b) {
     const int length = real_length(shape_, b);
@@ -84,6 +86,7 @@ const Matrix& LastPooling::forward(const SequenceBatch& h) {
 }
 
 void LastPooling::backward(const Matrix& grad_pooled, SequenceBatch& grad_in) {
+  ATTNLENS_REQUIRE_GRADIENTS("LastPooling");
   zero_like(shape_, grad_in);
   for (int b = 0; b < shape_.batch; ++b) {
     const int length = real_length(shape_, b);

@@ -251,6 +251,7 @@ void TransformerEncoder::forward(const SequenceBatch& in, SequenceBatch& out) {
 }
 
 void TransformerEncoder::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
+  ATTNLENS_REQUIRE_GRADIENTS("TransformerEncoder");
   const SequenceBatch& shape = states_[0];
   Matrix grad = grad_out.values, next;
   zero_padding_columns(grad, shape.steps, shape.batch, shape.lengths);

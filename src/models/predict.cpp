@@ -8,6 +8,10 @@
 namespace attnlens {
 
 Prediction classify(ClassifierBundle& bundle, std::string_view text) {
+  if (!kHasGradients && !bundle.model->config().has_attention())
+    throw Error("classify: the " + bundle.model->config().architecture +
+                " model explains by gradient × input, and this build of attnlens has no gradients: use the full engine "
+                "(web/dist/attnlens-train.js), or predict() for the label alone");
   const std::vector<Token> tokens = tokenize(text, bundle.tokenizer);
   TokenBatch batch;
   batch.batch = 1;

@@ -11,10 +11,15 @@
 //                                                // receives (mean over queries) in that layer and head (head −1: mean over heads)
 //   model.delete();                              // frees the model: the one handle this module hands out
 //
+// attnlens.js is built without gradients (ATTNLENS_GRADIENTS=0): it predicts with every model, and
+// classify() explains the attention models; for a model that explains by gradient × input it throws.
+// attnlens-train.js links this same file against the engine with gradients, so its Model explains
+// every model. lens.hasGradients says which of the two a module is.
+//
 // Token offsets are UTF-16 code units into the JS string given to classify(), so
 // text.slice(start, end) is the token's original text, emoji and accents included.
 // Every failure (bad model bytes, …) is thrown as a JS Error with the engine's message.
-// Training is a separate module: see train_bindings.cpp (web/dist/attnlens-train.js).
+// Training is in the module with gradients: see train_bindings.cpp (web/dist/attnlens-train.js).
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
@@ -90,7 +95,7 @@ class JsModel {
       if (layer < 0 || layer >= encoder->layers()) throw Error("selfAttention: layer " + std::to_string(layer) + " does not exist");
       const int heads = encoder->self_attention(layer).heads();
       if (head < -1 || head >= heads) throw Error("selfAttention: head " + std::to_string(head) + " does not exist");
-      attnlens::classify(bundle_, utf8_of(text, "selfAttention"));
+      score(bundle_, {utf8_of(text, "selfAttention")});  // the forward pass keeps each head's attention
       const MultiHeadSelfAttention& attention = encoder->self_attention(layer);
       std::vector<float> received;
       for (int h = head < 0 ? 0 : head; h < (head < 0 ? heads : head + 1); ++h) {
@@ -133,6 +138,8 @@ class JsModel {
 };
 
 EMSCRIPTEN_BINDINGS(attnlens) {
+  // false in attnlens.js, whose models explain by attention only; true in attnlens-train.js.
+  emscripten::constant("hasGradients", kHasGradients);
   emscripten::class_<JsModel>("Model")
       .class_function("fromBytes", &JsModel::from_bytes, emscripten::allow_raw_pointers())
       .function("classify", &JsModel::classify)

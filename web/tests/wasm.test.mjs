@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DIST, ROOT, imdbTestReviews, loadEngine, missingData, modelBytes, nativePredictions } from './helpers.mjs';
+import { DIST, ROOT, imdbTestReviews, loadEngine, loadTrainEngine, missingData, modelBytes, nativePredictions } from './helpers.mjs';
 
 const lens = await loadEngine();
 const model = lens.Model.fromBytes(modelBytes());
@@ -115,18 +115,34 @@ test('same probability and weights as the native CLI on 300 IMDB test reviews', 
   t.diagnostic(`largest |wasm − native| over probabilities and weights: ${worst.toExponential(2)}`);
 });
 
-test('every shipped model loads; models without attention explain by gradient × input', async () => {
+test('every shipped model loads; attention models explain here, the others by gradient × input in the engine with gradients', async () => {
   const { models } = JSON.parse(fs.readFileSync(path.join(DIST, 'models.json'), 'utf8'));
   assert.ok(models.includes('bilstm-attention'));
+  const full = await loadTrainEngine();
+  assert.equal(lens.hasGradients, false);
+  assert.equal(full.hasGradients, true);
+  const text = 'Slow at first, but ultimately deeply moving.';
   for (const name of models) {
-    const other = lens.Model.fromBytes(new Uint8Array(fs.readFileSync(path.join(ROOT, 'models', `${name}.safetensors`))));
+    const bytes = new Uint8Array(fs.readFileSync(path.join(ROOT, 'models', `${name}.safetensors`)));
+    const other = lens.Model.fromBytes(bytes);
     const info = other.info();
     assert.equal(info.architecture, name);
     assert.ok(info.testAccuracy >= 0.87, `${name}: ${info.testAccuracy}`);
-    const result = other.classify('Slow at first, but ultimately deeply moving.');
+    // The same model in the engine with gradients: the same forward pass, the same attention.
+    const withGradients = full.Model.fromBytes(bytes);
+    const result = withGradients.classify(text);
     assert.equal(result.explanation, info.hasAttention ? 'attention' : 'gradient×input');
     const total = result.tokens.reduce((sum, t) => sum + t.weight, 0);
     assert.ok(Math.abs(total - 1) < 1e-4, `${name}: weights sum to ${total}`);
+    assert.ok(Math.abs(other.predict(text).logit - result.logit) < 1e-5, `${name}: the two engines' logits differ`);
+    if (info.hasAttention) {
+      const here = other.classify(text);
+      here.tokens.forEach((t, k) => assert.ok(Math.abs(t.weight - result.tokens[k].weight) < 1e-6, `${name}: token ${k}`));
+    } else {
+      assert.throws(() => other.classify(text), new RegExp(`the ${name} model explains by gradient × input, and this build of attnlens has no gradients`));
+      assert.equal(other.predict(text).label, result.label);  // and the engine is still usable
+    }
+    withGradients.delete();
     if (info.transformerLayers > 0) {
       for (let layer = 0; layer < info.transformerLayers; ++layer) {
         for (const head of [-1, 0]) {
