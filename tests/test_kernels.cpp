@@ -142,6 +142,24 @@ TEST_CASE("softmax matches the formula, for any length and extreme scores", "[ke
   }
 }
 
+TEST_CASE("softmax's exp keeps its relative accuracy down to the smallest normal results", "[kernels]") {
+  // softmax([0, −t]) = [1, e^−t] / (1 + e^−t): the second entry is e^x at x = −t, through the
+  // vector path (8 lanes of the same pair) and the scalar tail (n = 2).
+  double worst = 0;
+  for (double t = 0; t <= 86; t += 0.173) {
+    for (int n : {2, 16}) {
+      std::vector<Scalar> x(static_cast<size_t>(n));
+      for (int i = 0; i < n; ++i) x[static_cast<size_t>(i)] = static_cast<Scalar>(i % 2 ? -t : 0.0);
+      kernels::softmax(x.data(), n, Scalar(1));
+      const double small = std::exp(-static_cast<double>(static_cast<Scalar>(t)));
+      const double expected = small / ((n / 2) * (1 + small));
+      worst = std::max(worst, std::abs(static_cast<double>(x[1]) / expected - 1));
+    }
+  }
+  CAPTURE(worst);
+  CHECK(worst < 1e-6);
+}
+
 TEST_CASE("weights kept in a second layout follow in-place changes (as Adam makes them)", "[kernels][lstm][gru][conv1d]") {
   Rng rng(21);
   const int T = 6, E = 4;
