@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <sstream>
 
 #include "helpers.hpp"
@@ -128,6 +129,56 @@ TEST_CASE("cli: predict --json and --batch --json", "[cli]") {
   const Run info = run("info --model '" + model + "'");
   REQUIRE(info.status == 0);
   CHECK(json::parse(info.out)["vocabulary_size"] == 6);
+}
+
+TEST_CASE("cli: predict --explanation chooses the token weights", "[cli]") {
+  const auto save = [](int index, const std::string& name) {
+    ClassifierBundle bundle = testing::small_bundle();
+    bundle.model = std::make_unique<Classifier>(testing::architecture_configs(6)[static_cast<size_t>(index)]);
+    Rng rng(5);
+    bundle.model->init(rng);
+    const std::string path = temp_path(name);
+    save_classifier(path, bundle);
+    return path;
+  };
+  const auto weights = [](const json& result) {
+    std::vector<double> out;
+    for (const auto& t : result["tokens"]) out.push_back(t["weight"].get<double>());
+    return out;
+  };
+  const auto sum = [](const std::vector<double>& w) { return std::accumulate(w.begin(), w.end(), 0.0); };
+  const std::string text = "'good film, not bad at all'";
+  // An attention model: its attention by default, gradient × input on request; the same prediction.
+  const std::string attention_model = save(0, "attnlens-cli-explain-attention.safetensors");
+  const json pooled = json::parse(run("predict --model '" + attention_model + "' --json " + text).out);
+  const json saliency = json::parse(run("predict --model '" + attention_model + "' --json --explanation gradient-x-input " + text).out);
+  CHECK(pooled["explanation"] == "attention");
+  CHECK(saliency["explanation"] == "gradient×input");
+  CHECK(saliency["probability"] == pooled["probability"]);
+  CHECK(sum(weights(saliency)) == Approx(1.0));
+  CHECK(weights(saliency) != weights(pooled));
+  // A Transformer: the self-attention each token receives, by layer and head; the mean over heads
+  // is the mean of the heads.
+  const std::string transformer = save(4, "attnlens-cli-explain-transformer.safetensors");
+  const std::string base = "predict --model '" + transformer + "' --json --explanation attention ";
+  const json mean = json::parse(run(base + text).out);
+  CHECK(mean["explanation"] == "self-attention");
+  CHECK(mean["attention_layer"] == 1);  // −1: the last of two
+  CHECK(mean["attention_head"] == -1);
+  CHECK(sum(weights(mean)) == Approx(1.0));
+  const std::vector<double> head0 = weights(json::parse(run(base + "--layer 1 --head 0 " + text).out));
+  const std::vector<double> head1 = weights(json::parse(run(base + "--layer 1 --head 1 " + text).out));
+  const std::vector<double> averaged = weights(mean);
+  REQUIRE(head0.size() == averaged.size());
+  for (size_t i = 0; i < averaged.size(); ++i) CHECK(averaged[i] == Approx((head0[i] + head1[i]) / 2).margin(1e-7));
+  const Run no_head = run(base + "--head 2 " + text, true);
+  CHECK(no_head.status == 1);
+  CHECK(no_head.out.find("head 2 does not exist") != std::string::npos);
+  // A model with no attention at all says so.
+  const Run none = run("predict --model '" + save(1, "attnlens-cli-explain-lstm.safetensors") + "' --explanation attention " + text, true);
+  CHECK(none.status == 1);
+  CHECK(none.out.find("has no attention to show") != std::string::npos);
+  CHECK(run("predict --model '" + attention_model + "' --explanation shapley " + text, true).status != 0);
 }
 
 TEST_CASE("cli: train and eval report missing data clearly", "[cli]") {

@@ -67,13 +67,23 @@ json token_json(const TokenScore& t) {
 json prediction_json(const Prediction& p) {
   json tokens = json::array();
   for (const auto& t : p.tokens) tokens.push_back(token_json(t));
-  return {{"label", p.label}, {"probability", p.probability}, {"logit", p.logit}, {"explanation", p.explanation},
-          {"tokens", tokens}};
+  json out = {{"label", p.label}, {"probability", p.probability}, {"logit", p.logit}, {"explanation", p.explanation},
+              {"tokens", tokens}};
+  if (p.explanation == "self-attention") {
+    out["attention_layer"] = p.attention_layer;
+    out["attention_head"] = p.attention_head;
+  }
+  return out;
 }
 
 void print_prediction(const Prediction& p, std::ostream& out) {
   out << p.label << " (probability of positive " << std::fixed << std::setprecision(4) << p.probability << ")\n"
-      << "token weights: " << (p.explanation == "attention" ? "attention" : "gradient × input saliency (the model has no attention)")
+      << "token weights: "
+      << (p.explanation == "attention"        ? std::string("attention")
+          : p.explanation == "self-attention" ? "self-attention received, layer " + std::to_string(p.attention_layer + 1) +
+                                                    (p.attention_head < 0 ? ", mean over heads"
+                                                                          : ", head " + std::to_string(p.attention_head + 1))
+                                              : std::string("gradient × input saliency"))
       << "\n";
   double max_weight = 0;
   for (const auto& t : p.tokens) max_weight = std::max(max_weight, t.weight);
@@ -340,11 +350,13 @@ int run_eval(const EvalArgs& args) {
 
 // ---------------------------------------------------------------- predict
 struct PredictArgs {
-  std::string model, text, input;
+  std::string model, text, input, explanation = "auto";
+  int layer = -1, head = -1;
   bool json_output = false, batch = false;
 };
 
 int run_predict(const PredictArgs& args, const CLI::App& cmd) {
+  const ExplainOptions explain{explain_method(args.explanation), args.layer, args.head};
   ClassifierBundle bundle = load_classifier(args.model);
   std::ifstream file;
   if (!args.input.empty()) {
@@ -357,7 +369,7 @@ int run_predict(const PredictArgs& args, const CLI::App& cmd) {
     std::string line;
     while (std::getline(in, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      const Prediction p = classify(bundle, line);
+      const Prediction p = classify(bundle, line, explain);
       if (args.json_output) std::cout << prediction_json(p).dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
       else std::cout << p.label << '\t' << std::fixed << std::setprecision(6) << p.probability << '\n';
     }
@@ -366,7 +378,7 @@ int run_predict(const PredictArgs& args, const CLI::App& cmd) {
   }
   std::string text = args.text;
   if (!cmd.count("text")) text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  const Prediction p = classify(bundle, text);
+  const Prediction p = classify(bundle, text, explain);
   if (args.json_output) std::cout << prediction_json(p).dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
   else print_prediction(p, std::cout);
   return 0;
@@ -510,6 +522,12 @@ int main(int argc, char** argv) {
   predict_cmd->add_option("text", predict.text, "Review text (default: read from stdin or --input)");
   predict_cmd->add_option("--input", predict.input, "Read from this file instead of stdin")->check(CLI::ExistingFile);
   predict_cmd->add_flag("--json", predict.json_output, "Print JSON: {label, probability, logit, tokens: [{text, start, end, weight, oov}]}");
+  predict_cmd->add_option("--explanation", predict.explanation,
+                          "Token weights: auto (attention pooling's weights, else gradient × input), attention (a Transformer: "
+                          "the self-attention each token receives), gradient-x-input")
+      ->check(CLI::IsMember({"auto", "attention", "gradient-x-input"}));
+  predict_cmd->add_option("--layer", predict.layer, "With --explanation attention on a Transformer: the layer, from 0 (-1: the last)");
+  predict_cmd->add_option("--head", predict.head, "With --explanation attention on a Transformer: the head, from 0 (-1: the mean)");
   predict_cmd->add_flag("--batch", predict.batch, "One review per input line, one result per output line (model loaded once)");
 
   std::string info_model;

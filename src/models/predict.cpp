@@ -3,13 +3,46 @@
 #include <algorithm>
 
 #include "layers/loss.hpp"
+#include "layers/transformer.hpp"
 #include "train/dataset.hpp"
 
 namespace attnlens {
 
-Prediction classify(ClassifierBundle& bundle, std::string_view text) {
-  if (!kHasGradients && !bundle.model->config().has_attention())
-    throw Error("classify: the " + bundle.model->config().architecture +
+ExplainOptions::Method explain_method(std::string_view name) {
+  if (name == "auto") return ExplainOptions::Method::Auto;
+  if (name == "attention") return ExplainOptions::Method::Attention;
+  if (name == "gradient-x-input") return ExplainOptions::Method::GradientXInput;
+  throw Error("unknown explanation \"" + std::string(name) + "\": use auto, attention or gradient-x-input");
+}
+
+std::vector<double> received_self_attention(const Classifier& model, int layer, int head) {
+  const TransformerEncoder* encoder = model.transformer();
+  if (!encoder) throw Error("self-attention: the " + model.config().architecture + " model has no Transformer encoder");
+  if (layer < 0 || layer >= encoder->layers()) throw Error("self-attention: layer " + std::to_string(layer) + " does not exist");
+  const MultiHeadSelfAttention& attention = encoder->self_attention(layer);
+  const int heads = attention.heads();
+  if (head < -1 || head >= heads) throw Error("self-attention: head " + std::to_string(head) + " does not exist");
+  std::vector<double> received;
+  for (int h = head < 0 ? 0 : head; h < (head < 0 ? heads : head + 1); ++h) {
+    const Matrix& a = attention.attention(0, h);  // [L keys, L queries]; each query's column sums to 1
+    if (received.empty()) received.assign(static_cast<size_t>(a.rows()), 0.0);
+    for (Eigen::Index k = 0; k < a.rows(); ++k) received[static_cast<size_t>(k)] += static_cast<double>(a.row(k).mean());
+  }
+  const double count = head < 0 ? heads : 1;
+  for (double& w : received) w /= count;
+  return received;
+}
+
+Prediction classify(ClassifierBundle& bundle, std::string_view text, const ExplainOptions& options) {
+  using Method = ExplainOptions::Method;
+  const ClassifierConfig& config = bundle.model->config();
+  const bool pooled_attention = config.has_attention();
+  const bool self_attention = options.method == Method::Attention && !pooled_attention;
+  if (self_attention && !bundle.model->transformer())
+    throw Error("classify: the " + config.architecture + " model has no attention to show: use gradient-x-input or auto");
+  const bool gradients = options.method == Method::GradientXInput || (options.method == Method::Auto && !pooled_attention);
+  if (!kHasGradients && gradients)
+    throw Error("classify: the " + config.architecture +
                 " model explains by gradient × input, and this build of attnlens has no gradients: use the full engine "
                 "(web/dist/attnlens-train.js), or predict() for the label alone");
   const std::vector<Token> tokens = tokenize(text, bundle.tokenizer);
@@ -24,8 +57,14 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text) {
   prediction.probability = sigmoid(prediction.logit);
   prediction.label = prediction.logit > 0 ? "positive" : "negative";  // same rule as evaluation
   std::vector<double> weights(tokens.size(), 0.0);
-  if (const Matrix* attention = bundle.model->attention()) {
+  if (self_attention) {
+    prediction.explanation = "self-attention";
+    prediction.attention_layer = options.layer < 0 ? bundle.model->transformer()->layers() - 1 : options.layer;
+    prediction.attention_head = options.head;
+    if (!tokens.empty()) weights = received_self_attention(*bundle.model, prediction.attention_layer, options.head);
+  } else if (!gradients) {
     prediction.explanation = "attention";
+    const Matrix* attention = bundle.model->attention();
     for (size_t t = 0; t < tokens.size(); ++t) weights[t] = (*attention)(static_cast<Eigen::Index>(t), 0);
   } else {
     prediction.explanation = "gradient×input";

@@ -13,7 +13,7 @@ namespace attnlens {
 struct TokenScore {
   std::string text;
   size_t start = 0, end = 0;  // byte offsets into the input
-  double weight = 0;          // attention weight α_t, or normalised |gradient × input| (see explanation)
+  double weight = 0;          // attention weight α_t, self-attention received, or normalised |gradient × input| (see explanation)
   bool oov = false;           // mapped to <unk>
 };
 
@@ -21,14 +21,35 @@ struct Prediction {
   std::string label;    // "positive" or "negative"
   double probability;   // of positive
   double logit;
-  std::string explanation;  // "attention" or "gradient×input"
+  std::string explanation;  // "attention", "self-attention" or "gradient×input"
+  int attention_layer = -1, attention_head = -1;  // for "self-attention": the layer, and the head (−1: mean over heads)
   std::vector<TokenScore> tokens;
 };
+
+// Which per-token weights classify() gives.
+struct ExplainOptions {
+  enum class Method {
+    Auto,            // the attention pooling's weights where the model has one, else gradient × input
+    Attention,       // the attention pooling's weights; a Transformer without one: the self-attention each token receives
+    GradientXInput,  // |∂logit/∂embedding · embedding| per token, normalised to sum to 1 (needs a build with gradients)
+  };
+  Method method = Method::Auto;
+  int layer = -1;  // Transformer self-attention: the layer (−1: the last)
+  int head = -1;   // and the head (−1: the mean over heads)
+};
+
+// "auto", "attention", "gradient-x-input" → the method; anything else throws, naming the choices.
+ExplainOptions::Method explain_method(std::string_view name);
 
 // Token weights: the attention weights α for models with attention pooling; otherwise
 // gradient × input saliency, |Σ_d ∂logit/∂x_{t,d} · x_{t,d}| over the embedding, normalised
 // to sum to 1, and `explanation` says which.
-Prediction classify(ClassifierBundle& bundle, std::string_view text);
+Prediction classify(ClassifierBundle& bundle, std::string_view text, const ExplainOptions& options = {});
+
+// After a forward pass of one text through a Transformer encoder: for each token, the attention it
+// receives in `layer` from every query (the mean over queries), for `head` or the mean over heads
+// (−1). The weights sum to 1. Throws for a model without a Transformer or a layer/head it lacks.
+std::vector<double> received_self_attention(const Classifier& model, int layer, int head);
 
 // The forward pass alone, no explanation: the logit of each text (whole texts, one padded
 // batch). What batch scoring and perturbation-based explanations need.

@@ -4,6 +4,8 @@
 //   const lens = await createAttnlens();        // emscripten module options, e.g. {wasmBinary}
 //   const model = lens.Model.fromBytes(bytes);   // Uint8Array of a .safetensors file
 //   const result = model.classify(text);         // {label, probability, logit, explanation, tokens: [{text, start, end, weight, oov}]}
+//   model.classify(text, {explanation: 'gradient-x-input'});  // or 'attention' ({layer, head} for a Transformer's
+//                                                // self-attention: attentionLayer, attentionHead in the result), 'auto'
 //   const score = model.predict(text);           // {label, probability, logit}: the forward pass alone, no explanation
 //   const scores = model.predict([a, b, c]);     // an array of those, the texts run as one padded batch
 //   const info = model.info();                   // {architecture, description, vocabularySize, testAccuracy, transformerLayers, …}
@@ -52,9 +54,11 @@ class JsModel {
     }
   }
 
-  val classify(const val& text) {
+  val classify(const val& text) { return classify_with(text, val::undefined()); }
+
+  val classify_with(const val& text, const val& options) {
     try {
-      return classify_to_js(bundle_, text);
+      return classify_to_js(bundle_, text, options);
     } catch (const std::exception& e) {
       throw_js_error(e.what());
     }
@@ -90,22 +94,11 @@ class JsModel {
 
   val self_attention(const val& text, int layer, int head) {
     try {
-      const TransformerEncoder* encoder = bundle_.model->transformer();
-      if (!encoder) throw Error("selfAttention: this model has no Transformer encoder");
-      if (layer < 0 || layer >= encoder->layers()) throw Error("selfAttention: layer " + std::to_string(layer) + " does not exist");
-      const int heads = encoder->self_attention(layer).heads();
-      if (head < -1 || head >= heads) throw Error("selfAttention: head " + std::to_string(head) + " does not exist");
+      if (!bundle_.model->transformer()) throw Error("selfAttention: this model has no Transformer encoder");
       score(bundle_, {utf8_of(text, "selfAttention")});  // the forward pass keeps each head's attention
-      const MultiHeadSelfAttention& attention = encoder->self_attention(layer);
-      std::vector<float> received;
-      for (int h = head < 0 ? 0 : head; h < (head < 0 ? heads : head + 1); ++h) {
-        const Matrix& a = attention.attention(0, h);  // [L keys, L queries]
-        if (received.empty()) received.assign(static_cast<size_t>(a.rows()), 0.f);
-        for (Eigen::Index k = 0; k < a.rows(); ++k) received[static_cast<size_t>(k)] += a.row(k).mean();
-      }
-      const float count = static_cast<float>(head < 0 ? heads : 1);
+      const std::vector<double> received = received_self_attention(*bundle_.model, layer, head);
       val out = val::array();
-      for (size_t k = 0; k < received.size(); ++k) out.set(k, received[k] / count);
+      for (size_t k = 0; k < received.size(); ++k) out.set(k, received[k]);
       return out;
     } catch (const std::exception& e) {
       throw_js_error(e.what());
@@ -143,6 +136,7 @@ EMSCRIPTEN_BINDINGS(attnlens) {
   emscripten::class_<JsModel>("Model")
       .class_function("fromBytes", &JsModel::from_bytes, emscripten::allow_raw_pointers())
       .function("classify", &JsModel::classify)
+      .function("classify", &JsModel::classify_with)
       .function("predict", &JsModel::predict)
       .function("info", &JsModel::info)
       .function("selfAttention", &JsModel::self_attention);

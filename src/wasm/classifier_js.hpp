@@ -19,13 +19,34 @@ inline val prediction_to_js(const Prediction& prediction, const std::string& utf
   result.set("probability", prediction.probability);
   result.set("logit", prediction.logit);
   result.set("explanation", prediction.explanation);
+  if (prediction.explanation == "self-attention") {
+    result.set("attentionLayer", prediction.attention_layer);
+    result.set("attentionHead", prediction.attention_head);
+  }
   result.set("tokens", tokens);
   return result;
 }
 
-inline val classify_to_js(ClassifierBundle& bundle, const val& text) {
+// classify(text[, {explanation: 'auto' | 'attention' | 'gradient-x-input', layer, head}]).
+inline val classify_to_js(ClassifierBundle& bundle, const val& text, const val& options = val::undefined()) {
   const std::string utf8 = utf8_of(text, "classify");
-  return prediction_to_js(attnlens::classify(bundle, utf8), utf8);
+  ExplainOptions explain;
+  if (!options.isUndefined() && !options.isNull()) {
+    if (options.typeOf().as<std::string>() != "object") throw Error("classify: options must be an object such as {explanation: 'attention'}");
+    const val method = options["explanation"];
+    if (!method.isUndefined()) {
+      if (!method.isString()) throw Error("classify: explanation must be 'auto', 'attention' or 'gradient-x-input'");
+      explain.method = explain_method(method.as<std::string>());
+    }
+    for (const auto& [key, field] : {std::pair{"layer", &explain.layer}, std::pair{"head", &explain.head}}) {
+      const val value = options[key];
+      if (value.isUndefined()) continue;
+      if (!value.isNumber() || value.as<double>() != static_cast<double>(value.as<int>()))
+        throw Error(std::string("classify: ") + key + " must be a whole number (−1: " + (*key == 'l' ? "the last" : "the mean") + ")");
+      *field = value.as<int>();
+    }
+  }
+  return prediction_to_js(attnlens::classify(bundle, utf8, explain), utf8);
 }
 
 }  // namespace attnlens::wasm
