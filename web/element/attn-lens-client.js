@@ -1,0 +1,253 @@
+// The page's one connection to the engine (attn-lens-worker.js), shared by every <attn-lens> and
+// <attn-lens-translate> element and by any script that imports it: one worker, one download of each
+// wasm module and one fetch of each model file, however many elements use them (the pattern of
+// model-viewer's shared renderer and Gradio-Lite's shared worker).
+//
+//   import { engine } from './attn-lens-client.js';
+//   const { key, info } = await engine.acquire('bilstm-attention');      // a shipped model, a URL, or a registered name
+//   const { result, milliseconds } = await engine.classify(key, text, { explanation: 'auto' });
+//   engine.release(key);                                                  // freed in the worker once no one holds it
+//   engine.register('mine', bytes);                                       // a model file's bytes under a name of your own
+//
+// Everything is found relative to this file's URL, never the page's, so the package works from any
+// folder or origin. The worker of a package on another origin (a CDN) starts through a same-origin
+// blob: module that imports it, since browsers refuse a cross-origin `new Worker(url)`.
+const PACKAGE = new URL('./', import.meta.url);
+const WORKER_URL = new URL('./attn-lens-worker.js', import.meta.url);
+const SHIPPED_NAME = /^[a-z0-9][a-z0-9-]*$/;
+const RELEASE_DELAY_MS = 1500;   // an element moved in the DOM (removed, then added) keeps its model
+const IDLE_WORKER_MS = 10000;    // a worker that holds no model and has no work is ended
+
+// Runs one task at a time; while one runs, only the newest request waits, and the requests it
+// replaced resolve with Latest.SUPERSEDED. Fast typing never queues stale work.
+export class Latest {
+  static SUPERSEDED = Symbol('superseded');
+  #task;
+  #running = false;
+  #next = null;
+  constructor(task) { this.#task = task; }
+  run(...args) {
+    return new Promise((resolve, reject) => {
+      this.#next?.resolve(Latest.SUPERSEDED);
+      this.#next = { args, resolve, reject };
+      this.#pump();
+    });
+  }
+  async #pump() {
+    if (this.#running || !this.#next) return;
+    const { args, resolve, reject } = this.#next;
+    this.#next = null;
+    this.#running = true;
+    try {
+      resolve(await this.#task(...args));
+    } catch (error) {
+      reject(error);
+    } finally {
+      this.#running = false;
+      this.#pump();
+    }
+  }
+}
+
+class EngineClient {
+  #worker = null;
+  #generation = 0;        // counts workers started: an open model belongs to one of them
+  #pending = new Map();   // request id → {resolve, reject}
+  #nextId = 1;
+  #entries = new Map();   // key → {source, count, opened: Promise<info> | null, generation, releaseTimer}
+  #registered = new Map();  // name → {bytes, version}
+  #manifest = null;
+  #idleTimer = null;
+
+  // What the package ships: {models: [...], translators: [...]} (from models.json beside it).
+  manifest() {
+    this.#manifest ??= (async () => {
+      const url = new URL('models.json', PACKAGE);
+      let response;
+      try {
+        response = await fetch(url);
+      } catch (error) {
+        throw new Error(`Could not download the model list (${url}): ${error.message ?? error}`);
+      }
+      if (!response.ok) throw new Error(`Could not download the model list (${url}): HTTP ${response.status}`);
+      const manifest = await response.json();
+      return { models: manifest.models ?? [], translators: manifest.translators ?? [] };
+    })();
+    this.#manifest.catch(() => { this.#manifest = null; });
+    return this.#manifest;
+  }
+
+  // Model bytes under a name of the page's own (say, a model trained in the page); elements then
+  // use it as model="name". Registering the name again replaces the model for new requests.
+  register(name, bytes) {
+    if (!SHIPPED_NAME.test(String(name))) throw new Error(`A registered model's name is letters, digits and hyphens: ${name}`);
+    if (!(bytes instanceof Uint8Array)) throw new Error('register(name, bytes): bytes must be a Uint8Array');
+    const version = (this.#registered.get(name)?.version ?? 0) + 1;
+    this.#registered.set(name, { bytes, version });
+  }
+
+  async #resolve(model, kind) {
+    const name = String(model ?? '').trim();
+    if (!name) throw new Error(`No ${kind === 'translator' ? 'translator' : 'model'} was named`);
+    const registered = this.#registered.get(name);
+    if (registered) return { key: `registered:${name}#${registered.version}`, name, bytes: registered.bytes, kind };
+    if (SHIPPED_NAME.test(name)) {
+      const manifest = await this.manifest();
+      const list = kind === 'translator' ? manifest.translators : manifest.models;
+      if (!list.includes(name)) {
+        throw new Error(`No ${kind === 'translator' ? 'translator' : 'model'} called “${name}” ships with attnlens `
+          + `(${list.join(', ') || 'none'}); give the URL of a .safetensors file for another`);
+      }
+      return { key: new URL(`${name}.safetensors`, PACKAGE).href, name, url: new URL(`${name}.safetensors`, PACKAGE).href, kind };
+    }
+    const base = globalThis.document?.baseURI ?? PACKAGE.href;
+    let url;
+    try {
+      url = new URL(name, base).href;
+    } catch {
+      throw new Error(`Not a model name or URL: ${name}`);
+    }
+    return { key: url, name, url, kind };
+  }
+
+  // Opens a model (once per page) and holds it: {key, info}. Call release(key) when done.
+  async acquire(model, kind = 'classifier') {
+    const source = await this.#resolve(model, kind);
+    let entry = this.#entries.get(source.key);
+    if (!entry) {
+      entry = { source, count: 0, opened: null, generation: -1, releaseTimer: null };
+      this.#entries.set(source.key, entry);
+    }
+    entry.count += 1;
+    clearTimeout(entry.releaseTimer);
+    clearTimeout(this.#idleTimer);
+    try {
+      return { key: source.key, info: await this.#open(entry) };
+    } catch (error) {
+      this.release(source.key, { now: true });
+      throw error;
+    }
+  }
+
+  release(key, { now = false } = {}) {
+    const entry = this.#entries.get(key);
+    if (!entry) return;
+    entry.count -= 1;
+    if (entry.count > 0) return;
+    const close = () => {
+      if (entry.count > 0 || this.#entries.get(key) !== entry) return;
+      this.#entries.delete(key);
+      if (entry.opened && entry.generation === this.#generation) this.#worker?.postMessage({ type: 'close', key });
+      this.#idleCheck();
+    };
+    if (now) close();
+    else entry.releaseTimer = setTimeout(close, RELEASE_DELAY_MS);
+  }
+
+  async classify(key, text, { explanation = 'auto', layer = -1, head = -1 } = {}) {
+    await this.#open(this.#held(key));
+    return this.#call({ type: 'classify', key, text: String(text), explanation, layer, head });
+  }
+
+  async translate(key, text, { beam = 1 } = {}) {
+    await this.#open(this.#held(key));
+    return this.#call({ type: 'translate', key, text: String(text), beam });
+  }
+
+  // For tests and the curious: how many workers this page started, whether one runs, what it holds.
+  stats() {
+    return {
+      workersStarted: this.#generation,
+      workerRunning: this.#worker !== null,
+      models: [...this.#entries.entries()].map(([key, e]) => ({ key, holders: e.count })),
+    };
+  }
+
+  #held(key) {
+    const entry = this.#entries.get(key);
+    if (!entry) throw new Error(`The model ${key} is not held: acquire it first`);
+    return entry;
+  }
+
+  // The model open in the current worker (opened again if the worker was replaced).
+  #open(entry) {
+    if (!entry.opened || entry.generation !== this.#generation || !this.#worker) {
+      const { key, name, url, bytes, kind } = entry.source;
+      entry.opened = this.#call({ type: 'open', key, name, url, bytes, kind });
+      entry.generation = this.#generation;
+      entry.opened.catch(() => { entry.opened = null; });  // tried again on the next request
+    }
+    return entry.opened;
+  }
+
+  #call(message) {
+    const worker = this.#ensureWorker();
+    clearTimeout(this.#idleTimer);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ ...message, id });
+    }).finally(() => this.#idleCheck());
+  }
+
+  #ensureWorker() {
+    if (this.#worker) return this.#worker;
+    this.#generation += 1;
+    let worker;
+    let trampoline = null;
+    try {
+      if (WORKER_URL.origin === globalThis.location?.origin) {
+        worker = new Worker(WORKER_URL, { type: 'module', name: 'attnlens' });
+      } else {
+        trampoline = URL.createObjectURL(new Blob([`import ${JSON.stringify(WORKER_URL.href)};\n`], { type: 'text/javascript' }));
+        worker = new Worker(trampoline, { type: 'module', name: 'attnlens' });
+      }
+    } catch (error) {
+      if (trampoline) URL.revokeObjectURL(trampoline);
+      throw new Error(`This page cannot start the attnlens engine: ${error.message ?? error}`);
+    }
+    worker.addEventListener('message', ({ data }) => {
+      if (data?.type === 'started') {
+        if (trampoline) URL.revokeObjectURL(trampoline);
+        return;
+      }
+      const pending = this.#pending.get(data?.id);
+      if (!pending) return;
+      this.#pending.delete(data.id);
+      if (data.ok) pending.resolve(data.value);
+      else pending.reject(new Error(data.message));
+    });
+    worker.addEventListener('error', (event) => {
+      event.preventDefault?.();
+      if (trampoline) URL.revokeObjectURL(trampoline);
+      this.#failed(worker, `The attnlens engine stopped: ${event.message || `its script (${WORKER_URL.href}) could not be loaded`}`);
+    });
+    this.#worker = worker;
+    return worker;
+  }
+
+  // The worker died (or never started): every request in flight fails with the reason, and the
+  // next request starts a new worker that opens its models again.
+  #failed(worker, message) {
+    if (this.#worker !== worker) return;
+    worker.terminate();
+    this.#worker = null;
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const { reject } of pending) reject(new Error(message));
+  }
+
+  #idleCheck() {
+    clearTimeout(this.#idleTimer);
+    if (!this.#worker || this.#entries.size || this.#pending.size) return;
+    this.#idleTimer = setTimeout(() => {
+      if (!this.#worker || this.#entries.size || this.#pending.size) return;
+      this.#worker.terminate();
+      this.#worker = null;
+    }, IDLE_WORKER_MS);
+  }
+}
+
+// One client per copy of this file; a second copy of the package on the page (another version, say)
+// has its own, and the element that copy would define is already defined by the first.
+export const engine = new EngineClient();

@@ -1,0 +1,233 @@
+// What <attn-lens> shows, built as DOM (never HTML strings): the verdict, the review with each
+// token shaded by its weight, the legend, the words that weighed most (a text alternative that
+// does not depend on colour), and the one polite live region the page's elements share.
+// The visitor's text only ever enters the page as text nodes; shading goes in through the CSSOM
+// (a custom property per token), so nothing here needs 'unsafe-inline'.
+
+export const NAMES = {
+  lstm: 'LSTM', cnn: 'CNN', 'bilstm-attention': 'BiLSTM + attention', 'gru-attention': 'GRU + attention',
+  transformer: 'Transformer',
+};
+export const modelTitle = (name) => NAMES[name] ?? name;
+export const percent = (value, digits = 1) => `${(100 * value).toFixed(digits)} %`;
+
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// What the weights are, in a sentence a learner can read.
+export function explanationText(prediction) {
+  if (prediction.explanation === 'self-attention') {
+    return `Self-attention each word receives (mean over queries), layer ${prediction.attentionLayer + 1}, `
+      + `${prediction.attentionHead < 0 ? 'mean over heads' : `head ${prediction.attentionHead + 1}`}; the weights sum to 1.`;
+  }
+  if (prediction.explanation === 'attention') return 'Attention weights of the attention pooling (they sum to 1).';
+  return 'Gradient × input saliency: each word is shaded by |∂logit/∂embedding · embedding|, normalised to sum to 1.';
+}
+
+// Draws `text` into `container` with one span per token, shaded by weight / the largest weight
+// (custom property --w, 0–1). Tokens form one tab stop: Tab reaches the first, arrow keys, Home
+// and End move between them (roving tabindex), and each announces its word, weight and rank.
+// Returns the largest weight.
+export function drawHighlight(container, text, tokens, weights) {
+  const maxWeight = weights.reduce((m, w) => Math.max(m, w), 0);
+  const order = weights.map((w, i) => i).sort((a, b) => weights[b] - weights[a]);
+  const rank = new Array(weights.length);
+  order.forEach((tokenIndex, position) => { rank[tokenIndex] = position + 1; });
+  const fragment = document.createDocumentFragment();
+  let cursor = 0;
+  tokens.forEach((token, index) => {
+    if (token.start > cursor) fragment.append(document.createTextNode(text.slice(cursor, token.start)));
+    const span = el('span', token.oov ? 'token oov' : 'token', text.slice(token.start, token.end));
+    span.setAttribute('part', token.oov ? 'token oov' : 'token');
+    span.style.setProperty('--w', (maxWeight > 0 ? weights[index] / maxWeight : 0).toFixed(3));
+    span.tabIndex = index === 0 ? 0 : -1;
+    span.setAttribute('role', 'button');
+    span.dataset.index = String(index);
+    span.dataset.start = String(token.start);
+    span.dataset.end = String(token.end);
+    span.dataset.weight = String(weights[index]);
+    span.dataset.rank = String(rank[index]);
+    span.setAttribute('aria-label', `${span.textContent}: weight ${percent(weights[index])}, rank ${rank[index]} of ${tokens.length}`
+      + `${token.oov ? ', unknown word' : ''}`);
+    fragment.append(span);
+    cursor = token.end;
+  });
+  if (cursor < text.length) fragment.append(document.createTextNode(text.slice(cursor)));
+  container.replaceChildren(fragment);
+  if (!container.dataset.keys) {  // arrow keys between tokens, set up once per container
+    container.dataset.keys = 'roving';
+    container.addEventListener('keydown', (event) => {
+      const from = event.target.closest?.('.token');
+      if (!from) return;
+      const all = container.querySelectorAll('.token');
+      const at = Number(from.dataset.index);
+      const to = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0, End: all.length - 1 }[event.key];
+      if (to === undefined || !all[to]) return;
+      event.preventDefault();
+      from.tabIndex = -1;
+      all[to].tabIndex = 0;
+      all[to].focus();
+    });
+  }
+  return maxWeight;
+}
+
+// The few tokens that weighed most, ranked, with their share: "1. moving 23.1 %, 2. …".
+export function topWords(tokens, count = 5) {
+  return tokens.map((t, i) => ({ text: t.text, weight: t.weight, i }))
+    .sort((a, b) => b.weight - a.weight || a.i - b.i).slice(0, count).filter((t) => t.weight > 0);
+}
+
+// One polite live region for the whole page, however many elements announce into it.
+let announcer = null;
+let announceTimer = null;
+export function announce(message, { delay = 700 } = {}) {
+  if (!globalThis.document?.body) return;
+  if (!announcer || !announcer.isConnected) {
+    announcer = document.querySelector('[data-attn-lens-announcer]');
+    if (!announcer) {
+      announcer = document.createElement('div');
+      announcer.dataset.attnLensAnnouncer = '';
+      announcer.setAttribute('aria-live', 'polite');
+      announcer.setAttribute('role', 'status');
+      // Visually hidden, set through the CSSOM (no style attribute string).
+      Object.assign(announcer.style, {
+        position: 'absolute', width: '1px', height: '1px', margin: '-1px', padding: '0', border: '0',
+        overflow: 'hidden', clip: 'rect(0 0 0 0)', clipPath: 'inset(50%)', whiteSpace: 'nowrap',
+      });
+      document.body.append(announcer);
+    }
+  }
+  // Typing produces a result per keystroke: only the one that stays is read out.
+  clearTimeout(announceTimer);
+  announceTimer = setTimeout(() => { announcer.textContent = message; }, delay);
+}
+
+// One classifier's result: heading, verdict, explanation, highlight, legend, detail, ranked words.
+export class ResultPanel {
+  constructor({ heading = true, onControls = null } = {}) {
+    this.root = el('section', 'panel');
+    this.root.setAttribute('part', 'panel');
+    this.head = el('div', 'panel-head');
+    this.title = el('h3', 'model-name');
+    this.title.setAttribute('part', 'model-name');
+    this.accuracy = el('span', 'accuracy');
+    this.head.append(this.title, this.accuracy);
+    this.head.hidden = !heading;
+
+    const verdict = el('div', 'verdict');
+    this.label = el('span', 'label', '…');
+    this.label.setAttribute('part', 'label');
+    this.bar = el('span', 'bar');
+    this.bar.setAttribute('part', 'bar');
+    this.bar.setAttribute('aria-hidden', 'true');
+    this.fill = el('span', 'bar-fill');
+    this.fill.setAttribute('part', 'bar-fill');
+    this.bar.append(this.fill);
+    this.probability = el('span', 'probability');
+    verdict.append(this.label, this.bar, this.probability);
+
+    this.explanation = el('p', 'explanation');
+    this.explanation.setAttribute('part', 'explanation');
+    this.controls = el('div', 'controls');
+    this.controls.hidden = true;
+    this.onControls = onControls;
+    this.highlight = el('p', 'highlight');
+    this.highlight.setAttribute('part', 'highlight');
+    this.highlight.setAttribute('role', 'group');
+    this.highlight.setAttribute('aria-label', 'The text, each word shaded by its weight');
+    this.highlight.setAttribute('aria-roledescription', 'shaded text');
+
+    const legend = el('div', 'legend');
+    legend.setAttribute('aria-hidden', 'true');
+    this.legendMax = el('span', '', 'largest');
+    legend.append(el('span', '', 'weight 0'), el('span', 'legend-gradient'), this.legendMax, el('span', 'legend-oov', 'unknown word'));
+    this.detail = el('p', 'detail');
+    this.detail.setAttribute('part', 'detail');
+    this.ranked = el('p', 'ranked');
+    this.ranked.setAttribute('part', 'ranked');
+    this.timing = el('p', 'timing');
+    this.root.append(this.head, verdict, this.explanation, this.controls, this.highlight, legend, this.ranked, this.detail, this.timing);
+    this.tokens = [];
+    const showDetail = (event) => {
+      const span = event.target.closest?.('.token');
+      if (span) this.#showDetail(span);
+    };
+    this.highlight.addEventListener('mouseover', showDetail);
+    this.highlight.addEventListener('focusin', showDetail);
+    this.highlight.addEventListener('click', showDetail);
+  }
+
+  setModel(name, info) {
+    this.root.dataset.model = name;
+    this.title.textContent = modelTitle(name);
+    this.root.setAttribute('aria-label', modelTitle(name));
+    this.accuracy.textContent = info?.testAccuracy == null ? '' : `IMDB test accuracy ${percent(info.testAccuracy)}`;
+  }
+
+  // Layer and head selects for a Transformer's self-attention; onChange({layer, head}).
+  showTransformerControls(info, choice, onChange) {
+    if (!info?.transformerLayers) {
+      this.controls.hidden = true;
+      return;
+    }
+    const make = (text, options, key) => {
+      const label = el('label', '', `${text} `);
+      const select = el('select');
+      select.setAttribute('part', 'select');
+      select.dataset.choice = key;
+      for (const [value, name] of options) select.append(new Option(name, String(value)));
+      select.value = String(choice[key]);
+      select.addEventListener('change', () => onChange({ ...choice, [key]: Number(select.value) }));
+      label.append(select);
+      return label;
+    };
+    const layers = info.transformerLayers, heads = info.transformerHeads;
+    this.controls.replaceChildren(
+      make('Layer', [[-1, `last (${layers})`], ...Array.from({ length: layers }, (_, i) => [i, String(i + 1)])], 'layer'),
+      make('Head', [[-1, 'mean'], ...Array.from({ length: heads }, (_, i) => [i, String(i + 1)])], 'head'));
+    this.controls.hidden = false;
+  }
+
+  render(text, prediction, milliseconds) {
+    const positive = prediction.label === 'positive';
+    this.label.textContent = positive ? 'Positive' : 'Negative';
+    this.label.className = `label ${prediction.label}`;
+    this.label.setAttribute('part', `label ${prediction.label}`);
+    this.fill.style.setProperty('--p', prediction.probability.toFixed(4));
+    this.probability.textContent = `${percent(prediction.probability)} positive`;
+    this.explanation.textContent = explanationText(prediction);
+    this.tokens = prediction.tokens;
+    const weights = prediction.tokens.map((t) => t.weight);
+    const maxWeight = drawHighlight(this.highlight, text, prediction.tokens, weights);
+    this.legendMax.textContent = weights.length ? `${percent(maxWeight)} (the largest here)` : 'largest';
+    const top = topWords(prediction.tokens);
+    this.ranked.textContent = top.length
+      ? `Weighed most: ${top.map((t, i) => `${i + 1}. “${t.text}” ${percent(t.weight)}`).join(', ')}.`
+      : 'No words yet: the prediction comes from the model’s bias alone.';
+    this.detail.textContent = prediction.tokens.length ? 'Point at a word, or Tab to the text and use the arrow keys, to see its weight.' : '';
+    this.timing.textContent = milliseconds == null ? ''
+      : `${prediction.tokens.length.toLocaleString('en')} tokens, classified in ${milliseconds.toFixed(1)} ms`;
+    this.root.classList.remove('failed');
+  }
+
+  renderError(message) {
+    this.label.textContent = '—';
+    this.label.className = 'label';
+    this.probability.textContent = '';
+    this.explanation.textContent = message;
+    this.root.classList.add('failed');
+  }
+
+  #showDetail(span) {
+    const token = this.tokens[Number(span.dataset.index)];
+    if (!token) return;
+    this.detail.textContent = `“${span.textContent}” — weight ${Number(span.dataset.weight).toFixed(4)} `
+      + `(${percent(Number(span.dataset.weight), 2)} of the total), rank ${span.dataset.rank} of ${this.tokens.length}`
+      + `${token.oov ? '; not in the model’s vocabulary, read as <unk>' : ''}.`;
+  }
+}

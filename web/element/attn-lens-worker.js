@@ -1,0 +1,124 @@
+// The one engine of a page: every <attn-lens> and <attn-lens-translate> element (and the demo page)
+// talks to this worker through attn-lens-client.js. It holds three wasm modules, each loaded the
+// first time something needs it:
+//   attnlens.wasm            forward passes only (small): every classifier, attention explanations
+//   attnlens-train.wasm      the engine with gradients: gradient × input explanations
+//   attnlens-translate.wasm  the translators
+// and every model file at most once, under a key the client chooses (its absolute URL, or a name
+// for bytes handed over by the page), until the client closes it.
+//
+// In:  {id, type: 'open', key, name, kind: 'classifier' | 'translator', url | bytes}  → info()
+//      {id, type: 'classify', key, text, explanation, layer, head}            → {result, milliseconds}
+//      {id, type: 'translate', key, text, beam}                               → {result, milliseconds}
+//      {type: 'close', key}                                                   (no answer)
+// Out: {id, ok: true, value} | {id, ok: false, message}; {type: 'started'} once the script runs.
+// Everything runs in the order it arrives, one request at a time.
+import createAttnlens from './attnlens.js';
+
+async function fetchBytes(url, what) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new Error(`Could not download ${what} (${url}): ${error.message ?? error}`);
+  }
+  if (!response.ok) throw new Error(`Could not download ${what} (${url}): HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+// A module factory called once, retried after a failure (a download that failed may work later).
+function lazily(load, what) {
+  let promise = null;
+  return () => {
+    promise ??= load().catch((error) => {
+      promise = null;
+      throw new Error(`Could not load ${what}: ${error.message ?? error}`);
+    });
+    return promise;
+  };
+}
+const engines = {
+  inference: lazily(() => createAttnlens(), 'the engine (attnlens.wasm)'),
+  gradients: lazily(async () => (await import('./attnlens-train.js')).default(), 'the engine with gradients (attnlens-train.wasm)'),
+  translate: lazily(async () => (await import('./attnlens-translate.js')).default(), 'the translator engine (attnlens-translate.wasm)'),
+};
+
+// key → Promise<{kind, bytes, info, inference?, gradients?, translator?}>
+const open = new Map();
+
+function openModel(message) {
+  if (!open.has(message.key)) {
+    const promise = (async () => {
+      const what = `the ${message.kind === 'translator' ? 'translator' : 'model'} ${message.name ?? message.key}`;
+      const bytes = message.bytes instanceof Uint8Array ? message.bytes : await fetchBytes(message.url, what);
+      if (message.kind === 'translator') {
+        const translator = (await engines.translate()).Translator.fromBytes(bytes);
+        return { kind: 'translator', translator, info: translator.info() };
+      }
+      // The small engine first: it reads every model file, and most never need more.
+      const inference = (await engines.inference()).Model.fromBytes(bytes);
+      return { kind: 'classifier', bytes, inference, gradients: null, info: inference.info() };
+    })();
+    promise.catch(() => open.delete(message.key));  // a failed load may be tried again
+    open.set(message.key, promise);
+  }
+  return open.get(message.key);
+}
+
+function close(key) {
+  const promise = open.get(key);
+  if (!promise) return;
+  open.delete(key);
+  promise.then((entry) => {
+    entry.inference?.delete();
+    entry.gradients?.delete();
+    entry.translator?.delete();
+  }, () => {});
+}
+
+async function modelFor(entry, explanation) {
+  const needsGradients = explanation === 'gradient-x-input' || (explanation === 'auto' && !entry.info.hasAttention);
+  if (!needsGradients) return entry.inference;
+  entry.gradients ??= (await engines.gradients()).Model.fromBytes(entry.bytes);
+  return entry.gradients;
+}
+
+const handlers = {
+  async open(message) {
+    return (await openModel(message)).info;
+  },
+  async classify({ key, text, explanation = 'auto', layer = -1, head = -1 }) {
+    const entry = await open.get(key);
+    if (!entry || entry.kind !== 'classifier') throw new Error(`The model ${key} is not open`);
+    const model = await modelFor(entry, explanation);
+    const started = performance.now();
+    const result = model.classify(String(text), { explanation, layer, head });
+    return { result, milliseconds: performance.now() - started };
+  },
+  async translate({ key, text, beam = 1 }) {
+    const entry = await open.get(key);
+    if (!entry || entry.kind !== 'translator') throw new Error(`The translator ${key} is not open`);
+    const started = performance.now();
+    const result = entry.translator.translate(String(text), { beam: Number(beam) || 1 });
+    return { result, milliseconds: performance.now() - started };
+  },
+};
+
+// One request at a time, in order: a long review never interleaves with the next one.
+let queue = Promise.resolve();
+onmessage = ({ data }) => {
+  if (data?.type === 'close') {
+    queue = queue.then(() => close(String(data.key)));
+    return;
+  }
+  const handler = Object.hasOwn(handlers, data?.type) ? handlers[data.type] : null;
+  queue = queue.then(async () => {
+    try {
+      if (!handler) throw new Error(`Unknown request: ${String(data?.type)}`);
+      postMessage({ id: data.id, ok: true, value: await handler(data) });
+    } catch (error) {
+      postMessage({ id: data.id, ok: false, message: error?.message ?? String(error) });
+    }
+  });
+};
+postMessage({ type: 'started' });
