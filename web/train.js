@@ -4,7 +4,7 @@
 //  2. Your data: a CSV/TSV file or an aclImdb folder → a model to download or to classify with.
 //  3. Teach the model: label a few sentences and fine-tune the shipped model on them.
 // The visitor's text only ever enters the page as text nodes.
-import { drawHighlight } from './highlight.js';
+import { drawHighlight } from './dist/attn-lens-view.js';
 import { Training } from './training.js';
 
 const $ = (id) => document.getElementById(id);

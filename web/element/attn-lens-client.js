@@ -49,7 +49,7 @@ export class Latest {
   }
 }
 
-class EngineClient {
+class EngineClient extends EventTarget {
   #worker = null;
   #generation = 0;        // counts workers started: an open model belongs to one of them
   #pending = new Map();   // request id → {resolve, reject}
@@ -78,12 +78,14 @@ class EngineClient {
   }
 
   // Model bytes under a name of the page's own (say, a model trained in the page); elements then
-  // use it as model="name". Registering the name again replaces the model for new requests.
+  // use it as model="name". Registering the name again replaces the model: a 'register' event
+  // (detail: {name}) tells the elements that show it to open the new one.
   register(name, bytes) {
     if (!SHIPPED_NAME.test(String(name))) throw new Error(`A registered model's name is letters, digits and hyphens: ${name}`);
     if (!(bytes instanceof Uint8Array)) throw new Error('register(name, bytes): bytes must be a Uint8Array');
     const version = (this.#registered.get(name)?.version ?? 0) + 1;
     this.#registered.set(name, { bytes, version });
+    this.dispatchEvent(new CustomEvent('register', { detail: { name } }));
   }
 
   async #resolve(model, kind) {

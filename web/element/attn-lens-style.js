@@ -99,9 +99,33 @@ select { font: inherit; color: inherit; background: var(--attn-lens-background);
     color-mix(in srgb, var(--attn-lens-accent) calc(var(--attn-lens-shade) * 100%), transparent));
 }
 .legend-oov { margin-left: 0.5em; text-decoration: underline dotted 2px; }
+.panel.empty .verdict, .panel.empty .legend, .panel.empty .ranked, .panel.empty .timing, .panel.empty .highlight,
 .panel.failed .highlight, .panel.failed .legend, .panel.failed .ranked, .panel.failed .detail { display: none; }
 .footer { margin: 0.5em 0 0; }
 .fallback { white-space: pre-wrap; margin: 0; }
+/* <attn-lens-translate> */
+.checkbox { display: flex; gap: 0.4em; align-items: center; font-size: 0.9em; margin: 0 0 0.5em; }
+.caption { margin: 0.8em 0 0.1em; font-size: 0.8em; font-weight: 600; letter-spacing: 0.04em; text-transform: uppercase; color: var(--attn-lens-muted); }
+.translate-result[hidden], .caption[hidden], .translation[hidden], table[hidden] { display: none; }
+.translation { font-size: 1.25em; font-weight: 600; margin: 0.1em 0; min-height: 1.5em; }
+.translation.baseline { font-size: 1.05em; font-weight: 400; color: var(--attn-lens-muted); }
+.table-wrap { overflow-x: auto; max-width: 100%; }
+table.alignment { border-collapse: separate; border-spacing: 2px; font-size: 0.85em; font-variant-numeric: tabular-nums; }
+.alignment th, .alignment td { border: none; padding: 0.2em 0.35em; text-align: center; }
+.alignment thead th { writing-mode: vertical-rl; transform: rotate(180deg); font-weight: 500; vertical-align: bottom; max-height: 9em; }
+.alignment thead th.oov { text-decoration: underline dotted 2px; }
+.alignment td {
+  min-width: 1.6em; height: 1.6em; border-radius: 0.2em; outline: 1px solid color-mix(in srgb, var(--attn-lens-border) 60%, transparent);
+  background-color: color-mix(in srgb, var(--attn-lens-accent) calc(var(--w, 0) * 90%), transparent);
+}
+.alignment tbody th { text-align: right; white-space: nowrap; }
+.alignment tbody th button {
+  font: inherit; color: inherit; background: none; border: 1px solid transparent; border-radius: 0.3em; padding: 0.05em 0.35em; cursor: pointer;
+}
+.alignment tbody th button:hover { border-color: var(--attn-lens-border); }
+.alignment tbody th.selected button { border-color: var(--attn-lens-accent); font-weight: 700; }
+.alignment td.corner { outline: none; background: none; }
+.alignment .corner { font-size: 0.75em; color: var(--attn-lens-muted); text-align: left; vertical-align: bottom; }
 @media (prefers-reduced-motion: reduce) {
   .bar-fill { transition: none; }
 }

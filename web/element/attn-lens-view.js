@@ -8,7 +8,8 @@ export const NAMES = {
   lstm: 'LSTM', cnn: 'CNN', 'bilstm-attention': 'BiLSTM + attention', 'gru-attention': 'GRU + attention',
   transformer: 'Transformer',
 };
-export const modelTitle = (name) => NAMES[name] ?? name;
+export const modelTitle = (name) => (Object.hasOwn(NAMES, name) ? NAMES[name] : name);
+export const setModelTitle = (name, title) => { NAMES[name] = title; };
 export const percent = (value, digits = 1) => `${(100 * value).toFixed(digits)} %`;
 
 export function el(tag, className, text) {
@@ -166,7 +167,8 @@ export class ResultPanel {
     this.root.dataset.model = name;
     this.title.textContent = modelTitle(name);
     this.root.setAttribute('aria-label', modelTitle(name));
-    this.accuracy.textContent = info?.testAccuracy == null ? '' : `IMDB test accuracy ${percent(info.testAccuracy)}`;
+    this.accuracy.textContent = info?.testAccuracy != null ? `IMDB test accuracy ${percent(info.testAccuracy)}`
+      : info?.validationAccuracy != null ? `validation accuracy ${percent(info.validationAccuracy)}` : '';
   }
 
   // Layer and head selects for a Transformer's self-attention; onChange({layer, head}).
@@ -213,6 +215,10 @@ export class ResultPanel {
     this.timing.textContent = milliseconds == null ? ''
       : `${prediction.tokens.length.toLocaleString('en')} tokens, classified in ${milliseconds.toFixed(1)} ms`;
     this.root.classList.remove('failed');
+    // Nothing typed yet: no verdict from the bias alone, just what to do.
+    const empty = !text.trim();
+    this.root.classList.toggle('empty', empty);
+    if (empty) this.explanation.textContent = 'Type a review to see how the model reads it.';
   }
 
   renderError(message) {

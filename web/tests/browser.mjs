@@ -43,6 +43,7 @@ export function useSite() {
     page.on('dialog', async (dialog) => { problems.push(`dialog: ${dialog.message()}`); await dialog.dismiss(); });
     if (options.route) await context.route(options.route.pattern, options.route.handler);
     if (options.init) await context.addInitScript(options.init);
+    options.onContext?.(context);
     await page.goto(site.baseUrl);
     t.after(() => context.close());
     return { page, problems };
