@@ -274,19 +274,20 @@ const firstLoad = { bytes: sentBytes, requests: null };
 
 // Keystroke to highlight on the real page (Classify view, default model): a 200-word review,
 // then one character at a time at a typist's pace; each keystroke timed from its input event
-// to the 'attnlens:classified' event for that exact text (the highlight is then in the DOM),
+// to the <attn-lens> element's 'attn-lens-result' event for that exact text (the highlight is then in the DOM),
 // and to the next animation frame after it.
 const keystrokeReview = reviewMaker(path.join(ROOT, 'models', `${DEFAULT_MODEL}.safetensors`)).text(200);
 const keystrokes = await page.evaluate(async ({ text, count }) => {
-  const review = document.getElementById('review');
+  const element = document.getElementById('classifier');
+  const review = element.shadowRoot.querySelector('textarea');
   const classified = (expected) => new Promise((resolve) => {
     const listener = (event) => {
       if (event.detail.text !== expected) return;
-      document.removeEventListener('attnlens:classified', listener);
+      element.removeEventListener('attn-lens-result', listener);
       const domAt = performance.now();
       requestAnimationFrame(() => resolve({ domAt, frameAt: performance.now() }));
     };
-    document.addEventListener('attnlens:classified', listener);
+    element.addEventListener('attn-lens-result', listener);
   });
   const type = async (value) => {
     const done = classified(value);

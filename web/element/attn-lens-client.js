@@ -10,8 +10,10 @@
 //   engine.register('mine', bytes);                                       // a model file's bytes under a name of your own
 //
 // Everything is found relative to this file's URL, never the page's, so the package works from any
-// folder or origin. The worker of a package on another origin (a CDN) starts through a same-origin
-// blob: module that imports it, since browsers refuse a cross-origin `new Worker(url)`.
+// folder or origin. The worker of a package on another origin (a CDN), or of a page with an opaque
+// origin (a sandboxed iframe), starts through a same-origin blob: script that imports it, since
+// browsers refuse a cross-origin `new Worker(url)`. That script is a classic worker with a dynamic
+// import(): a sandboxed frame cannot start a module worker from a blob: URL at all (Chromium).
 const PACKAGE = new URL('./', import.meta.url);
 const WORKER_URL = new URL('./attn-lens-worker.js', import.meta.url);
 const SHIPPED_NAME = /^[a-z0-9][a-z0-9-]*$/;
@@ -53,6 +55,7 @@ class EngineClient extends EventTarget {
   #worker = null;
   #generation = 0;        // counts workers started: an open model belongs to one of them
   #pending = new Map();   // request id → {resolve, reject}
+  #outbox = null;         // messages held until the worker says it has started (null: it has)
   #nextId = 1;
   #entries = new Map();   // key → {source, count, opened: Promise<info> | null, generation, releaseTimer}
   #registered = new Map();  // name → {bytes, version}
@@ -188,7 +191,8 @@ class EngineClient extends EventTarget {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      worker.postMessage({ ...message, id });
+      if (this.#outbox) this.#outbox.push({ ...message, id });
+      else worker.postMessage({ ...message, id });
     }).finally(() => this.#idleCheck());
   }
 
@@ -198,19 +202,31 @@ class EngineClient extends EventTarget {
     let worker;
     let trampoline = null;
     try {
-      if (WORKER_URL.origin === globalThis.location?.origin) {
+      // self.origin, not location.origin: a sandboxed frame has an opaque origin at any URL.
+      if (WORKER_URL.origin === globalThis.origin) {
         worker = new Worker(WORKER_URL, { type: 'module', name: 'attnlens' });
       } else {
-        trampoline = URL.createObjectURL(new Blob([`import ${JSON.stringify(WORKER_URL.href)};\n`], { type: 'text/javascript' }));
-        worker = new Worker(trampoline, { type: 'module', name: 'attnlens' });
+        const source = `import(${JSON.stringify(WORKER_URL.href)}).catch((error) => `
+          + 'postMessage({ type: "failed", message: String(error && error.message || error) }));\n';
+        trampoline = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+        worker = new Worker(trampoline, { name: 'attnlens' });
       }
     } catch (error) {
       if (trampoline) URL.revokeObjectURL(trampoline);
       throw new Error(`This page cannot start the attnlens engine: ${error.message ?? error}`);
     }
+    // Requests wait until the worker's script has run (a message that came before it would be lost).
+    this.#outbox = [];
     worker.addEventListener('message', ({ data }) => {
       if (data?.type === 'started') {
         if (trampoline) URL.revokeObjectURL(trampoline);
+        const outbox = this.#outbox ?? [];
+        this.#outbox = null;
+        for (const message of outbox) worker.postMessage(message);
+        return;
+      }
+      if (data?.type === 'failed') {
+        this.#failed(worker, `The attnlens engine could not start: its script (${WORKER_URL.href}) could not be loaded (${data.message})`);
         return;
       }
       const pending = this.#pending.get(data?.id);
@@ -234,6 +250,7 @@ class EngineClient extends EventTarget {
     if (this.#worker !== worker) return;
     worker.terminate();
     this.#worker = null;
+    this.#outbox = null;
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const { reject } of pending) reject(new Error(message));

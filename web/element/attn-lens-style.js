@@ -65,7 +65,7 @@ textarea:focus-visible, .token:focus-visible, select:focus-visible, button:focus
 :host([compare]) .panel { border: 1px solid var(--attn-lens-border); border-radius: var(--attn-lens-radius); padding: 0.6em; min-width: 0; }
 .panel-head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0 0.6em; }
 .panel-head[hidden] { display: none; }
-.model-name { margin: 0; font-size: 1em; }
+.model-name { font-size: 1em; }
 .accuracy, .explanation, .legend, .detail, .ranked, .timing, .footer { font-size: 0.85em; color: var(--attn-lens-muted); }
 .verdict { display: flex; align-items: center; gap: 0.6em; flex-wrap: wrap; }
 .label { font-size: 1.3em; font-weight: 700; min-width: 5.5em; }

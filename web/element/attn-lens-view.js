@@ -111,10 +111,11 @@ export function announce(message, { delay = 700 } = {}) {
 // One classifier's result: heading, verdict, explanation, highlight, legend, detail, ranked words.
 export class ResultPanel {
   constructor({ heading = true, onControls = null } = {}) {
-    this.root = el('section', 'panel');
+    this.root = el('div', 'panel');  // a group, not a landmark: a page may hold many
     this.root.setAttribute('part', 'panel');
+    this.root.setAttribute('role', 'group');
     this.head = el('div', 'panel-head');
-    this.title = el('h3', 'model-name');
+    this.title = el('strong', 'model-name');  // not a heading: the host page owns its outline
     this.title.setAttribute('part', 'model-name');
     this.accuracy = el('span', 'accuracy');
     this.head.append(this.title, this.accuracy);

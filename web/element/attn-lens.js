@@ -94,6 +94,7 @@ export class AttnLensElement extends LensElement {
         this.#panels.delete(name);
       }
     }
+    const ordered = new Map();
     for (const name of wanted) {
       let entry = this.#panels.get(name);
       if (!entry) {
@@ -102,10 +103,11 @@ export class AttnLensElement extends LensElement {
         entry.lane = new Latest((text) => this.#classifyWith(entry, text));
         entry.panel.setModel(name, null);
         entry.panel.highlight.textContent = this.text;
-        this.#panels.set(name, entry);
       }
+      ordered.set(name, entry);
       this.#panelsNode.append(entry.panel.root);  // in the order asked for
     }
+    this.#panels = ordered;
     this.#results.length = 0;
     this.#readyFired = '';
     if (this.started) {

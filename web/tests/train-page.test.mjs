@@ -55,8 +55,8 @@ test('the cue task trains live in workers while the page stays responsive; Stop 
 
   // While both train: the Classify view classifies what is typed.
   await page.click('#tab-classify');
-  await page.fill('#review', 'A wonderful, moving film.');
-  await page.waitForFunction(() => document.getElementById('label').textContent === 'Positive', null, { timeout: 10000 });
+  await page.fill('#classifier textarea', 'A wonderful, moving film.');
+  await page.waitForFunction(() => document.getElementById('classifier').result?.label === 'positive', null, { timeout: 10000 });
   await page.click('#tab-train');
   assert.equal(await page.textContent('#cue-status').then((s) => /Training both/.test(s)), true, 'still training');
 
@@ -116,8 +116,11 @@ test('your CSV: trains, downloads a model the CLI loads, and the Classify view u
   await page.click('#data-use');
   await page.waitForSelector('#tab-classify[aria-selected="true"]');
   assert.equal(await page.$eval('#model', (s) => s.value), 'yours');
-  await page.fill('#review', 'lime kobu superb saro');
-  await page.waitForFunction(() => document.getElementById('label').textContent === 'Positive', null, { timeout: 10000 });
+  await page.fill('#classifier textarea', 'lime kobu superb saro');
+  await page.waitForFunction(() => {
+    const result = document.getElementById('classifier').result;
+    return result?.model === 'yours' && result.text === 'lime kobu superb saro' && result.label === 'positive';
+  }, null, { timeout: 10000 });
   assert.match(await page.textContent('#model-info'), /window-attention.*trained in this browser/);
   assert.deepEqual(problems, []);
 });
@@ -181,8 +184,11 @@ test('teach the model: fine-tuning on sentences you label changes their predicti
   await page.click('#teach-use');
   await page.waitForSelector('#tab-classify[aria-selected="true"]');
   assert.equal(await page.$eval('#model', (s) => s.value), 'taught');
-  await page.fill('#review', 'This movie was sick.');
-  await page.waitForFunction(() => document.getElementById('label').textContent === 'Positive', null, { timeout: 10000 });
+  await page.fill('#classifier textarea', 'This movie was sick.');
+  await page.waitForFunction(() => {
+    const result = document.getElementById('classifier').result;
+    return result?.model === 'taught' && result.text === 'This movie was sick.' && result.label === 'positive';
+  }, null, { timeout: 10000 });
   assert.deepEqual(problems, []);
 });
 

@@ -1,0 +1,393 @@
+// <attn-lens> and <attn-lens-translate> as a tutorial author embeds them (web/examples/), in
+// headless Chromium: twelve elements on one engine, strict Content-Security-Policy on the same
+// origin and from another origin, a sandboxed cross-origin iframe, no JavaScript, attributes
+// and properties (also before the element is defined), elements removed and re-added, lazy
+// loading, hostile text and hostile model files, axe-core audits, phone width, a scaled slide,
+// and importing the module in node without a DOM.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { createServer } from 'http-server';
+import { chromium } from 'playwright-core';
+import { ARTIFACTS, CHROMIUM_FLAGS } from './browser.mjs';
+import { DIST, ROOT, TRANSLATOR, loadEngine, loadTrainEngine } from './helpers.mjs';
+
+const AXE = path.join(ROOT, 'node_modules/axe-core/axe.min.js');
+const servers = [];
+let browser;
+let site;      // web/ on one origin (the examples' own)
+let cdn;       // web/ again on another origin, with CORS: "the package on a CDN"
+let hostile = null;  // hostile model files, served by the CDN server
+
+async function serveWeb(cors) {
+  const server = createServer({ root: path.join(ROOT, 'web'), cache: -1, showDir: false, silent: true, cors,
+    before: [(req, res) => (hostile?.(req, res) ? undefined : res.emit('next'))] });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server.server);
+  return `http://127.0.0.1:${server.server.address().port}/`;
+}
+
+// A host page made on the fly (its policy in a header), on a third origin.
+async function serveHost(pages) {
+  const server = http.createServer((req, res) => {
+    const page = pages[req.url.split('?')[0]];
+    if (!page) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...(page.csp ? { 'content-security-policy': page.csp } : {}) });
+    res.end(page.html);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return `http://127.0.0.1:${server.address().port}`;
+}
+
+before(async () => {
+  site = await serveWeb(false);
+  cdn = await serveWeb(true);
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+});
+after(async () => {
+  await browser?.close();
+  for (const server of servers) server.close();
+});
+
+// Records what a page does: errors, CSP violations (in the page), requests (the worker's too),
+// workers started and ended.
+const WATCH = () => {
+  window.cspViolations = [];
+  document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+};
+async function open(t, url, { viewport = { width: 1000, height: 1100 }, javaScriptEnabled = true, bypassCSP = false } = {}) {
+  const context = await browser.newContext({ viewport, javaScriptEnabled, bypassCSP });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  const seen = { errors: [], requests: [], workers: 0, alive: 0, maxAlive: 0 };
+  page.on('pageerror', (error) => seen.errors.push(`page error: ${error.message}`));
+  page.on('console', (message) => { if (message.type() === 'error') seen.errors.push(`console: ${message.text()}`); });
+  page.on('dialog', async (dialog) => { seen.errors.push(`dialog: ${dialog.message()}`); await dialog.dismiss(); });
+  page.on('request', (request) => seen.requests.push(request.url()));
+  page.on('worker', (worker) => {
+    seen.workers += 1;
+    seen.alive += 1;
+    seen.maxAlive = Math.max(seen.maxAlive, seen.alive);
+    worker.on('close', () => { seen.alive -= 1; });
+  });
+  await page.addInitScript(WATCH);
+  if (url) await page.goto(url);
+  return { page, seen, context };
+}
+const count = (seen, suffix) => seen.requests.filter((u) => new URL(u).pathname.endsWith(suffix)).length;
+const allClassified = (page, selector = 'attn-lens', timeout = 60000) => page.waitForFunction(
+  (s) => [...document.querySelectorAll(s)].every((e) => e.result && e.state === 'ready'), selector, { timeout });
+const violations = (page) => page.evaluate(() => window.cspViolations);
+
+const engine = await loadEngine();
+const gradientEngine = await loadTrainEngine();
+const references = new Map();
+function reference(model, text) {
+  if (!references.has(model)) {
+    const bytes = new Uint8Array(fs.readFileSync(path.join(DIST, `${model}.safetensors`)));
+    const small = engine.Model.fromBytes(bytes);
+    references.set(model, small.info().hasAttention ? small : gradientEngine.Model.fromBytes(bytes));
+  }
+  return references.get(model).classify(text);
+}
+
+test('twelve elements, four models: all classify, on one worker, one engine download and one fetch per model', async (t) => {
+  const { page, seen } = await open(t, `${site}examples/twelve.html`);
+  await allClassified(page);
+  const results = await page.evaluate(() => [...document.querySelectorAll('attn-lens')].map((e) => e.result));
+  assert.equal(results.length, 12);
+  for (const result of results) {
+    const expected = reference(result.model, result.text);
+    assert.equal(result.label, expected.label);
+    assert.ok(Math.abs(result.probability - expected.probability) < 1e-6, `${result.model}: ${result.probability} vs ${expected.probability}`);
+    assert.equal(result.tokens.length, expected.tokens.length);
+  }
+  assert.equal(seen.workers, 1, 'one worker for the page');
+  assert.equal(count(seen, '/attn-lens-worker.js'), 1);
+  assert.equal(count(seen, '/attnlens.wasm'), 1);
+  assert.equal(count(seen, '/attnlens-train.wasm'), 1);  // the CNN and the Transformer explain by gradient × input
+  assert.equal(count(seen, '/models.json'), 1);
+  for (const model of ['bilstm-attention', 'gru-attention', 'cnn', 'transformer']) assert.equal(count(seen, `/${model}.safetensors`), 1, model);
+  const stats = await page.evaluate(async () => (await import('../dist/attn-lens.js')).engine.stats());
+  assert.equal(stats.workersStarted, 1);
+  assert.deepEqual(stats.models.map((m) => m.holders).sort(), [3, 3, 3, 3]);
+  // One live region for the page, saying the last result.
+  await page.waitForFunction(() => /: (positive|negative), \d+ % positive\.$/.test(document.querySelector('[data-attn-lens-announcer]')?.textContent));
+  assert.equal(await page.locator('[data-attn-lens-announcer]').count(), 1);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'element-twelve.png'), fullPage: true });
+
+  // Removed: the models are released once no element holds them. Re-added: classified again,
+  // and never more than one worker.
+  await page.evaluate(() => { window.removed = [...document.querySelectorAll('attn-lens')]; document.querySelector('.grid').replaceChildren(); });
+  await page.waitForFunction(async () => (await import('../dist/attn-lens.js')).engine.stats().models.length === 0, null, { timeout: 10000 });
+  await page.evaluate(() => { for (const e of window.removed) document.querySelector('.grid').append(e); });
+  await allClassified(page);
+  // Moved (removed and added in one task): kept, not reloaded.
+  const fetchedBefore = count(seen, '.safetensors');
+  await page.evaluate(() => { const grid = document.querySelector('.grid'); grid.append(...grid.children); });
+  await page.evaluate(() => document.querySelector('attn-lens').classify('Moved, still here.'));
+  assert.equal(count(seen, '.safetensors'), fetchedBefore);
+  assert.ok(seen.maxAlive <= 1, `${seen.maxAlive} workers alive at once`);
+  assert.deepEqual(seen.errors, []);
+});
+
+test('a strict Content-Security-Policy on the same origin: no violation, no error', async (t) => {
+  const { page, seen } = await open(t, `${site}examples/strict-csp.html`);
+  await allClassified(page, 'attn-lens, attn-lens-translate');
+  assert.match(await page.evaluate(() => document.querySelector('attn-lens-translate').result.translation), /\S/);
+  assert.deepEqual(await violations(page), []);
+  assert.deepEqual(seen.errors, []);
+});
+
+test('the package on another origin, under a strict policy: a blob: trampoline starts the worker', async (t) => {
+  const origin = new URL(cdn).origin;
+  const host = await serveHost({
+    '/lesson.html': {
+      csp: `default-src 'none'; script-src ${origin} 'wasm-unsafe-eval'; worker-src blob:; connect-src ${origin}; `
+        + "style-src 'none'; img-src 'none'; base-uri 'none'; form-action 'none'",
+      html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A lesson</title>
+        <script type="module" src="${cdn}dist/attn-lens.js"></script></head><body><main><h1>A lesson</h1>
+        <attn-lens model="gru-attention">A wonderful film with a dreadful ending.</attn-lens>
+        <attn-lens model="lstm" mode="figure">Dull, dull, dull.</attn-lens>
+        <attn-lens-translate>I am cold.</attn-lens-translate></main></body></html>`,
+    },
+  });
+  const { page, seen } = await open(t, `${host}/lesson.html`);
+  await allClassified(page, 'attn-lens, attn-lens-translate');
+  const result = await page.evaluate(() => document.querySelector('attn-lens').result);
+  assert.ok(Math.abs(result.probability - reference('gru-attention', result.text).probability) < 1e-6);
+  assert.equal(seen.workers, 1);
+  assert.deepEqual(await violations(page), []);
+  assert.deepEqual(seen.errors, []);
+  // The element's styles applied (constructable stylesheet under style-src 'none').
+  assert.equal(await page.$eval('attn-lens >> .label', (n) => getComputedStyle(n).fontWeight), '700');
+});
+
+test('embed.html in a sandboxed cross-origin iframe, sized to its content', async (t) => {
+  const origin = new URL(cdn).origin;
+  const text = encodeURIComponent('Not bad at all <b>really</b>.');
+  const host = await serveHost({
+    '/notes.html': {
+      csp: `default-src 'none'; script-src ${origin}; frame-src ${origin}; style-src 'none'`,
+      html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Notes</title>
+        <script type="module" src="${cdn}examples/iframe-host.js"></script></head><body>
+        <iframe class="attn-lens-embed" title="attnlens" sandbox="allow-scripts" src="${cdn}dist/embed.html#model=cnn&text=${text}"></iframe>
+        </body></html>`,
+    },
+  });
+  const { page, seen } = await open(t, `${host}/notes.html`);
+  const frame = await (await page.waitForSelector('iframe')).contentFrame();
+  await frame.waitForFunction(() => document.querySelector('attn-lens')?.result, null, { timeout: 60000 });
+  const result = await frame.evaluate(() => document.querySelector('attn-lens').result);
+  assert.equal(result.text, 'Not bad at all <b>really</b>.');
+  assert.equal(result.model, 'cnn');
+  assert.equal(await frame.evaluate(() => document.querySelector('attn-lens').shadowRoot.querySelectorAll('b').length), 0);
+  await page.waitForFunction(() => parseFloat(document.querySelector('iframe').style.height) > 150);
+  const height = await page.$eval('iframe', (f) => parseFloat(f.style.height));
+  const content = await frame.evaluate(() => document.documentElement.getBoundingClientRect().height);
+  assert.ok(Math.abs(height - content) <= 2, `frame ${height}px, content ${content}px`);
+  assert.deepEqual(seen.errors, []);
+});
+
+test('without JavaScript the text content is shown', async (t) => {
+  const { page } = await open(t, `${site}examples/plain.html`, { javaScriptEnabled: false });
+  const first = page.locator('attn-lens').first();
+  assert.ok(await first.isVisible());
+  assert.equal((await first.innerText()).trim(), 'Slow at first, but ultimately deeply moving.');
+});
+
+test('attributes and properties: changed at run time, and set before the element is defined', async (t) => {
+  const { page, seen } = await open(t);
+  await page.route(`${site}examples/blank.html`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>x</title><main></main>' }));
+  await page.goto(`${site}examples/blank.html`);
+  // Before the definition: an unknown element with own properties; after it, they count.
+  await page.evaluate(async () => {
+    const element = document.createElement('attn-lens');
+    element.model = 'gru-attention';
+    element.text = 'Lovely, lovely film.';
+    element.loading = 'eager';
+    element.id = 'early';
+    document.querySelector('main').append(element);
+    await import('../dist/attn-lens.js');
+  });
+  await page.waitForFunction(() => document.getElementById('early').result);
+  let result = await page.evaluate(() => document.getElementById('early').result);
+  assert.equal(result.model, 'gru-attention');
+  assert.equal(result.text, 'Lovely, lovely film.');
+  assert.equal(await page.getAttribute('#early', 'model'), 'gru-attention');
+
+  const next = (change) => page.evaluate(async (source) => {
+    const element = document.getElementById('early');
+    const done = new Promise((resolve) => element.addEventListener('attn-lens-result', (e) => resolve(e.detail), { once: true }));
+    new Function('element', source)(element);  // the test's own code (this page has no policy)
+    return done;
+  }, change);
+  result = await next("element.setAttribute('model', 'cnn')");
+  assert.equal(result.model, 'cnn');
+  assert.equal(result.explanation, 'gradient×input');
+  result = await next("element.setAttribute('text', 'Awful.')");
+  assert.equal(result.text, 'Awful.');
+  assert.equal(result.label, 'negative');
+  result = await next("element.model = 'transformer'; element.explanation = 'attention'");
+  assert.equal(result.explanation, 'self-attention');
+  result = await next("element.model = 'bilstm-attention'; element.explanation = 'gradient-x-input'");
+  assert.equal(result.explanation, 'gradient×input');
+  result = await next("element.compare = 'lstm bilstm-attention'; element.explanation = 'auto'");
+  assert.deepEqual(await page.evaluate(() => document.getElementById('early').results.map((r) => r.model)), ['lstm', 'bilstm-attention']);
+  assert.equal(await page.locator('#early .panel').count(), 2);
+  await page.evaluate(() => { document.getElementById('early').compare = null; });
+  assert.equal(await page.locator('#early .panel').count(), 1);
+  // mode: a box to type into, or none.
+  assert.equal(await page.locator('#early textarea').count(), 1);
+  await page.evaluate(() => { document.getElementById('early').mode = 'figure'; });
+  assert.equal(await page.locator('#early textarea').count(), 0);
+  await page.evaluate(() => { document.getElementById('early').mode = 'edit'; });
+  assert.equal(await page.inputValue('#early textarea'), 'Awful.');
+  // theme: the dark palette, by attribute.
+  const background = () => page.$eval('#early >> .frame', (n) => getComputedStyle(n).backgroundColor);
+  const light = await background();
+  await page.evaluate(() => { document.getElementById('early').theme = 'dark'; });
+  assert.notEqual(await background(), light);
+  // classify() resolves with the result for the text given; errors are events and rejections.
+  const answer = await page.evaluate(() => document.getElementById('early').classify('What a delight.'));
+  assert.equal(answer.text, 'What a delight.');
+  const failure = await page.evaluate(async () => {
+    const element = document.getElementById('early');
+    const heard = new Promise((resolve) => element.addEventListener('attn-lens-error', (e) => resolve(e.detail.message), { once: true }));
+    element.model = 'no-such-model';
+    return heard;
+  });
+  assert.match(failure, /No model called “no-such-model” ships with attnlens \(.*bilstm-attention.*\)/);
+  assert.match(await page.textContent('#early .status'), /No model called/);
+  // A second copy of the module (another URL: another version, say) defines nothing and throws nothing.
+  const same = await page.evaluate(async () => {
+    const first = customElements.get('attn-lens');
+    const copy = await import('../dist/attn-lens.js?copy=2');
+    return customElements.get('attn-lens') === first && copy.AttnLensElement !== first;
+  });
+  assert.ok(same);
+  assert.deepEqual(seen.errors.filter((e) => !/404/.test(e)), []);
+});
+
+test('lazy: an element far below the fold fetches nothing until the reader scrolls near it', async (t) => {
+  const { page, seen } = await open(t, `${site}examples/lazy.html`, { viewport: { width: 1000, height: 700 } });
+  await page.waitForTimeout(1500);
+  assert.equal(await page.evaluate(() => document.getElementById('far').state), 'idle');
+  assert.deepEqual(seen.requests.filter((u) => /\.(wasm|safetensors)$|worker\.js$|models\.json$/.test(u)), []);
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight * 0.6));
+  await page.waitForFunction(() => document.getElementById('far').result, null, { timeout: 30000 });
+  assert.equal(count(seen, '/gru-attention.safetensors'), 1);
+});
+
+test('hostile text and hostile model files are shown as text, never run', async (t) => {
+  const script = '<img src=x onerror=alert(1)><script>alert(2)</script>';
+  // A translator whose vocabulary and credit carry markup, and a classifier whose provenance does.
+  const craft = (file, edit) => {
+    const bytes = fs.readFileSync(file);
+    const length = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + length).toString('utf8'));
+    edit(header.__metadata__);
+    let json = JSON.stringify(header);
+    while ((json.length + 8) % 8) json += ' ';
+    const head = Buffer.alloc(8);
+    head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+    return Buffer.concat([head, Buffer.from(json), bytes.subarray(8 + length)]);
+  };
+  const translator = craft(TRANSLATOR, (m) => {
+    const vocabulary = JSON.parse(m.target_vocabulary);
+    vocabulary[vocabulary.indexOf('froid')] = script;
+    m.target_vocabulary = JSON.stringify(vocabulary);
+    const provenance = JSON.parse(m.provenance);
+    provenance.credit = script;
+    m.provenance = JSON.stringify(provenance);
+  });
+  const classifier = craft(path.join(DIST, 'bilstm-attention.safetensors'), (m) => {
+    const provenance = JSON.parse(m.provenance);
+    provenance.data = script;
+    m.provenance = JSON.stringify(provenance);
+  });
+  hostile = (req, res) => {
+    const file = { '/hostile/translator.safetensors': translator, '/hostile/classifier.safetensors': classifier }[req.url.split('?')[0]];
+    if (!file) return false;
+    res.writeHead(200, { 'access-control-allow-origin': '*', 'content-type': 'application/octet-stream' });
+    res.end(file);
+    return true;
+  };
+  t.after(() => { hostile = null; });
+  const { page, seen } = await open(t, `${site}examples/plain.html`);
+  await allClassified(page);
+  await page.evaluate(({ text, cdn }) => {
+    const main = document.querySelector('main');
+    const a = document.createElement('attn-lens');
+    a.textContent = text;                 // in the text content
+    const b = document.createElement('attn-lens');
+    b.setAttribute('text', text);         // in the attribute
+    b.setAttribute('model', `${cdn}hostile/classifier.safetensors?name=${text}`);
+    const c = document.createElement('attn-lens-translate');
+    c.setAttribute('model', `${cdn}hostile/translator.safetensors`);
+    c.setAttribute('baseline', 'none');
+    c.textContent = 'I am cold.';
+    for (const e of [a, b, c]) e.loading = 'eager';
+    main.append(a, b, c);
+  }, { text: script, cdn });
+  await allClassified(page, 'attn-lens, attn-lens-translate');
+  await page.fill('attn-lens >> nth=0 >> textarea', `typed ${script}`);  // typed
+  await page.waitForFunction((t) => document.querySelector('attn-lens').result?.text === t, `typed ${script}`);
+  const shown = await page.evaluate(() => [...document.querySelectorAll('attn-lens, attn-lens-translate')].map((e) => ({
+    tags: e.shadowRoot.querySelectorAll('img, script, b').length, text: e.shadowRoot.textContent })));
+  for (const { tags } of shown) assert.equal(tags, 0);
+  assert.ok(shown[0].text.includes(`typed ${script}`));
+  assert.ok(shown[2].text.includes(script));
+  assert.ok(shown[3].text.includes(script));
+  assert.match(await page.evaluate(() => document.querySelector('attn-lens-translate').result.translation), /<img src=x onerror=alert\(1\)>/);
+  assert.ok(shown[4].text.includes(`Trained on English–French sentence pairs from ${script}`));
+  assert.equal(await page.$$eval('img, script:not([src])', (n) => n.length), 0);
+  assert.deepEqual(seen.errors, []);
+});
+
+test('accessibility: axe-core finds no violation in the examples', async (t) => {
+  for (const example of ['plain', 'dark', 'twelve', 'translate', 'slide', 'strict-csp', 'iframe']) {
+    const { page, seen } = await open(t, `${site}examples/${example}.html`, { bypassCSP: true });
+    const target = example === 'iframe' ? (await (await page.waitForSelector('iframe')).contentFrame()) : page;
+    await allClassified(target, 'attn-lens, attn-lens-translate');
+    await page.addScriptTag({ path: AXE });
+    if (target !== page) await target.addScriptTag({ path: AXE });
+    const found = await target.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
+    assert.deepEqual(found, [], example);
+    assert.deepEqual(seen.errors, [], example);
+  }
+});
+
+test('phone width and a scaled slide', async (t) => {
+  for (const example of ['plain', 'twelve', 'translate']) {
+    const { page } = await open(t, `${site}examples/${example}.html`, { viewport: { width: 360, height: 800 } });
+    await allClassified(page, 'attn-lens, attn-lens-translate');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${example} is ${overflow}px wider than the screen`);
+    if (example === 'translate') await page.screenshot({ path: path.join(ARTIFACTS, 'element-phone-translate.png'), fullPage: true });
+  }
+  // Reveal.js scales slides with a transform: pointing at a word still finds that word.
+  const { page } = await open(t, `${site}examples/slide.html`);
+  await allClassified(page);
+  await page.hover('attn-lens >> .token >> nth=1');
+  assert.match(await page.textContent('attn-lens >> .detail'), /^“wonderful” — weight/);
+  const box = await page.locator('attn-lens').boundingBox();
+  const viewport = await page.locator('.slide-viewport').boundingBox();
+  assert.ok(box.x + box.width <= viewport.x + viewport.width + 1, 'the element stays inside the scaled slide');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'element-slide.png') });
+});
+
+test('importing the module where there is no DOM (a static-site build) defines nothing and throws nothing', async () => {
+  const module = await import(path.join(DIST, 'attn-lens.js'));
+  assert.equal(typeof module.AttnLensElement, 'function');
+  assert.equal(typeof module.AttnLensTranslateElement, 'function');
+  assert.equal(typeof module.registerModel, 'function');
+  assert.equal(globalThis.customElements, undefined);
+});
