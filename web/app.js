@@ -188,7 +188,35 @@ function useTrainedModel(name, title, bytes) {
   $('tab-classify').focus();
 }
 
+// A link made by an element's "Copy link" (#model=…&text=…, or #compare=…&text=…) opens on what it showed.
+function restoreFromLink(models) {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const text = params.get('text');
+  if (text === null) return;
+  const explanation = params.get('explanation');
+  const compare = (params.get('compare') ?? '').split(/[\s,]+/).filter((m) => models.includes(m));
+  if (compare.length) {
+    comparer.compare = compare.join(' ');
+    if (explanation) comparer.explanation = explanation;
+    classifier.text = text;  // the text follows the visitor between the two views
+    comparer.text = text;
+    selectView('compare');
+  } else {
+    const model = params.get('model');
+    if (models.includes(model)) {
+      modelSelect.value = model;
+      classifier.model = model;
+    }
+    if (explanation) classifier.explanation = explanation;
+    classifier.text = text;
+  }
+}
+
 async function start() {
+  // The elements' "Copy link" points here, not at the package's embed.html.
+  const here = new URL(location.href);
+  here.hash = '';
+  classifier.link = comparer.link = here.href;
   const examples = document.querySelector('#review-tools .examples');
   for (const example of EXAMPLES) {
     const button = document.createElement('button');
@@ -224,6 +252,8 @@ async function start() {
     modelSelect.value = models.includes(classifier.model) ? classifier.model : models[0];
     classifier.model = modelSelect.value;
     comparer.compare = models.join(' ');
+    restoreFromLink(models);
+    window.addEventListener('hashchange', () => restoreFromLink(models));
   } catch (error) {
     setStatus(error.message ?? String(error), 'error');
   }

@@ -102,6 +102,14 @@ select { font: inherit; color: inherit; background: var(--attn-lens-background);
 .panel.empty .verdict, .panel.empty .legend, .panel.empty .ranked, .panel.empty .timing, .panel.empty .highlight,
 .panel.failed .highlight, .panel.failed .legend, .panel.failed .ranked, .panel.failed .detail { display: none; }
 .footer { margin: 0.5em 0 0; }
+.tools { display: flex; flex-wrap: wrap; gap: 0.4em; align-items: center; margin-top: 0.6em; font-size: 0.8em; }
+.tools[hidden], .link-field[hidden] { display: none; }
+.tools button {
+  font: inherit; color: inherit; background: transparent; border: 1px solid var(--attn-lens-border);
+  border-radius: 999px; padding: 0.15em 0.7em; cursor: pointer;
+}
+.tools button:hover { border-color: var(--attn-lens-muted); }
+.link-field { flex: 1 1 12em; font: inherit; color: inherit; background: transparent; border: 1px solid var(--attn-lens-border); border-radius: 0.3em; padding: 0.15em 0.4em; }
 .fallback { white-space: pre-wrap; margin: 0; }
 /* <attn-lens-translate> */
 .checkbox { display: flex; gap: 0.4em; align-items: center; font-size: 0.9em; margin: 0 0 0.5em; }

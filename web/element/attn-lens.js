@@ -18,14 +18,17 @@ import { engine, Latest } from './attn-lens-client.js';
 import { LensElement } from './attn-lens-base.js';
 import { ResultPanel, announce, el, modelTitle, percent, setModelTitle } from './attn-lens-view.js';
 import { AttnLensTranslateElement } from './attn-lens-translate.js';
+import { download, fileName, shareLink, toHtml, toPng, toSvg } from './attn-lens-export.js';
 
 export { engine, AttnLensTranslateElement };
 export const VERSION = '0.2.0';
 const EXPLANATIONS = ['auto', 'attention', 'gradient-x-input'];
+const EMBED_PAGE = new URL('./embed.html', import.meta.url).href;
 
 export class AttnLensElement extends LensElement {
   static reflected = {
     model: 'bilstm-attention', mode: 'edit', compare: '', explanation: 'auto', theme: 'auto', loading: 'lazy',
+    tools: 'all', link: EMBED_PAGE,
   };
 
   #panelsNode = el('div', 'panels');
@@ -33,9 +36,66 @@ export class AttnLensElement extends LensElement {
   #results = [];
   #readyFired = '';
 
+  #tools = el('div', 'tools');
+  #linkField = el('input', 'link-field');
+
   constructor() {
     super();
-    this.frame.append(this.#panelsNode);
+    this.#tools.setAttribute('part', 'tools');
+    this.#tools.setAttribute('role', 'group');
+    this.#tools.setAttribute('aria-label', 'Save or share this result');
+    for (const [label, action] of [['Save as HTML', () => this.#save('html')], ['SVG', () => this.#save('svg')],
+      ['PNG', () => this.#save('png')], ['Copy link', () => this.#copyLink()]]) {
+      const button = el('button', '', label);
+      button.type = 'button';
+      button.setAttribute('part', 'button');
+      if (label === 'SVG' || label === 'PNG') button.setAttribute('aria-label', `Save as ${label}`);
+      button.addEventListener('click', action);
+      this.#tools.append(button);
+    }
+    this.#linkField.readOnly = true;
+    this.#linkField.hidden = true;
+    this.#linkField.setAttribute('aria-label', 'Link to this text and model');
+    this.#tools.append(this.#linkField);
+    this.#tools.hidden = true;
+    this.frame.append(this.#panelsNode, this.#tools);
+  }
+
+  // What the tools export: every panel's latest result, in order.
+  #shown() { return this.#results.filter(Boolean); }
+
+  #accent() { return getComputedStyle(this).getPropertyValue('--attn-lens-accent').trim() || undefined; }
+
+  async #save(kind) {
+    const results = this.#shown();
+    if (!results.length) return;
+    try {
+      const options = { accent: this.#accent(), font: getComputedStyle(this).fontFamily };
+      const blob = kind === 'html' ? new Blob([toHtml(results, options)], { type: 'text/html' })
+        : kind === 'svg' ? new Blob([toSvg(results, options)], { type: 'image/svg+xml' })
+          : await toPng(results, options);
+      download(blob, fileName(results[0], kind));
+      announce(`Saved as ${kind.toUpperCase()}.`, { delay: 0 });
+    } catch (error) {
+      this.fail(`Could not save: ${error.message ?? error}`);
+    }
+  }
+
+  async #copyLink() {
+    const link = shareLink(this.link, { model: this.model, text: this.text, compare: this.getAttribute('compare'), explanation: this.explanation });
+    try {
+      await navigator.clipboard.writeText(link);
+      this.#linkField.hidden = true;
+      announce('Link copied.', { delay: 0 });
+      this.emit('attn-lens-link', { link });
+    } catch {
+      // No clipboard here (an insecure page, a refused permission): the link, selected, to copy by hand.
+      this.#linkField.value = link;
+      this.#linkField.hidden = false;
+      this.#linkField.select();
+      announce('The link is selected: copy it with your keyboard.', { delay: 0 });
+      this.emit('attn-lens-link', { link });
+    }
   }
 
   get result() { return this.#results[0] ?? null; }
@@ -73,6 +133,7 @@ export class AttnLensElement extends LensElement {
   }
   attributeChanged(name) {
     if (name === 'model' || name === 'compare' || name === 'explanation') this.#syncPanels();
+    else if (name === 'tools') this.#tools.hidden = this.tools === 'none' || !this.#shown().length;
   }
   release() {
     engine.removeEventListener('register', this.#onRegister);
@@ -219,6 +280,7 @@ export class AttnLensElement extends LensElement {
     const index = [...this.#panels.keys()].indexOf(entry.name);
     this.#results[index] = detail;
     this.#results.length = this.#panels.size;
+    this.#tools.hidden = this.tools === 'none';
     if (this.state !== 'ready') this.#maybeReady();
     for (const waiter of entry.waiters.splice(0)) waiter.resolve(detail);
     this.emit('attn-lens-result', detail);

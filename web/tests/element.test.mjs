@@ -351,6 +351,76 @@ test('hostile text and hostile model files are shown as text, never run', async 
   assert.deepEqual(seen.errors, []);
 });
 
+test('exports: standalone HTML that runs nothing, SVG, PNG, and a link that restores text and model', async (t) => {
+  const { page, seen, context } = await open(t, `${site}examples/plain.html`);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(site).origin });
+  await allClassified(page);
+  const text = 'Not <b>bad</b> & "quite" <img src=x onerror=alert(1)> good.';
+  await page.evaluate((t) => document.querySelector('attn-lens').classify(t), text);
+  const saved = async (button) => {
+    const [file] = await Promise.all([page.waitForEvent('download'), page.click(`attn-lens >> nth=0 >> .tools button:text-is("${button}")`)]);
+    const target = path.join(ARTIFACTS, file.suggestedFilename());
+    await file.saveAs(target);
+    return { name: file.suggestedFilename(), target, bytes: fs.readFileSync(target) };
+  };
+  const html = await saved('Save as HTML');
+  assert.match(html.name, /^attnlens-bilstm-attention-not-b-bad-b-quite-img\.html$/);
+  const source = html.bytes.toString('utf8');
+  assert.ok(source.includes('&quot;') && source.includes('&amp;') && source.includes('&lt;'), 'the text is escaped');
+  assert.ok(!/<img|<b>|<script/i.test(source), 'no markup from the text');
+  assert.match(source, /Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"/);
+  // Opened in the browser: the text shaded, the verdict, nothing run.
+  const viewer = await context.newPage();
+  const dialogs = [];
+  viewer.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+  await viewer.goto(`file://${html.target}`);
+  assert.equal(await viewer.locator('.t').count(), (await page.evaluate(() => document.querySelector('attn-lens').result.tokens.length)));
+  assert.equal(await viewer.locator('img, script, b').count(), 0);
+  assert.equal((await viewer.textContent('.text')), text);
+  assert.match(await viewer.textContent('.verdict'), /^(Positive|Negative), \d+\.\d % positive$/);
+  assert.deepEqual(dialogs, []);
+  await viewer.screenshot({ path: path.join(ARTIFACTS, 'element-export-html.png') });
+  const svg = await saved('SVG');
+  const parsed = await page.evaluate((source) => {
+    const doc = new DOMParser().parseFromString(source, 'image/svg+xml');
+    return { error: doc.querySelector('parsererror')?.textContent ?? null, words: [...doc.querySelectorAll('text')].map((n) => n.textContent).join(' '),
+      shaded: doc.querySelectorAll('rect[fill-opacity]').length, scripts: doc.querySelectorAll('script, foreignObject').length };
+  }, svg.bytes.toString('utf8'));
+  assert.equal(parsed.error, null);
+  assert.ok(parsed.words.replace(/\s+/g, '').includes('<imgsrc=xonerror=alert(1)>'), parsed.words);
+  assert.ok(parsed.shaded > 5);
+  assert.equal(parsed.scripts, 0);
+  const png = await saved('PNG');
+  assert.deepEqual([...png.bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  assert.ok(png.bytes.readUInt32BE(16) >= 1000 && png.bytes.readUInt32BE(20) > 100, 'a 2× image of a 720-pixel layout');
+  // Copy link: embed.html (the default) opens on the same text and model.
+  await page.evaluate(() => { document.querySelector('attn-lens').model = 'gru-attention'; });
+  await page.waitForFunction(() => document.querySelector('attn-lens').result?.model === 'gru-attention');
+  await page.click('attn-lens >> nth=0 >> .tools button:text-is("Copy link")');
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  assert.ok(link.startsWith(`${site}dist/embed.html#model=gru-attention&text=`), link);
+  const restored = await context.newPage();
+  await restored.goto(link);
+  await restored.waitForFunction(() => document.querySelector('attn-lens')?.result, null, { timeout: 30000 });
+  const result = await restored.evaluate(() => document.querySelector('attn-lens').result);
+  assert.equal(result.text, text);
+  assert.equal(result.model, 'gru-attention');
+  // The demo page restores its links too, in Classify and in Compare.
+  const demo = await context.newPage();
+  await demo.goto(`${site}index.html#${new URLSearchParams({ model: 'cnn', text: 'Restored from a link.' })}`);
+  await demo.waitForFunction(() => document.getElementById('classifier').result?.text === 'Restored from a link.', null, { timeout: 30000 });
+  assert.equal(await demo.evaluate(() => document.getElementById('classifier').result.model), 'cnn');
+  assert.equal(await demo.inputValue('#model'), 'cnn');
+  await demo.click('#classifier >> .tools button:text-is("Copy link")');
+  assert.equal(await demo.evaluate(() => navigator.clipboard.readText()),
+    `${site}index.html#${new URLSearchParams({ model: 'cnn', text: 'Restored from a link.' })}`);
+  await demo.goto(`${site}index.html#${new URLSearchParams({ compare: 'lstm cnn', text: 'Two models.' })}`);
+  await demo.waitForFunction(() => document.getElementById('comparer').results.length === 2
+    && document.getElementById('comparer').results.every((r) => r?.text === 'Two models.'), null, { timeout: 30000 });
+  assert.equal(await demo.getAttribute('#tab-compare', 'aria-selected'), 'true');
+  assert.deepEqual(seen.errors, []);
+});
+
 test('accessibility: axe-core finds no violation in the examples', async (t) => {
   for (const example of ['plain', 'dark', 'twelve', 'translate', 'slide', 'strict-csp', 'iframe']) {
     const { page, seen } = await open(t, `${site}examples/${example}.html`, { bypassCSP: true });
