@@ -59,6 +59,15 @@ export function report(r) {
       + `${yes(r.sizes.default_model.bytes <= 1e6 && accuracyLoss <= 0.3)} |`,
     `| first load (HTML + JS + wasm + default model) ≤ 1.5 MB transferred, gzip, in Chromium | ${mb(r.sizes.first_load_chromium.bytes)} | `
       + `${yes(r.sizes.first_load_chromium.bytes <= 1.5e6)} |`,
+    `| a page with one \`<attn-lens>\` and the default model ≤ 1 MB transferred, gzip | ${mb(r.element.one.bytes)} | `
+      + `${yes(r.element.one.bytes <= 1e6)} |`,
+    `| twelve elements, four models (examples/twelve.html): the one-element page plus only the extra files | ${mb(r.element.twelve.bytes)} = `
+      + `${mb(r.element.one.bytes)} + ${mb(r.element.twelve.bytes - r.element.one.bytes)}; the extra files (three models, the engine with `
+      + `gradients, the page) are ${mb(r.element.extra_files_gzip)} gzipped | `
+      + `${yes(r.element.twelve.bytes - r.element.one.bytes <= 1.02 * r.element.extra_files_gzip + 10e3)} |`,
+    `| an \`<attn-lens>\` entering the viewport to its first highlight, median ≤ 300 ms with a cold cache | cold ${fixed(r.element.cold.median_ms, 0)} ms `
+      + `(p95 ${fixed(r.element.cold.p95_ms, 0)}), warm ${fixed(r.element.warm.median_ms, 0)} ms (p95 ${fixed(r.element.warm.p95_ms, 0)}), `
+      + `${r.element.cold.runs} runs each | ${yes(r.element.cold.median_ms <= 300)} |`,
     `| \`attnlens.wasm\` ≤ 400 KB | ${kb(r.sizes.attnlens_wasm.bytes)} (${kb(r.sizes.attnlens_wasm.gzip)} gzipped) | `
       + `${yes(r.sizes.attnlens_wasm.bytes <= 400e3)} |`, '');
 

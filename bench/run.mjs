@@ -8,7 +8,8 @@
 //   wasm, node   web/dist/attnlens.wasm (Model.predict, and Model.classify for attention models), the
 //                engine with gradients attnlens-train.wasm (classify for the others, and training)
 //   Chromium     the same files served gzip-compressed to headless Chromium: latency, training, the
-//                page's first load in bytes, keystroke to highlight on the real page
+//                page's first load in bytes, keystroke to highlight on the real page; <attn-lens> on a
+//                page of its own: bytes for one element and for twelve, viewport to first highlight
 //   ONNX Runtime Web (the model exported by `attnlens export --format onnx`) and TensorFlow.js
 //                (bench/tfjs-models.mjs: the same graph in TF.js ops) on its cpu and wasm backends.
 // Before timing anything, each model's logits from ONNX Runtime and both TF.js backends are
@@ -33,6 +34,7 @@ const QUICK = args.quick;
 const S = QUICK
   ? { lengths: [50], warmupMs: 100, runs: 5, batch: 8, batchRuns: 2, trainTokens: 50, trainSteps: 2, keystrokes: 8, peakSeconds: 0.2 }
   : { lengths: [50, 200, 1000], warmupMs: 1500, runs: 30, batch: 128, batchRuns: 5, trainTokens: 200, trainSteps: 5, keystrokes: 60, peakSeconds: 2 };
+S.elementRuns = QUICK ? 2 : 9;
 const OUT = args.out ?? path.join(ROOT, QUICK ? 'build/bench' : 'bench');
 const MODELS = ['bilstm-attention', 'gru-attention', 'lstm', 'cnn', 'transformer'];
 const DEFAULT_MODEL = 'bilstm-attention';
@@ -234,10 +236,23 @@ const nodeHeap = await heapFor10k();
 log('Chromium: latency, training, first load, keystrokes');
 // web/ served with gzip (zlib level 6, as web servers default to), counting the bytes sent.
 let sentBytes = 0;
+let cacheControl = 'no-store';  // the warm-cache runs of the element let the browser keep what it fetched
+const ELEMENT_TEXT = 'Slow at first, but ultimately deeply moving. By the last scene I was in tears.';
+const generated = {
+  // A blank page beside the demo, without its script policy, for the engine timings.
+  '/__bench.html': '<!doctype html><meta charset="utf-8"><title>attnlens bench</title>',
+  // One <attn-lens> with the default model, as a tutorial page embeds it.
+  '/__element.html': `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>one element</title>
+    <script type="module" src="/dist/attn-lens.js"></script></head><body><attn-lens>${ELEMENT_TEXT}</attn-lens></body></html>`,
+  // The same element far below the fold: nothing is fetched until it comes near.
+  '/__lazy.html': `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>lazy element</title>
+    <script type="module" src="/dist/attn-lens.js"></script></head><body><div style="height: 600vh"></div>
+    <attn-lens id="far">${ELEMENT_TEXT}</attn-lens></body></html>`,
+};
 const server = http.createServer((request, response) => {
   const url = new URL(request.url, 'http://x');
-  if (url.pathname === '/__bench.html') {  // a blank page beside the demo, without its script policy, for the engine timings
-    response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><title>attnlens bench</title>');
+  if (Object.hasOwn(generated, url.pathname)) {
+    response.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' }).end(generated[url.pathname]);
     return;
   }
   const file = path.join(ROOT, 'web', path.normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, ''));
@@ -249,7 +264,7 @@ const server = http.createServer((request, response) => {
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json',
     '.svg': 'image/svg+xml', '.png': 'image/png' };
   let body = fs.readFileSync(target);
-  const headers = { 'content-type': types[path.extname(target)] ?? 'application/octet-stream', 'cache-control': 'no-store' };
+  const headers = { 'content-type': types[path.extname(target)] ?? 'application/octet-stream', 'cache-control': cacheControl };
   if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '') && path.extname(target) !== '.png') {
     body = zlib.gzipSync(body);
     headers['content-encoding'] = 'gzip';
@@ -308,6 +323,54 @@ const keystrokes = await page.evaluate(async ({ text, count }) => {
   return times;
 }, { text: keystrokeReview, count: S.keystrokes });
 const keystroke = { dom: summarize(keystrokes.map((k) => k.dom)), frame: summarize(keystrokes.map((k) => k.frame)), words: 200 };
+
+// <attn-lens> as an author embeds it: bytes sent (gzip) for a page with one element and the
+// default model, and for examples/twelve.html (twelve elements, four models); and the time from
+// an element entering the viewport to its first highlight, with a cold cache (a new browser
+// context each run) and a warm one (the same context again, files cacheable).
+async function elementBytes(pathname) {
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  tab.on('pageerror', (error) => pageErrors.push(error.message));
+  sentBytes = 0;
+  await tab.goto(`${baseUrl}${pathname.slice(1)}`);
+  await tab.waitForFunction(() => [...document.querySelectorAll('attn-lens')].every((e) => e.result), null, { timeout: 120000 });
+  const count = await tab.evaluate(() => document.querySelectorAll('attn-lens').length);
+  await context.close();
+  return { bytes: sentBytes, elements: count };
+}
+async function viewportToHighlight(tab) {
+  await tab.goto(`${baseUrl}__lazy.html`);
+  await tab.waitForFunction(() => customElements.get('attn-lens') && document.getElementById('far').state === 'idle');
+  return tab.evaluate(() => new Promise((resolve) => {
+    const element = document.getElementById('far');
+    element.addEventListener('attn-lens-result', () => requestAnimationFrame(() => resolve(performance.now() - t0)), { once: true });
+    const t0 = performance.now();
+    element.scrollIntoView();
+  }));
+}
+const elementPage = {
+  one: await elementBytes('/__element.html'),
+  twelve: await elementBytes('/examples/twelve.html'),
+  cold: [], warm: [],
+};
+for (let run = 0; run < S.elementRuns; ++run) {
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  cacheControl = 'public, max-age=3600';
+  elementPage.cold.push(await viewportToHighlight(tab));
+  elementPage.warm.push(await viewportToHighlight(tab));
+  cacheControl = 'no-store';
+  await context.close();
+}
+// What twelve.html needs beyond the one-element page: its other three models, the engine with
+// gradients (the CNN and the Transformer explain by gradient × input) and its own HTML and CSS.
+elementPage.extra_files_gzip = ['gru-attention.safetensors', 'cnn.safetensors', 'transformer.safetensors', 'attnlens-train.wasm',
+  'attnlens-train.js', '../examples/twelve.html', '../examples/examples.css'].reduce((sum, f) => sum + gzipSize(path.join(DIST, f)), 0);
+elementPage.cold = summarize(elementPage.cold);
+elementPage.warm = summarize(elementPage.warm);
+log(`  <attn-lens>: one element ${(elementPage.one.bytes / 1e6).toFixed(2)} MB, twelve ${(elementPage.twelve.bytes / 1e6).toFixed(2)} MB; `
+  + `viewport to highlight ${elementPage.cold.median_ms.toFixed(0)} ms cold, ${elementPage.warm.median_ms.toFixed(0)} ms warm`);
 
 // The engine itself in a page (main thread) of the same origin: the same calls as in node.
 await page.goto(`${baseUrl}__bench.html`);
@@ -392,7 +455,7 @@ const results = {
   memory: { native_peak_rss_bytes: Object.fromEntries(MODELS.map((m) => [m, native[m].peak_rss_bytes])),
     native_training_peak_rss_bytes: Object.fromEntries(MODELS.map((m) => [m, native[m].training.peak_rss_bytes])), wasm_node: nodeHeap,
     wasm_chromium: chromiumExtras.heap },
-  keystroke, sizes,
+  keystroke, sizes, element: elementPage,
   default_model: { accuracy: defaultInfo.provenance?.test_accuracy, float32_accuracy: original, weights: defaultInfo.provenance?.conversion?.weights },
 };
 fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2) + '\n');

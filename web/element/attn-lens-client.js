@@ -117,6 +117,8 @@ class EngineClient extends EventTarget {
 
   // Opens a model (once per page) and holds it: {key, info}. Call release(key) when done.
   async acquire(model, kind = 'classifier') {
+    this.#warm(kind === 'translator' ? 'translate' : 'inference');  // the engine loads while the name is looked up
+    clearTimeout(this.#idleTimer);
     const source = await this.#resolve(model, kind);
     let entry = this.#entries.get(source.key);
     if (!entry) {
@@ -183,6 +185,12 @@ class EngineClient extends EventTarget {
       entry.opened.catch(() => { entry.opened = null; });  // tried again on the next request
     }
     return entry.opened;
+  }
+
+  #warm(which) {
+    const worker = this.#ensureWorker();
+    if (this.#outbox) this.#outbox.push({ type: 'warm', engine: which });
+    else worker.postMessage({ type: 'warm', engine: which });
   }
 
   #call(message) {

@@ -11,6 +11,7 @@
 //      {id, type: 'classify', key, text, explanation, layer, head}            → {result, milliseconds}
 //      {id, type: 'translate', key, text, beam}                               → {result, milliseconds}
 //      {type: 'close', key}                                                   (no answer)
+//      {type: 'warm', engine: 'inference' | 'translate'}                     (no answer: starts loading it)
 // Out: {id, ok: true, value} | {id, ok: false, message}; {type: 'started'} once the script runs.
 // Everything runs in the order it arrives, one request at a time.
 import createAttnlens from './attnlens.js';
@@ -109,6 +110,10 @@ let queue = Promise.resolve();
 onmessage = ({ data }) => {
   if (data?.type === 'close') {
     queue = queue.then(() => close(String(data.key)));
+    return;
+  }
+  if (data?.type === 'warm') {  // fetch and compile an engine now, while the model file downloads
+    (data.engine === 'translate' ? engines.translate : engines.inference)().catch(() => {});  // reported when needed
     return;
   }
   const handler = Object.hasOwn(handlers, data?.type) ? handlers[data.type] : null;

@@ -40,6 +40,13 @@ test('bench/run.mjs --quick: every engine on every shipped classifier, natively,
     assert.ok(Number.isFinite(peak) && peak > 0.1, `peak ${peak}`);
   assert.ok(r.keystroke.dom.runs >= 5 && r.keystroke.dom.median_ms > 0);
   assert.ok(r.sizes.first_load_chromium.bytes > r.sizes.attnlens_wasm.gzip, 'the first load includes the wasm');
+  // <attn-lens>: the one-element page loads the engine and a model; twelve elements add files, not copies.
+  assert.equal(r.element.one.elements, 1);
+  assert.equal(r.element.twelve.elements, 12);
+  assert.ok(r.element.one.bytes > r.sizes.attnlens_wasm.gzip + 500e3, `one element: ${r.element.one.bytes} bytes`);
+  assert.ok(r.element.twelve.bytes > r.element.one.bytes && r.element.twelve.bytes < r.element.one.bytes + 2 * r.element.extra_files_gzip);
+  timed(r.element.cold, 'viewport to highlight, cold');
+  timed(r.element.warm, 'viewport to highlight, warm');
   assert.ok(r.memory.wasm_chromium.after_10k_bytes >= r.memory.wasm_chromium.after_load_bytes);
   assert.ok(r.default_model.float32_accuracy > 0.8 && r.default_model.accuracy > 0.8);
   const md = fs.readFileSync(path.join(out, 'RESULTS.md'), 'utf8');
