@@ -159,3 +159,36 @@ test('every shipped model loads; attention models explain here, the others by gr
     other.delete();
   }
 });
+
+test('classify(text, {explanation, layer, head}) chooses the weights, in both engines, with clear errors', async () => {
+  const full = await loadTrainEngine();
+  const text = 'A truly wonderful film, if a little long.';
+  const load = (lens, name) => lens.Model.fromBytes(new Uint8Array(fs.readFileSync(path.join(ROOT, `models/${name}.safetensors`))));
+  // An attention model: its attention by default and on request; gradient × input in the engine with gradients.
+  const small = load(lens, 'bilstm-attention');
+  const big = load(full, 'bilstm-attention');
+  assert.deepEqual(small.classify(text, { explanation: 'attention' }).tokens, small.classify(text).tokens);
+  const saliency = big.classify(text, { explanation: 'gradient-x-input' });
+  assert.equal(saliency.explanation, 'gradient×input');
+  assert.ok(Math.abs(saliency.tokens.reduce((a, t) => a + t.weight, 0) - 1) < 1e-6);
+  assert.ok(Math.abs(saliency.logit - small.classify(text).logit) < 1e-5);
+  assert.throws(() => small.classify(text, { explanation: 'gradient-x-input' }), /has no gradients/);
+  assert.throws(() => small.classify(text, { explanation: 'shapley' }), /unknown explanation "shapley": use auto, attention or gradient-x-input/);
+  assert.throws(() => small.classify(text, 'attention'), /options must be an object/);
+  assert.throws(() => small.classify(text, { layer: 0.5 }), /layer must be a whole number/);
+  // A Transformer: the self-attention each token receives, in the small engine, equal to selfAttention().
+  const transformer = load(lens, 'transformer');
+  const layers = transformer.info().transformerLayers;
+  for (const [layer, head] of [[-1, -1], [0, 1]]) {
+    const result = transformer.classify(text, { explanation: 'attention', layer, head });
+    assert.equal(result.explanation, 'self-attention');
+    assert.equal(result.attentionLayer, layer < 0 ? layers - 1 : layer);
+    assert.equal(result.attentionHead, head);
+    const received = transformer.selfAttention(text, result.attentionLayer, head);
+    result.tokens.forEach((t, k) => assert.ok(Math.abs(t.weight - received[k]) < 1e-7));
+  }
+  // A model with no attention of any kind says so.
+  const lstm = load(full, 'lstm');
+  assert.throws(() => lstm.classify(text, { explanation: 'attention' }), /the lstm model has no attention to show/);
+  for (const model of [small, big, transformer, lstm]) model.delete();
+});
