@@ -52,7 +52,10 @@ classifier.addEventListener('attn-lens-result', () => {
   if (document.body.dataset.state !== 'ready') setStatus('', 'ready');
 });
 // The element shows its own errors; the page only records the state.
-classifier.addEventListener('attn-lens-error', () => setStatus('', 'error'));
+classifier.addEventListener('attn-lens-error', () => {
+  setStatus('', 'error');
+  modelSelect.disabled = !modelSelect.options.length;  // another model may load where this one did not
+});
 
 // ---------------------------------------------------------------- Study view
 let studyLoaded = false;

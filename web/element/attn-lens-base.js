@@ -39,7 +39,11 @@ export class LensElement extends HTMLBase {
   }
 
   get text() { return this.currentText ?? this.initialText(); }
-  set text(value) { this.setAttribute('text', String(value ?? '')); }
+  set text(value) {
+    const text = String(value ?? '');
+    if (this.getAttribute('text') !== text) this.setAttribute('text', text);  // attributeChangedCallback shows it
+    else this.setText(text);  // the same attribute again, after the reader typed something else: show it again
+  }
   get state() { return this.stateName; }
 
   connectedCallback() {
@@ -73,9 +77,12 @@ export class LensElement extends HTMLBase {
   }
 
   attributeChangedCallback(name, previous, value) {
+    if (name === 'text') {  // also while disconnected: the element comes back with it
+      if (previous !== value || !this.isConnected) this.setText(value ?? this.textFromContent());
+      return;
+    }
     if (!this.isConnected || previous === value) return;
-    if (name === 'text') this.setText(value ?? this.initialText());
-    else if (name === 'mode') this.buildInput();
+    if (name === 'mode') this.buildInput();
     else if (name === 'label') this.input?.setAttribute('aria-label', value ?? this.inputLabel);
     else if (name === 'loading') {
       if (value === 'eager') this.start();
@@ -85,8 +92,10 @@ export class LensElement extends HTMLBase {
   // The text attribute, else the text content (which a reader without JavaScript sees).
   initialText() {
     const attribute = this.getAttribute('text');
-    return attribute !== null ? attribute : (this.textContent ?? '').replace(/\s+/g, ' ').trim();
+    return attribute !== null ? attribute : this.textFromContent();
   }
+
+  textFromContent() { return (this.textContent ?? '').replace(/\s+/g, ' ').trim(); }
 
   // mode="edit" (the default): a box to type into, before everything else in the frame.
   buildInput() {
@@ -115,7 +124,7 @@ export class LensElement extends HTMLBase {
   setText(text) {
     this.currentText = text;
     if (this.input && this.input.value !== text) this.input.value = text;
-    this.run();
+    if (this.isConnected) this.run();
   }
 
   setState(state, message = '') {
@@ -132,6 +141,14 @@ export class LensElement extends HTMLBase {
 
   emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  // A message that is not a failure of the element (an export that could not be made): shown and
+  // announced, the state unchanged.
+  notice(message) {
+    this.statusNode.textContent = message;
+    this.statusNode.className = `status ${this.stateName} notice`;
+    announce(message, { delay: 0 });
   }
 
   fail(message) {

@@ -119,7 +119,13 @@ class EngineClient extends EventTarget {
   async acquire(model, kind = 'classifier') {
     this.#warm(kind === 'translator' ? 'translate' : 'inference');  // the engine loads while the name is looked up
     clearTimeout(this.#idleTimer);
-    const source = await this.#resolve(model, kind);
+    let source;
+    try {
+      source = await this.#resolve(model, kind);
+    } catch (error) {
+      this.#idleCheck();  // nothing came of it: the worker may end when idle
+      throw error;
+    }
     let entry = this.#entries.get(source.key);
     if (!entry) {
       entry = { source, count: 0, opened: null, generation: -1, releaseTimer: null };
@@ -144,7 +150,7 @@ class EngineClient extends EventTarget {
     const close = () => {
       if (entry.count > 0 || this.#entries.get(key) !== entry) return;
       this.#entries.delete(key);
-      if (entry.opened && entry.generation === this.#generation) this.#worker?.postMessage({ type: 'close', key });
+      if (entry.opened && entry.generation === this.#generation && this.#worker) this.#post({ type: 'close', key });
       this.#idleCheck();
     };
     if (now) close();
@@ -188,19 +194,23 @@ class EngineClient extends EventTarget {
   }
 
   #warm(which) {
-    const worker = this.#ensureWorker();
-    if (this.#outbox) this.#outbox.push({ type: 'warm', engine: which });
-    else worker.postMessage({ type: 'warm', engine: which });
+    this.#ensureWorker();
+    this.#post({ type: 'warm', engine: which });
+  }
+
+  // To the worker, in order: held in the outbox until its script has run.
+  #post(message) {
+    if (this.#outbox) this.#outbox.push(message);
+    else this.#worker.postMessage(message);
   }
 
   #call(message) {
-    const worker = this.#ensureWorker();
+    this.#ensureWorker();
     clearTimeout(this.#idleTimer);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      if (this.#outbox) this.#outbox.push({ ...message, id });
-      else worker.postMessage({ ...message, id });
+      this.#post({ ...message, id });
     }).finally(() => this.#idleCheck());
   }
 
@@ -226,6 +236,7 @@ class EngineClient extends EventTarget {
     // Requests wait until the worker's script has run (a message that came before it would be lost).
     this.#outbox = [];
     worker.addEventListener('message', ({ data }) => {
+      if (worker !== this.#worker) return;  // one that was ended
       if (data?.type === 'started') {
         if (trampoline) URL.revokeObjectURL(trampoline);
         const outbox = this.#outbox ?? [];
@@ -275,6 +286,8 @@ class EngineClient extends EventTarget {
   }
 }
 
-// One client per copy of this file; a second copy of the package on the page (another version, say)
-// has its own, and the element that copy would define is already defined by the first.
-export const engine = new EngineClient();
+// One client per page: a second copy of this file (another URL, a bundle, another version that
+// speaks the same protocol) uses the first copy's client, so its registerModel() reaches the
+// elements the first copy defined, and nothing is downloaded twice.
+const SHARED = Symbol.for('attn-lens.engine/1');
+export const engine = globalThis[SHARED] ??= new EngineClient();

@@ -9,11 +9,13 @@ const INK = '#1d2330', MUTED = '#545d6e', POSITIVE = '#1b7f4b', NEGATIVE = '#b32
 
 const ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => ESCAPES[c]);
+// XML (SVG) refuses control characters and lone surrogates that HTML tolerates: they become U+FFFD.
+const xmlText = (text) => escapeHtml(String(text).replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD'));
 
 // Only a colour the CSS parser would read as one colour (#rgb, #rrggbb, rgb(…)), else the default.
 export function safeColour(value) {
   const colour = String(value ?? '').trim();
-  return /^#[0-9a-f]{3,8}$/i.test(colour) || /^rgba?\([\d\s.,%]+\)$/i.test(colour) ? colour : DEFAULT_ACCENT;
+  return /^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i.test(colour) || /^rgba?\([\d\s.,%]+\)$/i.test(colour) ? colour : DEFAULT_ACCENT;
 }
 
 const verdict = (r) => `${r.label === 'positive' ? 'Positive' : 'Negative'}, ${percent(r.probability)} positive`;
@@ -155,9 +157,9 @@ export function toSvg(results, { accent = DEFAULT_ACCENT, font } = {}) {
   const colour = safeColour(accent);
   const body = items.map((item) => (item.type === 'rect'
     ? `<rect x="${item.x.toFixed(1)}" y="${item.y.toFixed(1)}" width="${item.w.toFixed(1)}" height="${item.h}" rx="3" fill="${colour}" fill-opacity="${item.opacity.toFixed(3)}"/>`
-    : `<text x="${item.x.toFixed(1)}" y="${item.y.toFixed(1)}" font-size="${item.size}" font-weight="${item.weight}" fill="${item.colour}"${item.oov ? ' text-decoration="underline"' : ''}>${escapeHtml(item.text)}</text>`)).join('\n');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${escapeHtml(family)}">
-<title>${escapeHtml(results.map((r) => `${modelTitle(r.model)}: ${verdict(r)}`).join('; '))}</title>
+    : `<text x="${item.x.toFixed(1)}" y="${item.y.toFixed(1)}" font-size="${item.size}" font-weight="${item.weight}" fill="${item.colour}"${item.oov ? ' text-decoration="underline"' : ''}>${xmlText(item.text)}</text>`)).join('\n');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${xmlText(family)}">
+<title>${xmlText(results.map((r) => `${modelTitle(r.model)}: ${verdict(r)}`).join('; '))}</title>
 <rect width="100%" height="100%" fill="#ffffff"/>
 ${body}
 </svg>
@@ -208,7 +210,7 @@ export function download(blob, name) {
 
 // A link that restores the text and the model: base#model=…&text=… (embed.html and the demo page
 // read it). Long texts are kept whole: a fragment is never sent to a server.
-export function shareLink(base, { model, text, compare, explanation }) {
+export function shareLink(base, { model, text, compare, explanation }) {  // base: an absolute URL
   const params = new URLSearchParams();
   if (compare) params.set('compare', compare);
   else params.set('model', model);

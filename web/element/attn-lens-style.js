@@ -59,6 +59,7 @@ textarea:focus-visible, .token:focus-visible, select:focus-visible, button:focus
 }
 .status { margin: 0 0 0.5em; font-size: 0.9em; color: var(--attn-lens-muted); }
 .status.error { color: var(--attn-lens-negative); font-weight: 600; }
+.status.notice { color: var(--attn-lens-negative); font-weight: 400; }
 .status:empty { display: none; }
 .panels { display: grid; gap: 0.75em; }
 :host([compare]) .panels { grid-template-columns: repeat(auto-fill, minmax(min(100%, 18em), 1fr)); }

@@ -35,6 +35,8 @@ export class AttnLensTranslateElement extends LensElement {
   #current = null;      // {text, result}
   #selectedRow = -1;
   #result = null;
+  #generation = 0;      // counts open()/release(): an answer from an older one is dropped
+  #waiters = [];        // translate() calls waiting for their result
 
   constructor() {
     super();
@@ -73,15 +75,21 @@ export class AttnLensTranslateElement extends LensElement {
   get inputRows() { return 2; }
   get inputPlaceholder() { return 'e.g. I am cold.'; }
 
-  // Translates the text (default: the current one); resolves with the result.
-  async translate(text) {
-    if (!this.isConnected) throw new Error('translate(): the element is not in the document');
-    if (text !== undefined) this.setText(String(text));
+  // Translates the text (default: the current one); resolves with the result shown for it (or for
+  // a newer text, if one came meanwhile).
+  translate(text) {
+    if (!this.isConnected) return Promise.reject(new Error('translate(): the element is not in the document'));
+    const result = new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.setText(text === undefined ? this.text : String(text));
     this.start();
-    await this.#opening;
-    const answer = await this.#lane.run(this.text, this.#beam());
-    if (answer !== Latest.SUPERSEDED) this.#render(this.text, answer);
-    return this.#result;
+    return result;
+  }
+
+  #settle(error, result) {
+    for (const waiter of this.#waiters.splice(0)) {
+      if (error) waiter.reject(error);
+      else waiter.resolve(result);
+    }
   }
 
   makeInputControls() {
@@ -113,34 +121,36 @@ export class AttnLensTranslateElement extends LensElement {
 
   open() {
     this.setState('loading', 'Loading the translator…');
+    const generation = ++this.#generation;
     const roles = [['main', this.model]];
     if (this.baseline && this.baseline !== 'none') roles.push(['baseline', this.baseline]);
     const explicitBaseline = this.hasAttribute('baseline');
+    const held = {};
     const opening = this.#opening = Promise.all(roles.map(async ([role, name]) => {
-      let held;
       try {
-        held = await engine.acquire(name, 'translator');
+        held[role] = { name, ...(await engine.acquire(name, 'translator')) };
       } catch (error) {
         if (role === 'baseline' && !explicitBaseline) return;  // the default baseline is optional
         throw error;
       }
-      if (this.#opening !== opening || !this.started) {
-        engine.release(held.key);
-        return;
-      }
-      this.#held[role] = { name, ...held };
     }));
     opening.then(() => {
-      if (this.#opening !== opening) return;
+      if (generation !== this.#generation || !this.started) {  // released (or changed) while loading
+        for (const { key } of Object.values(held)) engine.release(key);
+        return;
+      }
+      this.#held = held;
       this.#describe();
       this.setState('ready', '');
       if (this.input) this.input.disabled = false;
-      this.emit('attn-lens-ready', { models: Object.values(this.#held).map(({ name, info }) => ({ name, info })) });
+      this.emit('attn-lens-ready', { models: Object.values(held).map(({ name, info }) => ({ name, info })) });
       this.run();
     }, (error) => {
-      if (this.#opening !== opening) return;
+      for (const { key } of Object.values(held)) engine.release(key);
+      if (generation !== this.#generation) return;
       if (this.input) this.input.disabled = true;
       this.fail(error.message ?? String(error));
+      this.#settle(error);
     });
   }
 
@@ -148,16 +158,22 @@ export class AttnLensTranslateElement extends LensElement {
     for (const { key } of Object.values(this.#held)) engine.release(key);
     this.#held = {};
     this.#opening = null;
+    this.#generation += 1;
+    if (!this.isConnected) this.#settle(new Error('translate(): the element left the document'));
   }
 
   run() {
     if (!this.started || !this.#held.main) return;
-    const text = this.text, beam = this.#beam();
+    const text = this.text, beam = this.#beam(), generation = this.#generation;
     this.#lane.run(text, beam).then((answer) => {
-      if (answer === Latest.SUPERSEDED || text !== this.text || beam !== this.#beam()) return;
+      if (answer === Latest.SUPERSEDED || answer.generation !== this.#generation) return;
+      if (text !== this.text || beam !== this.#beam()) return;
       this.#render(text, answer);
     }, (error) => {
-      if (text === this.text) this.fail(error.message ?? String(error));
+      if (text === this.text && generation === this.#generation) {
+        this.fail(error.message ?? String(error));
+        this.#settle(error);
+      }
     });
   }
 
@@ -174,14 +190,15 @@ export class AttnLensTranslateElement extends LensElement {
   }
 
   async #translateBoth(text, beam) {
-    const main = this.#held.main, baseline = this.#held.baseline;
+    const { main, baseline } = this.#held, generation = this.#generation;
     if (!main) return Latest.SUPERSEDED;
     const first = await engine.translate(main.key, text, { beam });
+    if (generation !== this.#generation) return Latest.SUPERSEDED;  // the translators changed meanwhile
     const second = baseline ? await engine.translate(baseline.key, text, { beam }) : null;
-    return { main: first, baseline: second, beam };
+    return { main: first, baseline: second, beam, generation, model: main.name };
   }
 
-  #render(text, { main, baseline, beam }) {
+  #render(text, { main, baseline, beam, model }) {
     const { result, milliseconds } = main;
     const v = this.#view;
     this.#current = { text, result };
@@ -200,17 +217,21 @@ export class AttnLensTranslateElement extends LensElement {
     v.result.hidden = !result.sourceTokens.length;
     if (this.state !== 'ready') this.setState('ready', '');
     this.#result = {
-      text, model: this.#held.main.name, translation: result.translation, sourceTokens: result.sourceTokens,
+      text, model, translation: result.translation, sourceTokens: result.sourceTokens,
       targetTokens: result.targetTokens, attention: result.attention, logProbability: result.logProbability,
       truncated: result.truncated, beam, baseline: baseline ? baseline.result.translation : null, engineMs: milliseconds,
     };
+    this.#settle(null, this.#result);
     this.emit('attn-lens-result', this.#result);
     if (result.translation) announce(`Translation: ${result.translation}`);
   }
 
   #selectRow(row) {
     this.#selectedRow = row;
-    for (const th of this.#view.table.querySelectorAll('tbody th')) th.classList.toggle('selected', Number(th.dataset.row) === row);
+    for (const th of this.#view.table.querySelectorAll('tbody th')) {
+      th.classList.toggle('selected', Number(th.dataset.row) === row);
+      th.querySelector('button')?.setAttribute('aria-pressed', String(Number(th.dataset.row) === row));
+    }
     this.#drawSource();
   }
 
@@ -260,6 +281,7 @@ export class AttnLensTranslateElement extends LensElement {
       th.classList.toggle('selected', i === this.#selectedRow);
       const button = el('button', '', result.targetTokens[i]);
       button.type = 'button';
+      button.setAttribute('aria-pressed', String(i === this.#selectedRow));
       button.addEventListener('click', () => this.#selectRow(i));
       th.append(button);
       tr.append(th);

@@ -162,6 +162,11 @@ export class ResultPanel {
     this.highlight.addEventListener('mouseover', showDetail);
     this.highlight.addEventListener('focusin', showDetail);
     this.highlight.addEventListener('click', showDetail);
+    this.highlight.addEventListener('keydown', (event) => {  // the tokens are buttons: Enter and Space show the weight
+      if (event.key !== 'Enter' && event.key !== ' ') return;
+      event.preventDefault();
+      showDetail(event);
+    });
   }
 
   setModel(name, info) {
@@ -178,6 +183,14 @@ export class ResultPanel {
       this.controls.hidden = true;
       return;
     }
+    this.onChoice = onChange;
+    const built = [...this.controls.querySelectorAll('select')];
+    if (built.length === 2 && this.controls.dataset.shape === `${info.transformerLayers}×${info.transformerHeads}`) {
+      // Built already: only the values follow (replacing a select would drop the keyboard focus).
+      for (const select of built) select.value = String(choice[select.dataset.choice]);
+      this.controls.hidden = false;
+      return;
+    }
     const make = (text, options, key) => {
       const label = el('label', '', `${text} `);
       const select = el('select');
@@ -185,7 +198,10 @@ export class ResultPanel {
       select.dataset.choice = key;
       for (const [value, name] of options) select.append(new Option(name, String(value)));
       select.value = String(choice[key]);
-      select.addEventListener('change', () => onChange({ ...choice, [key]: Number(select.value) }));
+      select.addEventListener('change', () => {
+        const now = Object.fromEntries([...this.controls.querySelectorAll('select')].map((n) => [n.dataset.choice, Number(n.value)]));
+        this.onChoice(now);
+      });
       label.append(select);
       return label;
     };
@@ -193,6 +209,7 @@ export class ResultPanel {
     this.controls.replaceChildren(
       make('Layer', [[-1, `last (${layers})`], ...Array.from({ length: layers }, (_, i) => [i, String(i + 1)])], 'layer'),
       make('Head', [[-1, 'mean'], ...Array.from({ length: heads }, (_, i) => [i, String(i + 1)])], 'head'));
+    this.controls.dataset.shape = `${layers}×${heads}`;
     this.controls.hidden = false;
   }
 

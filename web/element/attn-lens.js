@@ -77,12 +77,19 @@ export class AttnLensElement extends LensElement {
       download(blob, fileName(results[0], kind));
       announce(`Saved as ${kind.toUpperCase()}.`, { delay: 0 });
     } catch (error) {
-      this.fail(`Could not save: ${error.message ?? error}`);
+      this.notice(`Could not save: ${error.message ?? error}`);
     }
   }
 
   async #copyLink() {
-    const link = shareLink(this.link, { model: this.model, text: this.text, compare: this.getAttribute('compare'), explanation: this.explanation });
+    let link;
+    try {
+      link = shareLink(new URL(this.link, document.baseURI).href,
+        { model: this.model, text: this.text, compare: this.getAttribute('compare'), explanation: this.explanation });
+    } catch (error) {
+      this.notice(`Could not make a link: ${error.message ?? error}`);
+      return;
+    }
     try {
       await navigator.clipboard.writeText(link);
       this.#linkField.hidden = true;
@@ -137,7 +144,10 @@ export class AttnLensElement extends LensElement {
   }
   release() {
     engine.removeEventListener('register', this.#onRegister);
-    for (const entry of this.#panels.values()) this.#releasePanel(entry);
+    for (const entry of this.#panels.values()) {
+      this.#releasePanel(entry);
+      this.#settle(entry, new Error('classify(): the element left the document'));
+    }
   }
 
   #failPanel(message, panel) {
@@ -151,6 +161,7 @@ export class AttnLensElement extends LensElement {
     for (const [name, entry] of this.#panels) {
       if (!wanted.includes(name)) {
         this.#releasePanel(entry);
+        this.#settle(entry, new Error(`classify(): the model ${name} is no longer shown`));
         entry.panel.root.remove();
         this.#panels.delete(name);
       }
@@ -159,7 +170,7 @@ export class AttnLensElement extends LensElement {
     for (const name of wanted) {
       let entry = this.#panels.get(name);
       if (!entry) {
-        entry = { name, panel: new ResultPanel(), key: null, info: null, opening: null, choice: { layer: -1, head: -1 },
+        entry = { name, panel: new ResultPanel(), key: null, info: null, opening: null, attempt: 0, choice: { layer: -1, head: -1 },
           lane: null, waiters: [], generation: 0 };
         entry.lane = new Latest((text) => this.#classifyWith(entry, text));
         entry.panel.setModel(name, null);
@@ -185,29 +196,44 @@ export class AttnLensElement extends LensElement {
     this.run();
   }
 
+  // Opens the panel's model once; an attempt overtaken by a release (the element moved, the name
+  // registered again) gives back what it got instead of keeping it.
   #open(entry) {
-    entry.opening ??= engine.acquire(entry.name).then(({ key, info }) => {
-      if (this.#panels.get(entry.name) !== entry || !this.started) {
-        engine.release(key);  // gone or disconnected while it loaded
+    if (!entry.opening) {
+      const attempt = ++entry.attempt;
+      entry.opening = engine.acquire(entry.name).then(({ key, info }) => {
+        if (entry.attempt !== attempt || this.#panels.get(entry.name) !== entry || !this.started) {
+          engine.release(key);
+          if (entry.attempt === attempt) entry.opening = null;
+          return null;
+        }
+        entry.key = key;
+        entry.info = info;
+        entry.panel.setModel(entry.name, info);
+        this.#maybeReady();
+        return key;
+      }, (error) => {
+        if (entry.attempt !== attempt) return null;
         entry.opening = null;
+        this.#failPanel(error.message ?? String(error), entry.panel);
+        this.#settle(entry, error);
         return null;
-      }
-      entry.key = key;
-      entry.info = info;
-      entry.panel.setModel(entry.name, info);
-      this.#maybeReady();
-      return key;
-    }, (error) => {
-      entry.opening = null;
-      this.#failPanel(error.message ?? String(error), entry.panel);
-      for (const waiter of entry.waiters.splice(0)) waiter.reject(error);
-      return null;
-    });
+      });
+    }
     return entry.opening;
+  }
+
+  // Ends the panel's waiting classify() calls: with a result, or with an error.
+  #settle(entry, error, detail) {
+    for (const waiter of entry.waiters.splice(0)) {
+      if (error) waiter.reject(error);
+      else waiter.resolve(detail);
+    }
   }
 
   #releasePanel(entry) {
     if (entry.key) engine.release(entry.key);
+    entry.attempt += 1;  // an acquire still under way gives its model back
     entry.key = null;
     entry.info = null;
     entry.opening = null;
@@ -233,6 +259,7 @@ export class AttnLensElement extends LensElement {
   }
 
   async #classifyWith(entry, text) {
+    if (!this.started) return Latest.SUPERSEDED;  // the element left while this waited
     const key = await this.#open(entry);
     if (!key) return Latest.SUPERSEDED;
     return engine.classify(key, text, this.#options(entry));
@@ -257,7 +284,7 @@ export class AttnLensElement extends LensElement {
     }, (error) => {
       if (text !== this.text) return;
       this.#failPanel(error.message ?? String(error), entry.panel);
-      for (const waiter of entry.waiters.splice(0)) waiter.reject(error);
+      this.#settle(entry, error);
     });
   }
 
@@ -282,7 +309,7 @@ export class AttnLensElement extends LensElement {
     this.#results.length = this.#panels.size;
     this.#tools.hidden = this.tools === 'none';
     if (this.state !== 'ready') this.#maybeReady();
-    for (const waiter of entry.waiters.splice(0)) waiter.resolve(detail);
+    this.#settle(entry, null, detail);
     this.emit('attn-lens-result', detail);
     if (index === 0) announce(`${modelTitle(entry.name)}: ${result.label}, ${percent(result.probability, 0)} positive.`);
   }

@@ -265,13 +265,45 @@ test('attributes and properties: changed at run time, and set before the element
   });
   assert.match(failure, /No model called “no-such-model” ships with attnlens \(.*bilstm-attention.*\)/);
   assert.match(await page.textContent('#early .status'), /No model called/);
-  // A second copy of the module (another URL: another version, say) defines nothing and throws nothing.
+  // Setting the same text again after the reader typed something else shows it again.
+  await page.evaluate(() => { document.getElementById('early').model = 'gru-attention'; });
+  await page.evaluate(() => document.getElementById('early').classify('Typed by the reader.'));
+  result = await next("element.text = 'Awful.'");
+  assert.equal(result.text, 'Awful.');
+  assert.equal(await page.inputValue('#early textarea'), 'Awful.');
+  // A second copy of the module (another URL: another version, say) defines nothing, throws
+  // nothing, and shares the first copy's engine.
   const same = await page.evaluate(async () => {
     const first = customElements.get('attn-lens');
+    const original = await import('../dist/attn-lens.js');
     const copy = await import('../dist/attn-lens.js?copy=2');
-    return customElements.get('attn-lens') === first && copy.AttnLensElement !== first;
+    return customElements.get('attn-lens') === first && copy.AttnLensElement !== first && copy.engine === original.engine;
   });
   assert.ok(same);
+  // Removed while its model loads: classify() rejects, and nothing stays held; moved while it loads:
+  // one holder, released when it leaves.
+  const outcome = await page.evaluate(async () => {
+    const { engine } = await import('../dist/attn-lens.js');
+    const gone = document.createElement('attn-lens');
+    Object.assign(gone, { model: 'lstm', loading: 'eager', text: 'Gone soon.' });
+    document.querySelector('main').append(gone);
+    const answer = gone.classify().then(() => 'resolved', (e) => e.message);
+    gone.remove();
+    const moved = document.createElement('attn-lens');
+    Object.assign(moved, { model: 'transformer', loading: 'eager', text: 'Moved while loading.' });
+    document.querySelector('main').append(moved);
+    await new Promise((r) => setTimeout(r, 0));
+    moved.remove();
+    document.querySelector('main').append(moved);
+    await new Promise((r) => moved.addEventListener('attn-lens-result', r, { once: true }));
+    const holders = engine.stats().models.find((m) => m.key.endsWith('/transformer.safetensors'))?.holders;
+    moved.remove();
+    await new Promise((r) => setTimeout(r, 2500));
+    return { answer: await answer, holders, after: engine.stats().models.map((m) => m.key) };
+  });
+  assert.match(outcome.answer, /left the document/);
+  assert.equal(outcome.holders, 1);
+  assert.ok(!outcome.after.some((key) => /\/(lstm|transformer)\.safetensors$/.test(key)), outcome.after.join(' '));
   assert.deepEqual(seen.errors.filter((e) => !/404/.test(e)), []);
 });
 
@@ -393,6 +425,12 @@ test('exports: standalone HTML that runs nothing, SVG, PNG, and a link that rest
   const png = await saved('PNG');
   assert.deepEqual([...png.bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   assert.ok(png.bytes.readUInt32BE(16) >= 1000 && png.bytes.readUInt32BE(20) > 100, 'a 2× image of a 720-pixel layout');
+  // Characters XML refuses (a form feed, a lone surrogate) still give an SVG that parses.
+  await page.evaluate(() => document.querySelector('attn-lens').classify('Odd \f text \ud800 here.'));
+  const odd = await saved('SVG');
+  assert.equal(await page.evaluate((source) => new DOMParser().parseFromString(source, 'image/svg+xml').querySelector('parsererror'),
+    odd.bytes.toString('utf8')), null);
+  await page.evaluate((t) => document.querySelector('attn-lens').classify(t), text);
   // Copy link: embed.html (the default) opens on the same text and model.
   await page.evaluate(() => { document.querySelector('attn-lens').model = 'gru-attention'; });
   await page.waitForFunction(() => document.querySelector('attn-lens').result?.model === 'gru-attention');
@@ -405,6 +443,10 @@ test('exports: standalone HTML that runs nothing, SVG, PNG, and a link that rest
   const result = await restored.evaluate(() => document.querySelector('attn-lens').result);
   assert.equal(result.text, text);
   assert.equal(result.model, 'gru-attention');
+  // A relative link attribute is read against the page.
+  await page.evaluate(() => { document.querySelector('attn-lens').link = '../index.html'; });
+  await page.click('attn-lens >> nth=0 >> .tools button:text-is("Copy link")');
+  assert.ok((await page.evaluate(() => navigator.clipboard.readText())).startsWith(`${site}index.html#model=gru-attention&text=`));
   // The demo page restores its links too, in Classify and in Compare.
   const demo = await context.newPage();
   await demo.goto(`${site}index.html#${new URLSearchParams({ model: 'cnn', text: 'Restored from a link.' })}`);
