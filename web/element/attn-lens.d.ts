@@ -80,7 +80,8 @@ export class AttnLensElement extends HTMLElement {
   /** The page Copy link points to (default: the package's embed.html). */
   link: string;
   readonly result: AttnLensResult | null;
-  readonly results: AttnLensResult[];
+  /** One entry per model shown, in order; null while that model has no result yet. */
+  readonly results: (AttnLensResult | null)[];
   readonly state: ElementState;
   readonly modelInfo: ModelInfo | null;
   readonly models: string[];

@@ -106,7 +106,8 @@ export class AttnLensElement extends LensElement {
   }
 
   get result() { return this.#results[0] ?? null; }
-  get results() { return [...this.#results]; }
+  // One entry per model shown, in order; null while that model has no result yet.
+  get results() { return Array.from({ length: this.#panels.size }, (_, i) => this.#results[i] ?? null); }
   get modelInfo() { return this.#panels.values().next().value?.info ?? null; }
   get models() {
     const compare = (this.getAttribute('compare') ?? '').split(/[\s,]+/).filter(Boolean);

@@ -239,6 +239,9 @@ test('attributes and properties: changed at run time, and set before the element
   result = await next("element.model = 'bilstm-attention'; element.explanation = 'gradient-x-input'");
   assert.equal(result.explanation, 'gradient×input');
   result = await next("element.compare = 'lstm bilstm-attention'; element.explanation = 'auto'");
+  // The first answer may come before the second model's: results holds null for it meanwhile.
+  assert.equal(await page.evaluate(() => document.getElementById('early').results.length), 2);
+  await page.waitForFunction(() => document.getElementById('early').results.every(Boolean));
   assert.deepEqual(await page.evaluate(() => document.getElementById('early').results.map((r) => r.model)), ['lstm', 'bilstm-attention']);
   assert.equal(await page.locator('#early .panel').count(), 2);
   await page.evaluate(() => { document.getElementById('early').compare = null; });

@@ -134,7 +134,7 @@ test('switching models, the Compare view and the Study view', async (t) => {
     assert.match(await page.locator(`${transformer} .explanation`).textContent(), new RegExp(`layer ${layers},`));
     await page.selectOption(`${transformer} select[data-choice="head"]`, '0');
     await page.waitForFunction(() => document.getElementById('comparer').results
-      .some((r) => r.model === 'transformer' && r.attentionHead === 0));
+      .some((r) => r?.model === 'transformer' && r.attentionHead === 0));
     assert.match(await page.locator(`${transformer} .explanation`).textContent(), /head 1/);
   }
   // The review typed in Compare goes back to Classify.
