@@ -190,6 +190,22 @@ TEST_CASE("the loader rejects corrupt and hostile files with a named error", "[s
     h = header;
     h["__metadata__"]["vocabulary"] = json::array({"<pad>", "<unk>"}).dump();
     expect_rejected(from_parts(h.dump(), data), "vocabulary has 2 words");
+    // The vocabulary is read without a JSON tree: everything but an array of strings is refused.
+    const std::vector<std::pair<std::string, std::string>> vocabularies = {
+        {R"({"words": []})", "__metadata__.vocabulary must be an array of strings"},
+        {R"("<pad>")", "__metadata__.vocabulary must be an array of strings"},
+        {R"(["<pad>", "<unk>", 3])", "__metadata__.vocabulary entry 2 is not a string"},
+        {R"(["<pad>", ["<unk>"]])", "__metadata__.vocabulary entry 1 is not a string"},
+        {R"(["<pad>", "<unk>", null])", "__metadata__.vocabulary entry 2 is not a string"},
+        {R"(["<pad>", "<unk>"] ["more"])", "__metadata__.vocabulary is not valid JSON"},
+        {R"(["<pad>", "<unk>")", "__metadata__.vocabulary is not valid JSON"},
+        {"", "__metadata__.vocabulary is not valid JSON"},
+    };
+    for (const auto& [vocabulary, message] : vocabularies) {
+      h = header;
+      h["__metadata__"]["vocabulary"] = vocabulary;
+      expect_rejected(from_parts(h.dump(), data), message);
+    }
     h = header;
     h["__metadata__"]["tokenizer"] = json{{"type", "attnlens.words"}, {"lowercase", "yes"}}.dump();
     expect_rejected(from_parts(h.dump(), data), "tokenizer.lowercase");
@@ -285,6 +301,13 @@ TEST_CASE("the loader rejects hostile float16 and int8 tensors", "[safetensors][
   expect_rejected(bad_scale, "holds an invalid scale (-1.000000) at row 0");
   std::memcpy(bad_scale.data() + offset, &nan, 4);
   expect_rejected(bad_scale, "holds an invalid scale");
+  // A finite scale so large that a weight times it overflows: the first such element is named.
+  const float enormous = 3e38f;
+  std::memcpy(bad_scale.data() + offset, &enormous, 4);
+  const size_t weights = good.size() - data.size() + header[name]["data_offsets"][0].get<size_t>();
+  for (size_t i = 0; i < header[name]["shape"][1].get<size_t>(); ++i) bad_scale[weights + i] = 0;
+  bad_scale[weights + 2] = 100;
+  expect_rejected(bad_scale, "tensor 'fc.weight' holds a non-finite value (inf) at element 2");
 
   // A ".scale" next to an F32 tensor is unexpected.
   bundle.storage = safetensors::WeightStorage::Float32;

@@ -20,7 +20,16 @@
 #define ATTNLENS_SCALAR float
 #endif
 
+// An engine built with ATTNLENS_GRADIENTS=0 has no backward passes: the page's inference
+// module (web/dist/attnlens.wasm). Its parameters hold no gradient buffer, and each backward
+// pass begins with ATTNLENS_REQUIRE_GRADIENTS (layers/module.hpp), which throws there.
+#ifndef ATTNLENS_GRADIENTS
+#define ATTNLENS_GRADIENTS 1
+#endif
+
 namespace attnlens {
+
+inline constexpr bool kHasGradients = ATTNLENS_GRADIENTS != 0;
 
 using Scalar = ATTNLENS_SCALAR;
 using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  // activations
@@ -28,8 +37,8 @@ using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 using RowVector = Eigen::Matrix<Scalar, 1, Eigen::Dynamic>;
 using ParamMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-// A trainable tensor and its gradient. One-dimensional tensors (biases) are stored
-// as a [n, 1] matrix; `shape` is the logical shape written to model files.
+// A trainable tensor and its gradient (empty in an engine without gradients). One-dimensional
+// tensors (biases) are stored as a [n, 1] matrix; `shape` is the logical shape written to model files.
 struct Parameter {
   std::string name;
   std::vector<int64_t> shape;
@@ -43,7 +52,7 @@ struct Parameter {
     Eigen::Index cols = 1;
     for (size_t i = 1; i < shape.size(); ++i) cols *= shape[i];
     value = ParamMatrix::Zero(rows, cols);
-    grad = ParamMatrix::Zero(rows, cols);
+    if constexpr (kHasGradients) grad = ParamMatrix::Zero(rows, cols);
   }
   Eigen::Index size() const { return value.size(); }
   void zero_grad() { grad.setZero(); }

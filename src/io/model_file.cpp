@@ -1,5 +1,6 @@
 #include "io/model_file.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -67,22 +68,68 @@ json metadata_json(const safetensors::File& file, const std::string& key) {
   }
 }
 
+namespace {
+
+// Reads a JSON array of strings straight into words, with no JSON tree in between (a model's
+// vocabulary is tens of thousands of words, read on every load). Anything else is refused.
+class WordListReader : public nlohmann::json_sax<json> {
+ public:
+  std::vector<std::string> words;
+  std::string problem;  // empty: the input was an array of strings
+
+  bool null() override { return other(); }
+  bool boolean(bool) override { return other(); }
+  bool number_integer(number_integer_t) override { return other(); }
+  bool number_unsigned(number_unsigned_t) override { return other(); }
+  bool number_float(number_float_t, const string_t&) override { return other(); }
+  bool binary(binary_t&) override { return other(); }
+  bool string(string_t& value) override {
+    if (depth_ != 1) return other();
+    words.push_back(std::move(value));
+    return true;
+  }
+  bool start_object(std::size_t) override { return other(); }
+  bool key(string_t&) override { return other(); }
+  bool end_object() override { return other(); }
+  bool start_array(std::size_t) override {
+    if (depth_ != 0) return other();
+    depth_ = 1;
+    return true;
+  }
+  bool end_array() override {
+    depth_ = 2;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    problem = std::string("is not valid JSON (") + e.what() + ")";
+    return false;
+  }
+
+ private:
+  int depth_ = 0;  // 0 before the array, 1 inside it, 2 after it
+  bool other() {
+    problem = depth_ == 1 ? "entry " + std::to_string(words.size()) + " is not a string" : "must be an array of strings";
+    return false;
+  }
+};
+
+}  // namespace
+
 Vocabulary read_vocabulary(const safetensors::File& file, const std::string& key, int expected_size,
                            const std::string& size_field) {
   const std::string& source = file.source();
-  const json words = metadata_json(file, key);
-  check(words.is_array(), source + ": __metadata__." + key + " must be an array of strings");
-  check(words.size() == static_cast<size_t>(expected_size), source + ": __metadata__." + key + " has " +
-                                                                std::to_string(words.size()) + " words, " + size_field +
-                                                                " is " + std::to_string(expected_size));
-  std::vector<std::string> word_list;
-  word_list.reserve(words.size());
-  for (const auto& w : words) {
-    check(w.is_string(), source + ": __metadata__." + key + " entry " + std::to_string(word_list.size()) + " is not a string");
-    word_list.push_back(w.get<std::string>());
-  }
+  const auto it = file.metadata().find(key);
+  check(it != file.metadata().end(), source + ": __metadata__." + key + " is missing");
+  WordListReader reader;
+  reader.words.reserve(static_cast<size_t>(std::max(expected_size, 0)));
+  const std::string& text = it->second;
+  json::sax_parse(text.data(), text.data() + text.size(), &reader);
+  check(reader.problem.empty(), source + ": __metadata__." + key + " " + reader.problem);
+  check(reader.words.size() == static_cast<size_t>(expected_size), source + ": __metadata__." + key + " has " +
+                                                                       std::to_string(reader.words.size()) + " words, " +
+                                                                       size_field + " is " + std::to_string(expected_size));
   try {
-    return Vocabulary(std::move(word_list));
+    return Vocabulary(std::move(reader.words));
   } catch (const Error& e) {
     throw Error(source + ": __metadata__." + key + ": " + e.what());
   }

@@ -91,12 +91,12 @@ File File::parse(const uint8_t* bytes, size_t size, const std::string& source) {
   File file;
   file.source_ = source;
   const uint64_t data_size = size - 8 - header_length;
-  for (const auto& [name, entry] : header.items()) {
+  for (auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {
       check(entry.is_object(), where + "__metadata__ must be an object of strings");
-      for (const auto& [key, value] : entry.items()) {
+      for (auto& [key, value] : entry.items()) {
         check(value.is_string(), where + "__metadata__." + key + " must be a string, found " + value.type_name());
-        file.metadata_[key] = value.get<std::string>();
+        file.metadata_[key] = std::move(value.get_ref<std::string&>());  // the vocabulary is most of the header
       }
       continue;
     }
@@ -227,22 +227,48 @@ void File::read_parameter(const std::string& name, const std::vector<int64_t>& e
                std::to_string(r);
       });
   }
-  const bool f32 = info.dtype == "F32", f16 = info.dtype == "F16";
-  for (int64_t i = 0; i < count; ++i) {
-    float value;
-    if (f32) {
+  // One tight loop per storage type, each noting whether any value is not finite (an exponent of
+  // all ones; an int8 row times a huge scale can overflow too): millions of weights load in
+  // milliseconds, and the slow search for the culprit runs only when there is one.
+  Scalar* dst = out.data();
+  const auto exponent_all_ones = [](float value) {
+    uint32_t bits;
+    std::memcpy(&bits, &value, 4);
+    return static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  };
+  uint32_t not_finite = 0;
+  if (info.dtype == "F32") {
+    for (int64_t i = 0; i < count; ++i) {
+      float value;
       std::memcpy(&value, src + 4 * i, 4);
-    } else if (f16) {
+      not_finite |= exponent_all_ones(value);
+      dst[i] = static_cast<Scalar>(value);
+    }
+  } else if (info.dtype == "F16") {
+    for (int64_t i = 0; i < count; ++i) {
       uint16_t bits;
       std::memcpy(&bits, src + 2 * i, 2);
-      value = static_cast<float>(Eigen::numext::bit_cast<Eigen::half>(bits));
-    } else {
-      value = static_cast<float>(static_cast<int8_t>(src[i])) * scales[static_cast<size_t>(i / columns)];
+      const float value = static_cast<float>(Eigen::numext::bit_cast<Eigen::half>(bits));
+      not_finite |= exponent_all_ones(value);
+      dst[i] = static_cast<Scalar>(value);
     }
-    check_with(std::isfinite(value), [&] {
-      return where + " holds a non-finite value (" + std::to_string(value) + ") at element " + std::to_string(i);
-    });
-    out.data()[i] = static_cast<Scalar>(value);  // row-major storage = C order
+  } else {
+    const int8_t* quantized = reinterpret_cast<const int8_t*>(src);
+    for (size_t r = 0; r < scales.size(); ++r) {
+      const float step = scales[r];
+      const int64_t begin = static_cast<int64_t>(r) * columns;
+      for (int64_t c = 0; c < columns; ++c) {
+        const float value = static_cast<float>(quantized[begin + c]) * step;
+        not_finite |= exponent_all_ones(value);
+        dst[begin + c] = static_cast<Scalar>(value);
+      }
+    }
+  }
+  if (not_finite != 0) {
+    int64_t i = 0;
+    while (i < count && std::isfinite(static_cast<float>(dst[i]))) ++i;
+    throw Error(where + " holds a non-finite value (" + std::to_string(static_cast<float>(dst[i])) + ") at element " +
+                std::to_string(i));
   }
 }
 

@@ -7,17 +7,11 @@
 #include "core/rng.hpp"
 #include "core/tensor.hpp"
 
-// An engine built with ATTNLENS_GRADIENTS=0 has no backward passes: the page's inference
-// module (web/dist/attnlens.wasm), which explains by attention and needs none. Each backward
-// pass begins with ATTNLENS_REQUIRE_GRADIENTS; in such a build that throws, and the compiler
-// drops the rest of the pass and every product only it used (103 KB of wasm).
-#ifndef ATTNLENS_GRADIENTS
-#define ATTNLENS_GRADIENTS 1
-#endif
-
+// An engine built with ATTNLENS_GRADIENTS=0 (core/tensor.hpp) has no backward passes: the page's
+// inference module (web/dist/attnlens.wasm), which explains by attention and needs none. Each
+// backward pass begins with ATTNLENS_REQUIRE_GRADIENTS; in such a build that throws, and the
+// compiler drops the rest of the pass and every product only it used (103 KB of wasm).
 namespace attnlens {
-
-inline constexpr bool kHasGradients = ATTNLENS_GRADIENTS != 0;
 
 [[noreturn]] inline void no_gradients(const char* layer) {
   throw Error(std::string(layer) +

@@ -17,8 +17,21 @@
 const PACKAGE = new URL('./', import.meta.url);
 const WORKER_URL = new URL('./attn-lens-worker.js', import.meta.url);
 const SHIPPED_NAME = /^[a-z0-9][a-z0-9-]*$/;
+const ENGINE_FILES = { inference: 'attnlens.wasm', translate: 'attnlens-translate.wasm' };
 const RELEASE_DELAY_MS = 1500;   // an element moved in the DOM (removed, then added) keeps its model
 const IDLE_WORKER_MS = 10000;    // a worker that holds no model and has no work is ended
+
+// A file's bytes, with a message that names what it is and why it could not be had.
+async function download(url, what) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new Error(`Could not download ${what} (${url}): ${error.message ?? error}`);
+  }
+  if (!response.ok) throw new Error(`Could not download ${what} (${url}): HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
 
 // Runs one task at a time; while one runs, only the newest request waits, and the requests it
 // replaced resolve with Latest.SUPERSEDED. Fast typing never queues stale work.
@@ -55,12 +68,14 @@ class EngineClient extends EventTarget {
   #worker = null;
   #generation = 0;        // counts workers started: an open model belongs to one of them
   #pending = new Map();   // request id → {resolve, reject}
-  #outbox = null;         // messages held until the worker says it has started (null: it has)
+  #outbox = null;         // [message, transfer] held until the worker says it has started (null: it has)
+  #warmed = new Set();    // engines the current worker has been told to load
   #nextId = 1;
   #entries = new Map();   // key → {source, count, opened: Promise<info> | null, generation, releaseTimer}
   #registered = new Map();  // name → {bytes, version}
   #manifest = null;
   #idleTimer = null;
+  #busy = 0;              // downloads and compilations under way for the worker
 
   // What the package ships: {models: [...], translators: [...]} (from models.json beside it).
   manifest() {
@@ -182,41 +197,65 @@ class EngineClient extends EventTarget {
     return entry;
   }
 
-  // The model open in the current worker (opened again if the worker was replaced).
+  // The model open in the current worker (opened again if the worker was replaced). The page
+  // downloads the file while the worker starts, and hands the bytes over without a copy.
   #open(entry) {
     if (!entry.opened || entry.generation !== this.#generation || !this.#worker) {
       const { key, name, url, bytes, kind } = entry.source;
-      entry.opened = this.#call({ type: 'open', key, name, url, bytes, kind });
+      const what = `the ${kind === 'translator' ? 'translator' : 'model'} ${name ?? key}`;
+      this.#ensureWorker();
+      this.#busy += 1;  // the worker is not idle while its model downloads
+      entry.opened = (bytes ? Promise.resolve(bytes) : download(url, what))
+        .finally(() => { this.#busy -= 1; })
+        .then((data) => this.#call({ type: 'open', key, name, kind, bytes: data }, data === bytes ? [] : [data.buffer]));
       entry.generation = this.#generation;
       entry.opened.catch(() => { entry.opened = null; });  // tried again on the next request
     }
     return entry.opened;
   }
 
+  // Starts loading an engine. Where it can, the page compiles the wasm (WebAssembly.compileStreaming
+  // compiles while it downloads, off the main thread) as the worker starts, and sends the worker the
+  // compiled module; otherwise, or if that fails, the worker loads the engine itself.
   #warm(which) {
-    this.#ensureWorker();
-    this.#post({ type: 'warm', engine: which });
+    const worker = this.#ensureWorker();
+    if (this.#warmed.has(which)) return;
+    this.#warmed.add(which);
+    if (typeof globalThis.WebAssembly?.compileStreaming !== 'function' || !ENGINE_FILES[which]) {
+      this.#post({ type: 'warm', engine: which });
+      return;
+    }
+    this.#post({ type: 'warm', engine: which, compiling: true });
+    this.#busy += 1;
+    WebAssembly.compileStreaming(fetch(new URL(ENGINE_FILES[which], PACKAGE)))
+      .catch(() => null)  // the worker tries again, and says what went wrong
+      .then((module) => {
+        this.#busy -= 1;
+        if (this.#worker === worker) this.#post({ type: 'compiled', engine: which, module });
+        this.#idleCheck();
+      });
   }
 
   // To the worker, in order: held in the outbox until its script has run.
-  #post(message) {
-    if (this.#outbox) this.#outbox.push(message);
-    else this.#worker.postMessage(message);
+  #post(message, transfer = []) {
+    if (this.#outbox) this.#outbox.push([message, transfer]);
+    else this.#worker.postMessage(message, transfer);
   }
 
-  #call(message) {
+  #call(message, transfer = []) {
     this.#ensureWorker();
     clearTimeout(this.#idleTimer);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#post({ ...message, id });
+      this.#post({ ...message, id }, transfer);
     }).finally(() => this.#idleCheck());
   }
 
   #ensureWorker() {
     if (this.#worker) return this.#worker;
     this.#generation += 1;
+    this.#warmed.clear();
     let worker;
     let trampoline = null;
     try {
@@ -241,7 +280,7 @@ class EngineClient extends EventTarget {
         if (trampoline) URL.revokeObjectURL(trampoline);
         const outbox = this.#outbox ?? [];
         this.#outbox = null;
-        for (const message of outbox) worker.postMessage(message);
+        for (const [message, transfer] of outbox) worker.postMessage(message, transfer);
         return;
       }
       if (data?.type === 'failed') {
@@ -277,9 +316,9 @@ class EngineClient extends EventTarget {
 
   #idleCheck() {
     clearTimeout(this.#idleTimer);
-    if (!this.#worker || this.#entries.size || this.#pending.size) return;
+    if (!this.#worker || this.#entries.size || this.#pending.size || this.#busy) return;
     this.#idleTimer = setTimeout(() => {
-      if (!this.#worker || this.#entries.size || this.#pending.size) return;
+      if (!this.#worker || this.#entries.size || this.#pending.size || this.#busy) return;
       this.#worker.terminate();
       this.#worker = null;
     }, IDLE_WORKER_MS);

@@ -5,26 +5,38 @@
 //   attnlens-train.wasm      the engine with gradients: gradient × input explanations
 //   attnlens-translate.wasm  the translators
 // and every model file at most once, under a key the client chooses (its absolute URL, or a name
-// for bytes handed over by the page), until the client closes it.
+// for bytes handed over by the page), until the client closes it. The client downloads the files
+// (and may compile an engine) while this worker starts; the worker only computes.
 //
-// In:  {id, type: 'open', key, name, kind: 'classifier' | 'translator', url | bytes}  → info()
+// In:  {id, type: 'open', key, name, kind: 'classifier' | 'translator', bytes}  → info()
 //      {id, type: 'classify', key, text, explanation, layer, head}            → {result, milliseconds}
 //      {id, type: 'translate', key, text, beam}                               → {result, milliseconds}
 //      {type: 'close', key}                                                   (no answer)
-//      {type: 'warm', engine: 'inference' | 'translate'}                     (no answer: starts loading it)
+//      {type: 'warm', engine: 'inference' | 'translate', compiling}          (no answer: starts loading it;
+//                                                                             compiling: the page sends it)
+//      {type: 'compiled', engine, module: WebAssembly.Module | null}          (null: load it here after all)
 // Out: {id, ok: true, value} | {id, ok: false, message}; {type: 'started'} once the script runs.
 // Everything runs in the order it arrives, one request at a time.
 import createAttnlens from './attnlens.js';
 
-async function fetchBytes(url, what) {
-  let response;
-  try {
-    response = await fetch(url);
-  } catch (error) {
-    throw new Error(`Could not download ${what} (${url}): ${error.message ?? error}`);
-  }
-  if (!response.ok) throw new Error(`Could not download ${what} (${url}): HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
+// Engines the page is compiling for this worker: name → {promise, resolve} of a WebAssembly.Module
+// (or null, when the page could not, and the worker loads the engine itself).
+const fromPage = new Map();
+
+// An engine from its emscripten factory: instantiated from the module the page compiled, if one
+// was promised, else downloaded and compiled here.
+async function instantiate(factory, name) {
+  const module = await fromPage.get(name)?.promise;
+  fromPage.delete(name);  // used once: after a failure, the next try loads the engine here
+  if (!module) return factory();
+  return new Promise((resolve, reject) => {
+    factory({
+      instantiateWasm(imports, receive) {
+        WebAssembly.instantiate(module, imports).then((instance) => receive(instance, module), reject);
+        return {};  // the exports arrive through receive()
+      },
+    }).then(resolve, reject);
+  });
 }
 
 // A module factory called once, retried after a failure (a download that failed may work later).
@@ -39,9 +51,10 @@ function lazily(load, what) {
   };
 }
 const engines = {
-  inference: lazily(() => createAttnlens(), 'the engine (attnlens.wasm)'),
+  inference: lazily(() => instantiate(createAttnlens, 'inference'), 'the engine (attnlens.wasm)'),
   gradients: lazily(async () => (await import('./attnlens-train.js')).default(), 'the engine with gradients (attnlens-train.wasm)'),
-  translate: lazily(async () => (await import('./attnlens-translate.js')).default(), 'the translator engine (attnlens-translate.wasm)'),
+  translate: lazily(async () => instantiate((await import('./attnlens-translate.js')).default, 'translate'),
+    'the translator engine (attnlens-translate.wasm)'),
 };
 
 // key → Promise<{kind, bytes, info, inference?, gradients?, translator?}>
@@ -50,8 +63,8 @@ const open = new Map();
 function openModel(message) {
   if (!open.has(message.key)) {
     const promise = (async () => {
-      const what = `the ${message.kind === 'translator' ? 'translator' : 'model'} ${message.name ?? message.key}`;
-      const bytes = message.bytes instanceof Uint8Array ? message.bytes : await fetchBytes(message.url, what);
+      const bytes = message.bytes;
+      if (!(bytes instanceof Uint8Array)) throw new Error(`No bytes were sent for ${message.name ?? message.key}`);
       if (message.kind === 'translator') {
         const translator = (await engines.translate()).Translator.fromBytes(bytes);
         return { kind: 'translator', translator, info: translator.info() };
@@ -112,8 +125,18 @@ onmessage = ({ data }) => {
     queue = queue.then(() => close(String(data.key)));
     return;
   }
-  if (data?.type === 'warm') {  // fetch and compile an engine now, while the model file downloads
-    (data.engine === 'translate' ? engines.translate : engines.inference)().catch(() => {});  // reported when needed
+  if (data?.type === 'warm') {  // load an engine now, while the model file downloads
+    const name = data.engine === 'translate' ? 'translate' : 'inference';
+    if (data.compiling && !fromPage.has(name)) {
+      let resolve;
+      const promise = new Promise((done) => { resolve = done; });
+      fromPage.set(name, { promise, resolve });
+    }
+    engines[name]().catch(() => {});  // reported when needed
+    return;
+  }
+  if (data?.type === 'compiled') {
+    fromPage.get(data.engine)?.resolve(data.module instanceof WebAssembly.Module ? data.module : null);
     return;
   }
   const handler = Object.hasOwn(handlers, data?.type) ? handlers[data.type] : null;

@@ -114,6 +114,10 @@ test('twelve elements, four models: all classify, on one worker, one engine down
   assert.equal(count(seen, '/attnlens-train.wasm'), 1);  // the CNN and the Transformer explain by gradient × input
   assert.equal(count(seen, '/models.json'), 1);
   for (const model of ['bilstm-attention', 'gru-attention', 'cnn', 'transformer']) assert.equal(count(seen, `/${model}.safetensors`), 1, model);
+  // The page downloads the model files and compiles the engine while the worker starts; the worker
+  // gets them from it (a worker's own downloads are not in the page's resource timing).
+  const byPage = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname.split('/').pop()));
+  for (const file of ['attnlens.wasm', 'bilstm-attention.safetensors', 'cnn.safetensors']) assert.ok(byPage.includes(file), `${file} by the page`);
   const stats = await page.evaluate(async () => (await import('../dist/attn-lens.js')).engine.stats());
   assert.equal(stats.workersStarted, 1);
   assert.deepEqual(stats.models.map((m) => m.holders).sort(), [3, 3, 3, 3]);
@@ -134,6 +138,23 @@ test('twelve elements, four models: all classify, on one worker, one engine down
   await page.evaluate(() => document.querySelector('attn-lens').classify('Moved, still here.'));
   assert.equal(count(seen, '.safetensors'), fetchedBefore);
   assert.ok(seen.maxAlive <= 1, `${seen.maxAlive} workers alive at once`);
+  assert.deepEqual(seen.errors, []);
+});
+
+test('a server that sends the wasm with the wrong type: the worker loads the engine itself', async (t) => {
+  const { page, seen } = await open(t);
+  // WebAssembly.compileStreaming needs application/wasm; without it the page's compile fails and
+  // the worker falls back to compiling the bytes (emscripten does the same for its own download).
+  await page.route('**/dist/attnlens.wasm', async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, headers: { ...response.headers(), 'content-type': 'application/octet-stream' } });
+  });
+  await page.goto(`${site}examples/plain.html`);
+  await allClassified(page);
+  const result = await page.evaluate(() => document.querySelector('attn-lens').result);
+  assert.equal(result.label, reference(result.model, result.text).label);
+  assert.equal(seen.workers, 1);
+  assert.ok(count(seen, '/attnlens.wasm') >= 2, 'the worker downloaded the engine after the page could not compile it');
   assert.deepEqual(seen.errors, []);
 });
 
