@@ -191,11 +191,23 @@ function useTrainedModel(name, title, bytes) {
   $('tab-classify').focus();
 }
 
-// A link made by an element's "Copy link" (#model=…&text=…, or #compare=…&text=…) opens on what it showed.
-function restoreFromLink(models) {
+// A link made by an element's "Copy link" (#model=…&text=…, #compare=…&text=…, or
+// #kind=translate&text=…) opens on what it showed.
+function restoreFromLink(models, translators) {
   const params = new URLSearchParams(location.hash.slice(1));
   const text = params.get('text');
   if (text === null) return;
+  if (params.get('kind') === 'translate') {
+    for (const key of ['model', 'baseline']) {
+      const name = params.get(key);
+      if (translators.includes(name) || (key === 'baseline' && name === 'none')) translator.setAttribute(key, name);
+    }
+    const beam = params.get('beam');
+    if (beam === null || /^\d{1,2}$/.test(beam)) translator.beam = beam ?? '1';
+    translator.text = text;
+    selectView('translate');
+    return;
+  }
   const explanation = params.get('explanation');
   const compare = (params.get('compare') ?? '').split(/[\s,]+/).filter((m) => models.includes(m));
   if (compare.length) {
@@ -219,7 +231,7 @@ async function start() {
   // The elements' "Copy link" points here, not at the package's embed.html.
   const here = new URL(location.href);
   here.hash = '';
-  classifier.link = comparer.link = here.href;
+  classifier.link = comparer.link = translator.link = here.href;
   const examples = document.querySelector('#review-tools .examples');
   for (const example of EXAMPLES) {
     const button = document.createElement('button');
@@ -249,14 +261,14 @@ async function start() {
   });
 
   try {
-    const { models } = await engine.manifest();
+    const { models, translators } = await engine.manifest();
     if (!models.length) throw new Error('The model list is empty');
     for (const model of models) modelSelect.append(new Option(modelTitle(model), model));
     modelSelect.value = models.includes(classifier.model) ? classifier.model : models[0];
     classifier.model = modelSelect.value;
     comparer.compare = models.join(' ');
-    restoreFromLink(models);
-    window.addEventListener('hashchange', () => restoreFromLink(models));
+    restoreFromLink(models, translators);
+    window.addEventListener('hashchange', () => restoreFromLink(models, translators));
   } catch (error) {
     setStatus(error.message ?? String(error), 'error');
   }

@@ -6,13 +6,17 @@
 // Attributes (each also a property): model (default translate-eng-fra, or the URL of an attnlens
 // translator file), baseline (a translator shown beside it without its alignment, default the
 // shipped no-attention one; "none" for nothing), text, mode (edit, figure), beam (1: greedy, the
-// default; 5: beam search of width 5), theme, loading — as on <attn-lens>. Events: attn-lens-ready,
+// default; 5: beam search of width 5), theme, loading, tools, link — as on <attn-lens>. Events: attn-lens-ready,
 // attn-lens-result (detail: {text, model, translation, sourceTokens, targetTokens, attention,
 // baseline, engineMs}), attn-lens-error. The heatmap's rows are French tokens, its columns English
-// ones; choosing a French word shades the English words it attended to.
+// ones; choosing a French word shades the English words it attended to. The tools save the
+// sentence pair and the heatmap as HTML, SVG or PNG, and copy a link that restores it
+// (embed.html#kind=translate&text=…).
 import { engine, Latest } from './attn-lens-client.js';
 import { LensElement } from './attn-lens-base.js';
 import { announce, el } from './attn-lens-view.js';
+import { fileName, translationToHtml, translationToPng, translationToSvg } from './attn-lens-export.js';
+import { EMBED_PAGE, Toolbar } from './attn-lens-tools.js';
 
 const KINDS = { additive: 'additive, Bahdanau et al.', dot: 'dot product, Luong et al.', general: 'general, Luong et al.' };
 
@@ -25,6 +29,7 @@ function bleuText(info) {
 export class AttnLensTranslateElement extends LensElement {
   static reflected = {
     model: 'translate-eng-fra', baseline: 'translate-eng-fra-noattn', mode: 'edit', beam: '1', theme: 'auto', loading: 'lazy',
+    tools: 'all', link: EMBED_PAGE,
   };
 
   #view = {};
@@ -37,6 +42,7 @@ export class AttnLensTranslateElement extends LensElement {
   #result = null;
   #generation = 0;      // counts open()/release(): an answer from an older one is dropped
   #waiters = [];        // translate() calls waiting for their result
+  #tools = new Toolbar(this, { linkLabel: 'Link to this sentence and translator' });
 
   constructor() {
     super();
@@ -67,7 +73,22 @@ export class AttnLensTranslateElement extends LensElement {
     v.result.append(v.heading, v.translation, v.timing, v.baselineHeading, v.baseline, v.alignmentHeading, v.oov, v.sourceCaption,
       v.source, v.tableWrap, v.hint);
     v.result.hidden = true;
-    this.frame.append(v.result, v.info);
+    this.frame.append(v.result, v.tools = this.#tools.root, v.info);
+  }
+
+  exportFile(kind, options) {
+    const result = this.#result;
+    if (!result) return null;
+    const described = { ...options, heading: this.#view.heading.textContent, about: this.#view.info.textContent };
+    const blob = kind === 'html' ? new Blob([translationToHtml(result, described)], { type: 'text/html' })
+      : kind === 'svg' ? new Blob([translationToSvg(result, described)], { type: 'image/svg+xml' })
+        : translationToPng(result, described);
+    return { blob, name: fileName(result, kind) };
+  }
+
+  linkParams() {
+    return [['kind', 'translate'], ['model', this.getAttribute('model')], ['baseline', this.getAttribute('baseline')],
+      ['beam', this.#beam() > 1 ? String(this.#beam()) : null], ['text', this.text]];
   }
 
   get result() { return this.#result; }
@@ -108,6 +129,8 @@ export class AttnLensTranslateElement extends LensElement {
     if (name === 'beam') {
       if (this.#beamBox) this.#beamBox.checked = this.#beam() > 1;
       this.run();
+    } else if (name === 'tools') {
+      this.#tools.update(Boolean(this.#result));
     } else if (name === 'model' || name === 'baseline') {
       this.release();
       if (this.started) this.open();
@@ -221,6 +244,7 @@ export class AttnLensTranslateElement extends LensElement {
       targetTokens: result.targetTokens, attention: result.attention, logProbability: result.logProbability,
       truncated: result.truncated, beam, baseline: baseline ? baseline.result.translation : null, engineMs: milliseconds,
     };
+    this.#tools.update(result.sourceTokens.length > 0);
     this.#settle(null, this.#result);
     this.emit('attn-lens-result', this.#result);
     if (result.translation) announce(`Translation: ${result.translation}`);

@@ -99,6 +99,9 @@ export class AttnLensTranslateElement extends HTMLElement {
   beam: string;
   theme: 'auto' | 'light' | 'dark';
   loading: 'lazy' | 'eager';
+  tools: 'all' | 'none';
+  /** The page Copy link points to (default: the package's embed.html, which reads #kind=translate&text=…). */
+  link: string;
   readonly result: AttnLensTranslation | null;
   readonly state: ElementState;
   translate(text?: string): Promise<AttnLensTranslation>;

@@ -18,12 +18,12 @@ import { engine, Latest } from './attn-lens-client.js';
 import { LensElement } from './attn-lens-base.js';
 import { ResultPanel, announce, el, modelTitle, percent, setModelTitle } from './attn-lens-view.js';
 import { AttnLensTranslateElement } from './attn-lens-translate.js';
-import { download, fileName, shareLink, toHtml, toPng, toSvg } from './attn-lens-export.js';
+import { fileName, toHtml, toPng, toSvg } from './attn-lens-export.js';
+import { EMBED_PAGE, Toolbar } from './attn-lens-tools.js';
 
 export { engine, AttnLensTranslateElement };
 export const VERSION = '0.2.0';
 const EXPLANATIONS = ['auto', 'attention', 'gradient-x-input'];
-const EMBED_PAGE = new URL('./embed.html', import.meta.url).href;
 
 export class AttnLensElement extends LensElement {
   static reflected = {
@@ -36,73 +36,29 @@ export class AttnLensElement extends LensElement {
   #results = [];
   #readyFired = '';
 
-  #tools = el('div', 'tools');
-  #linkField = el('input', 'link-field');
+  #tools = new Toolbar(this);
 
   constructor() {
     super();
-    this.#tools.setAttribute('part', 'tools');
-    this.#tools.setAttribute('role', 'group');
-    this.#tools.setAttribute('aria-label', 'Save or share this result');
-    for (const [label, action] of [['Save as HTML', () => this.#save('html')], ['SVG', () => this.#save('svg')],
-      ['PNG', () => this.#save('png')], ['Copy link', () => this.#copyLink()]]) {
-      const button = el('button', '', label);
-      button.type = 'button';
-      button.setAttribute('part', 'button');
-      if (label === 'SVG' || label === 'PNG') button.setAttribute('aria-label', `Save as ${label}`);
-      button.addEventListener('click', action);
-      this.#tools.append(button);
-    }
-    this.#linkField.readOnly = true;
-    this.#linkField.hidden = true;
-    this.#linkField.setAttribute('aria-label', 'Link to this text and model');
-    this.#tools.append(this.#linkField);
-    this.#tools.hidden = true;
-    this.frame.append(this.#panelsNode, this.#tools);
+    this.frame.append(this.#panelsNode, this.#tools.root);
   }
 
   // What the tools export: every panel's latest result, in order.
   #shown() { return this.#results.filter(Boolean); }
 
-  #accent() { return getComputedStyle(this).getPropertyValue('--attn-lens-accent').trim() || undefined; }
-
-  async #save(kind) {
+  exportFile(kind, options) {
     const results = this.#shown();
-    if (!results.length) return;
-    try {
-      const options = { accent: this.#accent(), font: getComputedStyle(this).fontFamily };
-      const blob = kind === 'html' ? new Blob([toHtml(results, options)], { type: 'text/html' })
-        : kind === 'svg' ? new Blob([toSvg(results, options)], { type: 'image/svg+xml' })
-          : await toPng(results, options);
-      download(blob, fileName(results[0], kind));
-      announce(`Saved as ${kind.toUpperCase()}.`, { delay: 0 });
-    } catch (error) {
-      this.notice(`Could not save: ${error.message ?? error}`);
-    }
+    if (!results.length) return null;
+    const blob = kind === 'html' ? new Blob([toHtml(results, options)], { type: 'text/html' })
+      : kind === 'svg' ? new Blob([toSvg(results, options)], { type: 'image/svg+xml' })
+        : toPng(results, options);
+    return { blob, name: fileName(results[0], kind) };
   }
 
-  async #copyLink() {
-    let link;
-    try {
-      link = shareLink(new URL(this.link, document.baseURI).href,
-        { model: this.model, text: this.text, compare: this.getAttribute('compare'), explanation: this.explanation });
-    } catch (error) {
-      this.notice(`Could not make a link: ${error.message ?? error}`);
-      return;
-    }
-    try {
-      await navigator.clipboard.writeText(link);
-      this.#linkField.hidden = true;
-      announce('Link copied.', { delay: 0 });
-      this.emit('attn-lens-link', { link });
-    } catch {
-      // No clipboard here (an insecure page, a refused permission): the link, selected, to copy by hand.
-      this.#linkField.value = link;
-      this.#linkField.hidden = false;
-      this.#linkField.select();
-      announce('The link is selected: copy it with your keyboard.', { delay: 0 });
-      this.emit('attn-lens-link', { link });
-    }
+  linkParams() {
+    const compare = this.getAttribute('compare');
+    return [compare ? ['compare', compare] : ['model', this.model],
+      ['explanation', this.explanation === 'auto' ? null : this.explanation], ['text', this.text]];
   }
 
   get result() { return this.#results[0] ?? null; }
@@ -141,7 +97,7 @@ export class AttnLensElement extends LensElement {
   }
   attributeChanged(name) {
     if (name === 'model' || name === 'compare' || name === 'explanation') this.#syncPanels();
-    else if (name === 'tools') this.#tools.hidden = this.tools === 'none' || !this.#shown().length;
+    else if (name === 'tools') this.#tools.update(this.#shown().length > 0);
   }
   release() {
     engine.removeEventListener('register', this.#onRegister);
@@ -308,7 +264,7 @@ export class AttnLensElement extends LensElement {
     const index = [...this.#panels.keys()].indexOf(entry.name);
     this.#results[index] = detail;
     this.#results.length = this.#panels.size;
-    this.#tools.hidden = this.tools === 'none';
+    this.#tools.update(true);
     if (this.state !== 'ready') this.#maybeReady();
     this.#settle(entry, null, detail);
     this.emit('attn-lens-result', detail);

@@ -487,6 +487,73 @@ test('exports: standalone HTML that runs nothing, SVG, PNG, and a link that rest
   assert.deepEqual(seen.errors, []);
 });
 
+test('translator exports: the sentence pair and the heatmap as HTML, SVG and PNG, and a link that restores them', async (t) => {
+  const { page, seen, context } = await open(t, `${site}examples/translate.html`);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(site).origin });
+  const text = 'I like <b>red</b> & "green" apples.';
+  const result = await page.evaluate((t) => document.querySelector('attn-lens-translate').translate(t), text);
+  assert.ok(result.attention.length > 0 && result.sourceTokens.length > 3);
+  const saved = async (button) => {
+    const [file] = await Promise.all([page.waitForEvent('download'), page.click(`attn-lens-translate >> .tools button:text-is("${button}")`)]);
+    const target = path.join(ARTIFACTS, `translate-${file.suggestedFilename()}`);
+    await file.saveAs(target);
+    return { name: file.suggestedFilename(), target, bytes: fs.readFileSync(target) };
+  };
+  const html = await saved('Save as HTML');
+  assert.match(html.name, /^attnlens-translate-eng-fra-i-like-b-red-b-green\.html$/);
+  const source = html.bytes.toString('utf8');
+  assert.ok(!/<b>|<script/i.test(source), 'no markup from the text');
+  assert.match(source, /Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"/);
+  const viewer = await context.newPage();
+  await viewer.goto(`file://${html.target}`);
+  // One row per French token, one column per English token, each cell's number its weight.
+  assert.equal(await viewer.locator('tbody tr').count(), result.targetTokens.length);
+  assert.equal(await viewer.locator('thead th').count(), result.sourceTokens.length);
+  const cells = await viewer.locator('tbody td').allTextContents();
+  assert.deepEqual(cells, result.attention.flat().map((w) => w.toFixed(2)));
+  assert.equal(await viewer.textContent('p[lang="en"]'), text);
+  assert.equal(await viewer.textContent('.french'), result.translation);
+  assert.equal(await viewer.locator('b, script').count(), 0);
+  await viewer.screenshot({ path: path.join(ARTIFACTS, 'element-translate-export-html.png'), fullPage: true });
+  const svg = await saved('SVG');
+  const parsed = await page.evaluate((source) => {
+    const doc = new DOMParser().parseFromString(source, 'image/svg+xml');
+    return { error: doc.querySelector('parsererror')?.textContent ?? null, texts: [...doc.querySelectorAll('text')].map((n) => n.textContent),
+      cells: doc.querySelectorAll('rect[stroke]').length, scripts: doc.querySelectorAll('script, foreignObject').length };
+  }, svg.bytes.toString('utf8'));
+  assert.equal(parsed.error, null);
+  assert.equal(parsed.cells, result.targetTokens.length * result.sourceTokens.length);
+  for (const token of [...result.sourceTokens.map((s) => s.text), ...result.targetTokens]) assert.ok(parsed.texts.includes(token), token);
+  assert.equal(parsed.scripts, 0);
+  const png = await saved('PNG');
+  assert.deepEqual([...png.bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  // Copy link: embed.html#kind=translate opens on the same sentence, with beam search kept.
+  await page.evaluate(() => { document.querySelector('attn-lens-translate').beam = '5'; });
+  await page.waitForFunction(() => document.querySelector('attn-lens-translate').result?.beam === 5);
+  await page.click('attn-lens-translate >> .tools button:text-is("Copy link")');
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  assert.equal(link, `${site}dist/embed.html#${new URLSearchParams({ kind: 'translate', beam: '5', text })}`);
+  const restored = await context.newPage();
+  await restored.goto(link);
+  await restored.waitForFunction(() => document.querySelector('attn-lens-translate')?.result, null, { timeout: 30000 });
+  const again = await restored.evaluate(() => document.querySelector('attn-lens-translate').result);
+  assert.equal(again.text, text);
+  assert.equal(again.beam, 5);
+  assert.equal(again.translation, (await page.evaluate(() => document.querySelector('attn-lens-translate').result)).translation);
+  // The demo page restores it too, in its Translate view.
+  const demo = await context.newPage();
+  await demo.goto(`${site}index.html#${new URLSearchParams({ kind: 'translate', text: 'Restored sentence.' })}`);
+  await demo.waitForFunction(() => document.getElementById('translator').result?.text === 'Restored sentence.', null, { timeout: 30000 });
+  assert.equal(await demo.getAttribute('#tab-translate', 'aria-selected'), 'true');
+  await demo.click('#translator >> .tools button:text-is("Copy link")');
+  assert.equal(await demo.evaluate(() => navigator.clipboard.readText()),
+    `${site}index.html#${new URLSearchParams({ kind: 'translate', text: 'Restored sentence.' })}`);
+  // tools="none": no buttons.
+  await page.evaluate(() => { document.querySelector('attn-lens-translate').tools = 'none'; });
+  assert.equal(await page.locator('attn-lens-translate >> .tools').isHidden(), true);
+  assert.deepEqual(seen.errors, []);
+});
+
 test('accessibility: axe-core finds no violation in the examples', async (t) => {
   for (const example of ['plain', 'dark', 'twelve', 'translate', 'slide', 'strict-csp', 'iframe']) {
     const { page, seen } = await open(t, `${site}examples/${example}.html`, { bypassCSP: true });

@@ -28,7 +28,7 @@ test('npm pack: the elements, the worker, the engines, the models, the embed pag
   assert.equal(run.status, 0, run.stderr);
   const files = JSON.parse(run.stdout)[0].files.map((f) => f.path).sort();
   for (const file of ['attn-lens.js', 'attn-lens-worker.js', 'attn-lens-client.js', 'attn-lens-view.js', 'attn-lens-style.js',
-    'attn-lens-base.js', 'attn-lens-translate.js', 'attn-lens-export.js', 'attn-lens.d.ts', 'attnlens.js', 'attnlens.wasm',
+    'attn-lens-base.js', 'attn-lens-translate.js', 'attn-lens-export.js', 'attn-lens-tools.js', 'attn-lens.d.ts', 'attnlens.js', 'attnlens.wasm',
     'attnlens-train.js', 'attnlens-train.wasm', 'attnlens-translate.js', 'attnlens-translate.wasm', 'models.json',
     'bilstm-attention.safetensors', 'embed.html', 'embed.css', 'embed.js', 'custom-elements.json', 'package.json']) {
     assert.ok(files.includes(file), `${file} is packed`);
