@@ -203,13 +203,23 @@ class EngineClient extends EventTarget {
     if (!entry.opened || entry.generation !== this.#generation || !this.#worker) {
       const { key, name, url, bytes, kind } = entry.source;
       const what = `the ${kind === 'translator' ? 'translator' : 'model'} ${name ?? key}`;
-      this.#ensureWorker();
+      this.#warm(kind === 'translator' ? 'translate' : 'inference');  // a new worker loads its engine meanwhile
       this.#busy += 1;  // the worker is not idle while its model downloads
-      entry.opened = (bytes ? Promise.resolve(bytes) : download(url, what))
-        .finally(() => { this.#busy -= 1; })
-        .then((data) => this.#call({ type: 'open', key, name, kind, bytes: data }, data === bytes ? [] : [data.buffer]));
       entry.generation = this.#generation;
-      entry.opened.catch(() => { entry.opened = null; });  // tried again on the next request
+      const opened = (bytes ? Promise.resolve(bytes) : download(url, what))
+        .finally(() => {
+          this.#busy -= 1;
+          this.#idleCheck();
+        })
+        .then((data) => {
+          // Released while it downloaded: the worker never gets it (it would hold it for no one).
+          if (this.#entries.get(key) !== entry) throw new Error(`${what} was released while it loaded`);
+          this.#ensureWorker();
+          entry.generation = this.#generation;  // the worker that gets it (a new one, if the last one died meanwhile)
+          return this.#call({ type: 'open', key, name, kind, bytes: data }, data === bytes ? [] : [data.buffer]);
+        });
+      entry.opened = opened;
+      opened.catch(() => { if (entry.opened === opened) entry.opened = null; });  // tried again on the next request
     }
     return entry.opened;
   }
@@ -236,10 +246,21 @@ class EngineClient extends EventTarget {
       });
   }
 
-  // To the worker, in order: held in the outbox until its script has run.
+  // To the worker, in order: held in the outbox until its script has run. A message that cannot
+  // be sent (it cannot be cloned) fails its own request, not the ones after it.
   #post(message, transfer = []) {
     if (this.#outbox) this.#outbox.push([message, transfer]);
-    else this.#worker.postMessage(message, transfer);
+    else this.#send(this.#worker, message, transfer);
+  }
+
+  #send(worker, message, transfer) {
+    try {
+      worker.postMessage(message, transfer);
+    } catch (error) {
+      const pending = this.#pending.get(message.id);
+      this.#pending.delete(message.id);
+      pending?.reject(new Error(`Could not send the engine a request: ${error.message ?? error}`));
+    }
   }
 
   #call(message, transfer = []) {
@@ -280,7 +301,7 @@ class EngineClient extends EventTarget {
         if (trampoline) URL.revokeObjectURL(trampoline);
         const outbox = this.#outbox ?? [];
         this.#outbox = null;
-        for (const [message, transfer] of outbox) worker.postMessage(message, transfer);
+        for (const [message, transfer] of outbox) this.#send(worker, message, transfer);
         return;
       }
       if (data?.type === 'failed') {

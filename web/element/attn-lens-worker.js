@@ -40,15 +40,18 @@ async function instantiate(factory, name) {
 }
 
 // A module factory called once, retried after a failure (a download that failed may work later).
+// get.started() says whether a load is under way or done.
 function lazily(load, what) {
   let promise = null;
-  return () => {
+  const get = () => {
     promise ??= load().catch((error) => {
       promise = null;
       throw new Error(`Could not load ${what}: ${error.message ?? error}`);
     });
     return promise;
   };
+  get.started = () => promise !== null;
+  return get;
 }
 const engines = {
   inference: lazily(() => instantiate(createAttnlens, 'inference'), 'the engine (attnlens.wasm)'),
@@ -127,7 +130,7 @@ onmessage = ({ data }) => {
   }
   if (data?.type === 'warm') {  // load an engine now, while the model file downloads
     const name = data.engine === 'translate' ? 'translate' : 'inference';
-    if (data.compiling && !fromPage.has(name)) {
+    if (data.compiling && !fromPage.has(name) && !engines[name].started()) {  // else it is loading here already
       let resolve;
       const promise = new Promise((done) => { resolve = done; });
       fromPage.set(name, { promise, resolve });
@@ -148,5 +151,10 @@ onmessage = ({ data }) => {
       postMessage({ id: data.id, ok: false, message: error?.message ?? String(error) });
     }
   });
+};
+// A message that could not be read (a module this browser cannot receive): the engines the page
+// was compiling are loaded here instead of waiting for them.
+onmessageerror = () => {
+  for (const { resolve } of fromPage.values()) resolve(null);
 };
 postMessage({ type: 'started' });
