@@ -20,7 +20,7 @@
 #include "missing_data.hpp"
 #include "data/imdb.hpp"
 #include "io/model_file.hpp"
-#include "models/predict.hpp"
+#include "pipeline/classify.hpp"
 #include "layers/loss.hpp"
 #include "train/trainer.hpp"
 
@@ -155,7 +155,7 @@ int storage(const std::string& cli, const std::string& data) {
       for (size_t k = 0; k < order.size(); ++k) {
         chunk.push_back(reviews[order[k]].text);
         if (chunk.size() == 32 || k + 1 == order.size()) {
-          for (double logit : score(bundle, chunk)) p[order[done++]] = sigmoid(logit);
+          for (double logit : predict(bundle, chunk)) p[order[done++]] = sigmoid(logit);
           chunk.clear();
         }
       }

@@ -48,7 +48,7 @@ std::string small_model() {
 
 TEST_CASE("cli: --help on every command, clear errors, non-zero exits", "[cli]") {
   CHECK(run("--help").status == 0);
-  for (const char* command : {"train", "eval", "predict", "info", "card", "train-translator", "translate"}) {
+  for (const char* command : {"train", "eval", "classify", "predict", "info", "card", "train-translator", "translate"}) {
     const Run help = run(std::string(command) + " --help");
     CHECK(help.status == 0);
     CHECK(help.out.find("Usage") != std::string::npos);
@@ -63,7 +63,7 @@ TEST_CASE("cli: --help on every command, clear errors, non-zero exits", "[cli]")
   const Run bad_number = run("train --epochs zero", true);
   CHECK(bad_number.status != 0);
   CHECK(bad_number.out.find("--epochs") != std::string::npos);
-  const Run no_file = run("predict --model /nonexistent.safetensors good", true);
+  const Run no_file = run("classify --model /nonexistent.safetensors good", true);
   CHECK(no_file.status != 0);
   CHECK(no_file.out.find("/nonexistent.safetensors") != std::string::npos);
 }
@@ -71,15 +71,15 @@ TEST_CASE("cli: --help on every command, clear errors, non-zero exits", "[cli]")
 TEST_CASE("cli: a corrupt model file gives a named error, not a crash", "[cli]") {
   const std::string path = temp_path("attnlens-corrupt.safetensors");
   std::ofstream(path, std::ios::binary) << "\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":";
-  const Run r = run("predict --model '" + path + "' hello", true);
+  const Run r = run("classify --model '" + path + "' hello", true);
   CHECK(r.status == 1);
   CHECK(r.out.find("attnlens: error:") != std::string::npos);
   CHECK(r.out.find(path) != std::string::npos);
 }
 
-TEST_CASE("cli: predict --json and --batch --json", "[cli]") {
+TEST_CASE("cli: classify --json and --batch --json, and predict, its old name", "[cli]") {
   const std::string model = small_model();
-  const Run single = run("predict --model '" + model + "' --json 'Good film, not bad!'");
+  const Run single = run("classify --model '" + model + "' --json 'Good film, not bad!'");
   REQUIRE(single.status == 0);
   const json result = json::parse(single.out);
   CHECK((result["label"] == "positive" || result["label"] == "negative"));
@@ -96,7 +96,7 @@ TEST_CASE("cli: predict --json and --batch --json", "[cli]") {
 
   const std::string input = temp_path("attnlens-batch.txt");
   std::ofstream(input, std::ios::binary) << "good film\n\nbad\r\nnot \xFF good <br /> film\n";
-  const Run batch = run("predict --model '" + model + "' --batch --json < '" + input + "'");
+  const Run batch = run("classify --model '" + model + "' --batch --json < '" + input + "'");
   REQUIRE(batch.status == 0);
   std::istringstream lines(batch.out);
   std::string line;
@@ -107,8 +107,10 @@ TEST_CASE("cli: predict --json and --batch --json", "[cli]") {
   CHECK(rows[2]["tokens"][0]["text"] == "bad");
   CHECK(rows[3]["tokens"].size() == 4);
   // Same text, same numbers: batch mode equals single mode.
-  const json one = json::parse(run("predict --model '" + model + "' --json 'good film'").out);
+  const json one = json::parse(run("classify --model '" + model + "' --json 'good film'").out);
   CHECK(one["probability"] == rows[0]["probability"]);
+  // predict, the command's name before 0.2, still works and gives the same.
+  CHECK(json::parse(run("predict --model '" + model + "' --json 'good film'").out) == one);
 
   CHECK(result["explanation"] == "attention");
 
@@ -120,7 +122,7 @@ TEST_CASE("cli: predict --json and --batch --json", "[cli]") {
   cnn.model->init(rng);
   const std::string cnn_path = temp_path("attnlens-cli-cnn.safetensors");
   save_classifier(cnn_path, cnn);
-  const json saliency = json::parse(run("predict --model '" + cnn_path + "' --json 'good film, not bad at all'").out);
+  const json saliency = json::parse(run("classify --model '" + cnn_path + "' --json 'good film, not bad at all'").out);
   CHECK(saliency["explanation"] == "gradient×input");
   double saliency_total = 0;
   for (const auto& t : saliency["tokens"]) saliency_total += t["weight"].get<double>();
@@ -131,7 +133,7 @@ TEST_CASE("cli: predict --json and --batch --json", "[cli]") {
   CHECK(json::parse(info.out)["vocabulary_size"] == 6);
 }
 
-TEST_CASE("cli: predict --explanation chooses the token weights", "[cli]") {
+TEST_CASE("cli: classify --explanation chooses the token weights", "[cli]") {
   const auto save = [](int index, const std::string& name) {
     ClassifierBundle bundle = testing::small_bundle();
     bundle.model = std::make_unique<Classifier>(testing::architecture_configs(6)[static_cast<size_t>(index)]);
@@ -150,8 +152,8 @@ TEST_CASE("cli: predict --explanation chooses the token weights", "[cli]") {
   const std::string text = "'good film, not bad at all'";
   // An attention model: its attention by default, gradient × input on request; the same prediction.
   const std::string attention_model = save(0, "attnlens-cli-explain-attention.safetensors");
-  const json pooled = json::parse(run("predict --model '" + attention_model + "' --json " + text).out);
-  const json saliency = json::parse(run("predict --model '" + attention_model + "' --json --explanation gradient-x-input " + text).out);
+  const json pooled = json::parse(run("classify --model '" + attention_model + "' --json " + text).out);
+  const json saliency = json::parse(run("classify --model '" + attention_model + "' --json --explanation gradient-x-input " + text).out);
   CHECK(pooled["explanation"] == "attention");
   CHECK(saliency["explanation"] == "gradient×input");
   CHECK(saliency["probability"] == pooled["probability"]);
@@ -175,17 +177,22 @@ TEST_CASE("cli: predict --explanation chooses the token weights", "[cli]") {
   CHECK(no_head.status == 1);
   CHECK(no_head.out.find("head 2 does not exist") != std::string::npos);
   // A model with no attention at all says so.
-  const Run none = run("predict --model '" + save(1, "attnlens-cli-explain-lstm.safetensors") + "' --explanation attention " + text, true);
+  const Run none = run("classify --model '" + save(1, "attnlens-cli-explain-lstm.safetensors") + "' --explanation attention " + text, true);
   CHECK(none.status == 1);
   CHECK(none.out.find("has no attention to show") != std::string::npos);
-  CHECK(run("predict --model '" + attention_model + "' --explanation shapley " + text, true).status != 0);
+  CHECK(run("classify --model '" + attention_model + "' --explanation shapley " + text, true).status != 0);
 }
 
 TEST_CASE("cli: train and eval report missing data clearly", "[cli]") {
-  const Run r = run("eval --model '" + small_model() + "' --data /nonexistent-data --json", true);
-  CHECK(r.status == 1);
-  CHECK(r.out.find("IMDB data not found under '/nonexistent-data'") != std::string::npos);
-  CHECK(r.out.find("--data") != std::string::npos);
+  for (const std::string& command : {"eval --model '" + small_model() + "' --json", "train --epochs 1 --out '" +
+                                                                                       temp_path("attnlens-cli-nodata.safetensors") + "'"}) {
+    INFO(command);
+    const Run r = run(command + " --data /nonexistent-data", true);
+    CHECK(r.status == 1);
+    CHECK(r.out.find("IMDB data not found under '/nonexistent-data'") != std::string::npos);
+    CHECK(r.out.find("--data") != std::string::npos);
+  }
+  CHECK_FALSE(std::filesystem::exists(temp_path("attnlens-cli-nodata.safetensors")));  // nothing written
 }
 
 namespace {
@@ -334,7 +341,7 @@ TEST_CASE("cli: cue-task → train --train-file/--test-file learns it, bad label
 
 TEST_CASE("cli: convert stores weights as float16 or int8, and predict, info and card read them", "[cli][storage]") {
   const std::string model = small_model();
-  const json original = json::parse(run("predict --model '" + model + "' --json 'a good film'").out);
+  const json original = json::parse(run("classify --model '" + model + "' --json 'a good film'").out);
   for (const char* weights : {"float16", "int8"}) {
     INFO(weights);
     const std::string out = temp_path(std::string("attnlens-converted-") + weights + ".safetensors");
@@ -342,7 +349,7 @@ TEST_CASE("cli: convert stores weights as float16 or int8, and predict, info and
     INFO(convert.out);
     REQUIRE(convert.status == 0);
     CHECK(convert.out.find(std::string("(") + weights + " weights)") != std::string::npos);
-    const json predicted = json::parse(run("predict --model '" + out + "' --json 'a good film'").out);
+    const json predicted = json::parse(run("classify --model '" + out + "' --json 'a good film'").out);
     CHECK(predicted["probability"].get<double>() == Approx(original["probability"].get<double>()).margin(0.01));
     const json info = json::parse(run("info --model '" + out + "'").out);
     CHECK(info["provenance"]["conversion"]["weights"] == weights);

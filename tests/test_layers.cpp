@@ -2,6 +2,7 @@
 // (The central-difference gradient checks are in test_gradients.cpp, in double precision.)
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <functional>
 
 #include "helpers.hpp"
 #include "layers/attention_pooling.hpp"
@@ -9,7 +10,9 @@
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
 #include "layers/conv1d.hpp"
+#include "layers/decoder_attention.hpp"
 #include "layers/gru.hpp"
+#include "layers/gru_cell.hpp"
 #include "layers/pooling.hpp"
 #include "layers/transformer.hpp"
 #include "layers/embedding.hpp"
@@ -249,6 +252,93 @@ TEST_CASE("GRU forward matches PyTorch's equations computed by hand", "[layers][
     CHECK(both.values.row(0) == out.values.row(0));
     Bidirectional cloned = bi;
     CHECK(cloned.parameters()[4]->name == "rnn.weight_ih_l0_reverse");
+  }
+}
+
+TEST_CASE("GRUCell: one step of the GRU equations by hand, two samples", "[layers][gru_cell]") {
+  GRUCell cell("decoder", 1, 1);
+  cell.weight_ih.value << 0.5, -0.4, 1.2;  // r, z, n
+  cell.weight_hh.value << 0.3, 0.2, -0.7;
+  cell.bias_ih.value << 0.1, 0.0, 0.2;
+  cell.bias_hh.value << 0.0, 0.3, 0.4;
+  Matrix x(1, 2), h(1, 2), out;
+  x << 1, -2;
+  h << 0.25, -0.5;
+  GRUCell::Cache cache;
+  cell.forward(x, h, out, cache);
+  for (int b = 0; b < 2; ++b) {
+    const double xt = x(0, b), hp = h(0, b);
+    const double r = sig(0.5 * xt + 0.1 + 0.3 * hp), z = sig(-0.4 * xt + 0.0 + 0.2 * hp + 0.3);
+    const double n = std::tanh(1.2 * xt + 0.2 + r * (-0.7 * hp + 0.4));
+    CHECK_THAT(out(0, b), WithinAbs((1 - z) * n + z * hp, 1e-6));
+  }
+  // The same numbers as a one-step GRU layer with the same weights, started from zero.
+  GRU gru("rnn", "_l0", 1, 1, false);
+  for (size_t k = 0; k < 4; ++k) gru.parameters()[k]->value = cell.parameters()[k]->value;
+  SequenceBatch layer;
+  gru.forward(sequence_batch(x, 1, 2, {1, 1}), layer);
+  Matrix zero = Matrix::Zero(1, 2);
+  cell.forward(x, zero, out, cache);
+  CHECK(out.isApprox(layer.values, 1e-6f));
+}
+
+TEST_CASE("DecoderAttention by hand: additive, dot and general scores, padding never attended", "[layers][decoder_attention]") {
+  // Memory: two source positions, the second one padding for the second sample. Time-major:
+  // column j * B + b. Values [2, L*B].
+  Matrix values(2, 4);
+  values << 1.0, 0.5, -1.0, 9.0,   // (j=0,b=0) (j=0,b=1) (j=1,b=0) (j=1,b=1: padding)
+      2.0, -0.5, 0.5, 9.0;
+  const std::vector<int> lengths = {2, 1};
+  Matrix query(2, 2);
+  query << 0.3, -0.6,
+      0.7, 0.2;
+  const auto expect = [&](DecoderAttention& attention, const std::function<double(int b, int j)>& score) {
+    DecoderAttention::Memory memory;
+    attention.prepare(values, 2, 2, lengths, memory);
+    Matrix context;
+    DecoderAttention::StepCache cache;
+    attention.forward(memory, query, context, cache);
+    for (int b = 0; b < 2; ++b) {
+      std::vector<double> e;
+      for (int j = 0; j < lengths[static_cast<size_t>(b)]; ++j) e.push_back(score(b, j));
+      double total = 0;
+      for (double v : e) total += std::exp(v);
+      for (int j = 0; j < 2; ++j) {
+        const double alpha = j < lengths[static_cast<size_t>(b)] ? std::exp(e[static_cast<size_t>(j)]) / total : 0.0;
+        CHECK_THAT(cache.weights(j, b), WithinAbs(alpha, 1e-6));
+      }
+      for (int m = 0; m < 2; ++m) {
+        double c = 0;
+        for (int j = 0; j < lengths[static_cast<size_t>(b)]; ++j) c += cache.weights(j, b) * values(m, j * 2 + b);
+        CHECK_THAT(context(m, b), WithinAbs(c, 1e-6));
+      }
+    }
+    CHECK(cache.weights(1, 1) == 0);  // padding: exactly zero, whatever its values
+  };
+  const auto h = [&](int b, int j, int m) { return static_cast<double>(values(m, j * 2 + b)); };
+  const auto q = [&](int b, int d) { return static_cast<double>(query(d, b)); };
+  SECTION("dot (Luong): e_j = q · h_j") {
+    DecoderAttention dot("attention", AttentionKind::Dot, 2, 2, 0);
+    expect(dot, [&](int b, int j) { return q(b, 0) * h(b, j, 0) + q(b, 1) * h(b, j, 1); });
+  }
+  SECTION("general (Luong): e_j = q · W_a h_j") {
+    DecoderAttention general("attention", AttentionKind::General, 2, 2, 0);
+    general.key_weight.value << 0.5, -1.0,
+        0.25, 2.0;
+    expect(general, [&](int b, int j) {
+      const double k0 = 0.5 * h(b, j, 0) - 1.0 * h(b, j, 1), k1 = 0.25 * h(b, j, 0) + 2.0 * h(b, j, 1);
+      return q(b, 0) * k0 + q(b, 1) * k1;
+    });
+  }
+  SECTION("additive (Bahdanau): e_j = v · tanh(W q + b + U h_j)") {
+    DecoderAttention additive("attention", AttentionKind::Additive, 2, 2, 1);
+    additive.query_weight.value << 0.4, -0.3;
+    additive.query_bias.value << 0.1;
+    additive.key_weight.value << -0.2, 0.6;
+    additive.score_weight.value << 1.5;
+    expect(additive, [&](int b, int j) {
+      return 1.5 * std::tanh(0.4 * q(b, 0) - 0.3 * q(b, 1) + 0.1 - 0.2 * h(b, j, 0) + 0.6 * h(b, j, 1));
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 // Translation: the French tokenizer, BLEU against hand-computed values, the split,
 // decoding (beam 1 = greedy, attention rows), the model file, and a trained reversal task
 // whose attention must be the anti-diagonal.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <set>
@@ -8,7 +9,7 @@
 #include "core/error.hpp"
 #include "helpers.hpp"
 #include "io/translator_file.hpp"
-#include "models/translate.hpp"
+#include "pipeline/translate.hpp"
 #include "train/bleu.hpp"
 #include "train/translation.hpp"
 
@@ -169,16 +170,36 @@ TEST_CASE("decoding: beam search of width 1 is greedy, attention rows are distri
           REQUIRE(greedy[s].attention.cols() == static_cast<Eigen::Index>(sources[s].size()));
           for (Eigen::Index i = 0; i < greedy[s].attention.rows(); ++i)
             CHECK(greedy[s].attention.row(i).sum() == Approx(1.0).epsilon(1e-5));
-          CHECK((beam.attention - greedy[s].attention).cwiseAbs().maxCoeff() < 1e-5);
+          if (greedy[s].attention.rows() > 0) CHECK((beam.attention - greedy[s].attention).cwiseAbs().maxCoeff() < 1e-5);
         } else {
           CHECK(greedy[s].attention.size() == 0);
         }
         // Greedy alone in a batch of one gives the same as inside the batch (padding is masked).
         CHECK(model.greedy({sources[s]}, 0).front().tokens == greedy[s].tokens);
-        // A wider beam never finds a worse length-normalised score than it keeps.
+        // Beam search (width 4): the hypothesis it returns has the log-probability the model gives
+        // its tokens and </s> by teacher forcing (a hypothesis cut at the length limit, as an untrained
+        // model's mostly are, has no </s>, so teacher forcing, which adds one, gives less; the trained
+        // model below ends its hypotheses), and its score is that over the length penalty.
         options.beam = 4;
         const Hypothesis wide = model.translate(sources[s], options);
-        CHECK(static_cast<int>(wide.tokens.size()) <= 2 * static_cast<int>(sources[s].size()) + 10);
+        const int limit = 2 * static_cast<int>(sources[s].size()) + 10;
+        CHECK(static_cast<int>(wide.tokens.size()) <= limit);
+        for (const Hypothesis* h : {&wide, &greedy[s]}) {
+          // (An untrained decoder may emit <pad>, which teacher forcing refuses as a target.)
+          if (std::count(h->tokens.begin(), h->tokens.end(), 0) > 0) continue;
+          TranslationCorpus corpus;
+          corpus.source = {sources[s]};
+          corpus.target = {h->tokens};
+          const Translator::Stats forced = model.forward(make_translation_batch(corpus, {0}));
+          CHECK(forced.tokens == static_cast<int64_t>(h->tokens.size()) + 1);
+          if (static_cast<int>(h->tokens.size()) < limit) {
+            CHECK(-forced.loss_sum == Approx(h->log_probability).epsilon(1e-4));
+          } else {
+            CHECK(-forced.loss_sum < h->log_probability);
+          }
+        }
+        CHECK(wide.score == Approx(wide.log_probability / std::pow((5.0 + static_cast<double>(wide.tokens.size() + 1)) / 6.0,
+                                                                    options.length_penalty)));
       }
       DecodeOptions capped;
       capped.max_length = 2;
@@ -304,4 +325,16 @@ TEST_CASE("a trained translator reverses sequences and its attention is the anti
   beam.beam = 3;
   CHECK(evaluate_bleu(model, corpus, split.test, target_vocabulary, beam, 3).overall.score() ==
         evaluate_bleu(model, corpus, split.test, target_vocabulary, beam, 1).overall.score());
+  // Greedy and beam-search hypotheses, which this model ends with </s>: their log-probability is
+  // exactly what teacher forcing gives their tokens and </s>.
+  for (size_t k = 0; k < 20 && k < sources.size(); ++k) {
+    for (const Hypothesis& h : {results[k], model.translate(sources[k], beam)}) {
+      REQUIRE(h.tokens.size() < sources[k].size() * 2 + 10);  // ended, not cut
+      TranslationCorpus one;
+      one.source = {sources[k]};
+      one.target = {h.tokens};
+      const Translator::Stats forced = model.forward(make_translation_batch(one, {0}));
+      CHECK(-forced.loss_sum == Approx(h.log_probability).epsilon(1e-4).margin(1e-5));
+    }
+  }
 }

@@ -10,7 +10,7 @@
 #include "bench/bench.hpp"
 #include "cli/common.hpp"
 #include "io/model_file.hpp"
-#include "models/predict.hpp"
+#include "pipeline/classify.hpp"
 #include "train/trainer.hpp"
 
 namespace attnlens::cli {
@@ -82,23 +82,23 @@ int run_bench(const BenchArgs& args) {
     check(static_cast<int>(check_tokens.tokens.size()) == n, "bench: the synthetic review has " +
                                                                std::to_string(check_tokens.tokens.size()) + " tokens, not " + std::to_string(n));
     const std::vector<std::string> one = {text};
-    const bench::Timing predict = bench::time_calls([&] { score(bundle, one); }, args.warmup, args.runs);
+    const bench::Timing forward = bench::time_calls([&] { attnlens::predict(bundle, one); }, args.warmup, args.runs);
     const bench::Timing explain = bench::time_calls([&] { classify(bundle, text); }, args.warmup, args.runs);
     std::vector<std::string> batch;
     for (int b = 0; b < args.batch; ++b) batch.push_back(bench::synthetic_review(bundle.vocabulary, n, b));
     const int batch_runs = std::max(3, std::min(args.runs, static_cast<int>(2000.0 / n)));
-    const bench::Timing batched = bench::time_calls([&] { score(bundle, batch); }, args.warmup, batch_runs);
+    const bench::Timing batched = bench::time_calls([&] { attnlens::predict(bundle, batch); }, args.warmup, batch_runs);
     const double flops = bench::forward_flops(config, n);
     json row = {{"tokens", n},
                 {"forward_flops", flops},
-                {"predict", timing_json(predict)},
+                {"predict", timing_json(forward)},
                 {"classify", timing_json(explain)},
                 {"batch", {{"size", args.batch}, {"timing", timing_json(batched)},
                            {"reviews_per_second", 1000.0 * args.batch / batched.median_ms}}},
-                {"predict_gflops", flops / (predict.median_ms * 1e6)},
+                {"predict_gflops", flops / (forward.median_ms * 1e6)},
                 {"batch_gflops", flops * args.batch / (batched.median_ms * 1e6)}};
     rows.push_back(row);
-    std::cerr << config.architecture << " " << n << " tokens: predict " << predict.median_ms << " ms, classify "
+    std::cerr << config.architecture << " " << n << " tokens: predict " << forward.median_ms << " ms, classify "
               << explain.median_ms << " ms, batch of " << args.batch << " " << batched.median_ms << " ms" << std::endl;
   }
   out["rows"] = rows;

@@ -7,7 +7,7 @@
 #include "data/imdb.hpp"
 #include "data/tatoeba.hpp"
 #include "io/translator_file.hpp"
-#include "models/translate.hpp"
+#include "pipeline/translate.hpp"
 #include "train/translation.hpp"
 
 namespace attnlens::cli {

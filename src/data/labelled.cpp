@@ -8,6 +8,17 @@
 
 namespace attnlens {
 
+std::optional<float> parse_label(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  if (text.size() > 8) return std::nullopt;
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "1" || lower == "pos" || lower == "positive" || lower == "true") return 1.f;
+  if (lower == "0" || lower == "neg" || lower == "negative" || lower == "false") return 0.f;
+  return std::nullopt;
+}
+
 std::vector<LabelledText> load_labelled_texts(const std::string& path) {
   check(std::filesystem::is_regular_file(path), path + ": no such file");
   check(std::filesystem::file_size(path) > 0, path + ": the file is empty");

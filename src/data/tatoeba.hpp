@@ -5,9 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "train/translation.hpp"
-
 namespace attnlens {
+
+struct SentencePair {
+  std::string source, target;
+};
 
 // Finds eng-fra/eng-fra.tsv.gz (or eng-fra.tsv.gz, eng-fra.tsv, eng-fra/eng-fra.tsv) under data_dir;
 // throws an Error that says where to put the file when none is found.

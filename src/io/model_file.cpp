@@ -37,18 +37,11 @@ TokenizerOptions tokenizer_from_json(const json& j) {
 std::vector<uint8_t> serialize_classifier(const ClassifierBundle& bundle) {
   check(bundle.model != nullptr, "save: no model");
   check(bundle.vocabulary.size() == bundle.model->config().vocab_size, "save: vocabulary size differs from the model's");
-  std::map<std::string, std::string> metadata = {
-      {"format", kClassifierFormat},
-      {"format_version", kClassifierFormatVersion},
-      {"config", bundle.model->config().to_json().dump()},
-      {"tokenizer", tokenizer_to_json(bundle.tokenizer).dump()},
-      {"vocabulary", json(bundle.vocabulary.words()).dump()},
-      {"provenance", bundle.provenance.dump()},
-  };
-  std::vector<const Parameter*> tensors;
-  for (Parameter* p : bundle.model->parameters()) tensors.push_back(p);
-  metadata["weights"] = safetensors::storage_name(bundle.storage);
-  return safetensors::serialize(tensors, metadata, bundle.storage);
+  return detail::serialize_model(kClassifierFormat, kClassifierFormatVersion,
+                                 {{"config", bundle.model->config().to_json().dump()},
+                                  {"tokenizer", tokenizer_to_json(bundle.tokenizer).dump()},
+                                  {"vocabulary", json(bundle.vocabulary.words()).dump()}},
+                                 *bundle.model, bundle.provenance, bundle.storage);
 }
 
 void save_classifier(const std::string& path, const ClassifierBundle& bundle) {
@@ -56,6 +49,17 @@ void save_classifier(const std::string& path, const ClassifierBundle& bundle) {
 }
 
 namespace detail {
+
+std::vector<uint8_t> serialize_model(const char* format, const char* version, std::map<std::string, std::string> metadata,
+                                     Module& model, const json& provenance, safetensors::WeightStorage storage) {
+  metadata["format"] = format;
+  metadata["format_version"] = version;
+  metadata["provenance"] = provenance.dump();
+  metadata["weights"] = safetensors::storage_name(storage);
+  std::vector<const Parameter*> tensors;
+  for (Parameter* p : model.parameters()) tensors.push_back(p);
+  return safetensors::serialize(tensors, metadata, storage);
+}
 
 json metadata_json(const safetensors::File& file, const std::string& key) {
   const auto it = file.metadata().find(key);
@@ -120,9 +124,9 @@ Vocabulary read_vocabulary(const safetensors::File& file, const std::string& key
   const std::string& source = file.source();
   const auto it = file.metadata().find(key);
   check(it != file.metadata().end(), source + ": __metadata__." + key + " is missing");
-  WordListReader reader;
-  reader.words.reserve(static_cast<size_t>(std::max(expected_size, 0)));
   const std::string& text = it->second;
+  WordListReader reader;  // room for the words the config promises, as many as the text can hold ("w", is 4 bytes)
+  reader.words.reserve(std::min(static_cast<size_t>(std::max(expected_size, 0)), text.size() / 4 + 1));
   json::sax_parse(text.data(), text.data() + text.size(), &reader);
   check(reader.problem.empty(), source + ": __metadata__." + key + " " + reader.problem);
   check(reader.words.size() == static_cast<size_t>(expected_size), source + ": __metadata__." + key + " has " +

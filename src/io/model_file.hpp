@@ -5,6 +5,7 @@
 //   vocabulary    array of words, id order   provenance     data, seed, epochs, accuracies, date, …
 //   weights       float32 | float16 | int8 (see safetensors.hpp; the loader reads all three)
 #pragma once
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -42,8 +43,12 @@ ClassifierBundle load_classifier(const std::string& path);
 std::string model_format(const std::string& path);
 std::vector<uint8_t> read_file_bytes(const std::string& path);
 
-// Shared by the model-file readers (classifier, translator).
+// Shared by the model-file writers and readers (classifier, translator).
 namespace detail {
+// format, format_version, provenance and weights are added to `metadata`; the model's parameters
+// are stored as `storage` says.
+std::vector<uint8_t> serialize_model(const char* format, const char* version, std::map<std::string, std::string> metadata,
+                                     Module& model, const nlohmann::json& provenance, safetensors::WeightStorage storage);
 nlohmann::json metadata_json(const safetensors::File& file, const std::string& key);
 Vocabulary read_vocabulary(const safetensors::File& file, const std::string& key, int expected_size,
                            const std::string& size_field);

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <unistd.h>
@@ -151,19 +150,6 @@ File File::parse(const uint8_t* bytes, size_t size, const std::string& source) {
   check(covered == data_size, where + std::to_string(data_size - covered) + " unused bytes after the last tensor");
   file.data_.assign(bytes + 8 + header_length, bytes + size);
   return file;
-}
-
-File File::read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  check(in.good(), path + ": cannot open file");
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  check(size >= 0, path + ": cannot read file size");
-  in.seekg(0, std::ios::beg);
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  if (size > 0) in.read(reinterpret_cast<char*>(bytes.data()), size);
-  check(in.good() || size == 0, path + ": read failed");
-  return parse(bytes.data(), bytes.size(), path);
 }
 
 std::string storage_name(WeightStorage storage) {

@@ -42,7 +42,6 @@ class File {
  public:
   // Parses and validates `size` bytes; keeps a copy of the data block.
   static File parse(const uint8_t* bytes, size_t size, const std::string& source);
-  static File read(const std::string& path);
 
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
@@ -60,10 +59,6 @@ class File {
   std::map<std::string, std::string> metadata_;
   std::map<std::string, TensorInfo> tensors_;
   std::vector<uint8_t> data_;
-};
-
-struct NamedTensor {
-  const Parameter* parameter;  // written as F32 with parameter->shape
 };
 
 // Serialises tensors (in the given order, stored as `storage` says) and string metadata to

@@ -13,22 +13,15 @@ std::vector<uint8_t> serialize_translator(const TranslatorBundle& bundle) {
   const TranslatorConfig& config = bundle.model->config();
   check(bundle.source_vocabulary.size() == config.source_vocab_size, "save: source vocabulary size differs from the model's");
   check(bundle.target_vocabulary.size() == config.target_vocab_size, "save: target vocabulary size differs from the model's");
-  std::map<std::string, std::string> metadata = {
-      {"format", kTranslatorFormat},
-      {"format_version", kTranslatorFormatVersion},
-      {"config", config.to_json().dump()},
-      {"source_tokenizer", tokenizer_to_json(bundle.source_tokenizer).dump()},
-      {"target_tokenizer", tokenizer_to_json(bundle.target_tokenizer).dump()},
-      {"source_vocabulary", json(bundle.source_vocabulary.words()).dump()},
-      {"target_vocabulary", json(bundle.target_vocabulary.words()).dump()},
-      {"source_language", bundle.source_language},
-      {"target_language", bundle.target_language},
-      {"provenance", bundle.provenance.dump()},
-  };
-  std::vector<const Parameter*> tensors;
-  for (Parameter* p : bundle.model->parameters()) tensors.push_back(p);
-  metadata["weights"] = safetensors::storage_name(bundle.storage);
-  return safetensors::serialize(tensors, metadata, bundle.storage);
+  return serialize_model(kTranslatorFormat, kTranslatorFormatVersion,
+                         {{"config", config.to_json().dump()},
+                          {"source_tokenizer", tokenizer_to_json(bundle.source_tokenizer).dump()},
+                          {"target_tokenizer", tokenizer_to_json(bundle.target_tokenizer).dump()},
+                          {"source_vocabulary", json(bundle.source_vocabulary.words()).dump()},
+                          {"target_vocabulary", json(bundle.target_vocabulary.words()).dump()},
+                          {"source_language", bundle.source_language},
+                          {"target_language", bundle.target_language}},
+                         *bundle.model, bundle.provenance, bundle.storage);
 }
 
 void save_translator(const std::string& path, const TranslatorBundle& bundle) {

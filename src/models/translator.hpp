@@ -60,7 +60,7 @@ struct TranslationBatch {
 struct Hypothesis {
   std::vector<int32_t> tokens;  // target ids, without </s>
   Matrix attention;             // [tokens, source length]: row i = α of output token i (empty without attention)
-  double log_probability = 0;   // Σ log p of tokens and </s>
+  double log_probability = 0;   // Σ log p of its tokens, and of </s> unless it was cut at the length limit
   double score = 0;             // log_probability / length penalty (beam search), else log_probability
 };
 

@@ -46,7 +46,7 @@ namespace {
 
 enum class Kind { Space, Punct, Word };
 
-Kind classify(char32_t cp) {
+Kind character_kind(char32_t cp) {
   if (cp < 0x80) {
     if (cp <= 0x20 || cp == 0x7F) return Kind::Space;
     if ((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) return Kind::Word;
@@ -126,7 +126,7 @@ std::vector<Token> tokenize(std::string_view text, const TokenizerOptions& optio
     }
     size_t length;
     const char32_t cp = decode_utf8(text, pos, length);
-    const Kind kind = classify(cp);
+    const Kind kind = character_kind(cp);
     if (kind == Kind::Word) {
       if (!in_word) { current.start = pos; in_word = true; }
       append_utf8(current.text, options.lowercase ? to_lower(cp) : cp);
@@ -134,7 +134,7 @@ std::vector<Token> tokenize(std::string_view text, const TokenizerOptions& optio
     } else if (is_apostrophe(cp) && in_word && pos + length < text.size()) {
       size_t next_length;
       const char32_t next = decode_utf8(text, pos + length, next_length);
-      if (classify(next) == Kind::Word) {  // inner apostrophe: part of the word, written as '
+      if (character_kind(next) == Kind::Word) {  // inner apostrophe: part of the word, written as '
         current.text += '\'';
         current.end = pos + length;
         if (options.split_elisions && is_elided_word(current.text)) finish_word();  // "l'" + "homme"
@@ -143,7 +143,7 @@ std::vector<Token> tokenize(std::string_view text, const TokenizerOptions& optio
         tokens.push_back(Token{"'", pos, pos + length});
       }
     } else if (options.split_hyphens && cp == '-' && in_word && pos + length < text.size() &&
-               classify(decode_utf8(text, pos + length, length_after_hyphen)) == Kind::Word) {
+               character_kind(decode_utf8(text, pos + length, length_after_hyphen)) == Kind::Word) {
       finish_word();  // "laisse-moi" -> "laisse" "-moi": the hyphen starts the next word
       current.start = pos;
       current.text = "-";

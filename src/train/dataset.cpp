@@ -7,13 +7,6 @@
 
 namespace attnlens {
 
-std::vector<int32_t> encode(const std::vector<Token>& tokens, const Vocabulary& vocabulary, size_t max_length) {
-  const size_t count = max_length ? std::min(max_length, tokens.size()) : tokens.size();
-  std::vector<int32_t> ids(count);
-  for (size_t i = 0; i < count; ++i) ids[i] = vocabulary.id(tokens[i].text);
-  return ids;
-}
-
 Split stratified_split(const std::vector<float>& labels, double validation_fraction, uint64_t seed) {
   check(validation_fraction >= 0 && validation_fraction < 1, "validation fraction must be in [0, 1)");
   Rng rng(seed);
@@ -30,23 +23,6 @@ Split stratified_split(const std::vector<float>& labels, double validation_fract
   std::sort(split.train.begin(), split.train.end());
   std::sort(split.validation.begin(), split.validation.end());
   return split;
-}
-
-TokenBatch make_batch(const std::vector<Example>& examples, const std::vector<size_t>& indices, size_t max_length) {
-  TokenBatch batch;
-  batch.batch = static_cast<int>(indices.size());
-  for (size_t b = 0; b < indices.size(); ++b) {
-    size_t length = examples.at(indices[b]).ids.size();
-    if (max_length) length = std::min(length, max_length);
-    batch.lengths.push_back(static_cast<int>(length));
-    batch.steps = std::max(batch.steps, static_cast<int>(length));
-  }
-  batch.ids.assign(static_cast<size_t>(batch.steps) * indices.size(), 0);
-  for (size_t b = 0; b < indices.size(); ++b) {
-    const auto& ids = examples[indices[b]].ids;
-    for (int t = 0; t < batch.lengths[b]; ++t) batch.ids[static_cast<size_t>(t) * indices.size() + b] = ids[t];
-  }
-  return batch;
 }
 
 std::vector<std::vector<size_t>> length_bucketed_batches(const std::vector<Example>& examples, std::vector<size_t> pool,

@@ -9,20 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "data/labelled.hpp"
 #include "io/model_file.hpp"
 #include "train/dataset.hpp"
 #include "train/trainer.hpp"
 
 namespace attnlens {
-
-struct LabelledText {
-  std::string text;
-  float label = 0;  // 1: positive class
-};
-
-// "1"/"0", "pos"/"neg", "positive"/"negative", "true"/"false" (any case, surrounding spaces
-// ignored) → 1 or 0; anything else → nullopt. The page's file reader accepts the same words.
-std::optional<float> parse_label(std::string_view text);
 
 struct DatasetOptions {
   int vocab_size = 20000;  // including <pad> and <unk>; new models only

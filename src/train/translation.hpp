@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "data/tatoeba.hpp"
 #include "models/translator.hpp"
 #include "text/tokenizer.hpp"
 #include "text/vocabulary.hpp"
@@ -17,10 +18,6 @@
 #include "train/trainer.hpp"
 
 namespace attnlens {
-
-struct SentencePair {
-  std::string source, target;
-};
 
 // <pad> <unk> <s> </s>, then the most frequent words (ties alphabetical), at most max_size in all.
 Vocabulary build_target_vocabulary(const std::vector<std::vector<Token>>& token_lists, int max_size, int min_count);

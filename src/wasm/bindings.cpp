@@ -35,7 +35,7 @@
 #include "io/model_file.hpp"
 #include "layers/loss.hpp"
 #include "layers/transformer.hpp"
-#include "models/predict.hpp"
+#include "pipeline/classify.hpp"
 
 using emscripten::val;
 using namespace attnlens;
@@ -46,26 +46,22 @@ class JsModel {
   explicit JsModel(ClassifierBundle bundle) : bundle_(std::move(bundle)) {}
 
   static JsModel* from_bytes(const val& bytes) {
-    try {
+    return js_errors([&] {
       const std::vector<uint8_t> data = bytes_of(bytes, "Model.fromBytes");
       return new JsModel(load_classifier(data.data(), data.size(), "model"));
-    } catch (const std::exception& e) {
-      throw_js_error(e.what());
-    }
+    });
   }
 
   val classify(const val& text) { return classify_with(text, val::undefined()); }
 
   val classify_with(const val& text, const val& options) {
-    try {
+    return js_errors([&] {
       return classify_to_js(bundle_, text, options);
-    } catch (const std::exception& e) {
-      throw_js_error(e.what());
-    }
+    });
   }
 
   val predict(const val& texts) {
-    try {
+    return js_errors([&] {
       const bool many = val::global("Array").call<bool>("isArray", texts);
       std::vector<std::string> utf8;
       if (many) {
@@ -75,10 +71,10 @@ class JsModel {
       } else {
         utf8.push_back(utf8_of(texts, "predict"));
       }
-      const std::vector<double> logits = score(bundle_, utf8);
+      const std::vector<double> logits = attnlens::predict(bundle_, utf8);
       const auto to_js = [](double logit) {
         val result = val::object();
-        result.set("label", logit > 0 ? "positive" : "negative");
+        result.set("label", std::string(label_of(logit)));
         result.set("probability", sigmoid(logit));
         result.set("logit", logit);
         return result;
@@ -87,22 +83,16 @@ class JsModel {
       val out = val::array();
       for (size_t i = 0; i < logits.size(); ++i) out.set(i, to_js(logits[i]));
       return out;
-    } catch (const std::exception& e) {
-      throw_js_error(e.what());
-    }
+    });
   }
 
   val self_attention(const val& text, int layer, int head) {
-    try {
-      if (!bundle_.model->transformer()) throw Error("selfAttention: this model has no Transformer encoder");
-      score(bundle_, {utf8_of(text, "selfAttention")});  // the forward pass keeps each head's attention
-      const std::vector<double> received = received_self_attention(*bundle_.model, layer, head);
+    return js_errors([&] {
+      const std::vector<double> received = self_attention_of(bundle_, utf8_of(text, "selfAttention"), layer, head);
       val out = val::array();
       for (size_t k = 0; k < received.size(); ++k) out.set(k, received[k]);
       return out;
-    } catch (const std::exception& e) {
-      throw_js_error(e.what());
-    }
+    });
   }
 
   val info() {

@@ -1,10 +1,13 @@
 // A classification as the JS API returns it (shared by the classifier and the trainer modules).
 #pragma once
-#include "models/predict.hpp"
+#include "pipeline/classify.hpp"
 #include "wasm/common.hpp"
 
 namespace attnlens::wasm {
 
+// The JS API's form of a Prediction: the fields of pipeline's to_json(), with offsets in UTF-16 code
+// units of the string the caller passed and names in camelCase. Built here field by field rather
+// than from to_json(): nlohmann's object builder would add 7 KB to attnlens.wasm.
 inline val prediction_to_js(const Prediction& prediction, const std::string& utf8) {
   const std::vector<uint32_t> offsets = utf16_offsets(utf8);
   val tokens = val::array();

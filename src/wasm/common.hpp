@@ -19,6 +19,17 @@ using emscripten::val;
   val::global("Error").new_(val("attnlens: " + message)).throw_();
 }
 
+// Runs a binding's body: what it returns, or the C++ error it throws as a JS Error with the same
+// message (never an abort). Every function the modules export goes through here.
+template <typename Body>
+auto js_errors(Body&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    throw_js_error(e.what());
+  }
+}
+
 // For each byte offset of a valid UTF-8 string, the UTF-16 offset of the same place.
 inline std::vector<uint32_t> utf16_offsets(const std::string& text) {
   std::vector<uint32_t> offsets(text.size() + 1);
@@ -66,8 +77,29 @@ inline val token_to_js(const std::string& text, uint32_t start, uint32_t end, bo
   return token;
 }
 
-// JSON values to JS values and back (plain objects only).
-inline val json_to_js(const nlohmann::json& j) { return val::global("JSON").call<val>("parse", j.dump()); }
+// JSON values to JS values, walked (no text in between: the small engine carries no JSON writer),
+// and back (plain objects only).
+inline val json_to_js(const nlohmann::json& j) {
+  using Type = nlohmann::json::value_t;
+  switch (j.type()) {
+    case Type::object: {
+      val object = val::object();
+      for (const auto& [key, value] : j.items()) object.set(key, json_to_js(value));
+      return object;
+    }
+    case Type::array: {
+      val array = val::array();
+      for (size_t i = 0; i < j.size(); ++i) array.set(i, json_to_js(j[i]));
+      return array;
+    }
+    case Type::string: return val(j.get_ref<const std::string&>());
+    case Type::boolean: return val(j.get<bool>());
+    case Type::number_integer: return val(static_cast<double>(j.get<int64_t>()));
+    case Type::number_unsigned: return val(static_cast<double>(j.get<uint64_t>()));
+    case Type::number_float: return val(j.get<double>());
+    default: return val::null();
+  }
+}
 
 inline nlohmann::json js_to_json(const val& v, const char* who) {
   if (v.isUndefined() || v.isNull()) return nlohmann::json::object();

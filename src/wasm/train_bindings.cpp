@@ -69,33 +69,29 @@ std::vector<LabelledText> labelled_texts(const val& texts, const val& labels, co
 class JsTrainer {
  public:
   static JsTrainer* create(const val& config, const val& texts, const val& labels, const val& options) {
-    try {
+    return js_errors([&] {
       const Settings settings = parse_options(options);
       nlohmann::json c = js_to_json(config, "Trainer.create: config");
       if (!c.contains("vocab_size")) c["vocab_size"] = settings.dataset.vocab_size;
       const ClassifierConfig parsed = ClassifierConfig::from_json(c);
       return new JsTrainer(prepare_training(parsed, labelled_texts(texts, labels, "Trainer.create"), settings.dataset),
                            settings, false);
-    } catch (const std::exception& e) {
-      throw_js_error(e.what());
-    }
+    });
   }
 
   static JsTrainer* from_bytes(const val& bytes, const val& texts, const val& labels, const val& options) {
-    try {
+    return js_errors([&] {
       const Settings settings = parse_options(options);
       const std::vector<uint8_t> data = bytes_of(bytes, "Trainer.fromBytes");
       ClassifierBundle bundle = load_classifier(data.data(), data.size(), "model");
       return new JsTrainer(prepare_fine_tuning(std::move(bundle), labelled_texts(texts, labels, "Trainer.fromBytes"),
                                                settings.dataset),
                            settings, true);
-    } catch (const std::exception& e) {
-      throw_js_error(e.what());
-    }
+    });
   }
 
   val step() {
-    try {
+    return js_errors([&] {
       const TrainingSession::Step s = session_.step();
       if (s.validation) last_validation_ = *s.validation;
       val out = val::object();
@@ -114,29 +110,23 @@ class JsTrainer {
         examples_per_second_ = s.examples_per_second;
       }
       return out;
-    } catch (const std::exception& e) {
-      throw_js_error(e.what());
-    }
+    });
   }
 
   val evaluate(const val& texts, const val& labels) {
-    try {
+    return js_errors([&] {
       return json_to_js(session_.evaluate(labelled_texts(texts, labels, "evaluate")).to_json());
-    } catch (const std::exception& e) {
-      throw_js_error(e.what());
-    }
+    });
   }
 
   val classify(const val& text) {
-    try {
+    return js_errors([&] {
       return classify_to_js(session_.bundle(), text);
-    } catch (const std::exception& e) {
-      throw_js_error(e.what());
-    }
+    });
   }
 
   val to_bytes() {
-    try {
+    return js_errors([&] {
       ClassifierBundle& bundle = session_.bundle();
       const nlohmann::json before = bundle.provenance;
       nlohmann::json p = fine_tuned_ ? nlohmann::json{{"fine_tuned_from", before}} : nlohmann::json::object();
@@ -167,9 +157,7 @@ class JsTrainer {
       val out = val::global("Uint8Array").new_(bytes.size());
       out.call<void>("set", val(emscripten::typed_memory_view(bytes.size(), bytes.data())));
       return out;
-    } catch (const std::exception& e) {
-      throw_js_error(e.what());
-    }
+    });
   }
 
   val info() {
@@ -243,7 +231,7 @@ class JsTrainer {
 }  // namespace
 
 val cue_task(const val& options) {
-  try {
+  return js_errors([&] {
     const nlohmann::json j = js_to_json(options, "cueTask");
     CueTaskOptions o;
     for (const auto& [key, value] : j.items()) {
@@ -269,13 +257,11 @@ val cue_task(const val& options) {
     out.set("cues", cues);
     out.set("negated", negated);
     return out;
-  } catch (const std::exception& e) {
-    throw_js_error(e.what());
-  }
+  });
 }
 
 val machine_peak(double seconds) {
-  try {
+  return js_errors([&] {
     const bench::Peak peak = bench::measure_peak(seconds);
     val out = val::object();
     out.set("gemmGflops", peak.gemm_gflops);
@@ -283,17 +269,13 @@ val machine_peak(double seconds) {
     out.set("gemmSize", peak.gemm_size);
     out.set("gemvSize", peak.gemv_size);
     return out;
-  } catch (const std::exception& e) {
-    throw_js_error(e.what());
-  }
+  });
 }
 
 double forward_flops(const val& config, int tokens) {
-  try {
+  return js_errors([&] {
     return bench::forward_flops(ClassifierConfig::from_json(js_to_json(config, "forwardFlops")), tokens);
-  } catch (const std::exception& e) {
-    throw_js_error(e.what());
-  }
+  });
 }
 
 EMSCRIPTEN_BINDINGS(attnlens_train) {

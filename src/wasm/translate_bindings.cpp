@@ -16,7 +16,7 @@
 #include <cmath>
 
 #include "io/translator_file.hpp"
-#include "models/translate.hpp"
+#include "pipeline/translate.hpp"
 #include "wasm/common.hpp"
 
 using namespace attnlens;
@@ -27,16 +27,14 @@ class JsTranslator {
   explicit JsTranslator(TranslatorBundle bundle) : bundle_(std::move(bundle)) {}
 
   static JsTranslator* from_bytes(const val& bytes) {
-    try {
+    return js_errors([&] {
       const std::vector<uint8_t> data = bytes_of(bytes, "Translator.fromBytes");
       return new JsTranslator(load_translator(data.data(), data.size(), "translator"));
-    } catch (const std::exception& e) {
-      throw_js_error(e.what());
-    }
+    });
   }
 
   val translate(const val& text, const val& options) {
-    try {
+    return js_errors([&] {
       const std::string utf8 = utf8_of(text, "translate");
       DecodeOptions decode;
       if (options.typeOf().as<std::string>() == "object" && !options.isNull()) {
@@ -77,9 +75,7 @@ class JsTranslator {
       result.set("logProbability", t.log_probability);
       result.set("truncated", t.truncated);
       return result;
-    } catch (const std::exception& e) {
-      throw_js_error(e.what());
-    }
+    });
   }
 
   val translate_default(const val& text) { return translate(text, val::undefined()); }

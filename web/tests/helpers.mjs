@@ -35,9 +35,9 @@ export function modelBytes() {
   return new Uint8Array(fs.readFileSync(MODEL));
 }
 
-// Runs `attnlens predict --batch --json` on texts (one per line; they must not contain newlines).
+// Runs `attnlens classify --batch --json` on texts (one per line; they must not contain newlines).
 export function nativePredictions(texts, model = MODEL) {
-  const run = runCli(['predict', '--model', model, '--batch', '--json'], texts.join('\n') + '\n');
+  const run = runCli(['classify', '--model', model, '--batch', '--json'], texts.join('\n') + '\n');
   return run.stdout.trim().split('\n').map((line) => JSON.parse(line));
 }
 

@@ -1,12 +1,28 @@
-#include "models/predict.hpp"
+#include "pipeline/classify.hpp"
 
 #include <algorithm>
 
 #include "layers/loss.hpp"
 #include "layers/transformer.hpp"
-#include "train/dataset.hpp"
+#include "text/encoding.hpp"
 
 namespace attnlens {
+
+const char* label_of(double logit) { return logit > 0 ? "positive" : "negative"; }
+
+nlohmann::json to_json(const Prediction& prediction) {
+  nlohmann::json tokens = nlohmann::json::array();
+  for (const TokenScore& t : prediction.tokens)
+    tokens.push_back({{"text", t.text}, {"start", t.start}, {"end", t.end}, {"weight", t.weight}, {"oov", t.oov}});
+  nlohmann::json out = {{"label", prediction.label}, {"probability", prediction.probability}, {"logit", prediction.logit},
+                        {"explanation", prediction.explanation}};
+  if (prediction.explanation == "self-attention") {
+    out["attention_layer"] = prediction.attention_layer;
+    out["attention_head"] = prediction.attention_head;
+  }
+  out["tokens"] = std::move(tokens);
+  return out;
+}
 
 ExplainOptions::Method explain_method(std::string_view name) {
   if (name == "auto") return ExplainOptions::Method::Auto;
@@ -55,7 +71,7 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text, const Expla
   Prediction prediction;
   prediction.logit = logits(0, 0);
   prediction.probability = sigmoid(prediction.logit);
-  prediction.label = prediction.logit > 0 ? "positive" : "negative";  // same rule as evaluation
+  prediction.label = label_of(prediction.logit);
   std::vector<double> weights(tokens.size(), 0.0);
   if (self_attention) {
     prediction.explanation = "self-attention";
@@ -88,7 +104,14 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text, const Expla
   return prediction;
 }
 
-std::vector<double> score(ClassifierBundle& bundle, const std::vector<std::string>& texts) {
+std::vector<double> self_attention_of(ClassifierBundle& bundle, std::string_view text, int layer, int head) {
+  if (!bundle.model->transformer())
+    throw Error("self-attention: the " + bundle.model->config().architecture + " model has no Transformer encoder");
+  predict(bundle, {std::string(text)});  // the forward pass keeps each head's attention
+  return received_self_attention(*bundle.model, layer, head);
+}
+
+std::vector<double> predict(ClassifierBundle& bundle, const std::vector<std::string>& texts) {
   std::vector<Example> examples(texts.size());
   std::vector<size_t> order(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {

@@ -1,7 +1,9 @@
-// Classify one text with a loaded bundle: the whole text (no truncation), each token
-// with its byte offsets and attention weight. Shared by the CLI and the wasm bindings
-// so both show the same numbers.
+// Classifying text with a loaded model file: the whole text (no truncation), each token with its
+// byte offsets and its weight in the explanation chosen; the forward pass alone for batches; the
+// self-attention a Transformer's tokens receive. What the CLI, the wasm bindings and the tests
+// call, so all of them show the same numbers.
 #pragma once
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +40,14 @@ struct ExplainOptions {
   int head = -1;   // and the head (−1: the mean over heads)
 };
 
+// The label of a logit: "positive" above 0, else "negative" (the rule evaluation counts by).
+const char* label_of(double logit);
+
+// A prediction as JSON (the CLI's --json, one object per text): {label, probability, logit,
+// explanation, [attention_layer, attention_head,] tokens: [{text, start, end, weight, oov}]},
+// offsets in bytes of the UTF-8 text.
+nlohmann::json to_json(const Prediction& prediction);
+
 // "auto", "attention", "gradient-x-input" → the method; anything else throws, naming the choices.
 ExplainOptions::Method explain_method(std::string_view name);
 
@@ -51,8 +61,12 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text, const Expla
 // (−1). The weights sum to 1. Throws for a model without a Transformer or a layer/head it lacks.
 std::vector<double> received_self_attention(const Classifier& model, int layer, int head);
 
+// The self-attention each token of `text` receives (received_self_attention after a forward pass
+// of the whole text). Throws, naming the model, for one without a Transformer encoder.
+std::vector<double> self_attention_of(ClassifierBundle& bundle, std::string_view text, int layer, int head);
+
 // The forward pass alone, no explanation: the logit of each text (whole texts, one padded
 // batch). What batch scoring and perturbation-based explanations need.
-std::vector<double> score(ClassifierBundle& bundle, const std::vector<std::string>& texts);
+std::vector<double> predict(ClassifierBundle& bundle, const std::vector<std::string>& texts);
 
 }  // namespace attnlens

@@ -1,4 +1,6 @@
-#include "models/translate.hpp"
+#include "pipeline/translate.hpp"
+
+#include "text/encoding.hpp"
 
 namespace attnlens {
 
@@ -10,12 +12,9 @@ Translation translate_text(TranslatorBundle& bundle, std::string_view text, cons
     result.truncated = true;
   }
   if (tokens.empty()) return result;  // nothing to translate
-  std::vector<int32_t> ids;
-  for (Token& token : tokens) {
-    const int32_t id = bundle.source_vocabulary.id(token.text);
-    ids.push_back(id);
-    result.source_tokens.push_back({std::move(token.text), token.start, token.end, id == Vocabulary::kUnk});
-  }
+  const std::vector<int32_t> ids = encode(tokens, bundle.source_vocabulary);
+  for (size_t i = 0; i < tokens.size(); ++i)
+    result.source_tokens.push_back({std::move(tokens[i].text), tokens[i].start, tokens[i].end, ids[i] == Vocabulary::kUnk});
   const Hypothesis h = options.beam == 1 ? bundle.model->greedy({ids}, options.max_length).front()
                                          : bundle.model->translate(ids, options);
   for (int32_t id : h.tokens) result.target_tokens.push_back(bundle.target_vocabulary.word(id));

@@ -1,0 +1,33 @@
+// The CLI's classifier commands for trained models: classify (a text's label and each token's
+// weight in the explanation chosen) and eval (accuracy and confusion matrix on an IMDB split;
+// a translator file's BLEU instead).
+#pragma once
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "cli/common.hpp"
+#include "data/imdb.hpp"
+
+namespace attnlens::cli {
+
+struct EvalArgs {
+  std::string model, data_dir = default_data_directory(), split = "test";
+  bool json_output = false;
+  size_t limit = 0, max_length = 0;
+  int threads = 2, batch_size = 64, beam = 1;
+  bool record = false;
+};
+
+struct ClassifyArgs {
+  std::string model, text, input, explanation = "auto";
+  int layer = -1, head = -1;
+  bool json_output = false, batch = false;
+};
+
+CLI::App* add_eval_command(CLI::App& app, EvalArgs& args);
+int run_eval(const EvalArgs& args);
+
+CLI::App* add_classify_command(CLI::App& app, ClassifyArgs& args);
+int run_classify(const ClassifyArgs& args, const CLI::App& cmd);
+
+}  // namespace attnlens::cli

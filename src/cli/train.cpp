@@ -1,0 +1,273 @@
+#include "cli/train.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "cli/reviews.hpp"
+#include "core/error.hpp"
+#include "data/labelled.hpp"
+#include "io/model_file.hpp"
+#include "train/session.hpp"
+
+namespace attnlens::cli {
+
+namespace {
+
+void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
+  if (args.config_path.empty()) return;
+  const json config = read_config(args.config_path, {"model", "training", "vocabulary", "pretraining"});
+  const auto set = [&](const json& section, const char* key, const char* flag, auto& target) {
+    set_from_config(args.config_path, section, key, flag && cmd.count(flag), target);
+  };
+  if (config.contains("model")) {
+    json model = config["model"];
+    if (cmd.count("--embedding-dim")) model["embedding_dim"] = args.model.embedding_dim;
+    if (cmd.count("--hidden-size")) {
+      model["hidden_size"] = args.model.hidden_size;
+      if (model.contains("encoder") && model["encoder"].is_array())  // every recurrent layer of an explicit encoder
+        for (auto& layer : model["encoder"])
+          if (layer.value("type", "") == "lstm" || layer.value("type", "") == "gru") layer["size"] = args.model.hidden_size;
+    }
+    if (cmd.count("--dropout")) model["dropout"] = args.model.dropout;
+    if (cmd.count("--embedding-dropout")) model["embedding_dropout"] = args.model.embedding_dropout;
+    model["vocab_size"] = args.model.vocab_size;
+    args.model = ClassifierConfig::from_json(model);
+  }
+  const json training = config.value("training", json::object());
+  set(training, "epochs", "--epochs", args.training.epochs);
+  set(training, "batch_size", "--batch-size", args.training.batch_size);
+  set(training, "learning_rate", "--lr", args.training.learning_rate);
+  set(training, "learning_rate_decay", "--lr-decay", args.training.learning_rate_decay);
+  set(training, "clip_norm", "--clip-norm", args.training.clip_norm);
+  set(training, "max_length", "--max-length", args.training.max_length);
+  set(training, "seed", "--seed", args.training.seed);
+  set(training, "patience", "--patience", args.training.patience);
+  set(training, "validation_fraction", "--validation-fraction", args.validation_fraction);
+  const json vocabulary = config.value("vocabulary", json::object());
+  set(vocabulary, "max_size", "--vocab-size", args.vocab_size);
+  set(vocabulary, "min_count", "--min-count", args.min_count);
+  const json pretraining = config.value("pretraining", json::object());
+  set(pretraining, "epochs", "--pretrain-epochs", args.pretraining.epochs);
+  set(pretraining, "window", "--pretrain-window", args.pretraining.window);
+  set(pretraining, "negatives", "--pretrain-negatives", args.pretraining.negatives);
+  set(pretraining, "unlabelled_reviews", "--pretrain-unlabelled", args.pretrain_unlabelled);
+}
+
+// Initialises the embedding with skip-gram word2vec vectors learnt from the training part
+// and (optionally) the unlabelled reviews; never from validation or test reviews.
+json pretrain_embedding(TrainArgs& args, ClassifierBundle& bundle, const std::vector<std::vector<int32_t>>& train_ids) {
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<std::vector<int32_t>> corpus = train_ids;
+  if (args.pretrain_unlabelled) {
+    std::cerr << "reading unlabelled reviews from " << locate_imdb_unlabelled(args.data_dir) << std::endl;
+    for (const Review& r : subsample(load_imdb(args.data_dir, "unsup"), args.limit ? args.limit * 2 : 0))
+      corpus.push_back(encode(tokenize(r.text, bundle.tokenizer), bundle.vocabulary));
+  }
+  size_t tokens = 0;
+  for (const auto& s : corpus) tokens += s.size();
+  args.pretraining.dim = args.model.embedding_dim;
+  args.pretraining.seed = args.training.seed;
+  int last_percent = -1;
+  ParamMatrix vectors = train_word2vec(corpus, bundle.vocabulary.size(), args.pretraining, [&](int epoch, double done) {
+    const int percent = static_cast<int>(100 * done);
+    if (percent / 25 == last_percent / 25 && percent != 100) return;
+    last_percent = percent;
+    std::cerr << "word2vec epoch " << epoch << '/' << args.pretraining.epochs << ": " << percent << "%" << std::endl;
+  });
+  // word2vec norms grow with word frequency and share a common direction; centre the
+  // vectors and give every row unit norm, the scale of the default initialisation.
+  const Eigen::Matrix<Scalar, 1, Eigen::Dynamic> mean = vectors.bottomRows(vectors.rows() - 2).colwise().mean();
+  vectors.rowwise() -= mean;
+  vectors.rowwise().normalize();
+  for (Parameter* p : bundle.model->parameters()) {
+    if (p->name != "embedding.weight") continue;
+    p->value = vectors;
+    p->value.row(Vocabulary::kPad).setZero();
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::cerr << "word2vec: " << corpus.size() << " reviews, " << tokens << " tokens, " << std::fixed << std::setprecision(0)
+            << seconds << " s" << std::endl;
+  return {{"method", "skip-gram with negative sampling (Mikolov et al. 2013)"},
+          {"epochs", args.pretraining.epochs},
+          {"window", args.pretraining.window},
+          {"negatives", args.pretraining.negatives},
+          {"corpus", args.pretrain_unlabelled ? "training part + IMDB unlabelled reviews (train/unsup)" : "training part"},
+          {"reviews", corpus.size()},
+          {"tokens", tokens},
+          {"seconds", seconds}};
+}
+
+}  // namespace
+
+int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_line) {
+  apply_config_file(args, cmd);
+  const auto started = std::chrono::steady_clock::now();
+  const bool imdb = args.train_file.empty();
+  std::vector<LabelledText> data;
+  if (imdb) {
+    std::cerr << "reading IMDB training reviews from " << locate_imdb(args.data_dir) << std::endl;
+    for (Review& r : subsample(load_imdb(args.data_dir, "train"), args.limit))
+      data.push_back({std::move(r.text), static_cast<float>(r.label)});
+  } else {
+    data = load_labelled_texts(args.train_file);
+    if (args.limit && args.limit < data.size()) data.resize(args.limit);
+    check(args.pretraining.epochs == 0 || !args.pretrain_unlabelled,
+          "--pretrain-unlabelled reads IMDB's unlabelled reviews; with --train-file set --pretrain-unlabelled false");
+  }
+  PreparedTraining prepared = prepare_training(
+      args.model, data, DatasetOptions{args.vocab_size, args.min_count, args.validation_fraction, args.training.seed});
+  data.clear();
+  data.shrink_to_fit();
+  ClassifierBundle& bundle = prepared.bundle;
+  args.model = bundle.model->config();
+  const std::vector<Example>& examples = prepared.examples;
+  const Split& split = prepared.split;
+  json pretraining_record;
+  if (args.pretraining.epochs > 0) {
+    std::vector<std::vector<int32_t>> train_ids;
+    for (size_t i : split.train) train_ids.push_back(examples[i].ids);
+    pretraining_record = pretrain_embedding(args, bundle, train_ids);
+  }
+  std::cerr << "training " << args.model.architecture << " (" << bundle.model->parameter_count() << " parameters, vocabulary "
+            << bundle.vocabulary.size() << ") on " << split.train.size() << " reviews, validating on "
+            << split.validation.size() << ", " << args.training.threads << " threads" << std::endl;
+
+  const std::string history_prefix =
+      args.history.empty() ? args.out.substr(0, args.out.rfind(".safetensors")) + ".history" : args.history;
+  json provenance = {
+      {"data", (imdb ? std::string("IMDB (Maas et al. 2011), official train split")
+                     : std::filesystem::path(args.train_file).filename().string() + " (labelled texts)") +
+                   "; stratified " + std::to_string(static_cast<int>(std::lround(100 * (1 - args.validation_fraction)))) +
+                   "/" + std::to_string(static_cast<int>(std::lround(100 * args.validation_fraction))) +
+                   " train/validation"},
+      {"train_examples", split.train.size()},
+      {"validation_examples", split.validation.size()},
+      {"seed", args.training.seed},
+      {"training", args.training.to_json()},
+      {"vocabulary", {{"max_size", args.vocab_size}, {"min_count", args.min_count}}},
+      {"command", command_line},
+      {"pretraining", pretraining_record},
+      {"machine", machine_description()},
+  };
+  Trainer trainer(*bundle.model, args.training);
+  ProgressBar bar;
+  json history = json::array();
+  const auto save_history = [&]() {
+    write_text_file(history_prefix + ".json", history.dump(2) + "\n");
+    std::ostringstream csv;
+    csv << "epoch,learning_rate,train_loss,train_accuracy,validation_loss,validation_accuracy,seconds,examples_per_second\n";
+    for (const auto& e : history)
+      csv << e["epoch"] << ',' << e["learning_rate"] << ',' << e["train_loss"] << ',' << e["train_accuracy"] << ','
+          << e["validation_loss"] << ',' << e["validation_accuracy"] << ',' << e["seconds"] << ','
+          << e["examples_per_second"] << '\n';
+    write_text_file(history_prefix + ".csv", csv.str());
+  };
+  const auto finalize_provenance = [&](const EpochStats& best) {
+    provenance["best_epoch"] = best.epoch;
+    provenance["epochs_run"] = history.size();
+    provenance["validation_accuracy"] = best.validation_accuracy;
+    provenance["validation_loss"] = best.validation_loss;
+    provenance["training_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    provenance["date"] = now_iso8601();
+    bundle.provenance = provenance;
+  };
+  EpochStats best;
+  trainer.fit(
+      examples, split.train, split.validation,
+      [&](const EpochStats& s) {
+        bar.finish_epoch(s);
+        history.push_back(s.to_json());
+        if (s.improved) {
+          best = s;
+          finalize_provenance(best);
+          save_classifier(args.out, bundle);  // atomic: a killed run keeps the last best model
+        }
+        save_history();
+      },
+      [&](const Progress& p) { bar.update(p); });
+  finalize_provenance(best);
+  if (args.eval_test || !args.test_file.empty()) {
+    std::vector<Example> test_examples;
+    if (args.test_file.empty()) {
+      std::cerr << "evaluating on the official test split..." << std::endl;
+      test_examples = encode_reviews(load_imdb(args.data_dir, "test"), bundle.vocabulary, bundle.tokenizer);
+    } else {
+      for (const LabelledText& t : load_labelled_texts(args.test_file))
+        test_examples.push_back({encode(tokenize(t.text, bundle.tokenizer), bundle.vocabulary), t.label});
+    }
+    const EvalResult r = trainer.evaluate(test_examples, all_indices(test_examples.size()));
+    bundle.provenance["test_accuracy"] = r.accuracy;
+    bundle.provenance["test_loss"] = r.loss;
+    bundle.provenance["test_count"] = r.count;
+    std::cerr << "test accuracy " << std::fixed << std::setprecision(2) << 100 * r.accuracy << "% loss "
+              << std::setprecision(4) << r.loss << " on " << r.count << " reviews" << std::endl;
+  }
+  save_classifier(args.out, bundle);
+  std::cerr << "saved " << args.out << " (best epoch " << best.epoch << ", validation accuracy " << std::fixed
+            << std::setprecision(2) << 100 * best.validation_accuracy << "%); history in " << history_prefix
+            << ".{json,csv}" << std::endl;
+  return 0;
+}
+
+CLI::App* add_train_command(CLI::App& app, TrainArgs& args) {
+  CLI::App* cmd = app.add_subcommand("train", "Train a classifier on IMDB and save the best model (by validation accuracy)");
+  cmd->add_option("--config", args.config_path, "JSON config with 'model', 'training' and 'vocabulary' sections (flags override it)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--data", args.data_dir, "Data directory holding IMDB (aclImdb/ or imdb/aclImdb-labeled.tar.gz)")
+      ->capture_default_str();
+  cmd->add_option("--train-file", args.train_file,
+                        "Train on these labelled texts (text<TAB>label per line, plain or .gz) instead of IMDB")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--test-file", args.test_file, "After training, evaluate on these labelled texts and record it")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--out", args.out, "Where to save the model (.safetensors)")->capture_default_str();
+  cmd->add_option("--history", args.history, "Prefix for the per-epoch history (.json and .csv); default: next to --out");
+  add_training_options(cmd, args.training, "Reviews", "validation accuracy");
+  cmd->add_option("--max-length", args.training.max_length, "Cut training reviews to this many tokens (0: whole reviews)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--vocab-size", args.vocab_size, "Vocabulary size including <pad> and <unk>")
+      ->check(CLI::Range(2, 5000000))->capture_default_str();
+  cmd->add_option("--min-count", args.min_count, "Minimum count for a word to enter the vocabulary")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--embedding-dim", args.model.embedding_dim, "Embedding size")->check(CLI::Range(1, 4096))->capture_default_str();
+  cmd->add_option("--hidden-size", args.model.hidden_size, "Recurrent layer size per direction (all recurrent layers of the config)")->check(CLI::Range(1, 4096))->capture_default_str();
+  cmd->add_option("--dropout", args.model.dropout, "Dropout on the pooled vector")->check(CLI::Range(0.0, 0.95))->capture_default_str();
+  cmd->add_option("--embedding-dropout", args.model.embedding_dropout, "Dropout on the embedded tokens")
+      ->check(CLI::Range(0.0, 0.95))->capture_default_str();
+  cmd->add_option("--validation-fraction", args.validation_fraction,
+                        "Fraction of the training data held out, stratified (0: none; the best epoch is then chosen by training accuracy)")
+      ->check(CLI::Range(0.0, 0.9))->capture_default_str();
+  cmd->add_option("--limit", args.limit, "Use only this many training reviews (quick runs)");
+  cmd->add_option("--pretrain-epochs", args.pretraining.epochs,
+                        "Initialise the embedding with this many epochs of skip-gram word2vec (0: off)")
+      ->check(CLI::Range(0, 100))->capture_default_str();
+  cmd->add_option("--pretrain-window", args.pretraining.window, "word2vec context window")->check(CLI::Range(1, 50))->capture_default_str();
+  cmd->add_option("--pretrain-negatives", args.pretraining.negatives, "word2vec negative samples")->check(CLI::Range(1, 50))->capture_default_str();
+  cmd->add_option("--pretrain-unlabelled", args.pretrain_unlabelled,
+                        "Also learn word2vec from IMDB's 50,000 unlabelled reviews (true/false)")->capture_default_str();
+  cmd->add_flag("--eval-test", args.eval_test, "After training, evaluate on the official test split and record it in the model file");
+  return cmd;
+}
+
+CLI::App* add_cue_task_command(CLI::App& app, CueTaskOptions& args) {
+  CLI::App* cmd = app.add_subcommand(
+      "cue-task", "Write the Train view's synthetic task as labelled texts (text<TAB>label): filler words with one "
+                  "sentiment cue word, sometimes negated, at a random place");
+  cmd->add_option("--count", args.count, "Texts")->check(CLI::Range(1, 1000000))->capture_default_str();
+  cmd->add_option("--length", args.length, "Words per text")->check(CLI::Range(2, 10000))->capture_default_str();
+  cmd->add_option("--fillers", args.fillers, "Distinct filler words")->check(CLI::Range(1, 4900))->capture_default_str();
+  cmd->add_option("--negation", args.negation, "Probability that the cue is negated by \"not\"")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--seed", args.seed, "Random seed")->capture_default_str();
+  return cmd;
+}
+
+int run_cue_task(const CueTaskOptions& options) {
+  for (const CueText& t : make_cue_task(options)) std::cout << t.text << '\t' << (t.label == 1.f ? 1 : 0) << '\n';
+  return std::cout.flush() ? 0 : 1;
+}
+
+}  // namespace attnlens::cli
