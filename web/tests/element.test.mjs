@@ -190,6 +190,28 @@ test('the package on another origin, under a strict policy: a blob: trampoline s
   assert.equal(await page.$eval('attn-lens >> .label', (n) => getComputedStyle(n).fontWeight), '700');
 });
 
+test('examples/cross-origin.html as written: the package from http://localhost:8001 under its own policy', async (t) => {
+  // The page names localhost:8001 (where tools/demo serves the package with CORS); here the
+  // requests to it, the worker's included, are answered by this test's CORS server instead.
+  const { page, seen, context } = await open(t);
+  const routed = [];
+  await context.route('http://localhost:8001/**', async (route) => {
+    const url = new URL(route.request().url());
+    routed.push(url.pathname);
+    await route.fulfill({ response: await route.fetch({ url: new URL(`${url.pathname.slice(1)}${url.search}`, cdn).href }) });
+  });
+  await page.goto(`${site}examples/cross-origin.html`);
+  await allClassified(page);
+  const result = await page.evaluate(() => document.querySelector('attn-lens').result);
+  assert.ok(Math.abs(result.probability - reference('gru-attention', result.text).probability) < 1e-6);
+  for (const file of ['/dist/attn-lens.js', '/dist/attn-lens-worker.js', '/dist/attnlens.wasm', '/dist/gru-attention.safetensors']) {
+    assert.ok(routed.includes(file), `${file} came from localhost:8001`);
+  }
+  assert.equal(seen.workers, 1);
+  assert.deepEqual(await violations(page), []);
+  assert.deepEqual(seen.errors, []);
+});
+
 test('embed.html in a sandboxed cross-origin iframe, sized to its content', async (t) => {
   const origin = new URL(cdn).origin;
   const text = encodeURIComponent('Not bad at all <b>really</b>.');
