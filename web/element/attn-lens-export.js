@@ -38,6 +38,26 @@ function runs(result) {
   return out;
 }
 
+// One standalone HTML file: its own policy allows no script, only the inline style given; the
+// title is escaped here, `css` and `body` are already-escaped markup.
+function standalone(title, css, body, width) {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: ${INK}; max-width: ${width}; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }
+${css}</style>
+</head>
+<body>
+${body}</body>
+</html>
+`;
+}
+
 export function toHtml(results, { accent = DEFAULT_ACCENT } = {}) {
   const colour = safeColour(accent);
   const sections = results.map((r) => {
@@ -53,16 +73,8 @@ export function toHtml(results, { accent = DEFAULT_ACCENT } = {}) {
 <p class="muted">${escapeHtml(ranked(r))}</p>
 </section>`;
   }).join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(`attnlens: ${results.map((r) => `${modelTitle(r.model)} — ${verdict(r)}`).join('; ')}`)}</title>
-<style>
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: ${INK}; max-width: 44rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }
-section { border: 1px solid #d9dce3; border-radius: 0.5rem; padding: 0.75rem 1rem; margin: 0 0 1rem; }
+  return standalone(`attnlens: ${results.map((r) => `${modelTitle(r.model)} — ${verdict(r)}`).join('; ')}`,
+    `section { border: 1px solid #d9dce3; border-radius: 0.5rem; padding: 0.75rem 1rem; margin: 0 0 1rem; }
 .model { font-weight: 700; margin: 0; }
 .verdict { font-size: 1.25rem; font-weight: 700; margin: 0.2rem 0; }
 .pos { color: ${POSITIVE}; } .neg { color: ${NEGATIVE}; }
@@ -73,14 +85,9 @@ section { border: 1px solid #d9dce3; border-radius: 0.5rem; padding: 0.75rem 1re
 .scale { display: inline-block; width: 5rem; height: 0.7rem; border: 1px solid #d9dce3; border-radius: 0.2rem; vertical-align: middle;
   background: linear-gradient(to right, transparent, color-mix(in srgb, ${colour} ${SHADE * 100}%, transparent)); }
 footer { color: ${MUTED}; font-size: 0.8rem; }
-</style>
-</head>
-<body>
-${sections}
+`, `${sections}
 <footer>Made with attnlens. Shading: each word's weight divided by the largest weight of its text.</footer>
-</body>
-</html>
-`;
+`, '44rem');
 }
 
 // A drawing being laid out for the SVG and the PNG: rectangles and text runs, wrapped at `width`
@@ -246,16 +253,8 @@ export function translationToHtml(t, { accent = DEFAULT_ACCENT, heading = 'Frenc
   const header = t.sourceTokens.map((s) => `<th scope="col"${s.oov ? ' class="oov"' : ''}>${escapeHtml(s.text)}</th>`).join('');
   const rows = t.attention.map((row, i) => `<tr><th scope="row">${escapeHtml(t.targetTokens[i] ?? '')}</th>${row.map((w, j) =>
     `<td style="--w:${Number(w).toFixed(3)}" title="${escapeHtml(`${t.targetTokens[i]} → ${t.sourceTokens[j]?.text}: ${Number(w).toFixed(3)}`)}">${Number(w).toFixed(2)}</td>`).join('')}</tr>`).join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(translationTitle(t))}</title>
-<style>
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: ${INK}; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }
-.caption { color: ${MUTED}; font-size: 0.85rem; margin: 0.8rem 0 0.1rem; }
+  return standalone(translationTitle(t),
+    `.caption { color: ${MUTED}; font-size: 0.85rem; margin: 0.8rem 0 0.1rem; }
 .sentence { font-size: 1.15rem; margin: 0; overflow-wrap: anywhere; }
 .french { font-weight: 700; }
 .muted { color: ${MUTED}; font-size: 0.85rem; }
@@ -269,10 +268,7 @@ td { min-width: 2.2rem; height: 1.8rem; text-align: center; border: 1px solid ${
 .oov { text-decoration: underline dotted 2px; }
 .corner { border: none; background: none; }
 footer { color: ${MUTED}; font-size: 0.8rem; margin-top: 1rem; }
-</style>
-</head>
-<body>
-<p class="caption">English</p>
+`, `<p class="caption">English</p>
 <p class="sentence" lang="en">${escapeHtml(t.text)}</p>
 <p class="caption">${escapeHtml(heading)}, ${escapeHtml(decoding(t))}</p>
 <p class="sentence french" lang="fr">${escapeHtml(t.translation || '—')}</p>
@@ -287,9 +283,7 @@ ${rows}
 </table></div>
 ${t.sourceTokens.some((s) => s.oov) ? '<p class="muted">Dotted: not in the translator’s English vocabulary (read as &lt;unk&gt;).</p>' : ''}
 <footer>${escapeHtml(about ? `${about} ` : '')}Made with attnlens.</footer>
-</body>
-</html>
-`;
+`, '52rem');
 }
 
 export function translationLayout(t, { font, heading = 'French, with attention', about = '' } = {}) {
