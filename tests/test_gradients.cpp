@@ -12,6 +12,8 @@
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
 #include "layers/conv1d.hpp"
+#include "layers/max_pool.hpp"
+#include "layers/relu.hpp"
 #include "layers/gru.hpp"
 #include "layers/pooling.hpp"
 #include "layers/transformer.hpp"

@@ -10,6 +10,8 @@
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"
 #include "layers/conv1d.hpp"
+#include "layers/max_pool.hpp"
+#include "layers/relu.hpp"
 #include "layers/decoder_attention.hpp"
 #include "layers/gru.hpp"
 #include "layers/gru_cell.hpp"

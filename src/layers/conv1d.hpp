@@ -41,36 +41,4 @@ class Conv1D : public SequenceLayer {
   int out_steps_ = 0;
 };
 
-// max(0, x), element-wise.
-class ReLU : public SequenceLayer {
- public:
-  explicit ReLU(int channels = 0) : channels_(channels) {}
-  void init(Rng&) override {}
-  int output_channels() const override { return channels_; }
-  void forward(const SequenceBatch& in, SequenceBatch& out) override;
-  void backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) override;
-  std::vector<Parameter*> parameters() override { return {}; }
-
- private:
-  int channels_;
-  Matrix output_;
-};
-
-// Max over windows of `size` steps with stride `size` (Keras MaxPooling1D). A window
-// holding real steps only partly takes the max of those; lengths become ceil(length / size).
-class MaxPool1D : public SequenceLayer {
- public:
-  MaxPool1D(int channels = 0, int size = 2) : channels_(channels), size_(size) {}
-  void init(Rng&) override {}
-  int output_channels() const override { return channels_; }
-  void forward(const SequenceBatch& in, SequenceBatch& out) override;
-  void backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) override;
-  std::vector<Parameter*> parameters() override { return {}; }
-
- private:
-  int channels_, size_;
-  SequenceBatch input_;
-  std::vector<Eigen::Index> argmax_;  // input column of each output element's max, −1 for padding
-};
-
 }  // namespace attnlens

@@ -47,6 +47,13 @@ class Module {
   virtual std::vector<Parameter*> parameters() = 0;
 };
 
+// Zeroes the columns of padding steps (t ≥ length) of a time-major [rows, T*B] matrix.
+inline void zero_padding_columns(Matrix& values, int steps, int batch, const std::vector<int>& lengths) {
+  for (int t = 0; t < steps; ++t)
+    for (int b = 0; b < batch; ++b)
+      if (t >= lengths[b]) values.col(static_cast<Eigen::Index>(t) * batch + b).setZero();
+}
+
 // A layer from a sequence batch to a sequence batch with the same steps and lengths.
 // backward() accumulates parameter gradients (unless InputGradientsOnly is active) and, when
 // grad_in is non-null, writes the gradient with respect to the input (used by the layer below

@@ -11,51 +11,11 @@
 #include <vector>
 
 #include "layers/dense.hpp"
+#include "layers/layer_norm.hpp"
 #include "layers/module.hpp"
+#include "layers/self_attention.hpp"
 
 namespace attnlens {
-
-// y = γ ⊙ (x − μ) / √(σ² + ε) + β over the channels of each column.
-class LayerNorm : public Module {
- public:
-  LayerNorm() = default;
-  LayerNorm(const std::string& name, int channels, double epsilon = 1e-5);
-  void init(Rng&);
-  void forward(const Matrix& x, Matrix& y);
-  void backward(const Matrix& dy, Matrix& dx);
-  std::vector<Parameter*> parameters() override { return {&weight, &bias}; }
-  Parameter weight, bias;  // [E], [E]
-
- private:
-  double epsilon_ = 1e-5;
-  Matrix normalized_;      // x̂ [E, N]
-  RowVector inverse_std_;  // 1 / √(σ² + ε) per column
-};
-
-class MultiHeadSelfAttention : public Module {
- public:
-  MultiHeadSelfAttention() = default;
-  // Names: <prefix>.in_proj_weight [3E, E], .in_proj_bias [3E], .out_proj.weight [E, E], .out_proj.bias [E].
-  MultiHeadSelfAttention(const std::string& prefix, int channels, int heads);
-  void init(Rng& rng);
-  // x [E, T*B] (time-major) → out [E, T*B]; zero at padding steps.
-  void forward(const SequenceBatch& x, Matrix& out);
-  void backward(const Matrix& grad_out, Matrix& grad_in);
-  // Attention of sample b, head h of the last forward: [L_b keys, L_b queries]; column q is
-  // query q's distribution over the keys (it sums to 1).
-  const Matrix& attention(int b, int h) const { return attention_[static_cast<size_t>(b * heads_ + h)]; }
-  int heads() const { return heads_; }
-  std::vector<Parameter*> parameters() override;
-
-  Parameter in_proj_weight, in_proj_bias;
-  Dense out_proj;
-
- private:
-  int channels_ = 0, heads_ = 1;
-  SequenceBatch input_;
-  Matrix qkv_, context_;
-  std::vector<Matrix> attention_;  // per (sample, head)
-};
 
 class TransformerEncoderLayer : public Module {
  public:
@@ -97,8 +57,5 @@ class TransformerEncoder : public SequenceLayer {
   Matrix positions_;                   // sinusoidal position encodings [E, longest length seen]
   Matrix normed_;
 };
-
-// Zeroes the columns of padding steps (t ≥ length) of a time-major [rows, T*B] matrix.
-void zero_padding_columns(Matrix& values, int steps, int batch, const std::vector<int>& lengths);
 
 }  // namespace attnlens

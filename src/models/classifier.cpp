@@ -4,6 +4,8 @@
 #include "layers/attention_pooling.hpp"
 #include "layers/bidirectional.hpp"
 #include "layers/conv1d.hpp"
+#include "layers/max_pool.hpp"
+#include "layers/relu.hpp"
 #include "layers/gru.hpp"
 #include "layers/lstm.hpp"
 #include "layers/transformer.hpp"
