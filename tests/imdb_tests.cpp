@@ -21,7 +21,7 @@
 #include "data/imdb.hpp"
 #include "io/model_file.hpp"
 #include "pipeline/classify.hpp"
-#include "layers/loss.hpp"
+#include "core/loss.hpp"
 #include "train/trainer.hpp"
 
 using namespace attnlens;

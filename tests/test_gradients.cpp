@@ -18,7 +18,7 @@
 #include "layers/pooling.hpp"
 #include "layers/transformer.hpp"
 #include "layers/embedding.hpp"
-#include "layers/loss.hpp"
+#include "core/loss.hpp"
 #include "layers/lstm.hpp"
 #include "models/classifier.hpp"
 #include "layers/decoder_attention.hpp"

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "helpers.hpp"
-#include "layers/loss.hpp"
+#include "core/loss.hpp"
 #include "models/classifier.hpp"
 
 using namespace attnlens;

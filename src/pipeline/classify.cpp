@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "layers/loss.hpp"
+#include "core/loss.hpp"
 #include "layers/transformer.hpp"
 #include "text/encoding.hpp"
 

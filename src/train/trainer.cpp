@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
-#include "layers/loss.hpp"
+#include "core/loss.hpp"
 
 namespace attnlens {
 

@@ -33,7 +33,7 @@
 #include "wasm/common.hpp"
 #include "wasm/classifier_js.hpp"
 #include "io/model_file.hpp"
-#include "layers/loss.hpp"
+#include "core/loss.hpp"
 #include "layers/transformer.hpp"
 #include "pipeline/classify.hpp"
 

@@ -1,4 +1,4 @@
-#include "layers/loss.hpp"
+#include "core/loss.hpp"
 
 #include <cmath>
 
