@@ -29,7 +29,9 @@ ALLOWED = {
     'cli': {'core', 'text', 'layers', 'models', 'io', 'data', 'pipeline', 'train', 'onnx', 'bench', 'cli'},
     'wasm': {'core', 'text', 'layers', 'models', 'io', 'pipeline', 'train', 'bench', 'wasm'},
 }
-INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+INCLUDE = re.compile(r'^\s*#\s*include\s+(?:"([^"]+)"|<([^>]+)>)')
+# Headers in <…> that belong to libraries, not to src/ (the ONNX library's onnx/*.h).
+LIBRARY = re.compile(r'^onnx/[^/]+\.h$')
 
 
 def violations(src):
@@ -44,11 +46,20 @@ def violations(src):
             match = INCLUDE.match(line)
             if not match:
                 continue
-            target = match.group(1).split('/')[0]
-            if '/' not in match.group(1):
-                continue  # a header beside it (src/wasm/compat)
+            name = match.group(1) or match.group(2)
+            if match.group(2) and LIBRARY.match(name):
+                continue
+            if name.startswith('.'):  # "../train/x.hpp": where it lands under src/
+                resolved = (path.parent / name).resolve()
+                try:
+                    name = resolved.relative_to(src.resolve()).as_posix()
+                except ValueError:
+                    continue  # outside src/
+            if '/' not in name:
+                continue  # a header beside it (src/wasm/compat), or a library's
+            target = name.split('/')[0]
             if target in ALLOWED and target not in ALLOWED[floor]:
-                found.append(f'{path}:{number}: src/{floor}/ includes "{match.group(1)}", a floor above it')
+                found.append(f'{path}:{number}: src/{floor}/ includes "{name}", a floor above it')
     return found, len(files)
 
 
@@ -57,9 +68,11 @@ def main(argv):
         with tempfile.TemporaryDirectory() as tmp:
             root = pathlib.Path(tmp)
             (root / 'models').mkdir()
-            (root / 'models' / 'bad.hpp').write_text('#include "core/tensor.hpp"\n#include "train/dataset.hpp"\n')
+            (root / 'models' / 'bad.hpp').write_text('#include "core/tensor.hpp"\n#include "train/dataset.hpp"\n'
+                                                     '#include <pipeline/classify.hpp>\n#include "../io/model_file.hpp"\n'
+                                                     '#include <vector>\n')
             found, _ = violations(root)
-            assert len(found) == 1 and 'bad.hpp:2' in found[0], found
+            assert [f.split(':')[1] for f in found] == ['2', '3', '4'], found
         argv = [argv[0], str(pathlib.Path(__file__).resolve().parent.parent / 'src')]
     if len(argv) != 2:
         print(__doc__)

@@ -14,6 +14,8 @@
 #include "layers/dense.hpp"
 #include "layers/gru.hpp"
 #include "layers/lstm.hpp"
+#include "layers/layer_norm.hpp"
+#include "layers/self_attention.hpp"
 #include "layers/transformer.hpp"
 
 using namespace attnlens;

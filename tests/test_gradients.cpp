@@ -16,6 +16,8 @@
 #include "layers/relu.hpp"
 #include "layers/gru.hpp"
 #include "layers/pooling.hpp"
+#include "layers/layer_norm.hpp"
+#include "layers/self_attention.hpp"
 #include "layers/transformer.hpp"
 #include "layers/embedding.hpp"
 #include "core/loss.hpp"

@@ -156,6 +156,7 @@ TEST_CASE("decoding: beam search of width 1 is greedy, attention rows are distri
       Rng rng(17);
       model.init(rng);
       const std::vector<std::vector<int32_t>> sources = {{2, 3, 4}, {5}, {6, 7, 8, 9, 10, 11, 1}, {4, 4}};
+      int compared = 0;  // hypotheses checked against teacher forcing
       CHECK(config.parameter_count() == model.parameter_count());
       const auto greedy = model.greedy(sources, 0);
       for (size_t s = 0; s < sources.size(); ++s) {
@@ -187,6 +188,7 @@ TEST_CASE("decoding: beam search of width 1 is greedy, attention rows are distri
         for (const Hypothesis* h : {&wide, &greedy[s]}) {
           // (An untrained decoder may emit <pad>, which teacher forcing refuses as a target.)
           if (std::count(h->tokens.begin(), h->tokens.end(), 0) > 0) continue;
+          ++compared;
           TranslationCorpus corpus;
           corpus.source = {sources[s]};
           corpus.target = {h->tokens};
@@ -201,6 +203,7 @@ TEST_CASE("decoding: beam search of width 1 is greedy, attention rows are distri
         CHECK(wide.score == Approx(wide.log_probability / std::pow((5.0 + static_cast<double>(wide.tokens.size() + 1)) / 6.0,
                                                                     options.length_penalty)));
       }
+      CHECK(compared > 0);
       DecodeOptions capped;
       capped.max_length = 2;
       CHECK(model.translate(sources[2], capped).tokens.size() <= 2);

@@ -198,12 +198,14 @@ function restoreFromLink(models, translators) {
   const text = params.get('text');
   if (text === null) return;
   if (params.get('kind') === 'translate') {
+    // Only names the package ships (or "none" for the baseline); what the link leaves out is the default.
     for (const key of ['model', 'baseline']) {
       const name = params.get(key);
       if (translators.includes(name) || (key === 'baseline' && name === 'none')) translator.setAttribute(key, name);
+      else translator.removeAttribute(key);
     }
     const beam = params.get('beam');
-    if (beam === null || /^\d{1,2}$/.test(beam)) translator.beam = beam ?? '1';
+    translator.beam = /^(?:[1-9]|1[0-6])$/.test(beam ?? '') ? beam : '1';
     translator.text = text;
     selectView('translate');
     return;

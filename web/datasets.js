@@ -5,7 +5,7 @@
 // Both return {texts, labels (0/1), skipped, source}.
 import { csvParseRows } from './dist/vendor/d3-dsv.min.mjs';
 
-// The label words the native reader accepts too (src/train/session.cpp: parse_label).
+// The label words the native reader accepts too (src/data/labelled.cpp: parse_label).
 const LABELS = new Map([['1', 1], ['pos', 1], ['positive', 1], ['true', 1], ['0', 0], ['neg', 0], ['negative', 0], ['false', 0]]);
 const LABEL_HELP = 'use 1/0, pos/neg, positive/negative or true/false';
 const TEXT_HEADERS = new Set(['text', 'review', 'sentence', 'content', 'comment']);

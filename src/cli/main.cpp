@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"attnlens: small sequence models (BiLSTM + attention) that train and explain, natively and in the browser"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "attnlens 0.1.0");
+  app.set_version_flag("--version", "attnlens 0.2.0");
 
   // Each command: its options, and what runs when it is the one given.
   std::vector<std::pair<CLI::App*, std::function<int()>>> commands;

@@ -31,13 +31,23 @@ ExplainOptions::Method explain_method(std::string_view name) {
   throw Error("unknown explanation \"" + std::string(name) + "\": use auto, attention or gradient-x-input");
 }
 
-std::vector<double> received_self_attention(const Classifier& model, int layer, int head) {
+namespace {
+
+// The self-attention of `layer`, after checking that the model has it and a head `head` (−1: all).
+const MultiHeadSelfAttention& attention_of(const Classifier& model, int layer, int head) {
   const TransformerEncoder* encoder = model.transformer();
   if (!encoder) throw Error("self-attention: the " + model.config().architecture + " model has no Transformer encoder");
   if (layer < 0 || layer >= encoder->layers()) throw Error("self-attention: layer " + std::to_string(layer) + " does not exist");
   const MultiHeadSelfAttention& attention = encoder->self_attention(layer);
+  if (head < -1 || head >= attention.heads()) throw Error("self-attention: head " + std::to_string(head) + " does not exist");
+  return attention;
+}
+
+}  // namespace
+
+std::vector<double> received_self_attention(const Classifier& model, int layer, int head) {
+  const MultiHeadSelfAttention& attention = attention_of(model, layer, head);
   const int heads = attention.heads();
-  if (head < -1 || head >= heads) throw Error("self-attention: head " + std::to_string(head) + " does not exist");
   std::vector<double> received;
   for (int h = head < 0 ? 0 : head; h < (head < 0 ? heads : head + 1); ++h) {
     const Matrix& a = attention.attention(0, h);  // [L keys, L queries]; each query's column sums to 1
@@ -105,9 +115,11 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text, const Expla
 }
 
 std::vector<double> self_attention_of(ClassifierBundle& bundle, std::string_view text, int layer, int head) {
-  if (!bundle.model->transformer())
-    throw Error("self-attention: the " + bundle.model->config().architecture + " model has no Transformer encoder");
-  predict(bundle, {std::string(text)});  // the forward pass keeps each head's attention
+  attention_of(*bundle.model, layer, head);
+  const std::string utf8(text);
+  // A text without tokens has nothing to receive attention (and the layers still hold the last text's).
+  if (tokenize(utf8, bundle.tokenizer).empty()) return {};
+  predict(bundle, {utf8});  // the forward pass keeps each head's attention
   return received_self_attention(*bundle.model, layer, head);
 }
 

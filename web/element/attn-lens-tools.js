@@ -1,7 +1,7 @@
 // The Save as HTML / SVG / PNG and Copy link buttons that <attn-lens> and <attn-lens-translate>
 // share. The element says what there is to export:
 //   exportFile(kind, {accent, font}) → {blob: Blob | Promise<Blob>, name} | null   (null: nothing yet)
-//   linkParams() → [[key, value], …]   the URL fragment that restores what it shows
+//   linkParams() → [[key, value], …]   the URL fragment that restores what it shows (null: left out)
 // and the toolbar does the rest: downloads, the clipboard (or a selected field to copy by hand when
 // there is none), announcements, and notices when something cannot be made.
 import { announce, el } from './attn-lens-view.js';
@@ -61,7 +61,7 @@ export class Toolbar {
     try {
       const url = new URL(this.host.link, document.baseURI);
       const params = new URLSearchParams();
-      for (const [key, value] of this.host.linkParams()) if (value !== null && value !== undefined && value !== '') params.set(key, value);
+      for (const [key, value] of this.host.linkParams()) if (value !== null && value !== undefined) params.set(key, value);
       url.hash = params.toString();
       link = url.href;
     } catch (error) {

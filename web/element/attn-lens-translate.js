@@ -130,7 +130,7 @@ export class AttnLensTranslateElement extends LensElement {
       if (this.#beamBox) this.#beamBox.checked = this.#beam() > 1;
       this.run();
     } else if (name === 'tools') {
-      this.#tools.update(Boolean(this.#result));
+      this.#tools.update(this.#result?.sourceTokens.length > 0);
     } else if (name === 'model' || name === 'baseline') {
       this.release();
       if (this.started) this.open();

@@ -570,6 +570,23 @@ test('translator exports: the sentence pair and the heatmap as HTML, SVG and PNG
   await demo.click('#translator >> .tools button:text-is("Copy link")');
   assert.equal(await demo.evaluate(() => navigator.clipboard.readText()),
     `${site}index.html#${new URLSearchParams({ kind: 'translate', text: 'Restored sentence.' })}`);
+  // A link without the baseline, then one with names the package does not ship and a beam out of
+  // range: those are ignored, and what a link leaves out goes back to the default.
+  const translated = (text) => demo.waitForFunction((t) => document.getElementById('translator').result?.text === t, text, { timeout: 30000 });
+  await demo.goto(`${site}index.html#${new URLSearchParams({ kind: 'translate', baseline: 'none', beam: '5', text: 'No baseline here.' })}`);
+  await translated('No baseline here.');
+  let restoredResult = await demo.evaluate(() => document.getElementById('translator').result);
+  assert.equal(restoredResult.baseline, null);
+  assert.equal(restoredResult.beam, 5);
+  await demo.goto(`${site}index.html#${new URLSearchParams({ kind: 'translate', model: 'https://evil.example/x.safetensors',
+    baseline: '<img src=x onerror=alert(1)>', beam: '99', text: 'Names it does not ship.' })}`);
+  await translated('Names it does not ship.');
+  restoredResult = await demo.evaluate(() => document.getElementById('translator').result);
+  assert.equal(restoredResult.model, 'translate-eng-fra');
+  assert.equal(restoredResult.beam, 1);
+  assert.equal(typeof restoredResult.baseline, 'string');  // the default baseline is back
+  assert.equal(await demo.getAttribute('#translator', 'model'), null);
+  assert.equal(await demo.getAttribute('#translator', 'baseline'), null);
   // tools="none": no buttons.
   await page.evaluate(() => { document.querySelector('attn-lens-translate').tools = 'none'; });
   assert.equal(await page.locator('attn-lens-translate >> .tools').isHidden(), true);

@@ -151,6 +151,9 @@ test('every shipped model loads; attention models explain here, the others by gr
           assert.ok(Math.abs(received.reduce((a, b) => a + b, 0) - 1) < 1e-4);  // rows of attention sum to 1
         }
       }
+      // A text without tokens receives nothing (not the last text's attention).
+      assert.deepEqual([...other.selfAttention('   ', 0, -1)], []);
+      assert.throws(() => other.selfAttention('', info.transformerLayers, -1), /layer \d+ does not exist/);
       assert.throws(() => other.selfAttention('x', info.transformerLayers, -1), /layer \d+ does not exist/);
       assert.throws(() => other.selfAttention('x', 0, info.transformerHeads), /head \d+ does not exist/);
     } else {
