@@ -158,11 +158,11 @@ TEST_CASE("decoding: beam search of width 1 is greedy, attention rows are distri
       const std::vector<std::vector<int32_t>> sources = {{2, 3, 4}, {5}, {6, 7, 8, 9, 10, 11, 1}, {4, 4}};
       int compared = 0;  // hypotheses checked against teacher forcing
       CHECK(config.parameter_count() == model.parameter_count());
-      const auto greedy = model.greedy(sources, 0);
+      const auto greedy = greedy_decode(model, sources, 0);
       for (size_t s = 0; s < sources.size(); ++s) {
         DecodeOptions options;
         options.beam = 1;
-        const Hypothesis beam = model.translate(sources[s], options);
+        const Hypothesis beam = beam_search(model, sources[s], options);
         CHECK(beam.tokens == greedy[s].tokens);
         CHECK(beam.log_probability == Approx(greedy[s].log_probability).epsilon(1e-5));
         CHECK(static_cast<int>(greedy[s].tokens.size()) <= 2 * static_cast<int>(sources[s].size()) + 10);
@@ -176,13 +176,13 @@ TEST_CASE("decoding: beam search of width 1 is greedy, attention rows are distri
           CHECK(greedy[s].attention.size() == 0);
         }
         // Greedy alone in a batch of one gives the same as inside the batch (padding is masked).
-        CHECK(model.greedy({sources[s]}, 0).front().tokens == greedy[s].tokens);
+        CHECK(greedy_decode(model, {sources[s]}, 0).front().tokens == greedy[s].tokens);
         // Beam search (width 4): the hypothesis it returns has the log-probability the model gives
         // its tokens and </s> by teacher forcing (a hypothesis cut at the length limit, as an untrained
         // model's mostly are, has no </s>, so teacher forcing, which adds one, gives less; the trained
         // model below ends its hypotheses), and its score is that over the length penalty.
         options.beam = 4;
-        const Hypothesis wide = model.translate(sources[s], options);
+        const Hypothesis wide = beam_search(model, sources[s], options);
         const int limit = 2 * static_cast<int>(sources[s].size()) + 10;
         CHECK(static_cast<int>(wide.tokens.size()) <= limit);
         for (const Hypothesis* h : {&wide, &greedy[s]}) {
@@ -206,11 +206,11 @@ TEST_CASE("decoding: beam search of width 1 is greedy, attention rows are distri
       CHECK(compared > 0);
       DecodeOptions capped;
       capped.max_length = 2;
-      CHECK(model.translate(sources[2], capped).tokens.size() <= 2);
-      CHECK_THROWS_WITH(model.translate({}, DecodeOptions{}), Catch::Contains("no tokens"));
+      CHECK(beam_search(model, sources[2], capped).tokens.size() <= 2);
+      CHECK_THROWS_WITH(beam_search(model, {}, DecodeOptions{}), Catch::Contains("no tokens"));
       DecodeOptions bad;
       bad.beam = 0;
-      CHECK_THROWS_WITH(model.translate(sources[0], bad), Catch::Contains("beam"));
+      CHECK_THROWS_WITH(beam_search(model, sources[0], bad), Catch::Contains("beam"));
     }
   }
 }
@@ -299,7 +299,7 @@ TEST_CASE("a trained translator reverses sequences and its attention is the anti
 
   std::vector<std::vector<int32_t>> sources;
   for (size_t i : split.test) sources.push_back(corpus.source[i]);
-  const auto results = model.greedy(sources, 0);
+  const auto results = greedy_decode(model, sources, 0);
   int exact = 0, anti_diagonal = 0, positions = 0;
   double anti_diagonal_weight = 0;
   for (size_t k = 0; k < results.size(); ++k) {
@@ -331,7 +331,7 @@ TEST_CASE("a trained translator reverses sequences and its attention is the anti
   // Greedy and beam-search hypotheses, which this model ends with </s>: their log-probability is
   // exactly what teacher forcing gives their tokens and </s>.
   for (size_t k = 0; k < 20 && k < sources.size(); ++k) {
-    for (const Hypothesis& h : {results[k], model.translate(sources[k], beam)}) {
+    for (const Hypothesis& h : {results[k], beam_search(model, sources[k], beam)}) {
       REQUIRE(h.tokens.size() < sources[k].size() * 2 + 10);  // ended, not cut
       TranslationCorpus one;
       one.source = {sources[k]};

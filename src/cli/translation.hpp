@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "models/translator.hpp"
+#include "models/decoding.hpp"
 #include "train/trainer.hpp"
 
 namespace attnlens::cli {

@@ -21,8 +21,8 @@
 #endif
 
 // An engine built with ATTNLENS_GRADIENTS=0 has no backward passes: the page's inference
-// module (web/dist/attnlens.wasm). Its parameters hold no gradient buffer, and each backward
-// pass begins with ATTNLENS_REQUIRE_GRADIENTS (layers/module.hpp), which throws there.
+// module (web/dist/attnlens.wasm). Its parameters hold no gradient buffer, and a layer's
+// backward() throws there (layers/module.hpp), its backward pass left out of the build.
 #ifndef ATTNLENS_GRADIENTS
 #define ATTNLENS_GRADIENTS 1
 #endif

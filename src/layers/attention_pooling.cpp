@@ -15,11 +15,7 @@ void AttentionPooling::init(Rng& rng) {
   bias.value.setZero();
 }
 
-const Matrix& AttentionPooling::forward(const SequenceBatch& h) {
-  check_with(h.values.rows() == weight.value.cols(), [&] {
-    return weight.name + ": input has " + std::to_string(h.values.rows()) +
-           " channels, expected " + std::to_string(weight.value.cols());
-  });
+const Matrix& AttentionPooling::forward_impl(const SequenceBatch& h) {
   const int T = h.steps, B = h.batch;
   input_ = h;
   const RowVector projected = weight.value.row(0) * h.values;  // [1, T*B]: w · h_t
@@ -44,8 +40,7 @@ const Matrix& AttentionPooling::forward(const SequenceBatch& h) {
   return context_;
 }
 
-void AttentionPooling::backward(const Matrix& grad_context, SequenceBatch& grad_in) {
-  ATTNLENS_REQUIRE_GRADIENTS("AttentionPooling");
+void AttentionPooling::backward_impl(const Matrix& grad_context, SequenceBatch& grad_in) {
   const int T = input_.steps, B = input_.batch;
   grad_in.steps = T;
   grad_in.batch = B;

@@ -8,15 +8,13 @@
 
 namespace attnlens {
 
-class AttentionPooling : public Pooling {
+class AttentionPooling : public PoolingOf<AttentionPooling> {
  public:
   AttentionPooling() = default;
   AttentionPooling(const std::string& name, int channels);
   void init(Rng& rng) override;
-  // h [C, T*B] -> context [C, B]; weights() is then α [T, B].
-  const Matrix& forward(const SequenceBatch& h) override;
-  // d_context [C, B] -> grad_in [C, T*B]
-  void backward(const Matrix& grad_context, SequenceBatch& grad_in) override;
+  int input_channels() const override { return static_cast<int>(weight.value.cols()); }
+  std::string name() const override { return "AttentionPooling " + weight.name; }
   const Matrix& weights() const { return weights_; }
   const Matrix* step_weights() const override { return &weights_; }
   std::vector<Parameter*> parameters() override { return {&weight, &bias}; }
@@ -25,6 +23,11 @@ class AttentionPooling : public Pooling {
   Parameter bias;    // [1]
 
  private:
+  friend PoolingOf<AttentionPooling>;
+  // h [C, T*B] -> context [C, B]; weights() is then α [T, B].
+  const Matrix& forward_impl(const SequenceBatch& h) override;
+  // d_context [C, B] -> grad_in [C, T*B]
+  void backward_impl(const Matrix& grad_context, SequenceBatch& grad_in);
   SequenceBatch input_;
   Matrix scores_;   // e [T, B]
   Matrix weights_;  // α [T, B]

@@ -1,8 +1,6 @@
 #include "layers/bidirectional.hpp"
 
 #include "core/error.hpp"
-#include "layers/gru.hpp"
-#include "layers/lstm.hpp"
 
 namespace attnlens {
 
@@ -11,20 +9,16 @@ Bidirectional::Bidirectional(std::unique_ptr<SequenceLayer> forward_layer, std::
   check(forward_ && reverse_, "bidirectional: both directions are required");
 }
 
-std::unique_ptr<SequenceLayer> Bidirectional::clone(const SequenceLayer& layer) {
-  if (auto lstm = dynamic_cast<const LSTM*>(&layer)) return std::make_unique<LSTM>(*lstm);
-  if (auto gru = dynamic_cast<const GRU*>(&layer)) return std::make_unique<GRU>(*gru);
-  throw Error("bidirectional: cannot copy a wrapped layer of unknown type");
-}
-
 Bidirectional::Bidirectional(const Bidirectional& other)
-    : forward_(other.forward_ ? clone(*other.forward_) : nullptr),
-      reverse_(other.reverse_ ? clone(*other.reverse_) : nullptr) {}
+    : SequenceLayerOf(other),
+      forward_(other.forward_ ? other.forward_->clone() : nullptr),
+      reverse_(other.reverse_ ? other.reverse_->clone() : nullptr) {}
 
 Bidirectional& Bidirectional::operator=(const Bidirectional& other) {
   if (this != &other) {
-    forward_ = other.forward_ ? clone(*other.forward_) : nullptr;
-    reverse_ = other.reverse_ ? clone(*other.reverse_) : nullptr;
+    SequenceLayerOf::operator=(other);
+    forward_ = other.forward_ ? other.forward_->clone() : nullptr;
+    reverse_ = other.reverse_ ? other.reverse_->clone() : nullptr;
   }
   return *this;
 }
@@ -36,7 +30,7 @@ void Bidirectional::init(Rng& rng) {
 
 int Bidirectional::output_channels() const { return forward_->output_channels() + reverse_->output_channels(); }
 
-void Bidirectional::forward(const SequenceBatch& in, SequenceBatch& out) {
+void Bidirectional::forward_impl(const SequenceBatch& in, SequenceBatch& out) {
   forward_->forward(in, forward_out_);
   reverse_->forward(in, reverse_out_);
   out.steps = in.steps;
@@ -47,8 +41,7 @@ void Bidirectional::forward(const SequenceBatch& in, SequenceBatch& out) {
   out.values.bottomRows(reverse_out_.values.rows()) = reverse_out_.values;
 }
 
-void Bidirectional::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
-  ATTNLENS_REQUIRE_GRADIENTS("Bidirectional");
+void Bidirectional::backward_impl(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
   const Eigen::Index forward_rows = forward_->output_channels();
   grad_half_ = grad_out;
   grad_half_.values = grad_out.values.topRows(forward_rows);

@@ -7,7 +7,7 @@
 
 namespace attnlens {
 
-class Bidirectional : public SequenceLayer {
+class Bidirectional : public SequenceLayerOf<Bidirectional> {
  public:
   Bidirectional() = default;
   Bidirectional(std::unique_ptr<SequenceLayer> forward_layer, std::unique_ptr<SequenceLayer> reverse_layer);
@@ -15,16 +15,17 @@ class Bidirectional : public SequenceLayer {
   Bidirectional& operator=(const Bidirectional& other);
 
   void init(Rng& rng) override;
+  int input_channels() const override { return forward_->input_channels(); }
   int output_channels() const override;
-  // in [C, T*B] -> out [H_fwd + H_rev, T*B]
-  void forward(const SequenceBatch& in, SequenceBatch& out) override;
-  // dL/dx = dL/dx(forward half) + dL/dx(reverse half)
-  void backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) override;
+  std::string name() const override { return "Bidirectional " + forward_->name(); }
   std::vector<Parameter*> parameters() override;
 
  private:
-  // Copies the layer of the same dynamic type (the wrapped layers are LSTM or GRU).
-  static std::unique_ptr<SequenceLayer> clone(const SequenceLayer& layer);
+  friend SequenceLayerOf<Bidirectional>;
+  // in [C, T*B] -> out [H_fwd + H_rev, T*B]
+  void forward_impl(const SequenceBatch& in, SequenceBatch& out) override;
+  // dL/dx = dL/dx(forward half) + dL/dx(reverse half)
+  void backward_impl(const SequenceBatch& grad_out, SequenceBatch* grad_in);
   std::unique_ptr<SequenceLayer> forward_, reverse_;
   SequenceBatch forward_out_, reverse_out_, grad_half_, grad_in_reverse_;
 };

@@ -33,11 +33,7 @@ void Conv1D::unfold_weights() {
       for (Eigen::Index j = 0; j < k; ++j) taps_(o, j * in + i) = weight.value(o, i * k + j);
 }
 
-void Conv1D::forward(const SequenceBatch& in, SequenceBatch& out) {
-  check_with(in.values.rows() == in_channels_, [&] {
-    return weight.name + ": input has " + std::to_string(in.values.rows()) + " channels, expected " +
-           std::to_string(in_channels_);
-  });
+void Conv1D::forward_impl(const SequenceBatch& in, SequenceBatch& out) {
   const int T = in.steps, B = in.batch, k = kernel_size_;
   const Eigen::Index C = in_channels_;
   const int offset = padding_ == Padding::Same ? (k - 1) / 2 : 0;  // input step of tap 0 is t − offset
@@ -78,8 +74,7 @@ void Conv1D::forward(const SequenceBatch& in, SequenceBatch& out) {
       if (t >= out_lengths_[b]) out.values.col(static_cast<Eigen::Index>(t) * B + b).setZero();
 }
 
-void Conv1D::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
-  ATTNLENS_REQUIRE_GRADIENTS("Conv1D");
+void Conv1D::backward_impl(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
   const int T = in_steps_, B = batch_, k = kernel_size_;
   const Eigen::Index C = in_channels_;
   const int offset = padding_ == Padding::Same ? (k - 1) / 2 : 0;

@@ -10,21 +10,24 @@
 
 namespace attnlens {
 
-class Conv1D : public SequenceLayer {
+class Conv1D : public SequenceLayerOf<Conv1D> {
  public:
   enum class Padding { Same, Valid };
   Conv1D() = default;
   Conv1D(const std::string& name, int in_channels, int out_channels, int kernel_size, Padding padding);
   void init(Rng& rng) override;
+  int input_channels() const override { return in_channels_; }
   int output_channels() const override { return static_cast<int>(weight.value.rows()); }
-  void forward(const SequenceBatch& in, SequenceBatch& out) override;
-  void backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) override;
+  std::string name() const override { return "Conv1D " + weight.name; }
   std::vector<Parameter*> parameters() override { return {&weight, &bias}; }
 
   Parameter weight;  // [out, in, kernel], row-major: element (o, i, j) at o·in·k + i·k + j
   Parameter bias;    // [out]
 
  private:
+  friend SequenceLayerOf<Conv1D>;
+  void forward_impl(const SequenceBatch& in, SequenceBatch& out) override;
+  void backward_impl(const SequenceBatch& grad_out, SequenceBatch* grad_in);
   // The convolution is one product: y = W' · X' + b, where W' [out, k·in] holds tap j's
   // weights in columns j·in … (j+1)·in − 1 and X' [k·in, out_steps·B] stacks, for each tap,
   // the (masked) input shifted by that tap ("im2col").

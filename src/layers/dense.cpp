@@ -13,23 +13,31 @@ void Dense::init(Rng& rng) {
   bias.value.setZero();
 }
 
-const Matrix& Dense::forward(const Matrix& x) {
+void Dense::apply(const Matrix& x, Matrix& y) const {
   check_with(x.rows() == weight.value.cols(), [&] {
     return "dense " + weight.name + ": input has " + std::to_string(x.rows()) +
            " features, expected " + std::to_string(weight.value.cols());
   });
+  y.noalias() = weight.value * x;
+  y.colwise() += bias.value.col(0);
+}
+
+void Dense::backward(const Matrix& dy, const Matrix& x, Matrix& dx) {
+  if (!InputGradientsOnly::active()) {
+    weight.grad.noalias() += dy * x.transpose();  // dL/dW = dL/dy · xᵀ
+    bias.grad.col(0) += dy.rowwise().sum();       // dL/db = Σ_batch dL/dy
+  }
+  dx.noalias() = weight.value.transpose() * dy;  // dL/dx = Wᵀ · dL/dy
+}
+
+const Matrix& Dense::forward(const Matrix& x) {
   input_ = x;
-  output_.noalias() = weight.value * x;
-  output_.colwise() += bias.value.col(0);
+  apply(x, output_);
   return output_;
 }
 
 const Matrix& Dense::backward(const Matrix& dy) {
-  if (!InputGradientsOnly::active()) {
-    weight.grad.noalias() += dy * input_.transpose();  // dL/dW = dL/dy · xᵀ
-    bias.grad.col(0) += dy.rowwise().sum();            // dL/db = Σ_batch dL/dy
-  }
-  grad_input_.noalias() = weight.value.transpose() * dy;  // dL/dx = Wᵀ · dL/dy
+  backward(dy, input_, grad_input_);
   return grad_input_;
 }
 

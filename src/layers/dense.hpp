@@ -15,6 +15,11 @@ class Dense : public Module {
   const Matrix& forward(const Matrix& x);
   // dy [out, batch] -> dx [in, batch]
   const Matrix& backward(const Matrix& dy);
+  // The same without the cache, for a layer applied at many steps whose inputs the caller
+  // keeps (the translator's decoder): y = W x + b; and, from dy and that x, dx = Wᵀ dy with
+  // the parameter gradients accumulated (unless InputGradientsOnly is active).
+  void apply(const Matrix& x, Matrix& y) const;
+  void backward(const Matrix& dy, const Matrix& x, Matrix& dx);
   std::vector<Parameter*> parameters() override { return {&weight, &bias}; }
 
   Parameter weight;  // [out, in]

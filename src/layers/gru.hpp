@@ -4,41 +4,50 @@
 //   z = σ(W_iz x + b_iz + W_hz h + b_hz)
 //   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
 //   h' = (1 − z) ⊙ n + z ⊙ h
-// Masking as in the LSTM: on a padding step the state is carried and the output is zero.
+// GruCell holds these equations (forward: kernels::gru_cell; backward: gru_gate_gradients,
+// which GRUCell, the decoders' single step, shares) for the recurrent template
+// (layers/recurrent.hpp), which does the rest, masking included.
 #pragma once
-#include <string>
 
-#include "layers/module.hpp"
+#include "layers/recurrent.hpp"
 
 namespace attnlens {
 
-class GRU : public SequenceLayer {
- public:
-  GRU() = default;
-  GRU(const std::string& prefix, const std::string& suffix, int input_size, int hidden_size, bool reverse);
-  void init(Rng& rng) override;
-  int output_channels() const override { return hidden_size_; }
-  // in.values [input, T*B] -> out.values [hidden, T*B]
-  void forward(const SequenceBatch& in, SequenceBatch& out) override;
-  void backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) override;
-  std::vector<Parameter*> parameters() override { return {&weight_ih, &weight_hh, &bias_ih, &bias_hh}; }
+// The pre-activation gradients of one GRU step for B samples, from dh = dL/dh' [H, B], the
+// activated gates [3H, B] (r, z, n), W_hn h + b_hn [H, B] and h [H, B]: dx = dL/d(W_ih x + b_ih)
+// and dhp = dL/d(W_hh h + b_hh), both [3H, B]. dL/dh adds W_hhᵀ dhp + dh ⊙ z.
+void gru_gate_gradients(Eigen::Index H, const Array& dh, const Eigen::Ref<const Matrix>& gates,
+                        const Eigen::Ref<const Matrix>& hidden_proj_n, const Eigen::Ref<const Matrix>& prev_hidden,
+                        Eigen::Ref<Matrix> dx, Eigen::Ref<Matrix> dhp);
 
-  Parameter weight_ih;  // [3H, input]
-  Parameter weight_hh;  // [3H, H]
-  Parameter bias_ih;    // [3H]
-  Parameter bias_hh;    // [3H]
+class GruCell {
+ public:
+  static constexpr int kGates = 3;
+  static constexpr const char* kName = "GRU";
+  static constexpr bool kSharedGradient = false;  // r gates W_hn h + b_hn only
+
+  static void init_biases(Parameter&, Parameter&, Eigen::Index) {}
+  static Vector input_bias(const Parameter& bias_ih, const Parameter&) { return bias_ih.value.col(0); }
+
+  void begin(Eigen::Index H, Eigen::Index columns, int B);
+  // W_hh h_{t-1} is added to b_hh, on its own: n needs W_hn h + b_hn apart.
+  Matrix& begin_step(Columns projections, const Parameter& bias_hh, Eigen::Index c0, int B);
+  void step(int H, Eigen::Index column, int b, Scalar* projection, Scalar* sum, Scalar* hidden, bool carry);
+  void end_step(Eigen::Index H, Eigen::Index c0, int B);
+
+  void begin_backward(Eigen::Index, int) {}
+  void gate_gradients(Eigen::Index H, Eigen::Index c0, int B, const Array& dh, ConstColumns projections,
+                      ConstColumns prev_hidden, Columns dx, Columns dhp);
+  void hidden_gradient(Eigen::Index H, Eigen::Index c0, int B, int t, const std::vector<int>& lengths, const Array& dh,
+                       ConstColumns projections, Matrix& grad_hidden_prev);
 
  private:
-  int hidden_size_ = 0;
-  bool reverse_ = false;
-  SequenceBatch input_;
-  Matrix input_proj_;    // [3H, T*B] W_ih x + b_ih
-  Matrix gates_;         // [3H, T*B] r, z, n after their nonlinearities
-  Matrix hidden_proj_n_; // [H, T*B]  W_hn h_{t-1} + b_hn
-  Matrix recurrent_;        // W_hh column-major, for the per-step product
-  ParamMatrix recurrent_of_;  // the W_hh it was copied from (recopied only when W_hh changes)
-  Matrix prev_hidden_;   // [H, T*B]  h_{t-1} seen by step t
-  Matrix grad_input_pre_, grad_hidden_pre_;  // [3H, T*B] dL/d(W_ih x + b_ih), dL/d(W_hh h + b_hh)
+  Matrix gates_;          // [3H, T*B] r, z, n after their nonlinearities
+  Matrix hidden_proj_;    // [3H, B]   W_hh h_{t-1} + b_hh of the current step
+  Matrix hidden_proj_n_;  // [H, T*B]  W_hn h_{t-1} + b_hn
 };
+
+extern template class Recurrent<GruCell>;
+using GRU = Recurrent<GruCell>;
 
 }  // namespace attnlens

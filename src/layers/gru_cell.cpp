@@ -2,6 +2,8 @@
 
 #include "core/error.hpp"
 #include "core/init.hpp"
+#include "core/kernels.hpp"
+#include "layers/gru.hpp"
 
 namespace attnlens {
 
@@ -31,38 +33,29 @@ void GRUCell::forward(const Matrix& x, const Matrix& h, Matrix& h_out, Cache& ca
   cache.prev_hidden = h;
   Matrix hidden_proj = weight_hh.value * h;
   hidden_proj.colwise() += bias_hh.value.col(0);
-  cache.gates.noalias() = weight_ih.value * x;
-  cache.gates.colwise() += bias_ih.value.col(0);
-  auto g = cache.gates.array();
-  g.topRows(2 * H) = (g.topRows(2 * H) + hidden_proj.topRows(2 * H).array()).logistic();  // r, z
+  Matrix input_proj = weight_ih.value * x;
+  input_proj.colwise() += bias_ih.value.col(0);
+  cache.gates.resize(3 * H, x.cols());
+  h_out = h;
+  for (Eigen::Index b = 0; b < x.cols(); ++b)  // the GRU layer's equations (layers/gru.hpp), sample by sample
+    kernels::gru_cell(static_cast<int>(H), input_proj.col(b).data(), hidden_proj.col(b).data(), cache.gates.col(b).data(),
+                      h_out.col(b).data());
   cache.hidden_proj_n = hidden_proj.bottomRows(H);
-  g.bottomRows(H) = (g.bottomRows(H) + g.topRows(H) * hidden_proj.bottomRows(H).array()).tanh();  // n
-  const auto z = g.middleRows(H, H);
-  h_out.resize(H, x.cols());
-  h_out.array() = (1 - z) * g.bottomRows(H) + z * h.array();
 }
 
 void GRUCell::backward(const Matrix& dh_out, const Cache& cache, Matrix& dx, Matrix& dh_prev) {
   const Eigen::Index H = hidden_size(), B = dh_out.cols();
-  const auto g = cache.gates.array();
-  const auto r = g.topRows(H), z = g.middleRows(H, H), n = g.bottomRows(H);
-  const auto dh = dh_out.array();
   grad_input_pre_.resize(3 * H, B);
   grad_hidden_pre_.resize(3 * H, B);
-  auto dxp = grad_input_pre_.array();
-  auto dhp = grad_hidden_pre_.array();
-  dxp.bottomRows(H) = dh * (1 - z) * (1 - n.square());  // through n's tanh
-  dhp.bottomRows(H) = dxp.bottomRows(H) * r;
-  dxp.topRows(H) = dxp.bottomRows(H) * cache.hidden_proj_n.array() * r * (1 - r);
-  dxp.middleRows(H, H) = dh * (cache.prev_hidden.array() - n) * z * (1 - z);
-  dhp.topRows(2 * H) = dxp.topRows(2 * H);
+  const Array dh = dh_out.array();
+  gru_gate_gradients(H, dh, cache.gates, cache.hidden_proj_n, cache.prev_hidden, grad_input_pre_, grad_hidden_pre_);
   weight_ih.grad.noalias() += grad_input_pre_ * cache.input.transpose();
   weight_hh.grad.noalias() += grad_hidden_pre_ * cache.prev_hidden.transpose();
   bias_ih.grad.col(0) += grad_input_pre_.rowwise().sum();
   bias_hh.grad.col(0) += grad_hidden_pre_.rowwise().sum();
   dx.noalias() = weight_ih.value.transpose() * grad_input_pre_;
   dh_prev.noalias() = weight_hh.value.transpose() * grad_hidden_pre_;
-  dh_prev.array() += dh * z;
+  dh_prev.array() += dh * cache.gates.array().middleRows(H, H);  // h' ∋ z ⊙ h
 }
 
 }  // namespace attnlens

@@ -1,4 +1,5 @@
-// One step of a GRU (the equations, gate order and parameter names of layers/gru.hpp),
+// One step of a GRU (the equations, gate order and parameter names of layers/gru.hpp, and its
+// code: kernels::gru_cell forward, gru_gate_gradients backward),
 // for decoders whose next input depends on their previous output. The cache lives with
 // the caller, so the same cell serves training (one cache per step) and beam search.
 #pragma once

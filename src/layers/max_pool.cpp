@@ -6,7 +6,7 @@
 
 namespace attnlens {
 
-void MaxPool1D::forward(const SequenceBatch& in, SequenceBatch& out) {
+void MaxPool1D::forward_impl(const SequenceBatch& in, SequenceBatch& out) {
   check(size_ >= 1, "maxpool1d: size must be at least 1");
   const int T = in.steps, B = in.batch;
   input_ = in;
@@ -35,8 +35,7 @@ void MaxPool1D::forward(const SequenceBatch& in, SequenceBatch& out) {
     }
 }
 
-void MaxPool1D::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
-  ATTNLENS_REQUIRE_GRADIENTS("MaxPool1D");
+void MaxPool1D::backward_impl(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
   if (!grad_in) return;
   grad_in->steps = input_.steps;
   grad_in->batch = input_.batch;

@@ -1,28 +1,19 @@
 // Base interfaces for layers. A layer owns its Parameters as members, so copying a
 // layer (e.g. to give each training thread a replica) copies its weights and caches.
 #pragma once
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "core/tensor.hpp"
 
-// An engine built with ATTNLENS_GRADIENTS=0 (core/tensor.hpp) has no backward passes: the page's
-// inference module (web/dist/attnlens.wasm), which explains by attention and needs none. Each
-// backward pass begins with ATTNLENS_REQUIRE_GRADIENTS; in such a build that throws, and the
-// compiler drops the rest of the pass and every product only it used (103 KB of wasm).
 namespace attnlens {
 
-[[noreturn]] inline void no_gradients(const char* layer) {
-  throw Error(std::string(layer) +
-              " backward: this build of attnlens has no gradients (training and gradient explanations need the full "
-              "engine, e.g. web/dist/attnlens-train.js)");
-}
+// What a backward pass throws in a build without gradients.
+[[noreturn]] void no_gradients(const std::string& layer);
 
-#define ATTNLENS_REQUIRE_GRADIENTS(layer) \
-  do {                                    \
-    if constexpr (!::attnlens::kHasGradients) ::attnlens::no_gradients(layer); \
-  } while (0)
 
 // While an InputGradientsOnly guard lives, backward passes on this thread leave parameter
 // gradients alone and compute only dL/d(input): what input attributions (gradient × input,
@@ -54,16 +45,49 @@ inline void zero_padding_columns(Matrix& values, int steps, int batch, const std
       if (t >= lengths[b]) values.col(static_cast<Eigen::Index>(t) * batch + b).setZero();
 }
 
-// A layer from a sequence batch to a sequence batch with the same steps and lengths.
-// backward() accumulates parameter gradients (unless InputGradientsOnly is active) and, when
-// grad_in is non-null, writes the gradient with respect to the input (used by the layer below
-// and by input attributions).
+// A layer from a sequence batch to a sequence batch, its skeleton written once: the public
+// forward() and backward() are not virtual; they check their arguments (channels, columns =
+// steps × batch, one length per sample; a gradient shaped like the last output) and call the
+// layer's private forward_impl() and backward_impl(). backward() accumulates parameter
+// gradients (unless InputGradientsOnly is active) and, when grad_in is non-null, writes the
+// gradient with respect to the input (used by the layer below and by input attributions).
+//
+// An engine built with ATTNLENS_GRADIENTS=0 (core/tensor.hpp) has no backward passes: the
+// page's inference module (web/dist/attnlens.wasm), which explains by attention. There
+// backward() throws, and SequenceLayerOf (below) never refers to a layer's backward_impl, so
+// the linker drops every backward pass and every product only they used (about 100 KB of wasm).
 class SequenceLayer : public Module {
  public:
+  // The channels the layer reads; 0 when it takes any number (ReLU, MaxPool1D).
+  virtual int input_channels() const = 0;
   virtual int output_channels() const = 0;
-  virtual void forward(const SequenceBatch& in, SequenceBatch& out) = 0;
-  virtual void backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) = 0;
   virtual void init(Rng& rng) = 0;
+  // A copy of the layer as it is (weights and caches), of its own type.
+  virtual std::unique_ptr<SequenceLayer> clone() const = 0;
+  // What the layer is, for messages: its type and the name of its first parameter.
+  virtual std::string name() const = 0;
+
+  void forward(const SequenceBatch& in, SequenceBatch& out);
+  void backward(const SequenceBatch& grad_out, SequenceBatch* grad_in);
+
+ private:
+  virtual void forward_impl(const SequenceBatch& in, SequenceBatch& out) = 0;
+  virtual void run_backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) = 0;
+  Eigen::Index output_rows_ = -1, output_columns_ = -1;  // of the last forward; −1 before the first
+};
+
+// What each layer derives from: SequenceLayerOf<MyLayer>. MyLayer defines forward_impl and
+// backward_impl (private, with `friend SequenceLayerOf<MyLayer>`) and gets clone() and the
+// routing of backward() to its backward_impl, in builds with gradients only.
+template <class Layer>
+class SequenceLayerOf : public SequenceLayer {
+ public:
+  std::unique_ptr<SequenceLayer> clone() const final { return std::make_unique<Layer>(static_cast<const Layer&>(*this)); }
+
+ private:
+  void run_backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) final {
+    if constexpr (kHasGradients) static_cast<Layer&>(*this).backward_impl(grad_out, grad_in);
+  }
 };
 
 }  // namespace attnlens

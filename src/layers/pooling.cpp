@@ -23,7 +23,29 @@ void zero_like(const SequenceBatch& shape, SequenceBatch& grad_in) {
 int real_length(const SequenceBatch& h, int b) { return std::max(0, std::min(h.lengths[b], h.steps)); }
 }  // namespace
 
-const Matrix& GlobalMaxPooling::forward(const SequenceBatch& h) {
+const Matrix& Pooling::forward(const SequenceBatch& h) {
+  const int channels = input_channels();
+  check_with(channels == 0 || h.values.rows() == channels, [&] {
+    return name() + ": input has " + std::to_string(h.values.rows()) + " channels, expected " + std::to_string(channels);
+  });
+  check_with(h.steps >= 0 && h.batch >= 0 && h.values.cols() == static_cast<Eigen::Index>(h.steps) * h.batch &&
+                 h.lengths.size() == static_cast<size_t>(h.batch),
+             [&] { return name() + ": input is not " + std::to_string(h.steps) + " steps × " + std::to_string(h.batch) + " samples"; });
+  const Matrix& pooled = forward_impl(h);
+  output_rows_ = pooled.rows();
+  output_columns_ = pooled.cols();
+  return pooled;
+}
+
+void Pooling::backward(const Matrix& grad_pooled, SequenceBatch& grad_in) {
+  if constexpr (!kHasGradients) no_gradients(name());
+  check_with(output_rows_ >= 0, [&] { return name() + ": backward before any forward"; });
+  check_with(grad_pooled.rows() == output_rows_ && grad_pooled.cols() == output_columns_,
+             [&] { return name() + ": gradient is not shaped like the pooled output"; });
+  run_backward(grad_pooled, grad_in);
+}
+
+const Matrix& GlobalMaxPooling::forward_impl(const SequenceBatch& h) {
   shape_ = shape_of(h);
   const Eigen::Index C = h.values.rows();
   pooled_.setZero(C, h.batch);
@@ -43,8 +65,7 @@ const Matrix& GlobalMaxPooling::forward(const SequenceBatch& h) {
   return pooled_;
 }
 
-void GlobalMaxPooling::backward(const Matrix& grad_pooled, SequenceBatch& grad_in) {
-  ATTNLENS_REQUIRE_GRADIENTS("GlobalMaxPooling");
+void GlobalMaxPooling::backward_impl(const Matrix& grad_pooled, SequenceBatch& grad_in) {
   zero_like(shape_, grad_in);
   const Eigen::Index C = grad_in.values.rows();
   for (int b = 0; b < shape_.batch; ++b)
@@ -54,7 +75,7 @@ void GlobalMaxPooling::backward(const Matrix& grad_pooled, SequenceBatch& grad_i
     }
 }
 
-const Matrix& MeanPooling::forward(const SequenceBatch& h) {
+const Matrix& MeanPooling::forward_impl(const SequenceBatch& h) {
   shape_ = shape_of(h);
   pooled_.setZero(h.values.rows(), h.batch);
   for (int b = 0; b < h.batch; ++b) {
@@ -65,8 +86,7 @@ const Matrix& MeanPooling::forward(const SequenceBatch& h) {
   return pooled_;
 }
 
-void MeanPooling::backward(const Matrix& grad_pooled, SequenceBatch& grad_in) {
-  ATTNLENS_REQUIRE_GRADIENTS("MeanPooling");
+void MeanPooling::backward_impl(const Matrix& grad_pooled, SequenceBatch& grad_in) {
   zero_like(shape_, grad_in);
   for (int b = 0; b < shape_.batch; ++b) {
     const int length = real_length(shape_, b);
@@ -75,7 +95,7 @@ void MeanPooling::backward(const Matrix& grad_pooled, SequenceBatch& grad_in) {
   }
 }
 
-const Matrix& LastPooling::forward(const SequenceBatch& h) {
+const Matrix& LastPooling::forward_impl(const SequenceBatch& h) {
   shape_ = shape_of(h);
   pooled_.setZero(h.values.rows(), h.batch);
   for (int b = 0; b < h.batch; ++b) {
@@ -85,8 +105,7 @@ const Matrix& LastPooling::forward(const SequenceBatch& h) {
   return pooled_;
 }
 
-void LastPooling::backward(const Matrix& grad_pooled, SequenceBatch& grad_in) {
-  ATTNLENS_REQUIRE_GRADIENTS("LastPooling");
+void LastPooling::backward_impl(const Matrix& grad_pooled, SequenceBatch& grad_in) {
   zero_like(shape_, grad_in);
   for (int b = 0; b < shape_.batch; ++b) {
     const int length = real_length(shape_, b);

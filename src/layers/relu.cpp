@@ -4,7 +4,7 @@
 
 namespace attnlens {
 
-void ReLU::forward(const SequenceBatch& in, SequenceBatch& out) {
+void ReLU::forward_impl(const SequenceBatch& in, SequenceBatch& out) {
   out.steps = in.steps;
   out.batch = in.batch;
   out.lengths = in.lengths;
@@ -12,8 +12,7 @@ void ReLU::forward(const SequenceBatch& in, SequenceBatch& out) {
   output_ = out.values;
 }
 
-void ReLU::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
-  ATTNLENS_REQUIRE_GRADIENTS("ReLU");
+void ReLU::backward_impl(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
   if (!grad_in) return;
   *grad_in = grad_out;
   grad_in->values = (output_.array() > 0).select(grad_out.values, Scalar(0));  // d max(0, x)/dx = [x > 0]

@@ -91,8 +91,7 @@ std::vector<Parameter*> TransformerEncoder::parameters() {
   return params;
 }
 
-void TransformerEncoder::forward(const SequenceBatch& in, SequenceBatch& out) {
-  check(in.values.rows() == channels_, "transformer: input has wrong channel count");
+void TransformerEncoder::forward_impl(const SequenceBatch& in, SequenceBatch& out) {
   const int T = in.steps, B = in.batch;
   states_.resize(layers_.size() + 1);
   SequenceBatch& x0 = states_[0];
@@ -116,8 +115,7 @@ void TransformerEncoder::forward(const SequenceBatch& in, SequenceBatch& out) {
   zero_padding_columns(out.values, T, B, in.lengths);
 }
 
-void TransformerEncoder::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
-  ATTNLENS_REQUIRE_GRADIENTS("TransformerEncoder");
+void TransformerEncoder::backward_impl(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
   const SequenceBatch& shape = states_[0];
   Matrix grad = grad_out.values, next;
   zero_padding_columns(grad, shape.steps, shape.batch, shape.lengths);

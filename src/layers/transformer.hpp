@@ -37,19 +37,22 @@ class TransformerEncoderLayer : public Module {
   Matrix normed1_, attended_, residual_, normed2_, hidden_;
 };
 
-class TransformerEncoder : public SequenceLayer {
+class TransformerEncoder : public SequenceLayerOf<TransformerEncoder> {
  public:
   TransformerEncoder() = default;
   TransformerEncoder(const std::string& prefix, int channels, int layers, int heads, int feedforward);
   void init(Rng& rng) override;
+  int input_channels() const override { return channels_; }
   int output_channels() const override { return channels_; }
-  void forward(const SequenceBatch& in, SequenceBatch& out) override;
-  void backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) override;
+  std::string name() const override { return "TransformerEncoder " + norm_.weight.name; }
   std::vector<Parameter*> parameters() override;
   int layers() const { return static_cast<int>(layers_.size()); }
   const MultiHeadSelfAttention& self_attention(int layer) const { return layers_[static_cast<size_t>(layer)].self_attention(); }
 
  private:
+  friend SequenceLayerOf<TransformerEncoder>;
+  void forward_impl(const SequenceBatch& in, SequenceBatch& out) override;
+  void backward_impl(const SequenceBatch& grad_out, SequenceBatch* grad_in);
   int channels_ = 0;
   std::vector<TransformerEncoderLayer> layers_;
   LayerNorm norm_;

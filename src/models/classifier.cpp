@@ -124,7 +124,7 @@ const Matrix& Classifier::forward(const TokenBatch& tokens, Rng* dropout_rng) {
 }
 
 void Classifier::backward(const Matrix& grad_logits) {
-  ATTNLENS_REQUIRE_GRADIENTS("Classifier");
+  if constexpr (!kHasGradients) no_gradients("Classifier");  // and the compiler drops the rest
   grad_pooled_ = output_.backward(grad_logits);
   for (size_t i = hidden_.size(); i-- > 0;) {
     grad_pooled_ = (hidden_out_[i].array() > 0).select(grad_pooled_, Scalar(0));  // through the ReLU

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "io/translator_file.hpp"
+#include "models/decoding.hpp"
 
 namespace attnlens {
 

@@ -168,10 +168,10 @@ BleuReport evaluate_bleu(const Translator& model, const TranslationCorpus& corpu
       if (options.beam == 1) {
         std::vector<std::vector<int32_t>> sources;
         for (size_t k = start; k < stop; ++k) sources.push_back(corpus.source[groups[order[k]].front()]);
-        const auto results = local.greedy(sources, options.max_length);
+        const auto results = greedy_decode(local, sources, options.max_length);
         for (size_t k = start; k < stop; ++k) hypotheses[order[k]] = words_of(results[k - start], target_vocabulary);
       } else {
-        hypotheses[order[start]] = words_of(local.translate(corpus.source[groups[order[start]].front()], options), target_vocabulary);
+        hypotheses[order[start]] = words_of(beam_search(local, corpus.source[groups[order[start]].front()], options), target_vocabulary);
       }
     }
   });

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "data/tatoeba.hpp"
-#include "models/translator.hpp"
+#include "models/decoding.hpp"
 #include "text/tokenizer.hpp"
 #include "text/vocabulary.hpp"
 #include "train/adam.hpp"
