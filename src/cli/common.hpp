@@ -94,6 +94,21 @@ inline void add_training_options(CLI::App* cmd, TrainOptions& options, const std
   cmd->add_option("--threads", options.threads, "Worker threads")->check(CLI::Range(1, 64))->capture_default_str();
 }
 
+// Reads what add_training_options' flags set from a config file's "training" section (flags win).
+inline void read_training_section(const std::string& path, const json& config, const CLI::App& cmd, TrainOptions& options) {
+  const json training = config.value("training", json::object());
+  const auto set = [&](const char* key, const char* flag, auto& target) {
+    set_from_config(path, training, key, cmd.count(flag) > 0, target);
+  };
+  set("epochs", "--epochs", options.epochs);
+  set("batch_size", "--batch-size", options.batch_size);
+  set("learning_rate", "--lr", options.learning_rate);
+  set("learning_rate_decay", "--lr-decay", options.learning_rate_decay);
+  set("clip_norm", "--clip-norm", options.clip_norm);
+  set("seed", "--seed", options.seed);
+  set("patience", "--patience", options.patience);
+}
+
 inline void write_text_file(const std::string& path, const std::string& text) {
   safetensors::write_file_atomic(path, std::vector<uint8_t>(text.begin(), text.end()));
 }

@@ -37,15 +37,9 @@ void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
     model["vocab_size"] = args.model.vocab_size;
     args.model = ClassifierConfig::from_json(model);
   }
+  read_training_section(args.config_path, config, cmd, args.training);
   const json training = config.value("training", json::object());
-  set(training, "epochs", "--epochs", args.training.epochs);
-  set(training, "batch_size", "--batch-size", args.training.batch_size);
-  set(training, "learning_rate", "--lr", args.training.learning_rate);
-  set(training, "learning_rate_decay", "--lr-decay", args.training.learning_rate_decay);
-  set(training, "clip_norm", "--clip-norm", args.training.clip_norm);
   set(training, "max_length", "--max-length", args.training.max_length);
-  set(training, "seed", "--seed", args.training.seed);
-  set(training, "patience", "--patience", args.training.patience);
   set(training, "validation_fraction", "--validation-fraction", args.validation_fraction);
   const json vocabulary = config.value("vocabulary", json::object());
   set(vocabulary, "max_size", "--vocab-size", args.vocab_size);
@@ -138,21 +132,16 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
 
   const std::string history_prefix =
       args.history.empty() ? args.out.substr(0, args.out.rfind(".safetensors")) + ".history" : args.history;
-  json provenance = {
-      {"data", (imdb ? std::string("IMDB (Maas et al. 2011), official train split")
-                     : std::filesystem::path(args.train_file).filename().string() + " (labelled texts)") +
-                   "; stratified " + std::to_string(static_cast<int>(std::lround(100 * (1 - args.validation_fraction)))) +
-                   "/" + std::to_string(static_cast<int>(std::lround(100 * args.validation_fraction))) +
-                   " train/validation"},
-      {"train_examples", split.train.size()},
-      {"validation_examples", split.validation.size()},
-      {"seed", args.training.seed},
-      {"training", args.training.to_json()},
-      {"vocabulary", {{"max_size", args.vocab_size}, {"min_count", args.min_count}}},
-      {"command", command_line},
-      {"pretraining", pretraining_record},
-      {"machine", machine_description()},
-  };
+  json provenance = training_provenance(
+      (imdb ? std::string("IMDB (Maas et al. 2011), official train split")
+            : std::filesystem::path(args.train_file).filename().string() + " (labelled texts)") +
+          "; stratified " + std::to_string(static_cast<int>(std::lround(100 * (1 - args.validation_fraction)))) + "/" +
+          std::to_string(static_cast<int>(std::lround(100 * args.validation_fraction))) + " train/validation",
+      split, args.training);
+  provenance["vocabulary"] = {{"max_size", args.vocab_size}, {"min_count", args.min_count}};
+  provenance["command"] = command_line;
+  provenance["pretraining"] = pretraining_record;
+  provenance["machine"] = machine_description();
   Trainer trainer(*bundle.model, args.training);
   ProgressBar bar;
   json history = json::array();

@@ -110,14 +110,7 @@ void apply_config_file(TrainTranslatorArgs& args, const CLI::App& cmd) {
       throw Error(args.config_path + ": model." + std::string(e.what()).substr(std::string("config.").size()));
     }
   }
-  const json training = config.value("training", json::object());
-  set(training, "epochs", "--epochs", args.training.epochs);
-  set(training, "batch_size", "--batch-size", args.training.batch_size);
-  set(training, "learning_rate", "--lr", args.training.learning_rate);
-  set(training, "learning_rate_decay", "--lr-decay", args.training.learning_rate_decay);
-  set(training, "clip_norm", "--clip-norm", args.training.clip_norm);
-  set(training, "seed", "--seed", args.training.seed);
-  set(training, "patience", "--patience", args.training.patience);
+  read_training_section(args.config_path, config, cmd, args.training);
   const json vocabulary = config.value("vocabulary", json::object());
   set(vocabulary, "source_max_size", nullptr, args.source_vocab_size);
   set(vocabulary, "target_max_size", nullptr, args.target_vocab_size);

@@ -115,4 +115,12 @@ EvalResult TrainingSession::evaluate(const std::vector<LabelledText>& data) {
   return trainer_.evaluate(examples, indices);
 }
 
+nlohmann::json training_provenance(const std::string& data, const Split& split, const TrainOptions& training) {
+  return {{"data", data},
+          {"train_examples", split.train.size()},
+          {"validation_examples", split.validation.size()},
+          {"seed", training.seed},
+          {"training", training.to_json()}};
+}
+
 }  // namespace attnlens

@@ -36,6 +36,11 @@ PreparedTraining prepare_training(ClassifierConfig config, const std::vector<Lab
 PreparedTraining prepare_fine_tuning(ClassifierBundle bundle, const std::vector<LabelledText>& data,
                                      const DatasetOptions& options);
 
+// What every trained classifier file records of its training (provenance): its data, the
+// split's sizes, the seed and the training options. The CLI and the page's trainer add what
+// each knows besides (command line, machine, date, results).
+nlohmann::json training_provenance(const std::string& data, const Split& split, const TrainOptions& training);
+
 class TrainingSession {
  public:
   TrainingSession(PreparedTraining prepared, const TrainOptions& options);

@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/loss.hpp"
+#include "train/epochs.hpp"
 
 namespace attnlens {
 
@@ -129,61 +130,27 @@ std::vector<EpochStats> Trainer::fit(const std::vector<Example>& examples, const
                                      const std::vector<size_t>& validation,
                                      const std::function<void(const EpochStats&)>& on_epoch,
                                      const std::function<void(const Progress&)>& on_progress) {
-  check(!train.empty(), "training set is empty");
-  using clock = std::chrono::steady_clock;
-  std::vector<EpochStats> history;
-  BestWeights best;
-  double best_accuracy = -1, best_loss = INFINITY;
-  sync_replicas(model_, replicas_);
-  for (int epoch = 1; epoch <= options_.epochs; ++epoch) {
-    const auto started = clock::now();
-    EpochStats stats;
-    stats.epoch = epoch;
-    stats.learning_rate = optimizer_.learning_rate();
-    double loss_sum = 0;
-    int64_t correct = 0;
-    size_t done = 0;
-    ProgressReporter progress(on_progress, epoch, options_.epochs, train.size());
-    for (const auto& batch : epoch_batches(examples, train)) {
-      BatchResult r;
-      try {
-        r = train_batch(examples, batch);
-      } catch (const Error& e) {
-        throw Error(std::string(e.what()) + " in epoch " + std::to_string(epoch));
-      }
-      loss_sum += r.loss_sum;
-      correct += r.correct;
-      done += batch.size();
-      progress.update(done, loss_sum / static_cast<double>(done), static_cast<double>(correct) / static_cast<double>(done));
-    }
-    const double train_seconds = std::chrono::duration<double>(clock::now() - started).count();
-    stats.train_loss = loss_sum / static_cast<double>(train.size());
-    stats.train_accuracy = static_cast<double>(correct) / static_cast<double>(train.size());
-    stats.examples_per_second = static_cast<double>(train.size()) / train_seconds;
-    if (!validation.empty()) {
-      const EvalResult v = evaluate(examples, validation, static_cast<size_t>(options_.max_length));
-      stats.validation_loss = v.loss;
-      stats.validation_accuracy = v.accuracy;
-    } else {
-      stats.validation_loss = stats.train_loss;
-      stats.validation_accuracy = stats.train_accuracy;
-    }
-    stats.seconds = std::chrono::duration<double>(clock::now() - started).count();
-    stats.improved = stats.validation_accuracy > best_accuracy ||
-                     (stats.validation_accuracy == best_accuracy && stats.validation_loss < best_loss);
-    if (stats.improved) {
-      best_accuracy = stats.validation_accuracy;
-      best_loss = stats.validation_loss;
-    }
-    best.record(stats.improved, model_);
-    history.push_back(stats);
-    if (on_epoch) on_epoch(stats);
-    if (options_.patience > 0 && best.epochs_without_improvement() >= options_.patience) break;
-    end_epoch();
-  }
-  best.restore(model_);
-  sync_replicas(model_, replicas_);
-  return history;
+  return run_epochs<Classifier, EpochStats>(
+      model_, replicas_, optimizer_, options_, train.size(), [&] { return epoch_batches(examples, train); },
+      [&](const std::vector<size_t>& batch) {
+        const BatchResult r = train_batch(examples, batch);
+        return BatchTotals{r.loss_sum, r.correct, static_cast<int64_t>(batch.size())};
+      },
+      [&](EpochStats& stats, const BatchTotals& sum, double train_seconds) {
+        stats.train_loss = sum.loss_sum / static_cast<double>(train.size());
+        stats.train_accuracy = static_cast<double>(sum.correct) / static_cast<double>(train.size());
+        stats.examples_per_second = static_cast<double>(train.size()) / train_seconds;
+        if (!validation.empty()) {
+          const EvalResult v = evaluate(examples, validation, static_cast<size_t>(options_.max_length));
+          stats.validation_loss = v.loss;
+          stats.validation_accuracy = v.accuracy;
+        } else {
+          stats.validation_loss = stats.train_loss;
+          stats.validation_accuracy = stats.train_accuracy;
+        }
+        return EpochScore{stats.validation_accuracy, stats.validation_loss};
+      },
+      on_epoch, on_progress);
 }
 
 }  // namespace attnlens

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "train/epochs.hpp"
 #include "train/dataset.hpp"
 
 namespace attnlens {
@@ -265,57 +266,32 @@ std::vector<TranslationEpochStats> TranslationTrainer::fit(const TranslationCorp
                                                            const Vocabulary& target_vocabulary,
                                                            const std::function<void(const TranslationEpochStats&)>& on_epoch,
                                                            const std::function<void(const Progress&)>& on_progress) {
-  check(!train.empty(), "training set is empty");
-  using clock = std::chrono::steady_clock;
   const std::vector<Example> keys = length_keys(corpus);
   Rng order_rng(options_.seed ^ 0x5eed0fba7c4e5ull);
-  std::vector<TranslationEpochStats> history;
-  BestWeights best;
-  double best_bleu = -1, best_loss = INFINITY;
   uint64_t batch_counter = 0;
-  sync_replicas(model_, replicas_);
-  for (int epoch = 1; epoch <= options_.epochs; ++epoch) {
-    const auto started = clock::now();
-    TranslationEpochStats stats;
-    stats.epoch = epoch;
-    stats.learning_rate = optimizer_.learning_rate();
-    Translator::Stats sum;
-    size_t done = 0;
-    ProgressReporter progress(on_progress, epoch, options_.epochs, train.size());
-    for (const auto& batch : length_bucketed_batches(keys, train, options_.batch_size, &order_rng)) {
-      const auto r = run_batch(corpus, batch, true, options_.seed * 7919ull + (++batch_counter));
-      check(std::isfinite(r.loss_sum), "training diverged: the loss became " + std::to_string(r.loss_sum) +
-                                           " in epoch " + std::to_string(epoch) + " (try a lower learning rate)");
-      sum.loss_sum += r.loss_sum;
-      sum.tokens += r.tokens;
-      sum.correct += r.correct;
-      done += batch.size();
-      progress.update(done, sum.loss_sum / static_cast<double>(sum.tokens), static_cast<double>(sum.correct) / static_cast<double>(sum.tokens));
-    }
-    const double train_seconds = std::chrono::duration<double>(clock::now() - started).count();
-    stats.train_loss = sum.loss_sum / static_cast<double>(std::max<int64_t>(1, sum.tokens));
-    stats.train_token_accuracy = static_cast<double>(sum.correct) / static_cast<double>(std::max<int64_t>(1, sum.tokens));
-    stats.sentences_per_second = static_cast<double>(train.size()) / train_seconds;
-    const std::vector<size_t>& held_out = validation.empty() ? train : validation;
-    const auto v = evaluate_loss(corpus, held_out);
-    stats.validation_loss = v.loss_sum / static_cast<double>(std::max<int64_t>(1, v.tokens));
-    stats.validation_token_accuracy = static_cast<double>(v.correct) / static_cast<double>(std::max<int64_t>(1, v.tokens));
-    stats.validation_bleu = evaluate_bleu(model_, corpus, held_out, target_vocabulary, DecodeOptions{}, options_.threads).overall.score();
-    stats.seconds = std::chrono::duration<double>(clock::now() - started).count();
-    stats.improved = stats.validation_bleu > best_bleu || (stats.validation_bleu == best_bleu && stats.validation_loss < best_loss);
-    if (stats.improved) {
-      best_bleu = stats.validation_bleu;
-      best_loss = stats.validation_loss;
-    }
-    best.record(stats.improved, model_);
-    history.push_back(stats);
-    if (on_epoch) on_epoch(stats);
-    if (options_.patience > 0 && best.epochs_without_improvement() >= options_.patience) break;
-    optimizer_.set_learning_rate(optimizer_.learning_rate() * options_.learning_rate_decay);
-  }
-  best.restore(model_);
-  sync_replicas(model_, replicas_);
-  return history;
+  const auto per_token = [](double value, int64_t tokens) { return value / static_cast<double>(std::max<int64_t>(1, tokens)); };
+  return run_epochs<Translator, TranslationEpochStats>(
+      model_, replicas_, optimizer_, options_, train.size(),
+      [&] { return length_bucketed_batches(keys, train, options_.batch_size, &order_rng); },
+      [&](const std::vector<size_t>& batch) {
+        const auto r = run_batch(corpus, batch, true, options_.seed * 7919ull + (++batch_counter));
+        check(std::isfinite(r.loss_sum),
+              "training diverged: the loss became " + std::to_string(r.loss_sum) + " (try a lower learning rate)");
+        return BatchTotals{r.loss_sum, r.correct, r.tokens};
+      },
+      [&](TranslationEpochStats& stats, const BatchTotals& sum, double train_seconds) {
+        stats.train_loss = per_token(sum.loss_sum, sum.count);
+        stats.train_token_accuracy = per_token(static_cast<double>(sum.correct), sum.count);
+        stats.sentences_per_second = static_cast<double>(train.size()) / train_seconds;
+        const std::vector<size_t>& held_out = validation.empty() ? train : validation;
+        const auto v = evaluate_loss(corpus, held_out);
+        stats.validation_loss = per_token(v.loss_sum, v.tokens);
+        stats.validation_token_accuracy = per_token(static_cast<double>(v.correct), v.tokens);
+        stats.validation_bleu =
+            evaluate_bleu(model_, corpus, held_out, target_vocabulary, DecodeOptions{}, options_.threads).overall.score();
+        return EpochScore{stats.validation_bleu, stats.validation_loss};
+      },
+      on_epoch, on_progress);
 }
 
 }  // namespace attnlens

@@ -129,12 +129,8 @@ class JsTrainer {
     return js_errors([&] {
       ClassifierBundle& bundle = session_.bundle();
       const nlohmann::json before = bundle.provenance;
-      nlohmann::json p = fine_tuned_ ? nlohmann::json{{"fine_tuned_from", before}} : nlohmann::json::object();
-      p["data"] = settings_.data;
-      p["train_examples"] = session_.split().train.size();
-      p["validation_examples"] = session_.split().validation.size();
-      p["seed"] = settings_.training.seed;
-      p["training"] = settings_.training.to_json();
+      nlohmann::json p = training_provenance(settings_.data, session_.split(), settings_.training);
+      if (fine_tuned_) p["fine_tuned_from"] = before;
       p["training"].erase("epochs");
       p["training"].erase("threads");
       p["epochs_run"] = session_.completed_epochs();
