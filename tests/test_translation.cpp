@@ -11,7 +11,7 @@
 #include "io/translator_file.hpp"
 #include "pipeline/translate.hpp"
 #include "train/bleu.hpp"
-#include "train/translation.hpp"
+#include "train/translator_trainer.hpp"
 
 using namespace attnlens;
 
@@ -290,7 +290,7 @@ TEST_CASE("a trained translator reverses sequences and its attention is the anti
   options.batch_size = 32;
   options.learning_rate = 3e-3;
   options.threads = 2;
-  TranslationTrainer trainer(model, options);
+  TranslatorTrainer trainer(model, options);
   std::vector<std::string> words = {"<pad>", "<unk>", "<s>", "</s>"};
   for (int id = 4; id < 14; ++id) words.push_back(std::to_string(id));
   const Vocabulary target_vocabulary(words);

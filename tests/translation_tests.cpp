@@ -20,7 +20,7 @@
 #include "data/imdb.hpp"
 #include "data/tatoeba.hpp"
 #include "io/translator_file.hpp"
-#include "train/translation.hpp"
+#include "train/translator_trainer.hpp"
 
 using namespace attnlens;
 using nlohmann::json;

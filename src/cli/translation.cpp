@@ -8,7 +8,7 @@
 #include "data/tatoeba.hpp"
 #include "io/translator_file.hpp"
 #include "pipeline/translate.hpp"
-#include "train/translation.hpp"
+#include "train/translator_trainer.hpp"
 
 namespace attnlens::cli {
 
@@ -194,7 +194,7 @@ int run_train_translator(TrainTranslatorArgs& args, const CLI::App& cmd, const s
       {"command", command_line},
       {"machine", machine_description()},
   };
-  TranslationTrainer trainer(*bundle.model, args.training);
+  TranslatorTrainer trainer(*bundle.model, args.training);
   ProgressBar bar("sentences");
   json history = json::array();
   TranslationEpochStats best;

@@ -1,5 +1,7 @@
 // Poolings: a sequence batch [C, T*B] to one vector per sample [C, B], over real
-// (non-padding) steps only. An empty sequence pools to zero.
+// (non-padding) steps only. An empty sequence pools to zero. This is their base; the
+// poolings are global_max_pooling.hpp, mean_pooling.hpp, last_pooling.hpp and
+// attention_pooling.hpp.
 #pragma once
 #include <string>
 #include <vector>
@@ -30,6 +32,12 @@ class Pooling : public Module {
   Eigen::Index output_rows_ = -1, output_columns_ = -1;
 };
 
+// What the poolings share: the shape of h without its values (kept for backward), a zero
+// gradient of that shape, and a sample's real length (its length, within [0, steps]).
+SequenceBatch pooling_shape_of(const SequenceBatch& h);
+void pooling_zero_like(const SequenceBatch& shape, SequenceBatch& grad_in);
+int pooling_real_length(const SequenceBatch& h, int b);
+
 template <class Layer>
 class PoolingOf : public Pooling {
   void run_backward(const Matrix& grad_pooled, SequenceBatch& grad_in) final {
@@ -37,44 +45,7 @@ class PoolingOf : public Pooling {
   }
 };
 
-// Element-wise maximum over real steps (Keras GlobalMaxPooling1D, masking-aware).
-class GlobalMaxPooling : public PoolingOf<GlobalMaxPooling> {
- public:
-  std::string name() const override { return "GlobalMaxPooling"; }
 
- private:
-  friend PoolingOf<GlobalMaxPooling>;
-  const Matrix& forward_impl(const SequenceBatch& h) override;
-  void backward_impl(const Matrix& grad_pooled, SequenceBatch& grad_in);
-  SequenceBatch shape_;
-  std::vector<Eigen::Index> argmax_;  // per (channel, sample): the input column of the max, −1 if empty
-  Matrix pooled_;
-};
 
-// Mean over real steps.
-class MeanPooling : public PoolingOf<MeanPooling> {
- public:
-  std::string name() const override { return "MeanPooling"; }
-
- private:
-  friend PoolingOf<MeanPooling>;
-  const Matrix& forward_impl(const SequenceBatch& h) override;
-  void backward_impl(const Matrix& grad_pooled, SequenceBatch& grad_in);
-  SequenceBatch shape_;
-  Matrix pooled_;
-};
-
-// The output at each sample's last real step (what Keras' LSTM returns by default).
-class LastPooling : public PoolingOf<LastPooling> {
- public:
-  std::string name() const override { return "LastPooling"; }
-
- private:
-  friend PoolingOf<LastPooling>;
-  const Matrix& forward_impl(const SequenceBatch& h) override;
-  void backward_impl(const Matrix& grad_pooled, SequenceBatch& grad_in);
-  SequenceBatch shape_;
-  Matrix pooled_;
-};
 
 }  // namespace attnlens

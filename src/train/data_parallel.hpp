@@ -1,6 +1,6 @@
 // The pieces every trainer shares: data-parallel shards over threads, replica weights,
 // the gradient step, the best epoch's weights and throttled progress reports. (Used by
-// the classifier's Trainer and the TranslationTrainer.)
+// the classifier's Trainer and the TranslatorTrainer.)
 #pragma once
 #include <chrono>
 #include <functional>

@@ -1,4 +1,4 @@
-// The epoch loop both trainers share (train/trainer.hpp for classifiers, train/translation.hpp
+// The epoch loop both trainers share (train/trainer.hpp for classifiers, train/translator_trainer.hpp
 // for translators): each epoch trains on its batches with progress reports, then the trainer
 // scores it on held-out data; the loop keeps the best weights (higher score, ties to the lower
 // loss), stops early after `patience` epochs without improvement, decays the learning rate,
