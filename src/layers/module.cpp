@@ -8,8 +8,7 @@ void no_gradients(const std::string& layer) {
               "engine, e.g. web/dist/attnlens-train.js)");
 }
 
-void SequenceLayer::forward(const SequenceBatch& in, SequenceBatch& out) {
-  const int channels = input_channels();
+void check_sequence_input(const SequenceBatch& in, int channels, const std::function<std::string()>& name) {
   check_with(channels == 0 || in.values.rows() == channels, [&] {
     return name() + ": input has " + std::to_string(in.values.rows()) + " channels, expected " + std::to_string(channels);
   });
@@ -20,6 +19,10 @@ void SequenceLayer::forward(const SequenceBatch& in, SequenceBatch& out) {
                       std::to_string(in.lengths.size()) + " lengths is not " + std::to_string(in.steps) + " steps × " +
                       std::to_string(in.batch) + " samples";
              });
+}
+
+void SequenceLayer::forward(const SequenceBatch& in, SequenceBatch& out) {
+  check_sequence_input(in, input_channels(), [this] { return name(); });
   forward_impl(in, out);
   output_rows_ = out.values.rows();
   output_columns_ = out.values.cols();

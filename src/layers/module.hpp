@@ -1,6 +1,7 @@
 // Base interfaces for layers. A layer owns its Parameters as members, so copying a
 // layer (e.g. to give each training thread a replica) copies its weights and caches.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,9 @@ namespace attnlens {
 
 // What a backward pass throws in a build without gradients.
 [[noreturn]] void no_gradients(const std::string& layer);
+// What every sequence layer and pooling checks of its input: `channels` rows (0: any number),
+// steps × batch columns and one length per sample; errors begin with name().
+void check_sequence_input(const SequenceBatch& in, int channels, const std::function<std::string()>& name);
 
 
 // While an InputGradientsOnly guard lives, backward passes on this thread leave parameter

@@ -22,13 +22,7 @@ void pooling_zero_like(const SequenceBatch& shape, SequenceBatch& grad_in) {
 int pooling_real_length(const SequenceBatch& h, int b) { return std::max(0, std::min(h.lengths[b], h.steps)); }
 
 const Matrix& Pooling::forward(const SequenceBatch& h) {
-  const int channels = input_channels();
-  check_with(channels == 0 || h.values.rows() == channels, [&] {
-    return name() + ": input has " + std::to_string(h.values.rows()) + " channels, expected " + std::to_string(channels);
-  });
-  check_with(h.steps >= 0 && h.batch >= 0 && h.values.cols() == static_cast<Eigen::Index>(h.steps) * h.batch &&
-                 h.lengths.size() == static_cast<size_t>(h.batch),
-             [&] { return name() + ": input is not " + std::to_string(h.steps) + " steps × " + std::to_string(h.batch) + " samples"; });
+  check_sequence_input(h, input_channels(), [this] { return name(); });
   const Matrix& pooled = forward_impl(h);
   output_rows_ = pooled.rows();
   output_columns_ = pooled.cols();
@@ -42,8 +36,5 @@ void Pooling::backward(const Matrix& grad_pooled, SequenceBatch& grad_in) {
              [&] { return name() + ": gradient is not shaped like the pooled output"; });
   run_backward(grad_pooled, grad_in);
 }
-
-
-
 
 }  // namespace attnlens
