@@ -48,7 +48,7 @@ std::string small_model() {
 
 TEST_CASE("cli: --help on every command, clear errors, non-zero exits", "[cli]") {
   CHECK(run("--help").status == 0);
-  for (const char* command : {"train", "eval", "classify", "predict", "info", "card", "train-translator", "translate"}) {
+  for (const char* command : {"train", "eval", "classify", "predict", "explain", "info", "card", "train-translator", "translate"}) {
     const Run help = run(std::string(command) + " --help");
     CHECK(help.status == 0);
     CHECK(help.out.find("Usage") != std::string::npos);
@@ -181,6 +181,48 @@ TEST_CASE("cli: classify --explanation chooses the token weights", "[cli]") {
   CHECK(none.status == 1);
   CHECK(none.out.find("has no attention to show") != std::string::npos);
   CHECK(run("classify --model '" + attention_model + "' --explanation shapley " + text, true).status != 0);
+}
+
+TEST_CASE("cli: explain --json for every method, --batch, and clear errors", "[cli][explain]") {
+  const std::string model = std::string(ATTNLENS_SOURCE_DIR) + "/models/gru-attention.safetensors";
+  const std::string text = "'A dull plot, but the music is lovely.'";
+  for (const char* method : {"attention", "gradient", "gradient-x-input", "integrated-gradients", "occlusion", "random"}) {
+    const Run r = run("explain --model '" + model + "' --json --method " + method + " " + text);
+    REQUIRE(r.status == 0);
+    const json j = json::parse(r.out);
+    INFO(method);
+    CHECK(j["method"] == method);
+    CHECK(!j["aggregation"].get<std::string>().empty());
+    CHECK(j["tokens"].size() == 10);
+    CHECK(j["tokens"][1]["text"] == "dull");
+    CHECK(j["tokens"][1]["start"] == 2);
+    CHECK(j["tokens"][1]["end"] == 6);
+    CHECK(j.contains("completeness_gap") == (std::string(method) == "integrated-gradients"));
+  }
+  // Integrated gradients: more points, a smaller gap; the gap is |Σ scores − (F(x) − F(x′))|.
+  const json coarse = json::parse(run("explain --model '" + model + "' --json --method integrated-gradients --steps 2 --rule riemann " + text).out);
+  const json fine = json::parse(run("explain --model '" + model + "' --json --method integrated-gradients --steps 300 " + text).out);
+  double total = 0;
+  for (const auto& t : fine["tokens"]) total += t["score"].get<double>();
+  CHECK(std::abs(total - (fine["output"].get<double>() - fine["baseline_output"].get<double>())) ==
+        Approx(fine["completeness_gap"].get<double>()).margin(1e-9));
+  CHECK(fine["completeness_gap"].get<double>() < coarse["completeness_gap"].get<double>());
+  // --batch: one JSON object per line.
+  const std::string input = temp_path("attnlens-cli-explain.txt");
+  std::ofstream(input) << "great fun\nawful\n\n";
+  const Run batch = run("explain --model '" + model + "' --method occlusion --batch --input '" + input + "'");
+  REQUIRE(batch.status == 0);
+  std::istringstream lines(batch.out);
+  std::string line;
+  std::vector<json> results;
+  while (std::getline(lines, line)) results.push_back(json::parse(line));
+  REQUIRE(results.size() == 3);
+  CHECK(results[0]["tokens"].size() == 2);
+  CHECK(results[2]["tokens"].empty());
+  // Errors.
+  CHECK(run("explain --model '" + model + "' --method lime good", true).status != 0);
+  CHECK(run("explain --model '" + model + "' --method occlusion --window 2 good", true).status != 0);
+  CHECK(run("explain --model '" + model + "' --method integrated-gradients --steps 0 good", true).status != 0);
 }
 
 TEST_CASE("cli: train and eval report missing data clearly", "[cli]") {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <functional>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -13,6 +15,7 @@
 #include "io/model_file.hpp"
 #include "io/translator_file.hpp"
 #include "pipeline/classify.hpp"
+#include "pipeline/explain.hpp"
 #include "train/trainer.hpp"
 
 namespace attnlens::cli {
@@ -76,32 +79,77 @@ int run_eval(const EvalArgs& args) {
   return 0;
 }
 
-int run_classify(const ClassifyArgs& args, const CLI::App& cmd) {
-  const ExplainOptions explain{explain_method(args.explanation), args.layer, args.head};
-  ClassifierBundle bundle = load_classifier(args.model);
+namespace {
+
+// Calls `each` with the text to read: TEXT, else all of stdin or --input; with --batch, each
+// line of stdin or --input (`each` is told it is one of many).
+void for_each_text(const std::string& text, const std::string& input, bool batch, const CLI::App& cmd,
+                   const std::function<void(const std::string&, bool)>& each) {
   std::ifstream file;
-  if (!args.input.empty()) {
-    file.open(args.input, std::ios::binary);
-    check(file.good(), args.input + ": cannot open");
+  if (!input.empty()) {
+    file.open(input, std::ios::binary);
+    check(file.good(), input + ": cannot open");
   }
-  std::istream& in = args.input.empty() ? std::cin : file;
-  if (args.batch) {
-    check(!cmd.count("text"), "--batch reads reviews from stdin or --input, one per line; do not also pass TEXT");
+  std::istream& in = input.empty() ? std::cin : file;
+  if (batch) {
+    check(!cmd.count("text"), "--batch reads texts from stdin or --input, one per line; do not also pass TEXT");
     std::string line;
     while (std::getline(in, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      const Prediction p = classify(bundle, line, explain);
-      if (args.json_output) std::cout << to_json(p).dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
-      else std::cout << p.label << '\t' << std::fixed << std::setprecision(6) << p.probability << '\n';
+      each(line, true);
     }
     std::cout.flush();
-    return 0;
+    return;
   }
-  std::string text = args.text;
-  if (!cmd.count("text")) text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  const Prediction p = classify(bundle, text, explain);
-  if (args.json_output) std::cout << to_json(p).dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
-  else print_prediction(p, std::cout);
+  if (cmd.count("text")) return each(text, false);
+  each(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), false);
+}
+
+}  // namespace
+
+int run_classify(const ClassifyArgs& args, const CLI::App& cmd) {
+  const ExplainOptions explain{explain_method(args.explanation), args.layer, args.head};
+  ClassifierBundle bundle = load_classifier(args.model);
+  for_each_text(args.text, args.input, args.batch, cmd, [&](const std::string& text, bool many) {
+    const Prediction p = classify(bundle, text, explain);
+    if (args.json_output) std::cout << to_json(p).dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+    else if (many) std::cout << p.label << '\t' << std::fixed << std::setprecision(6) << p.probability << '\n';
+    else print_prediction(p, std::cout);
+  });
+  return 0;
+}
+
+int run_explain(const ExplainArgs& args, const CLI::App& cmd) {
+  ExplainRequest request;
+  request.method = explain_request_method(args.method);
+  request.steps = args.steps;
+  request.baseline = args.baseline == "pad" ? ExplainRequest::Baseline::Pad : ExplainRequest::Baseline::Zero;
+  request.rule = args.rule == "riemann" ? ExplainRequest::Rule::Riemann : ExplainRequest::Rule::GaussLegendre;
+  request.window = args.window;
+  request.occlude = args.occlude == "pad" ? ExplainRequest::Occlude::Pad : ExplainRequest::Occlude::Delete;
+  request.seed = args.seed;
+  request.layer = args.layer;
+  request.head = args.head;
+  ClassifierBundle bundle = load_classifier(args.model);
+  for_each_text(args.text, args.input, args.batch, cmd, [&](const std::string& text, bool many) {
+    const Explanation e = explain(bundle, text, request);
+    if (args.json_output || many) {
+      std::cout << to_json(e).dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+      return;
+    }
+    std::cout << e.label << " (probability of positive " << std::fixed << std::setprecision(4) << e.probability << ")\n"
+              << e.method << ": " << e.aggregation << "\n";
+    if (e.completeness_gap)
+      std::cout << "F(x) " << *e.output << ", F(baseline) " << *e.baseline_output << ", completeness gap "
+                << std::setprecision(6) << *e.completeness_gap << std::setprecision(4) << "\n";
+    double largest = 0;
+    for (const TokenScore& t : e.tokens) largest = std::max(largest, std::abs(t.weight));
+    for (const TokenScore& t : e.tokens) {
+      const int bar = largest > 0 ? static_cast<int>(std::lround(20 * std::abs(t.weight) / largest)) : 0;
+      std::cout << "  " << std::left << std::setw(16) << t.text << std::right << std::setw(10) << t.weight << ' '
+                << std::string(static_cast<size_t>(bar), t.weight < 0 ? '-' : '+') << (t.oov ? "  (unknown word)" : "") << '\n';
+    }
+  });
   return 0;
 }
 
@@ -136,6 +184,35 @@ CLI::App* add_classify_command(CLI::App& app, ClassifyArgs& args) {
   cmd->add_option("--layer", args.layer, "With --explanation attention on a Transformer: the layer, from 0 (-1: the last)");
   cmd->add_option("--head", args.head, "With --explanation attention on a Transformer: the head, from 0 (-1: the mean)");
   cmd->add_flag("--batch", args.batch, "One review per input line, one result per output line (model loaded once)");
+  return cmd;
+}
+
+CLI::App* add_explain_command(CLI::App& app, ExplainArgs& args) {
+  CLI::App* cmd = app.add_subcommand(
+      "explain", "Score each token's part in a prediction by attention, gradients, integrated gradients, occlusion or chance");
+  cmd->add_option("--model", args.model, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("text", args.text, "Review text (default: read from stdin or --input)");
+  cmd->add_option("--input", args.input, "Read from this file instead of stdin")->check(CLI::ExistingFile);
+  cmd->add_option("--method", args.method,
+                  "attention, gradient (L2 norm), gradient-x-input, integrated-gradients, occlusion or random; gradient "
+                  "methods and occlusion are signed towards the predicted class")
+      ->check(CLI::IsMember({"attention", "gradient", "gradient-x-input", "integrated-gradients", "occlusion", "random"}))
+      ->capture_default_str();
+  cmd->add_option("--steps", args.steps, "Integrated gradients: quadrature points")->check(CLI::Range(1, 1000))->capture_default_str();
+  cmd->add_option("--baseline", args.baseline, "Integrated gradients: the baseline embeddings (pad: what <pad> embeds to, zero today)")
+      ->check(CLI::IsMember({"zero", "pad"}))->capture_default_str();
+  cmd->add_option("--rule", args.rule, "Integrated gradients: the quadrature")
+      ->check(CLI::IsMember({"gauss-legendre", "riemann"}))->capture_default_str();
+  cmd->add_option("--window", args.window, "Occlusion: tokens taken away at once")->check(CLI::IsMember({1, 3}))->capture_default_str();
+  cmd->add_option("--occlude", args.occlude, "Occlusion: delete the tokens or replace them by <pad>")
+      ->check(CLI::IsMember({"delete", "pad"}))->capture_default_str();
+  cmd->add_option("--seed", args.seed, "Random: the seed")->capture_default_str();
+  cmd->add_option("--layer", args.layer, "Attention on a Transformer: the layer, from 0 (-1: the last)");
+  cmd->add_option("--head", args.head, "Attention on a Transformer: the head, from 0 (-1: the mean)");
+  cmd->add_flag("--json", args.json_output,
+                "Print JSON: {label, probability, logit, method, aggregation, tokens: [{text, start, end, score, oov}], "
+                "[output, baseline_output, completeness_gap]}");
+  cmd->add_flag("--batch", args.batch, "One review per input line, one JSON object per output line (model loaded once)");
   return cmd;
 }
 

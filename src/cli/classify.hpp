@@ -1,5 +1,6 @@
 // The CLI's classifier commands for trained models: classify (a text's label and each token's
-// weight in the explanation chosen) and eval (accuracy and confusion matrix on an IMDB split;
+// weight in the explanation chosen), explain (one explanation method's signed token scores,
+// pipeline/explain.hpp) and eval (accuracy and confusion matrix on an IMDB split;
 // a translator file's BLEU instead).
 #pragma once
 #include <CLI/CLI.hpp>
@@ -24,10 +25,20 @@ struct ClassifyArgs {
   bool json_output = false, batch = false;
 };
 
+struct ExplainArgs {
+  std::string model, text, input, method = "attention", baseline = "zero", rule = "gauss-legendre", occlude = "delete";
+  int steps = 50, window = 1, layer = -1, head = -1;
+  uint64_t seed = 1;
+  bool json_output = false, batch = false;
+};
+
 CLI::App* add_eval_command(CLI::App& app, EvalArgs& args);
 int run_eval(const EvalArgs& args);
 
 CLI::App* add_classify_command(CLI::App& app, ClassifyArgs& args);
 int run_classify(const ClassifyArgs& args, const CLI::App& cmd);
+
+CLI::App* add_explain_command(CLI::App& app, ExplainArgs& args);
+int run_explain(const ExplainArgs& args, const CLI::App& cmd);
 
 }  // namespace attnlens::cli

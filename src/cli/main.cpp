@@ -1,6 +1,6 @@
 // attnlens command-line tool: the wiring. Each family of commands lives in its own file:
 //   cli/train.cpp        train, cue-task
-//   cli/classify.cpp     classify (also accepted as predict), eval
+//   cli/classify.cpp     classify (also accepted as predict), explain, eval
 //   cli/translation.cpp  train-translator, translate (and eval, info, card for translators)
 //   cli/model_files.cpp  info, card, export
 //   cli/convert.cpp      convert
@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
   ClassifyArgs classify;
   CLI::App* classify_cmd = add_classify_command(app, classify);
   commands.emplace_back(classify_cmd, [&] { return run_classify(classify, *classify_cmd); });
+  ExplainArgs explain;
+  CLI::App* explain_cmd = add_explain_command(app, explain);
+  commands.emplace_back(explain_cmd, [&] { return run_explain(explain, *explain_cmd); });
   std::string info_model;
   commands.emplace_back(add_info_command(app, info_model), [&] { return run_info(info_model); });
   TrainTranslatorArgs train_translator;

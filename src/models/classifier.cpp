@@ -111,6 +111,21 @@ int64_t Classifier::parameter_count() {
 const Matrix& Classifier::forward(const TokenBatch& tokens, Rng* dropout_rng) {
   embedding_.forward(tokens, embedded_);  // [E, T*B]
   embedding_dropout_.forward(embedded_.values, dropout_rng);
+  from_tokens_ = true;
+  return forward_from_embedded(dropout_rng);
+}
+
+const Matrix& Classifier::forward_embedded(const SequenceBatch& embedded) {
+  check(embedded.values.rows() == config_.embedding_dim,
+        "classifier: embedded tokens have " + std::to_string(embedded.values.rows()) + " rows, expected " +
+            std::to_string(config_.embedding_dim));
+  embedded_ = embedded;
+  embedding_dropout_.forward(embedded_.values, nullptr);  // no dropout: backward passes gradients through
+  from_tokens_ = false;
+  return forward_from_embedded(nullptr);
+}
+
+const Matrix& Classifier::forward_from_embedded(Rng* dropout_rng) {
   const SequenceBatch* current = &embedded_;
   for (size_t i = 0; i < encoder_.size(); ++i) {
     encoder_[i]->forward(*current, encoded_[i]);
@@ -141,7 +156,7 @@ void Classifier::backward(const Matrix& grad_logits) {
     if (i > 0) std::swap(grad_a_, grad_b_);
   }
   embedding_dropout_.backward(grad_embedded_.values);
-  embedding_.backward(grad_embedded_);
+  if (from_tokens_) embedding_.backward(grad_embedded_);  // given embeddings have no table rows to update
 }
 
 }  // namespace attnlens

@@ -68,6 +68,9 @@ class Classifier : public Module {
   void init(Rng& rng);
   // tokens → logits [1, batch]. dropout_rng == nullptr means inference (no dropout).
   const Matrix& forward(const TokenBatch& tokens, Rng* dropout_rng = nullptr);
+  // The same from given embedded tokens [E, steps*batch] (e.g. interpolated ones, for integrated
+  // gradients), with no dropout; backward() then gives dL/d(them) in grad_embedded().
+  const Matrix& forward_embedded(const SequenceBatch& embedded);
   // dL/dlogits [1, batch] → parameter gradients (accumulated) and grad_embedded().
   void backward(const Matrix& grad_logits);
   // α [steps, batch] of the last forward for attention models (zero on padding), else nullptr.
@@ -83,6 +86,7 @@ class Classifier : public Module {
   int64_t parameter_count();
 
  private:
+  const Matrix& forward_from_embedded(Rng* dropout_rng);  // embedded_ → logits
   ClassifierConfig config_;
   Embedding embedding_;
   Dropout embedding_dropout_;
@@ -93,6 +97,7 @@ class Classifier : public Module {
   Dense output_;
   // Activations and gradients reused between calls.
   SequenceBatch embedded_, grad_embedded_;
+  bool from_tokens_ = true;  // the last forward looked its embeddings up (not forward_embedded)
   std::vector<SequenceBatch> encoded_;
   SequenceBatch grad_a_, grad_b_;
   Matrix pooled_, grad_pooled_;

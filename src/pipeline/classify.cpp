@@ -125,17 +125,19 @@ std::vector<double> self_attention_of(ClassifierBundle& bundle, std::string_view
 
 std::vector<double> predict(ClassifierBundle& bundle, const std::vector<std::string>& texts) {
   std::vector<Example> examples(texts.size());
-  std::vector<size_t> order(texts.size());
-  for (size_t i = 0; i < texts.size(); ++i) {
-    examples[i].ids = encode(tokenize(texts[i], bundle.tokenizer), bundle.vocabulary);
-    order[i] = i;
-  }
+  for (size_t i = 0; i < texts.size(); ++i) examples[i].ids = encode(tokenize(texts[i], bundle.tokenizer), bundle.vocabulary);
+  return logits_of(*bundle.model, examples);
+}
+
+std::vector<double> logits_of(Classifier& model, const std::vector<Example>& examples) {
+  std::vector<size_t> order(examples.size());
+  for (size_t i = 0; i < examples.size(); ++i) order[i] = i;
   // Batches of similar length, bounded so memory stays small however many texts come: at most
   // 65,536 token columns, and for a Transformer (one L × L attention matrix per text and head)
   // at most 2²² attention entries per head.
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return examples[a].ids.size() < examples[b].ids.size(); });
-  const bool quadratic = bundle.model->transformer() != nullptr;
-  std::vector<double> out(texts.size());
+  const bool quadratic = model.transformer() != nullptr;
+  std::vector<double> out(examples.size());
   for (size_t begin = 0; begin < order.size();) {
     std::vector<size_t> batch;
     for (size_t end = begin; end < order.size(); ++end) {
@@ -143,7 +145,7 @@ std::vector<double> predict(ClassifierBundle& bundle, const std::vector<std::str
       if (!batch.empty() && (count * longest > 65536 || (quadratic && count * longest * longest > (size_t{1} << 22)))) break;
       batch.push_back(order[end]);
     }
-    const Matrix& logits = bundle.model->forward(make_batch(examples, batch));
+    const Matrix& logits = model.forward(make_batch(examples, batch));
     for (size_t i = 0; i < batch.size(); ++i) out[batch[i]] = logits(0, static_cast<Eigen::Index>(i));
     begin += batch.size();
   }

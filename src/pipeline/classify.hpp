@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/model_file.hpp"
+#include "text/encoding.hpp"
 
 namespace attnlens {
 
@@ -68,5 +69,7 @@ std::vector<double> self_attention_of(ClassifierBundle& bundle, std::string_view
 // The forward pass alone, no explanation: the logit of each text (whole texts, one padded
 // batch). What batch scoring and perturbation-based explanations need.
 std::vector<double> predict(ClassifierBundle& bundle, const std::vector<std::string>& texts);
+// The same for texts already encoded as token ids.
+std::vector<double> logits_of(Classifier& model, const std::vector<Example>& examples);
 
 }  // namespace attnlens

@@ -1,0 +1,271 @@
+#include "pipeline/explain.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/loss.hpp"
+#include "core/rng.hpp"
+
+namespace attnlens {
+
+namespace {
+
+using Method = ExplainRequest::Method;
+
+struct NamedMethod {
+  Method method;
+  const char* name;
+};
+constexpr NamedMethod kMethods[] = {{Method::Attention, "attention"},
+                                    {Method::Gradient, "gradient"},
+                                    {Method::GradientXInput, "gradient-x-input"},
+                                    {Method::IntegratedGradients, "integrated-gradients"},
+                                    {Method::Occlusion, "occlusion"},
+                                    {Method::Random, "random"}};
+
+// ∂F/∂(embedded), F = sign · logit, left in model.grad_embedded().
+void gradients_at(Classifier& model, const SequenceBatch& embedded, double sign) {
+  model.forward_embedded(embedded);
+  InputGradientsOnly input_gradients_only;
+  model.backward(Matrix::Constant(1, embedded.batch, static_cast<Scalar>(sign)));
+}
+
+// Integrated gradients of F = sign · logit from `baseline` to `input` (both [E, L]), with the
+// quadrature's points run in batches of at most 65,536 token columns (and, for a Transformer,
+// 2²² attention entries a head). Returns the per-token scores and F at the baseline.
+std::vector<double> integrated_gradients(Classifier& model, const Matrix& input, const Matrix& baseline, double sign,
+                                         const Quadrature& rule, double& baseline_output) {
+  const Eigen::Index E = input.rows(), L = input.cols();
+  const size_t points = rule.nodes.size();
+  size_t chunk = std::max<size_t>(1, 65536 / static_cast<size_t>(std::max<Eigen::Index>(1, L)));
+  if (model.transformer()) chunk = std::min(chunk, std::max<size_t>(1, (size_t{1} << 22) / static_cast<size_t>(L * L)));
+  const Eigen::MatrixXd difference = (input - baseline).cast<double>();
+  Eigen::MatrixXd average = Eigen::MatrixXd::Zero(E, L);  // Σ_k w_k ∂F/∂e at e′ + α_k (e − e′)
+  for (size_t begin = 0; begin < points; begin += chunk) {
+    const int B = static_cast<int>(std::min(chunk, points - begin));
+    SequenceBatch batch;
+    batch.steps = static_cast<int>(L);
+    batch.batch = B;
+    batch.lengths.assign(static_cast<size_t>(B), static_cast<int>(L));
+    batch.values.resize(E, L * B);
+    for (Eigen::Index t = 0; t < L; ++t)
+      for (int b = 0; b < B; ++b)
+        batch.values.col(t * B + b) = baseline.col(t) + static_cast<Scalar>(rule.nodes[begin + b]) * (input.col(t) - baseline.col(t));
+    gradients_at(model, batch, sign);
+    const Matrix& gradient = model.grad_embedded().values;
+    for (Eigen::Index t = 0; t < L; ++t)
+      for (int b = 0; b < B; ++b) average.col(t) += rule.weights[begin + b] * gradient.col(t * B + b).cast<double>();
+  }
+  SequenceBatch at_baseline;
+  at_baseline.steps = static_cast<int>(L);
+  at_baseline.batch = 1;
+  at_baseline.lengths = {static_cast<int>(L)};
+  at_baseline.values = baseline;
+  baseline_output = sign * model.forward_embedded(at_baseline)(0, 0);
+  std::vector<double> scores(static_cast<size_t>(L));
+  for (Eigen::Index t = 0; t < L; ++t) scores[static_cast<size_t>(t)] = difference.col(t).dot(average.col(t));
+  return scores;
+}
+
+// Occlusion: for each window of `window` tokens, F(x) − F(x with the window deleted or set to
+// <pad>), all occluded copies scored as batches; a token's score is the mean over the windows
+// covering it.
+std::vector<double> occlusion(Classifier& model, const std::vector<int32_t>& ids, double output, double sign,
+                              int window, ExplainRequest::Occlude occlude) {
+  const int L = static_cast<int>(ids.size());
+  const int width = std::min(window, L);
+  std::vector<Example> copies;
+  for (int start = 0; start + width <= L; ++start) {
+    Example copy;
+    copy.ids = ids;
+    if (occlude == ExplainRequest::Occlude::Delete) copy.ids.erase(copy.ids.begin() + start, copy.ids.begin() + start + width);
+    else std::fill(copy.ids.begin() + start, copy.ids.begin() + start + width, Vocabulary::kPad);
+    copies.push_back(std::move(copy));
+  }
+  const std::vector<double> logits = logits_of(model, copies);
+  std::vector<double> sum(static_cast<size_t>(L), 0.0);
+  std::vector<int> covering(static_cast<size_t>(L), 0);
+  for (size_t start = 0; start < copies.size(); ++start)
+    for (int t = static_cast<int>(start); t < static_cast<int>(start) + width; ++t) {
+      sum[static_cast<size_t>(t)] += output - sign * logits[start];
+      ++covering[static_cast<size_t>(t)];
+    }
+  for (size_t t = 0; t < sum.size(); ++t) sum[t] /= std::max(1, covering[t]);
+  return sum;
+}
+
+}  // namespace
+
+ExplainRequest::Method explain_request_method(std::string_view name) {
+  for (const NamedMethod& m : kMethods)
+    if (name == m.name) return m.method;
+  throw Error("unknown explanation method \"" + std::string(name) +
+              "\": use attention, gradient, gradient-x-input, integrated-gradients, occlusion or random");
+}
+
+const char* method_name(ExplainRequest::Method method) {
+  for (const NamedMethod& m : kMethods)
+    if (m.method == method) return m.name;
+  return "?";
+}
+
+Quadrature quadrature(ExplainRequest::Rule rule, int n) {
+  check(n >= 1 && n <= 1000, "integrated gradients: steps must be between 1 and 1000, got " + std::to_string(n));
+  Quadrature q;
+  q.nodes.resize(static_cast<size_t>(n));
+  q.weights.resize(static_cast<size_t>(n));
+  if (rule == ExplainRequest::Rule::Riemann) {
+    for (int k = 0; k < n; ++k) {
+      q.nodes[static_cast<size_t>(k)] = (k + 0.5) / n;  // midpoints
+      q.weights[static_cast<size_t>(k)] = 1.0 / n;
+    }
+    return q;
+  }
+  // Gauss–Legendre: the roots x_i of the Legendre polynomial P_n on [−1, 1], found by Newton's
+  // method from cos(π (i + 3/4) / (n + 1/2)), with weights 2 / ((1 − x²) P_n′(x)²); mapped to [0, 1].
+  const double pi = std::acos(-1.0);
+  for (int i = 0; i < (n + 1) / 2; ++i) {
+    double x = std::cos(pi * (i + 0.75) / (n + 0.5)), derivative = 0;
+    for (int iteration = 0; iteration < 100; ++iteration) {
+      double p0 = 1, p1 = x;  // P_0, P_1; then the recurrence (k+1) P_{k+1} = (2k+1) x P_k − k P_{k−1}
+      for (int k = 1; k < n; ++k) {
+        const double p2 = ((2.0 * k + 1) * x * p1 - k * p0) / (k + 1);
+        p0 = p1;
+        p1 = p2;
+      }
+      derivative = n * (x * p1 - p0) / (x * x - 1);
+      const double step = p1 / derivative;
+      x -= step;
+      if (std::abs(step) < 1e-15) break;
+    }
+    const double weight = 2 / ((1 - x * x) * derivative * derivative);
+    q.nodes[static_cast<size_t>(i)] = (1 - x) / 2;  // x is descending from near 1: ascending nodes
+    q.nodes[static_cast<size_t>(n - 1 - i)] = (1 + x) / 2;
+    q.weights[static_cast<size_t>(i)] = q.weights[static_cast<size_t>(n - 1 - i)] = weight / 2;
+  }
+  return q;
+}
+
+Explanation explain(ClassifierBundle& bundle, std::string_view text, const ExplainRequest& request) {
+  Classifier& model = *bundle.model;
+  const bool gradients = request.method == Method::Gradient || request.method == Method::GradientXInput ||
+                         request.method == Method::IntegratedGradients;
+  if (!kHasGradients && gradients)
+    throw Error(std::string("explain: ") + method_name(request.method) +
+                " needs gradients, and this build of attnlens has none: use the full engine (web/dist/attnlens-train.js)");
+  check(request.window == 1 || request.window == 3, "explain: the occlusion window must be 1 or 3 tokens");
+  const Quadrature rule = request.method == Method::IntegratedGradients ? quadrature(request.rule, request.steps) : Quadrature{};
+
+  Explanation result;
+  result.method = method_name(request.method);
+  if (request.method == Method::Attention) {
+    const Prediction p = classify(bundle, text, {ExplainOptions::Method::Attention, request.layer, request.head});
+    result.label = p.label;
+    result.probability = p.probability;
+    result.logit = p.logit;
+    result.tokens = p.tokens;
+    result.aggregation = p.explanation == "attention"
+                             ? "the attention pooling's weight α_t (the weights sum to 1)"
+                             : "the self-attention token t receives, layer " + std::to_string(p.attention_layer + 1) +
+                                   (p.attention_head < 0 ? ", mean over heads" : ", head " + std::to_string(p.attention_head + 1)) +
+                                   ", mean over queries (the weights sum to 1)";
+    return result;
+  }
+
+  const std::vector<Token> tokens = tokenize(text, bundle.tokenizer);
+  const std::vector<int32_t> ids = encode(tokens, bundle.vocabulary);
+  const int L = static_cast<int>(ids.size());
+  TokenBatch batch;
+  batch.batch = 1;
+  batch.steps = L;
+  batch.lengths = {L};
+  batch.ids = ids;
+  result.logit = model.forward(batch)(0, 0);
+  result.probability = sigmoid(result.logit);
+  result.label = label_of(result.logit);
+  const double sign = result.logit > 0 ? 1.0 : -1.0;  // F = the predicted class's logit
+  const double output = sign * result.logit;
+  std::vector<double> scores(static_cast<size_t>(L), 0.0);
+
+  if (L > 0 && (request.method == Method::Gradient || request.method == Method::GradientXInput)) {
+    const Matrix embedded = model.embedded().values;
+    {
+      InputGradientsOnly input_gradients_only;
+      model.backward(Matrix::Constant(1, 1, static_cast<Scalar>(sign)));
+    }
+    const Matrix& gradient = model.grad_embedded().values;
+    for (int t = 0; t < L; ++t)
+      scores[static_cast<size_t>(t)] = request.method == Method::Gradient
+                                           ? static_cast<double>(gradient.col(t).norm())
+                                           : static_cast<double>(gradient.col(t).dot(embedded.col(t)));
+  } else if (request.method == Method::IntegratedGradients) {
+    double baseline_output = 0;
+    if (L > 0) {
+      const Matrix input = model.embedded().values;
+      Matrix baseline = Matrix::Zero(input.rows(), L);
+      if (request.baseline == ExplainRequest::Baseline::Pad) {  // what the model's embedding gives L <pad> tokens
+        TokenBatch pads = batch;
+        std::fill(pads.ids.begin(), pads.ids.end(), Vocabulary::kPad);
+        model.forward(pads);
+        baseline = model.embedded().values;
+      }
+      scores = integrated_gradients(model, input, baseline, sign, rule, baseline_output);
+    } else {
+      baseline_output = output;  // nothing to attribute: F(x′) = F(x)
+    }
+    double total = 0;
+    for (double s : scores) total += s;
+    result.output = output;
+    result.baseline_output = baseline_output;
+    result.completeness_gap = std::abs(total - (output - baseline_output));
+  } else if (L > 0 && request.method == Method::Occlusion) {
+    scores = occlusion(model, ids, output, sign, request.window, request.occlude);
+  } else if (request.method == Method::Random) {
+    Rng rng(request.seed);
+    for (double& s : scores) s = rng.uniform();
+  }
+
+  const std::string towards = "the predicted class's logit (the logit, or its negation for a negative prediction)";
+  switch (request.method) {
+    case Method::Gradient: result.aggregation = "‖∂F/∂e_t‖₂, the L2 norm over the embedding of the gradient; F is " + towards; break;
+    case Method::GradientXInput:
+      result.aggregation = "Σ_d ∂F/∂e_{t,d} · e_{t,d}, signed, summed over the embedding; F is " + towards;
+      break;
+    case Method::IntegratedGradients:
+      result.aggregation = "Σ_d (e − e′)_{t,d} · ∫₀¹ ∂F/∂e_{t,d} dα, signed, summed over the embedding, " +
+                           std::to_string(request.steps) + " " +
+                           (request.rule == ExplainRequest::Rule::GaussLegendre ? "Gauss–Legendre" : "midpoint Riemann") +
+                           " points, baseline " +
+                           (request.baseline == ExplainRequest::Baseline::Zero ? "zero embeddings"
+                                                                               : "the embeddings of <pad> tokens (zero vectors: the embedding gives <pad> none)") +
+                           "; F is " + towards;
+      break;
+    case Method::Occlusion:
+      result.aggregation = std::string("F(x) − F(x with ") + (request.window == 1 ? "the token" : "a 3-token window") +
+                           (request.occlude == ExplainRequest::Occlude::Delete ? " deleted" : " replaced by <pad>") + ")" +
+                           (request.window == 1 ? "" : ", mean over the windows covering the token") + "; F is " + towards;
+      break;
+    case Method::Random: result.aggregation = "uniform in [0, 1), seed " + std::to_string(request.seed); break;
+    case Method::Attention: break;
+  }
+  result.tokens.reserve(tokens.size());
+  for (size_t t = 0; t < tokens.size(); ++t)
+    result.tokens.push_back({tokens[t].text, tokens[t].start, tokens[t].end, scores[t], ids[t] == Vocabulary::kUnk});
+  return result;
+}
+
+nlohmann::json to_json(const Explanation& e) {
+  nlohmann::json tokens = nlohmann::json::array();
+  for (const TokenScore& t : e.tokens)
+    tokens.push_back({{"text", t.text}, {"start", t.start}, {"end", t.end}, {"score", t.weight}, {"oov", t.oov}});
+  nlohmann::json out = {{"label", e.label},   {"probability", e.probability}, {"logit", e.logit},
+                        {"method", e.method}, {"aggregation", e.aggregation}, {"tokens", std::move(tokens)}};
+  if (e.completeness_gap) {
+    out["output"] = *e.output;
+    out["baseline_output"] = *e.baseline_output;
+    out["completeness_gap"] = *e.completeness_gap;
+  }
+  return out;
+}
+
+}  // namespace attnlens
