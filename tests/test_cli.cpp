@@ -219,6 +219,17 @@ TEST_CASE("cli: explain --json for every method, --batch, and clear errors", "[c
   REQUIRE(results.size() == 3);
   CHECK(results[0]["tokens"].size() == 2);
   CHECK(results[2]["tokens"].empty());
+  // --faithfulness: occlusion by deletion is leave-one-out, so its tau with leave-one-out is 1.
+  const json occluded = json::parse(run("explain --model '" + model + "' --json --faithfulness --method occlusion " + text).out);
+  const json& f = occluded["faithfulness"];
+  CHECK(f["kendall_tau_loo"].get<double>() == Approx(1));
+  for (const char* bin : {"1", "5", "10", "20", "50"}) {
+    CHECK(f["comprehensiveness"].contains(bin));
+    CHECK(f["sufficiency"].contains(bin));
+  }
+  CHECK(f["deletion_curve"].size() == 21);
+  CHECK(f["random"].contains("aopc_comprehensiveness"));
+  CHECK(f["aopc_comprehensiveness"].get<double>() > f["random"]["aopc_comprehensiveness"].get<double>());
   // Errors.
   CHECK(run("explain --model '" + model + "' --method lime good", true).status != 0);
   CHECK(run("explain --model '" + model + "' --method occlusion --window 2 good", true).status != 0);

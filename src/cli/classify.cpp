@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include "io/translator_file.hpp"
 #include "pipeline/classify.hpp"
 #include "pipeline/explain.hpp"
+#include "pipeline/faithfulness.hpp"
 #include "train/trainer.hpp"
 
 namespace attnlens::cli {
@@ -133,8 +135,19 @@ int run_explain(const ExplainArgs& args, const CLI::App& cmd) {
   ClassifierBundle bundle = load_classifier(args.model);
   for_each_text(args.text, args.input, args.batch, cmd, [&](const std::string& text, bool many) {
     const Explanation e = explain(bundle, text, request);
+    std::optional<Faithfulness> f;
+    if (args.faithfulness) {
+      std::vector<double> scores;
+      for (const TokenScore& t : e.tokens) scores.push_back(t.weight);
+      FaithfulnessOptions options;
+      options.removal = request.occlude;
+      options.seed = args.seed;
+      f = faithfulness(bundle, text, scores, options);
+    }
     if (args.json_output || many) {
-      std::cout << to_json(e).dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+      json out = to_json(e);
+      if (f) out["faithfulness"] = to_json(*f);
+      std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
       return;
     }
     std::cout << e.label << " (probability of positive " << std::fixed << std::setprecision(4) << e.probability << ")\n"
@@ -148,6 +161,16 @@ int run_explain(const ExplainArgs& args, const CLI::App& cmd) {
       const int bar = largest > 0 ? static_cast<int>(std::lround(20 * std::abs(t.weight) / largest)) : 0;
       std::cout << "  " << std::left << std::setw(16) << t.text << std::right << std::setw(10) << t.weight << ' '
                 << std::string(static_cast<size_t>(bar), t.weight < 0 ? '-' : '+') << (t.oov ? "  (unknown word)" : "") << '\n';
+    }
+    if (f) {
+      const auto optional = [](const std::optional<double>& v) { return v ? std::to_string(*v) : std::string("none"); };
+      std::cout << "faithfulness (tokens " << (request.occlude == ExplainRequest::Occlude::Delete ? "deleted" : "replaced by <pad>")
+                << "; random orderings in brackets):\n"
+                << "  AOPC comprehensiveness " << f->aopc_comprehensiveness << " [" << f->random_aopc_comprehensiveness << "]\n"
+                << "  AOPC sufficiency       " << f->aopc_sufficiency << " [" << f->random_aopc_sufficiency << "]\n"
+                << "  removing the top token flips the label: " << (f->decision_flip_top1 ? "yes" : "no")
+                << "; tokens removed by rank until it flips: " << optional(f->decision_flip_fraction) << "\n"
+                << "  Kendall tau with leave-one-out: " << optional(f->kendall_tau_loo) << '\n';
     }
   });
   return 0;
@@ -212,6 +235,10 @@ CLI::App* add_explain_command(CLI::App& app, ExplainArgs& args) {
   cmd->add_flag("--json", args.json_output,
                 "Print JSON: {label, probability, logit, method, aggregation, tokens: [{text, start, end, score, oov}], "
                 "[output, baseline_output, completeness_gap]}");
+  cmd->add_flag("--faithfulness", args.faithfulness,
+                "Also measure how faithful the scores are: comprehensiveness and sufficiency at 1-50 % of the tokens and "
+                "their AOPC, decision flip, Kendall tau with leave-one-out, the deletion curve, a random baseline "
+                "(tokens removed as --occlude says)");
   cmd->add_flag("--batch", args.batch, "One review per input line, one JSON object per output line (model loaded once)");
   return cmd;
 }

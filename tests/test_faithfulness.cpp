@@ -1,0 +1,139 @@
+// Faithfulness metrics (pipeline/faithfulness.hpp) against values computed by hand on a model
+// whose logit is the mean of its tokens' one-number embeddings (plus a bias).
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "core/loss.hpp"
+#include "helpers.hpp"
+#include "pipeline/faithfulness.hpp"
+
+using namespace attnlens;
+using namespace attnlens::testing;
+
+namespace {
+
+// Embedding (dimension 1) → Conv1D with kernel 1, weight 1 → mean pooling → fc (weight 1, bias b):
+// logit = b + the mean of the tokens' values, and an empty review's logit is b.
+// Values: good 2, bad −2, film 0.5, not −1 (<pad> and <unk> 0).
+ClassifierBundle mean_model(double bias) {
+  ClassifierConfig config;
+  config.vocab_size = 6;
+  config.embedding_dim = 1;
+  LayerSpec conv;
+  conv.type = "conv1d";
+  conv.size = 1;
+  conv.kernel_size = 1;
+  config.encoder = {conv};
+  config.pooling = "mean";
+  ClassifierBundle bundle;
+  bundle.model = std::make_unique<Classifier>(config);
+  bundle.vocabulary = Vocabulary({"<pad>", "<unk>", "good", "bad", "film", "not"});
+  for (Parameter* p : bundle.model->parameters()) {
+    if (p->name == "embedding.weight") p->value.col(0) << 0, 0, 2, -2, 0.5, -1;
+    else if (p->name == "conv0.weight" || p->name == "fc.weight") p->value.setOnes();
+    else if (p->name == "fc.bias") p->value.setConstant(static_cast<Scalar>(bias));
+    else p->value.setZero();
+  }
+  return bundle;
+}
+
+double sig(double x) { return sigmoid(x); }
+
+}  // namespace
+
+TEST_CASE("Kendall's tau-b by hand, ties included", "[faithfulness]") {
+  CHECK(*kendall_tau({1, 2, 3}, {10, 20, 30}) == Approx(1));
+  CHECK(*kendall_tau({1, 2, 3}, {3, 2, 1}) == Approx(-1));
+  // Concordant 5, discordant 0, one pair tied in the first list only: 5 / √(6 · 5).
+  CHECK(*kendall_tau({1, 2, 2, 3}, {1, 3, 2, 4}) == Approx(5 / std::sqrt(30.0)));
+  CHECK(!kendall_tau({1, 1, 1}, {1, 2, 3}));
+  CHECK(!kendall_tau({1}, {2}));
+  CHECK(!kendall_tau({}, {}));
+}
+
+TEST_CASE("comprehensiveness, sufficiency, decision flip and leave-one-out by hand", "[faithfulness]") {
+  ClassifierBundle bundle = mean_model(0);
+  // "good film bad good": values 2, 0.5, −2, 2; logit 2.5 / 4; positive. Scores rank the tokens
+  // in order. 1, 5, 10 and 20 % of 4 tokens are 1 token (bins larger than the review), 50 % two.
+  const std::string text = "good film bad good";
+  const double p = sig(0.625);
+  SECTION("deleting") {
+    const Faithfulness f = faithfulness(bundle, text, {4, 3, 2, 1});
+    CHECK(f.probability == Approx(p));
+    for (size_t i = 0; i < 4; ++i) {
+      CHECK(f.comprehensiveness[i] == Approx(p - sig(0.5 / 3)));  // without "good": 0.5, −2, 2
+      CHECK(f.sufficiency[i] == Approx(p - sig(2)));               // "good" alone
+    }
+    CHECK(f.comprehensiveness[4] == Approx(p - sig(0)));  // without "good film": −2, 2
+    CHECK(f.sufficiency[4] == Approx(p - sig(1.25)));     // "good film"
+    CHECK(f.aopc_comprehensiveness == Approx((4 * (p - sig(0.5 / 3)) + p - sig(0)) / 5));
+    CHECK(f.aopc_sufficiency == Approx((4 * (p - sig(2)) + p - sig(1.25)) / 5));
+    // Removing in rank order: 1 token leaves 0.5/3 > 0; 2 tokens leave logit 0, which reads negative.
+    CHECK(!f.decision_flip_top1);
+    REQUIRE(f.decision_flip_fraction);
+    CHECK(*f.decision_flip_fraction == 0.5);
+    // Leave-one-out: p − σ(0.5/3), p − σ(2/3), p − σ(1.5), p − σ(0.5/3); against scores 4, 3, 2, 1:
+    // concordant 3, discordant 2, one pair tied in leave-one-out: 1 / √(5 · 6).
+    REQUIRE(f.kendall_tau_loo);
+    CHECK(*f.kendall_tau_loo == Approx(1 / std::sqrt(30.0)));
+    // The deletion curve starts at p and ends at the empty review (logit 0).
+    REQUIRE(f.deletion_curve.size() == 21);
+    CHECK(f.deletion_curve.front().second == Approx(p));
+    CHECK(f.deletion_curve.back().first == 1.0);
+    CHECK(f.deletion_curve.back().second == Approx(0.5));
+    CHECK(f.deletion_curve[10].second == Approx(sig(0)));  // 50 %: two tokens removed
+  }
+  SECTION("replacing by <pad>: the length stays 4") {
+    FaithfulnessOptions options;
+    options.removal = ExplainRequest::Occlude::Pad;
+    const Faithfulness f = faithfulness(bundle, text, {4, 3, 2, 1}, options);
+    CHECK(f.comprehensiveness[0] == Approx(p - sig(0.5 / 4)));
+    CHECK(f.sufficiency[0] == Approx(p - sig(2.0 / 4)));
+    CHECK(f.sufficiency[4] == Approx(p - sig(2.5 / 4)));
+  }
+  SECTION("ties rank the earlier token first, as ERASER's top-k by score") {
+    const Faithfulness f = faithfulness(bundle, text, {1, 1, 1, 1});
+    CHECK(f.comprehensiveness[0] == Approx(p - sig(0.5 / 3)));  // the first "good" goes first
+    CHECK(!f.kendall_tau_loo);                                    // constant scores: undefined
+  }
+  SECTION("the random baseline is seeded and averages its orderings") {
+    FaithfulnessOptions options;
+    options.random_orderings = 25;
+    const Faithfulness a = faithfulness(bundle, text, {4, 3, 2, 1}, options), b = faithfulness(bundle, text, {4, 3, 2, 1}, options);
+    CHECK(a.random_aopc_comprehensiveness == b.random_aopc_comprehensiveness);
+    options.seed = 2;
+    const Faithfulness c = faithfulness(bundle, text, {4, 3, 2, 1}, options);
+    CHECK(c.random_aopc_comprehensiveness != a.random_aopc_comprehensiveness);
+    // Every review left has a mean value within [−2, 2].
+    CHECK(a.random_aopc_comprehensiveness > p - sig(2));
+    CHECK(a.random_aopc_comprehensiveness < p - sig(-2));
+  }
+}
+
+TEST_CASE("faithfulness of one-token reviews, reviews that never flip, and wrong input", "[faithfulness]") {
+  // "bad": negative (logit −2 + 0.1). Its only token is every bin; without it, logit 0.1 flips.
+  ClassifierBundle bundle = mean_model(0.1);
+  const Faithfulness one = faithfulness(bundle, "bad", {0.3});
+  const double p = sig(1.9);  // of the negative class
+  for (size_t i = 0; i < 5; ++i) {
+    CHECK(one.comprehensiveness[i] == Approx(p - sig(-0.1)));
+    CHECK(one.sufficiency[i] == Approx(0).margin(1e-12));
+  }
+  CHECK(one.decision_flip_top1);
+  CHECK(*one.decision_flip_fraction == 1.0);
+  CHECK(!one.kendall_tau_loo);
+  // "good film" with bias 1: even the empty review reads positive.
+  ClassifierBundle biased = mean_model(1);
+  const Faithfulness never = faithfulness(biased, "good film", {1, 2});
+  CHECK(!never.decision_flip_top1);
+  CHECK(!never.decision_flip_fraction);
+  const nlohmann::json j = to_json(never);
+  CHECK(j["decision_flip_fraction"].is_null());
+  CHECK(j["comprehensiveness"].contains("50"));
+  CHECK(j["deletion_curve"].size() == 21);
+  // An empty review: nothing to remove.
+  const Faithfulness empty = faithfulness(biased, "", {});
+  CHECK(empty.aopc_comprehensiveness == 0);
+  CHECK(!empty.decision_flip_fraction);
+  CHECK_THROWS_WITH(faithfulness(bundle, "good film", {1}), Catch::Contains("1 scores for 2 tokens"));
+}
