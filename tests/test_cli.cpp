@@ -230,6 +230,15 @@ TEST_CASE("cli: explain --json for every method, --batch, and clear errors", "[c
   CHECK(f["deletion_curve"].size() == 21);
   CHECK(f["random"].contains("aopc_comprehensiveness"));
   CHECK(f["aopc_comprehensiveness"].get<double>() > f["random"]["aopc_comprehensiveness"].get<double>());
+  // --attention-experiments (also --adversarial-attention), for attention-pooling models only.
+  const json experiments = json::parse(run("explain --model '" + model + "' --json --adversarial-attention " + text).out);
+  const json& x = experiments["attention_experiments"];
+  CHECK(x["adversarial"]["abs_change"].get<double>() <= 0.01 + 1e-9);
+  CHECK(x["adversarial"]["attention"].size() == 10);
+  CHECK(x["permuted"]["median_abs_change"].get<double>() >= 0);
+  const Run cnn = run("explain --model '" + std::string(ATTNLENS_SOURCE_DIR) + "/models/cnn.safetensors' --method occlusion --attention-experiments good", true);
+  CHECK(cnn.status == 1);
+  CHECK(cnn.out.find("no attention pooling") != std::string::npos);
   // Errors.
   CHECK(run("explain --model '" + model + "' --method lime good", true).status != 0);
   CHECK(run("explain --model '" + model + "' --method occlusion --window 2 good", true).status != 0);

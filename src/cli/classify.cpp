@@ -16,6 +16,7 @@
 #include "io/model_file.hpp"
 #include "io/translator_file.hpp"
 #include "pipeline/classify.hpp"
+#include "pipeline/attention_experiments.hpp"
 #include "pipeline/explain.hpp"
 #include "pipeline/faithfulness.hpp"
 #include "train/trainer.hpp"
@@ -144,9 +145,16 @@ int run_explain(const ExplainArgs& args, const CLI::App& cmd) {
       options.seed = args.seed;
       f = faithfulness(bundle, text, scores, options);
     }
+    std::optional<AttentionExperiments> experiments;
+    if (args.attention_experiments) {
+      AttentionExperimentOptions options;
+      options.seed = args.seed;
+      experiments = attention_experiments(bundle, text, options);
+    }
     if (args.json_output || many) {
       json out = to_json(e);
       if (f) out["faithfulness"] = to_json(*f);
+      if (experiments) out["attention_experiments"] = to_json(*experiments);
       std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
       return;
     }
@@ -172,6 +180,13 @@ int run_explain(const ExplainArgs& args, const CLI::App& cmd) {
                 << "; tokens removed by rank until it flips: " << optional(f->decision_flip_fraction) << "\n"
                 << "  Kendall tau with leave-one-out: " << optional(f->kendall_tau_loo) << '\n';
     }
+    if (experiments)
+      std::cout << "attention experiments (p " << experiments->probability << " with the model's weights):\n"
+                << "  permuted, 100 times: median |change of p| " << experiments->permuted_median_change << ", largest "
+                << experiments->permuted_max_change << "\n"
+                << "  uniform: |change of p| " << experiments->uniform_change << "\n"
+                << "  adversarial: Jensen-Shannon divergence " << experiments->adversarial_jsd << " (at most ln 2 = 0.6931) with |change of p| "
+                << experiments->adversarial_change << "\n";
   });
   return 0;
 }
@@ -239,6 +254,9 @@ CLI::App* add_explain_command(CLI::App& app, ExplainArgs& args) {
                 "Also measure how faithful the scores are: comprehensiveness and sufficiency at 1-50 % of the tokens and "
                 "their AOPC, decision flip, Kendall tau with leave-one-out, the deletion curve, a random baseline "
                 "(tokens removed as --occlude says)");
+  cmd->add_flag("--attention-experiments,--adversarial-attention", args.attention_experiments,
+                "Attention-pooling models: the prediction with the attention permuted (100 times), uniform, and "
+                "adversarial (as different as possible, prediction within 0.01), after Jain & Wallace (2019)");
   cmd->add_flag("--batch", args.batch, "One review per input line, one JSON object per output line (model loaded once)");
   return cmd;
 }

@@ -29,7 +29,7 @@ struct ExplainArgs {
   std::string model, text, input, method = "attention", baseline = "zero", rule = "gauss-legendre", occlude = "delete";
   int steps = 50, window = 1, layer = -1, head = -1;
   uint64_t seed = 1;
-  bool json_output = false, batch = false, faithfulness = false;
+  bool json_output = false, batch = false, faithfulness = false, attention_experiments = false;
 };
 
 CLI::App* add_eval_command(CLI::App& app, EvalArgs& args);

@@ -132,6 +132,10 @@ const Matrix& Classifier::forward_from_embedded(Rng* dropout_rng) {
     current = &encoded_[i];
   }
   pooled_ = pooling_->forward(*current);  // [C, B]
+  return head(dropout_rng);
+}
+
+const Matrix& Classifier::head(Rng* dropout_rng) {
   dropout_.forward(pooled_, dropout_rng);
   const Matrix* x = &pooled_;
   for (size_t i = 0; i < hidden_.size(); ++i) {
@@ -141,13 +145,33 @@ const Matrix& Classifier::forward_from_embedded(Rng* dropout_rng) {
   return output_.forward(*x);  // [1, B]
 }
 
-void Classifier::backward(const Matrix& grad_logits) {
-  if constexpr (!kHasGradients) no_gradients("Classifier");  // and the compiler drops the rest
+void Classifier::head_backward(const Matrix& grad_logits) {
   grad_pooled_ = output_.backward(grad_logits);
   for (size_t i = hidden_.size(); i-- > 0;) {
     grad_pooled_ = (hidden_out_[i].array() > 0).select(grad_pooled_, Scalar(0));  // through the ReLU
     grad_pooled_ = hidden_[i].backward(grad_pooled_);
   }
+}
+
+double Classifier::logit_with_attention(const Vector& weights, Vector* grad) {
+  check(config_.has_attention(), "attention experiments: the " + config_.architecture + " model has no attention pooling");
+  const SequenceBatch& h = encoded_.empty() ? embedded_ : encoded_.back();
+  check(h.batch == 1 && weights.size() == h.steps,
+        "attention experiments: " + std::to_string(weights.size()) + " weights for a forward pass of " +
+            std::to_string(h.steps) + " steps and " + std::to_string(h.batch) + " reviews (one is needed)");
+  pooled_.noalias() = h.values * weights;  // c = Σ_t α_t h_t
+  const double logit = head(nullptr)(0, 0);
+  if (grad) {  // dlogit/dα_t = dlogit/dc · h_t
+    InputGradientsOnly input_gradients_only;
+    head_backward(Matrix::Ones(1, 1));
+    grad->noalias() = h.values.transpose() * grad_pooled_.col(0);
+  }
+  return logit;
+}
+
+void Classifier::backward(const Matrix& grad_logits) {
+  if constexpr (!kHasGradients) no_gradients("Classifier");  // and the compiler drops the rest
+  head_backward(grad_logits);
   dropout_.backward(grad_pooled_);
   pooling_->backward(grad_pooled_, grad_a_);
   for (size_t i = encoder_.size(); i-- > 0;) {

@@ -73,6 +73,11 @@ class Classifier : public Module {
   const Matrix& forward_embedded(const SequenceBatch& embedded);
   // dL/dlogits [1, batch] → parameter gradients (accumulated) and grad_embedded().
   void backward(const Matrix& grad_logits);
+  // After a forward pass of one review through an attention-pooling model: the logit had its
+  // attention weights been `weights` [steps] (the encoder's outputs kept, only the weights
+  // replaced) and, when `grad` is given, dlogit/dweights [steps] (no parameter gradients: this
+  // works in an engine without them). What the attention experiments vary.
+  double logit_with_attention(const Vector& weights, Vector* grad = nullptr);
   // α [steps, batch] of the last forward for attention models (zero on padding), else nullptr.
   const Matrix* attention() const { return pooling_->step_weights(); }
   // The Transformer encoder layers' self-attention, when the encoder has one (else nullptr).
@@ -87,6 +92,8 @@ class Classifier : public Module {
 
  private:
   const Matrix& forward_from_embedded(Rng* dropout_rng);  // embedded_ → logits
+  const Matrix& head(Rng* dropout_rng);                    // pooled_ → logits: dropout, hidden layers, output
+  void head_backward(const Matrix& grad_logits);           // → grad_pooled_
   ClassifierConfig config_;
   Embedding embedding_;
   Dropout embedding_dropout_;
