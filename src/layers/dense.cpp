@@ -23,7 +23,7 @@ void Dense::apply(const Matrix& x, Matrix& y) const {
 }
 
 void Dense::backward(const Matrix& dy, const Matrix& x, Matrix& dx) {
-  if (!InputGradientsOnly::active()) {
+  if (kHasGradients && !InputGradientsOnly::active()) {  // an engine without gradients has no buffers for them
     weight.grad.noalias() += dy * x.transpose();  // dL/dW = dL/dy · xᵀ
     bias.grad.col(0) += dy.rowwise().sum();       // dL/db = Σ_batch dL/dy
   }

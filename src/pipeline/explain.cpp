@@ -187,7 +187,9 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
   const double output = sign * result.logit;
   std::vector<double> scores(static_cast<size_t>(L), 0.0);
 
-  if (L > 0 && (request.method == Method::Gradient || request.method == Method::GradientXInput)) {
+  if constexpr (!kHasGradients) {
+    // No gradient method reaches here (checked above): the engine without gradients leaves them out.
+  } else if (L > 0 && (request.method == Method::Gradient || request.method == Method::GradientXInput)) {
     const Matrix embedded = model.embedded().values;
     {
       InputGradientsOnly input_gradients_only;
@@ -218,7 +220,8 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
     result.output = output;
     result.baseline_output = baseline_output;
     result.completeness_gap = std::abs(total - (output - baseline_output));
-  } else if (L > 0 && request.method == Method::Occlusion) {
+  }
+  if (L > 0 && request.method == Method::Occlusion) {
     scores = occlusion(model, ids, output, sign, request.window, request.occlude);
   } else if (request.method == Method::Random) {
     Rng rng(request.seed);

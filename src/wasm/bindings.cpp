@@ -11,6 +11,9 @@
 //   const info = model.info();                   // {architecture, description, vocabularySize, testAccuracy, transformerLayers, …}
 //   const received = model.selfAttention(text, layer, head);  // Transformer models: per token, the attention it
 //                                                // receives (mean over queries) in that layer and head (head −1: mean over heads)
+//   model.explain(text, {method: 'integrated-gradients', steps: 50});  // explanations beyond attention, and
+//   model.faithfulness(text, {methods: ['attention', 'occlusion']});  // how faithful they are, and the
+//   model.attentionExperiments(text);            // attention experiments: see explain_js.hpp (attnlens-train.js only)
 //   model.delete();                              // frees the model: the one handle this module hands out
 //
 // attnlens.js is built without gradients (ATTNLENS_GRADIENTS=0): it predicts with every model, and
@@ -32,6 +35,7 @@
 #include "core/error.hpp"
 #include "wasm/common.hpp"
 #include "wasm/classifier_js.hpp"
+#include "wasm/explain_js.hpp"
 #include "io/model_file.hpp"
 #include "core/loss.hpp"
 #include "layers/transformer.hpp"
@@ -58,6 +62,19 @@ class JsModel {
     return js_errors([&] {
       return classify_to_js(bundle_, text, options);
     });
+  }
+
+  val explain(const val& text) { return explain_with(text, val::undefined()); }
+  val explain_with(const val& text, const val& options) {
+    return js_errors([&] { return explain_to_js(bundle_, text, options); });
+  }
+  val faithfulness(const val& text) { return faithfulness_with(text, val::undefined()); }
+  val faithfulness_with(const val& text, const val& options) {
+    return js_errors([&] { return faithfulness_to_js(bundle_, text, options); });
+  }
+  val attention_experiments(const val& text) { return attention_experiments_with(text, val::undefined()); }
+  val attention_experiments_with(const val& text, const val& options) {
+    return js_errors([&] { return attention_experiments_to_js(bundle_, text, options); });
   }
 
   val predict(const val& texts) {
@@ -123,11 +140,22 @@ class JsModel {
 EMSCRIPTEN_BINDINGS(attnlens) {
   // false in attnlens.js, whose models explain by attention only; true in attnlens-train.js.
   emscripten::constant("hasGradients", kHasGradients);
-  emscripten::class_<JsModel>("Model")
-      .class_function("fromBytes", &JsModel::from_bytes, emscripten::allow_raw_pointers())
-      .function("classify", &JsModel::classify)
-      .function("classify", &JsModel::classify_with)
-      .function("predict", &JsModel::predict)
-      .function("info", &JsModel::info)
-      .function("selfAttention", &JsModel::self_attention);
+  auto model = emscripten::class_<JsModel>("Model")
+                   .class_function("fromBytes", &JsModel::from_bytes, emscripten::allow_raw_pointers())
+                   .function("classify", &JsModel::classify)
+                   .function("classify", &JsModel::classify_with)
+                   .function("predict", &JsModel::predict)
+                   .function("info", &JsModel::info)
+                   .function("selfAttention", &JsModel::self_attention);
+  // Explanations beyond attention: in the engine with gradients only, for now. Even their
+  // forward-only parts (occlusion, faithfulness, the attention experiments) would add 55 KB to
+  // attnlens.wasm, which must stay within 400 KB.
+  if constexpr (kHasGradients) {
+    model.function("explain", &JsModel::explain)
+        .function("explain", &JsModel::explain_with)
+        .function("faithfulness", &JsModel::faithfulness)
+        .function("faithfulness", &JsModel::faithfulness_with)
+        .function("attentionExperiments", &JsModel::attention_experiments)
+        .function("attentionExperiments", &JsModel::attention_experiments_with);
+  }
 }

@@ -1,0 +1,91 @@
+// The explanation API of the engine with gradients (attnlens-train.js; src/wasm/explain_js.hpp):
+// model.explain, model.faithfulness and model.attentionExperiments give what the native
+// `attnlens explain` gives, with offsets in UTF-16 code units; bad options are clear errors.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, loadEngine, loadTrainEngine, runCli } from './helpers.mjs';
+
+const train = await loadTrainEngine();
+const small = await loadEngine();
+const TEXT = 'A dull plot — but the music is lovely 🎻, and the ending works.';
+const modelFile = (name) => path.join(ROOT, 'models', `${name}.safetensors`);
+const native = (name, args) =>
+  JSON.parse(runCli(['explain', '--model', modelFile(name), '--json', ...args], TEXT + '\n').stdout);
+
+test('explain: every method matches the native engine, offsets in UTF-16', () => {
+  const model = train.Model.fromBytes(new Uint8Array(fs.readFileSync(modelFile('gru-attention'))));
+  try {
+    for (const [method, options] of [
+      ['attention', {}], ['gradient', {}], ['gradient-x-input', {}],
+      ['integrated-gradients', { steps: 20, rule: 'riemann', baseline: 'pad' }],
+      ['occlusion', { window: 3, occlude: 'pad' }], ['random', { seed: 4 }],
+    ]) {
+      const result = model.explain(TEXT, { method, ...options });
+      const args = ['--method', method];
+      for (const [key, value] of Object.entries(options)) args.push(`--${key}`, String(value));
+      const expected = native('gru-attention', args);
+      assert.equal(result.method, method);
+      assert.equal(result.label, expected.label);
+      assert.ok(Math.abs(result.probability - expected.probability) < 1e-6);
+      assert.equal(result.tokens.length, expected.tokens.length);
+      result.tokens.forEach((token, i) => {
+        assert.equal(token.text, expected.tokens[i].text);
+        assert.equal(TEXT.slice(token.start, token.end).toLowerCase(), token.text, 'offsets are UTF-16');
+        assert.ok(Math.abs(token.score - expected.tokens[i].score) < 1e-5, `${method} token ${i}`);
+      });
+      assert.equal('completenessGap' in result, method === 'integrated-gradients');
+    }
+  } finally {
+    model.delete();
+  }
+});
+
+test('faithfulness and attention experiments: the native figures, and clear errors', () => {
+  const model = train.Model.fromBytes(new Uint8Array(fs.readFileSync(modelFile('bilstm-attention'))));
+  try {
+    const f = model.faithfulness(TEXT, { methods: ['attention', 'occlusion'] });
+    const expected = native('bilstm-attention', ['--method', 'occlusion', '--faithfulness']).faithfulness;
+    const occlusion = f.methods.occlusion;
+    assert.ok(Math.abs(occlusion.aopcComprehensiveness - expected.aopc_comprehensiveness) < 1e-6);
+    assert.ok(Math.abs(occlusion.aopcSufficiency - expected.aopc_sufficiency) < 1e-6);
+    assert.ok(Math.abs(occlusion.kendallTauLoo - 1) < 1e-9, 'occlusion by deletion is leave-one-out');
+    assert.deepEqual(Object.keys(occlusion.comprehensiveness).sort(), ['1', '10', '20', '5', '50']);
+    assert.equal(occlusion.deletionCurve.length, 21);
+    assert.ok(Math.abs(f.random.aopcComprehensiveness - expected.random.aopc_comprehensiveness) < 1e-6);
+    assert.ok('attention' in f.methods);
+
+    const x = model.attentionExperiments(TEXT, { permutations: 50 });
+    assert.ok(x.adversarial.absChange <= 0.01 + 1e-9);
+    assert.ok(x.adversarial.jsd > 0 && x.adversarial.jsd <= Math.log(2));
+    assert.equal(x.adversarial.attention.length, x.attention.length);
+    assert.ok(Math.abs(x.attention.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+
+    assert.throws(() => model.explain(TEXT, { method: 'lime' }), /unknown explanation method "lime"/);
+    assert.throws(() => model.explain(TEXT, { method: 'integrated-gradients', steps: 0 }), /between 1 and 1000/);
+    assert.throws(() => model.explain(TEXT, { method: 'occlusion', window: 2 }), /window must be 1 or 3/);
+    assert.throws(() => model.explain(TEXT, { steps: 'many' }), /steps must be a whole number/);
+    assert.throws(() => model.explain(TEXT, 'occlusion'), /options must be an object/);
+    assert.throws(() => model.faithfulness(TEXT, { methods: [] }), /non-empty array/);
+    assert.throws(() => model.faithfulness(TEXT, { removal: 'blank' }), /removal must be 'delete' or 'pad'/);
+  } finally {
+    model.delete();
+  }
+  const cnn = train.Model.fromBytes(new Uint8Array(fs.readFileSync(modelFile('cnn'))));
+  try {
+    assert.throws(() => cnn.attentionExperiments(TEXT), /no attention pooling/);
+  } finally {
+    cnn.delete();
+  }
+});
+
+test('the small engine (attnlens.js) leaves the explanation API out, to stay within 400 KB', () => {
+  const model = small.Model.fromBytes(new Uint8Array(fs.readFileSync(modelFile('bilstm-attention'))));
+  try {
+    assert.equal(typeof model.explain, 'undefined');
+    assert.equal(typeof model.classify, 'function');
+  } finally {
+    model.delete();
+  }
+});
