@@ -105,6 +105,32 @@ inline ClassifierBundle small_bundle() {
   return bundle;
 }
 
+// A classifier whose every number can be computed by hand: one-number embeddings (good 2,
+// bad −2, film 0.5, not −1; <pad> and <unk> 0) → Conv1D with kernel 1 and weight 1 (the
+// identity) → `pooling` ("mean": logit = bias + the mean value; "attention" with w = 1, b = 0:
+// logit = bias + Σ_t α_t v_t, α = softmax(tanh v)) → fc (weight 1, bias `bias`).
+inline ClassifierBundle one_number_model(const std::string& pooling, double bias = 0) {
+  ClassifierConfig config;
+  config.vocab_size = 6;
+  config.embedding_dim = 1;
+  LayerSpec conv;
+  conv.type = "conv1d";
+  conv.size = 1;
+  conv.kernel_size = 1;
+  config.encoder = {conv};
+  config.pooling = pooling;
+  ClassifierBundle bundle;
+  bundle.model = std::make_unique<Classifier>(config);
+  bundle.vocabulary = Vocabulary({"<pad>", "<unk>", "good", "bad", "film", "not"});
+  for (Parameter* p : bundle.model->parameters()) {
+    if (p->name == "embedding.weight") p->value.col(0) << 0, 0, 2, -2, 0.5, -1;
+    else if (p->name == "fc.bias") p->value.setConstant(static_cast<Scalar>(bias));
+    else if (p->name.find("bias") != std::string::npos) p->value.setZero();
+    else p->value.setOnes();
+  }
+  return bundle;
+}
+
 // A tiny additive-attention translator (English "i am cold ." → French), untrained.
 inline TranslatorBundle small_translator_bundle(const std::string& attention = "additive") {
   TranslatorConfig config;

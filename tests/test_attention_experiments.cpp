@@ -1,6 +1,6 @@
 // The attention experiments (pipeline/attention_experiments.hpp) on a model whose logit is the
-// attention-weighted sum of one-number embeddings, where every figure can be computed by hand,
-// and on the shipped BiLSTM-attention model.
+// attention-weighted sum of one-number embeddings (helpers.hpp: one_number_model), where every
+// figure can be computed by hand, and on the shipped BiLSTM-attention model.
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
@@ -13,34 +13,6 @@
 using namespace attnlens;
 using namespace attnlens::testing;
 
-namespace {
-
-// Embedding (dimension 1) → Conv1D with kernel 1, weight 1 (the identity) → attention pooling
-// (w = 1, b = 0) → fc (weight 1, bias 0):
-// logit = Σ_t α_t v_t with α = softmax(tanh(v)). Values: good 2, bad −2, film 0.5, not −1.
-ClassifierBundle weighted_model() {
-  ClassifierConfig config;
-  config.vocab_size = 6;
-  config.embedding_dim = 1;
-  LayerSpec conv;
-  conv.type = "conv1d";
-  conv.size = 1;
-  conv.kernel_size = 1;
-  config.encoder = {conv};
-  config.pooling = "attention";
-  ClassifierBundle bundle;
-  bundle.model = std::make_unique<Classifier>(config);
-  bundle.vocabulary = Vocabulary({"<pad>", "<unk>", "good", "bad", "film", "not"});
-  for (Parameter* p : bundle.model->parameters()) {
-    if (p->name == "embedding.weight") p->value.col(0) << 0, 0, 2, -2, 0.5, -1;
-    else if (p->name.find("bias") != std::string::npos) p->value.setZero();
-    else p->value.setOnes();
-  }
-  return bundle;
-}
-
-}  // namespace
-
 TEST_CASE("Jensen-Shannon divergence by hand", "[attention-experiments]") {
   CHECK(jensen_shannon({1, 0}, {0, 1}) == Approx(std::log(2.0)));
   CHECK(jensen_shannon({0.3, 0.7}, {0.3, 0.7}) == Approx(0).margin(1e-15));
@@ -50,7 +22,7 @@ TEST_CASE("Jensen-Shannon divergence by hand", "[attention-experiments]") {
 }
 
 TEST_CASE("attention experiments by hand: uniform and permuted weights, the adversarial search", "[attention-experiments]") {
-  ClassifierBundle bundle = weighted_model();
+  ClassifierBundle bundle = one_number_model("attention");
   const std::string text = "good film bad";
   const std::vector<double> v = {2, 0.5, -2};
   std::vector<double> alpha(3);

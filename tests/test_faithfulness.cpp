@@ -1,5 +1,6 @@
 // Faithfulness metrics (pipeline/faithfulness.hpp) against values computed by hand on a model
-// whose logit is the mean of its tokens' one-number embeddings (plus a bias).
+// whose logit is the mean of its tokens' one-number embeddings plus a bias (helpers.hpp:
+// one_number_model).
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -11,31 +12,6 @@ using namespace attnlens;
 using namespace attnlens::testing;
 
 namespace {
-
-// Embedding (dimension 1) → Conv1D with kernel 1, weight 1 → mean pooling → fc (weight 1, bias b):
-// logit = b + the mean of the tokens' values, and an empty review's logit is b.
-// Values: good 2, bad −2, film 0.5, not −1 (<pad> and <unk> 0).
-ClassifierBundle mean_model(double bias) {
-  ClassifierConfig config;
-  config.vocab_size = 6;
-  config.embedding_dim = 1;
-  LayerSpec conv;
-  conv.type = "conv1d";
-  conv.size = 1;
-  conv.kernel_size = 1;
-  config.encoder = {conv};
-  config.pooling = "mean";
-  ClassifierBundle bundle;
-  bundle.model = std::make_unique<Classifier>(config);
-  bundle.vocabulary = Vocabulary({"<pad>", "<unk>", "good", "bad", "film", "not"});
-  for (Parameter* p : bundle.model->parameters()) {
-    if (p->name == "embedding.weight") p->value.col(0) << 0, 0, 2, -2, 0.5, -1;
-    else if (p->name == "conv0.weight" || p->name == "fc.weight") p->value.setOnes();
-    else if (p->name == "fc.bias") p->value.setConstant(static_cast<Scalar>(bias));
-    else p->value.setZero();
-  }
-  return bundle;
-}
 
 double sig(double x) { return sigmoid(x); }
 
@@ -52,7 +28,7 @@ TEST_CASE("Kendall's tau-b by hand, ties included", "[faithfulness]") {
 }
 
 TEST_CASE("comprehensiveness, sufficiency, decision flip and leave-one-out by hand", "[faithfulness]") {
-  ClassifierBundle bundle = mean_model(0);
+  ClassifierBundle bundle = one_number_model("mean", 0);
   // "good film bad good": values 2, 0.5, −2, 2; logit 2.5 / 4; positive. Scores rank the tokens
   // in order. 1, 5, 10 and 20 % of 4 tokens are 1 token (bins larger than the review), 50 % two.
   const std::string text = "good film bad good";
@@ -112,7 +88,7 @@ TEST_CASE("comprehensiveness, sufficiency, decision flip and leave-one-out by ha
 
 TEST_CASE("faithfulness of one-token reviews, reviews that never flip, and wrong input", "[faithfulness]") {
   // "bad": negative (logit −2 + 0.1). Its only token is every bin; without it, logit 0.1 flips.
-  ClassifierBundle bundle = mean_model(0.1);
+  ClassifierBundle bundle = one_number_model("mean", 0.1);
   const Faithfulness one = faithfulness(bundle, "bad", {0.3});
   const double p = sig(1.9);  // of the negative class
   for (size_t i = 0; i < 5; ++i) {
@@ -123,7 +99,7 @@ TEST_CASE("faithfulness of one-token reviews, reviews that never flip, and wrong
   CHECK(*one.decision_flip_fraction == 1.0);
   CHECK(!one.kendall_tau_loo);
   // "good film" with bias 1: even the empty review reads positive.
-  ClassifierBundle biased = mean_model(1);
+  ClassifierBundle biased = one_number_model("mean", 1);
   const Faithfulness never = faithfulness(biased, "good film", {1, 2});
   CHECK(!never.decision_flip_top1);
   CHECK(!never.decision_flip_fraction);

@@ -32,12 +32,7 @@ AttentionExperiments attention_experiments(ClassifierBundle& bundle, std::string
   check(options.tolerance >= 0 && options.tolerance <= 1, "attention experiments: the tolerance must be in [0, 1]");
   const std::vector<int32_t> ids = encode(tokenize(text, bundle.tokenizer), bundle.vocabulary);
   const int L = static_cast<int>(ids.size());
-  TokenBatch batch;
-  batch.batch = 1;
-  batch.steps = L;
-  batch.lengths = {L};
-  batch.ids = ids;
-  const double logit = model.forward(batch)(0, 0);
+  const double logit = model.forward(single_batch(ids))(0, 0);
   const double sign = logit > 0 ? 1.0 : -1.0;
   AttentionExperiments result;
   Vector alpha(L);

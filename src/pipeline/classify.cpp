@@ -72,11 +72,7 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text, const Expla
                 " model explains by gradient × input, and this build of attnlens has no gradients: use the full engine "
                 "(web/dist/attnlens-train.js), or predict() for the label alone");
   const std::vector<Token> tokens = tokenize(text, bundle.tokenizer);
-  TokenBatch batch;
-  batch.batch = 1;
-  batch.steps = static_cast<int>(tokens.size());
-  batch.lengths = {batch.steps};
-  batch.ids = encode(tokens, bundle.vocabulary);
+  const TokenBatch batch = single_batch(encode(tokens, bundle.vocabulary));
   const Matrix& logits = bundle.model->forward(batch);
   Prediction prediction;
   prediction.logit = logits(0, 0);

@@ -175,11 +175,7 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
   const std::vector<Token> tokens = tokenize(text, bundle.tokenizer);
   const std::vector<int32_t> ids = encode(tokens, bundle.vocabulary);
   const int L = static_cast<int>(ids.size());
-  TokenBatch batch;
-  batch.batch = 1;
-  batch.steps = L;
-  batch.lengths = {L};
-  batch.ids = ids;
+  const TokenBatch batch = single_batch(ids);
   result.logit = model.forward(batch)(0, 0);
   result.probability = sigmoid(result.logit);
   result.label = label_of(result.logit);

@@ -28,4 +28,13 @@ TokenBatch make_batch(const std::vector<Example>& examples, const std::vector<si
   return batch;
 }
 
+TokenBatch single_batch(std::vector<int32_t> ids) {
+  TokenBatch batch;
+  batch.batch = 1;
+  batch.steps = static_cast<int>(ids.size());
+  batch.lengths = {batch.steps};
+  batch.ids = std::move(ids);
+  return batch;
+}
+
 }  // namespace attnlens

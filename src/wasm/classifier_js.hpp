@@ -8,15 +8,22 @@ namespace attnlens::wasm {
 // The JS API's form of a Prediction: the fields of pipeline's to_json(), with offsets in UTF-16 code
 // units of the string the caller passed and names in camelCase. Built here field by field rather
 // than from to_json(): nlohmann's object builder would add 7 KB to attnlens.wasm.
-inline val prediction_to_js(const Prediction& prediction, const std::string& utf8) {
+// Scored tokens as JS objects {text, start, end, oov, <key>: the token's weight or score}, with
+// offsets in UTF-16 code units of `utf8` once it is a JS string.
+inline val scored_tokens_to_js(const std::vector<TokenScore>& scored, const std::string& utf8, const char* key) {
   const std::vector<uint32_t> offsets = utf16_offsets(utf8);
   val tokens = val::array();
-  for (size_t i = 0; i < prediction.tokens.size(); ++i) {
-    const TokenScore& t = prediction.tokens[i];
+  for (size_t i = 0; i < scored.size(); ++i) {
+    const TokenScore& t = scored[i];
     val token = token_to_js(t.text, offsets[t.start], offsets[t.end], t.oov);
-    token.set("weight", t.weight);
+    token.set(key, t.weight);
     tokens.set(i, token);
   }
+  return tokens;
+}
+
+inline val prediction_to_js(const Prediction& prediction, const std::string& utf8) {
+  const val tokens = scored_tokens_to_js(prediction.tokens, utf8, "weight");
   val result = val::object();
   result.set("label", prediction.label);
   result.set("probability", prediction.probability);

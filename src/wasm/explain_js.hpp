@@ -18,6 +18,7 @@
 #include "pipeline/attention_experiments.hpp"
 #include "pipeline/explain.hpp"
 #include "pipeline/faithfulness.hpp"
+#include "wasm/classifier_js.hpp"
 #include "wasm/common.hpp"
 
 namespace attnlens::wasm {
@@ -79,14 +80,7 @@ inline ExplainRequest explain_request_of(const val& options) {
 }
 
 inline val explanation_to_js(const Explanation& e, const std::string& utf8) {
-  const std::vector<uint32_t> offsets = utf16_offsets(utf8);
-  val tokens = val::array();
-  for (size_t i = 0; i < e.tokens.size(); ++i) {
-    const TokenScore& t = e.tokens[i];
-    val token = token_to_js(t.text, offsets[t.start], offsets[t.end], t.oov);
-    token.set("score", t.weight);
-    tokens.set(i, token);
-  }
+  const val tokens = scored_tokens_to_js(e.tokens, utf8, "score");
   val out = val::object();
   out.set("label", e.label);
   out.set("probability", e.probability);
