@@ -199,12 +199,39 @@ int storage(const std::string& cli, const std::string& data) {
   return 0;
 }
 
+// The faithfulness study (issue 17) on three test reviews and two models: its JSON has every
+// figure, occlusion by deletion agrees perfectly with leave-one-out, and the random baseline is
+// the same for every method of a model.
+int faithfulness_study(const std::string& cli, const std::string& data) {
+  int status;
+  const std::string out = capture("'" + cli + "' faithfulness-study --data '" + data +
+                                      "' --reviews 3 --steps 10 --methods attention occlusion random integrated-gradients "
+                                      "--models models/bilstm-attention.safetensors models/lstm.safetensors",
+                                  status);
+  EXPECT(status == 0);
+  const json result = json::parse(out);
+  EXPECT(result["reviews"] == 3);
+  const json& attention = result["models"]["bilstm-attention"];
+  EXPECT(attention["methods"].size() == 4);
+  EXPECT(result["models"]["lstm"]["methods"].size() == 3);  // no attention to show
+  EXPECT(!result["models"]["lstm"].contains("attention_experiments"));
+  EXPECT(std::abs(attention["methods"]["occlusion"]["kendall_tau_loo_mean"].get<double>() - 1) < 1e-9);
+  EXPECT(attention["methods"]["occlusion"]["random_aopc_comprehensiveness"] ==
+         attention["methods"]["random"]["random_aopc_comprehensiveness"]);
+  EXPECT(attention["methods"]["integrated-gradients"]["completeness_gap_mean"].is_number());
+  EXPECT(attention["attention_experiments"]["adversarial_abs_change_max"].get<double>() <= 0.01 + 1e-9);
+  EXPECT(attention["methods"]["attention"]["reviews"] == 3);
+  std::cout << "faithfulness-study: passed\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
-  if (!((mode == "accuracy" && argc == 4) || ((mode == "cli-train" || mode == "storage") && argc == 3))) {
-    std::cerr << "usage: imdb_tests accuracy MODEL MIN_ACCURACY | imdb_tests cli-train|storage ATTNLENS_BINARY\n";
+  if (!((mode == "accuracy" && argc == 4) ||
+        ((mode == "cli-train" || mode == "storage" || mode == "faithfulness-study") && argc == 3))) {
+    std::cerr << "usage: imdb_tests accuracy MODEL MIN_ACCURACY | imdb_tests cli-train|storage|faithfulness-study ATTNLENS_BINARY\n";
     return 1;
   }
   const std::string data = default_data_directory();
@@ -215,6 +242,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (mode == "accuracy") return accuracy(argv[2], std::stod(argv[3]), data);
+    if (mode == "faithfulness-study") return faithfulness_study(argv[2], data);
     return mode == "storage" ? storage(argv[2], data) : cli_train(argv[2], data);
   } catch (const std::exception& e) {
     std::cout << "FAILED: " << e.what() << "\n";

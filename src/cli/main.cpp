@@ -1,6 +1,7 @@
 // attnlens command-line tool: the wiring. Each family of commands lives in its own file:
 //   cli/train.cpp        train, cue-task
 //   cli/classify.cpp     classify (also accepted as predict), explain, eval
+//   cli/study.cpp        faithfulness-study
 //   cli/translation.cpp  train-translator, translate (and eval, info, card for translators)
 //   cli/model_files.cpp  info, card, export
 //   cli/convert.cpp      convert
@@ -13,6 +14,7 @@
 
 #include "cli/bench.hpp"
 #include "cli/classify.hpp"
+#include "cli/study.hpp"
 #include "cli/convert.hpp"
 #include "cli/model_files.hpp"
 #include "cli/train.hpp"
@@ -41,6 +43,9 @@ int main(int argc, char** argv) {
   ExplainArgs explain;
   CLI::App* explain_cmd = add_explain_command(app, explain);
   commands.emplace_back(explain_cmd, [&] { return run_explain(explain, *explain_cmd); });
+  FaithfulnessStudyArgs study;
+  CLI::App* study_cmd = add_faithfulness_study_command(app, study);
+  commands.emplace_back(study_cmd, [&] { return run_faithfulness_study(study); });
   std::string info_model;
   commands.emplace_back(add_info_command(app, info_model), [&] { return run_info(info_model); });
   TrainTranslatorArgs train_translator;

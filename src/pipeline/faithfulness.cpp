@@ -71,22 +71,13 @@ std::optional<double> kendall_tau(const std::vector<double>& a, const std::vecto
   return (concordant - discordant) / denominator;
 }
 
-Faithfulness faithfulness(ClassifierBundle& bundle, std::string_view text, const std::vector<double>& scores,
-                          const FaithfulnessOptions& options) {
+FaithfulnessReference faithfulness_reference(ClassifierBundle& bundle, std::string_view text,
+                                             const FaithfulnessOptions& options) {
+  check(options.random_orderings >= 1 && options.random_orderings <= 1000, "faithfulness: random orderings must be 1 to 1000");
   const std::vector<int32_t> ids = encode(tokenize(text, bundle.tokenizer), bundle.vocabulary);
   const size_t L = ids.size();
-  check(scores.size() == L, "faithfulness: " + std::to_string(scores.size()) + " scores for " + std::to_string(L) + " tokens");
-  check(options.random_orderings >= 1 && options.random_orderings <= 1000, "faithfulness: random orderings must be 1 to 1000");
-  const std::vector<size_t> order = ranking(scores);
   Copies copies(ids, options.removal);
   const size_t whole = copies.add(std::vector<bool>(L, false));
-  std::array<size_t, 5> without{}, only{};
-  for (size_t f = 0; f < 5; ++f) {
-    without[f] = copies.add_top(order, tokens_for(Faithfulness::kFractions[f], L), false);
-    only[f] = copies.add_top(order, tokens_for(Faithfulness::kFractions[f], L), true);
-  }
-  std::vector<size_t> removing(L + 1);  // the first m tokens of the ranking removed, m = 0 … L
-  for (size_t m = 0; m <= L; ++m) removing[m] = copies.add_top(order, m, false);
   std::vector<size_t> leave_one_out(L);
   for (size_t t = 0; t < L; ++t) {
     std::vector<bool> removed(L, false);
@@ -107,25 +98,53 @@ Faithfulness faithfulness(ClassifierBundle& bundle, std::string_view text, const
     random_without.push_back(w);
     random_only.push_back(o);
   }
-
   const std::vector<double> logits = copies.logits(*bundle.model);
+  FaithfulnessReference reference;
+  reference.logit = logits[whole];
   const double sign = logits[whole] > 0 ? 1.0 : -1.0;  // the predicted class
   const auto p = [&](size_t copy) { return sigmoid(sign * logits[copy]); };
+  const double whole_p = p(whole);
+  for (size_t t = 0; t < L; ++t) reference.leave_one_out.push_back(whole_p - p(leave_one_out[t]));
+  for (int r = 0; r < options.random_orderings; ++r)
+    for (size_t f = 0; f < 5; ++f) {
+      reference.random_aopc_comprehensiveness += whole_p - p(random_without[static_cast<size_t>(r)][f]);
+      reference.random_aopc_sufficiency += whole_p - p(random_only[static_cast<size_t>(r)][f]);
+    }
+  reference.random_aopc_comprehensiveness /= 5.0 * options.random_orderings;
+  reference.random_aopc_sufficiency /= 5.0 * options.random_orderings;
+  return reference;
+}
+
+Faithfulness faithfulness(ClassifierBundle& bundle, std::string_view text, const std::vector<double>& scores,
+                          const FaithfulnessOptions& options, const FaithfulnessReference* given) {
+  const std::vector<int32_t> ids = encode(tokenize(text, bundle.tokenizer), bundle.vocabulary);
+  const size_t L = ids.size();
+  check(scores.size() == L, "faithfulness: " + std::to_string(scores.size()) + " scores for " + std::to_string(L) + " tokens");
+  const FaithfulnessReference reference = given ? *given : faithfulness_reference(bundle, text, options);
+  check(reference.leave_one_out.size() == L, "faithfulness: the reference is of another text");
+  const std::vector<size_t> order = ranking(scores);
+  Copies copies(ids, options.removal);
+  std::array<size_t, 5> without{}, only{};
+  for (size_t f = 0; f < 5; ++f) {
+    without[f] = copies.add_top(order, tokens_for(Faithfulness::kFractions[f], L), false);
+    only[f] = copies.add_top(order, tokens_for(Faithfulness::kFractions[f], L), true);
+  }
+  std::vector<size_t> removing(L + 1);  // the first m tokens of the ranking removed, m = 1 … L (m = 0: the whole review)
+  for (size_t m = 1; m <= L; ++m) removing[m] = copies.add_top(order, m, false);
+  const std::vector<double> logits = copies.logits(*bundle.model);
+  const double sign = reference.logit > 0 ? 1.0 : -1.0;  // the predicted class
+  const auto p = [&](size_t copy) { return sigmoid(sign * logits[copy]); };
   Faithfulness result;
-  result.probability = p(whole);
+  result.probability = sigmoid(sign * reference.logit);
   for (size_t f = 0; f < 5; ++f) {
     result.comprehensiveness[f] = result.probability - p(without[f]);
     result.sufficiency[f] = result.probability - p(only[f]);
-    for (int r = 0; r < options.random_orderings; ++r) {
-      result.random_aopc_comprehensiveness += result.probability - p(random_without[static_cast<size_t>(r)][f]);
-      result.random_aopc_sufficiency += result.probability - p(random_only[static_cast<size_t>(r)][f]);
-    }
   }
   const auto mean = [](const std::array<double, 5>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / 5; };
   result.aopc_comprehensiveness = mean(result.comprehensiveness);
   result.aopc_sufficiency = mean(result.sufficiency);
-  result.random_aopc_comprehensiveness /= 5.0 * options.random_orderings;
-  result.random_aopc_sufficiency /= 5.0 * options.random_orderings;
+  result.random_aopc_comprehensiveness = reference.random_aopc_comprehensiveness;
+  result.random_aopc_sufficiency = reference.random_aopc_sufficiency;
   // The label flips when the predicted class's probability falls to 1/2 or below (logit ≤ 0
   // reads negative, as label_of says; for a negative prediction, logit > 0 is the flip).
   const auto flipped = [&](size_t copy) { return sign > 0 ? logits[copy] <= 0 : logits[copy] > 0; };
@@ -138,11 +157,9 @@ Faithfulness faithfulness(ClassifierBundle& bundle, std::string_view text, const
   for (int step = 0; step <= 20; ++step) {
     const double fraction = step / 20.0;
     const size_t m = static_cast<size_t>(std::lround(fraction * static_cast<double>(L)));
-    result.deletion_curve.emplace_back(fraction, p(removing[m]));
+    result.deletion_curve.emplace_back(fraction, m == 0 ? result.probability : p(removing[m]));
   }
-  std::vector<double> loo(L);
-  for (size_t t = 0; t < L; ++t) loo[t] = result.probability - p(leave_one_out[t]);
-  result.kendall_tau_loo = kendall_tau(scores, loo);
+  result.kendall_tau_loo = kendall_tau(scores, reference.leave_one_out);
   return result;
 }
 

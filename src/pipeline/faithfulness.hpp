@@ -46,9 +46,20 @@ struct Faithfulness {
   double probability = 0;  // p(x), of the predicted class
 };
 
-// The metrics of `scores` (one per token of `text`, as explain() gives them).
+// What the metrics of every method share for one review: p(x), leave-one-out and the random
+// baseline (about half the forward passes). Compute it once to score several methods.
+struct FaithfulnessReference {
+  double logit = 0;
+  std::vector<double> leave_one_out;  // p(x) − p(x without token t)
+  double random_aopc_comprehensiveness = 0, random_aopc_sufficiency = 0;
+};
+FaithfulnessReference faithfulness_reference(ClassifierBundle& bundle, std::string_view text,
+                                             const FaithfulnessOptions& options = {});
+
+// The metrics of `scores` (one per token of `text`, as explain() gives them); `reference`, when
+// given, must come from the same text and options.
 Faithfulness faithfulness(ClassifierBundle& bundle, std::string_view text, const std::vector<double>& scores,
-                          const FaithfulnessOptions& options = {});
+                          const FaithfulnessOptions& options = {}, const FaithfulnessReference* reference = nullptr);
 
 // Kendall's τ-b of two equally long lists (none when undefined).
 std::optional<double> kendall_tau(const std::vector<double>& a, const std::vector<double>& b);
