@@ -17,17 +17,22 @@ CLI must say oov for exactly those), runs the PyTorch reference of tools/pytorch
     probability                 within 1e-5, absolute
     attention weights           within 1e-5, absolute
     gradient x input            within 1e-4, absolute
-    integrated gradients        within 1e-4 x max(1, the review's largest |score|)
+    integrated gradients        within 1e-4, absolute -- or, for a review where that fails,
+                                within 1e-4 + 3 x the float32 sensitivity of the reference
 
-Why integrated gradients is compared relative to the review's largest |score| (absolute when
-the scores are within +-1): on a few reviews the straight path from the zero baseline crosses a
-near-discontinuity of a recurrent model (on one LSTM review F(alpha x) jumps from +6.6 to -7.9
-between alpha = 0.10 and 0.15; the 50-point quadrature is then far from converged, with a
-completeness gap of 46, and the integrand at the nodes there is ill-conditioned). Rounding
-alone then moves the largest scores by a few 1e-5 of their size: on that review the reference
-itself, run in float32 instead of float64, moves a score of 38.47 by 2.2e-3 -- more than the
-engine's 1.7e-3. An absolute 1e-4 would fail there on float32 rounding, not on a difference of
-definition; everywhere else the differences are about 1e-6.
+Why the second clause for integrated gradients: on a few reviews the straight path from the zero
+baseline crosses a near-discontinuity of a recurrent model, and one quadrature node lands on it.
+On LSTM review 42 of the default sample, F(alpha x) jumps from -6.6 to +8.0 between alpha = 0.15
+and 0.20, and the score of "great" (9.65) comes almost entirely from the node at alpha = 0.172.
+There the integrand is ill-conditioned: multiplying the float64 reference's weights by
+1 + 2^-24 u (float32's unit roundoff; u ~ N(0, 1)) moves that score by 5e-4 to 1.4e-3, as much
+as the float32 engine differs from the reference (1.3e-3). Neither an absolute nor a relative
+1e-4 can hold there for any float32 implementation. So a review whose integrated gradients
+miss 1e-4 is re-run in the reference three times with weights perturbed that way (seeded), and
+each token must then agree within 1e-4 + 3 x the largest change the perturbations made to its
+score. The output says how many reviews needed this and how close they came; everywhere else
+the differences are about 1e-6. (On the default sample, 2 of 50 LSTM reviews and 2 of 50
+BiLSTM-attention reviews.)
 
 The reviews come from imdb/aclImdb-labeled.tar.gz (members aclImdb/test/{pos,neg}/*.txt) in
 $ATTNLENS_DATA, else ../shared/data seen from the repository root, read with tarfile; newlines
@@ -131,9 +136,49 @@ def reference_task(task):
         return ("reference", name, None, None, time.time() - t0, f"{type(error).__name__}: {error}")
 
 
+def sensitivity_task(task):
+    """How far float32 rounding alone moves the reference's integrated gradients on one review:
+    the largest change of each token's score over `trials` runs with every weight (the embedding
+    table included) multiplied by 1 + 2^-24 u, u ~ N(0, 1) seeded (2^-24: float32's unit roundoff)."""
+    import copy
+    import numpy as np
+    import torch
+    import attnlens_torch as at
+    name, path, r, ids, trials, seed = task
+    t0 = time.time()
+    try:
+        if path not in _models:
+            _models[path] = at.load_classifier(path)[0]
+        model = _models[path]
+        base = model.explain(ids, "integrated-gradients")["scores"]
+        spread = np.zeros_like(base)
+        generator = torch.Generator().manual_seed(seed)
+        for _ in range(trials):
+            perturbed = copy.deepcopy(model)
+            with torch.no_grad():
+                for p in perturbed.parameters():
+                    p.mul_(1 + 2.0 ** -24 * torch.randn(p.shape, generator=generator, dtype=p.dtype))
+            spread = np.maximum(spread, np.abs(perturbed.explain(ids, "integrated-gradients")["scores"] - base))
+        return ("sensitivity", name, r, spread, time.time() - t0, None)
+    except Exception as error:
+        return ("sensitivity", name, r, None, time.time() - t0, f"{type(error).__name__}: {error}")
+
+
 # ----------------------------------------------------------------------------- the test
 
+_pools = []
+
+
 def main():
+    try:
+        return run()
+    finally:
+        for pool in _pools:
+            pool.terminate()
+            pool.join()
+
+
+def run():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("repo", help="the repository's root")
     parser.add_argument("attnlens", help="the attnlens binary (build/release/attnlens)")
@@ -203,8 +248,10 @@ def main():
         print(f"sample: {len(chosen)} IMDB test reviews ({positives} positive, seed {args.seed}), {limit}; "
               f"{min(lengths)}-{max(lengths)} tokens, {sum(lengths)} in all", flush=True)
 
-        # The tasks: every CLI run, and the reference on chunks of reviews (the ids from the probe's
-        # tokens; each CLI output is checked to hold the same tokens). Slowest first.
+        # The tasks: every CLI run, and the reference on chunks of reviews. The ids are the probe's
+        # tokens looked up in each model's vocabulary (a word it lacks: <unk>); each CLI output is
+        # checked to hold the same tokens, with oov set exactly where the id is <unk>. The CLI runs
+        # go first, then the Transformer's chunks (the slowest), then the rest.
         plans = {}
         tasks = []
         for name in args.models:
@@ -226,34 +273,36 @@ def main():
         cost = {"transformer": 0}  # the Transformer's chunks first: they take longest
         tasks.sort(key=lambda t: (t[0] is not cli_task, cost.get(t[1][0], 1)))
 
+        context = multiprocessing.get_context("spawn")  # fresh interpreters, one torch thread each
+        workers = context.Pool(args.workers, initializer=_worker_init, initargs=(module_dir,))
+        _pools.append(workers)
         cli = {}
         reference = {name: {} for name in args.models}
         seconds = {name: {"cli": 0.0, "reference": 0.0} for name in args.models}
-        context = multiprocessing.get_context("spawn")
-        with context.Pool(args.workers, initializer=_worker_init, initargs=(module_dir,)) as workers:
-            pending = [workers.apply_async(function, (task,)) for function, task in tasks]
-            for job in pending:
-                kind, name, method, out, took, error = job.get()
-                seconds[name][kind] += took
-                if error is not None:
-                    failures.append(f"{name}: {kind} failed: {error}")
-                elif kind == "cli":
-                    cli[(name, method)] = out
-                else:
-                    for r, results in out:
-                        reference[name][r] = results
+        pending = [workers.apply_async(function, (task,)) for function, task in tasks]
+        for job in pending:
+            kind, name, method, out, took, error = job.get()
+            seconds[name][kind] += took
+            if error is not None:
+                failures.append(f"{name}: {kind} failed: {error}")
+            elif kind == "cli":
+                cli[(name, method)] = out
+            else:
+                for r, results in out:
+                    reference[name][r] = results
 
     # The comparison.
     worst_overall = {}
+    sensitivity_reviews = []  # (name, review, token differences) of IG beyond the strict bound
+    lines = {}
     for name in args.models:
         plan = plans[name]
         methods = plan["methods"]
         if any((name, m) not in cli for m in methods) or len(reference[name]) != len(chosen):
-            print(f"{name:17s} not compared: a task failed", flush=True)
+            lines[name] = f"{name:17s} not compared: a task failed"
             continue
         worst = {"probability": 0.0, "logit": 0.0}
         worst.update({m: 0.0 for m in methods})
-        worst_ig_relative = 0.0
         largest_score = 0.0
         gap = 0.0
         for r in range(len(chosen)):
@@ -274,40 +323,62 @@ def main():
                 if dp > TOLERANCE["probability"]:
                     failures.append(f"{name} review {r + 1} ({method}): probability {out['probability']:.9f}, "
                                     f"PyTorch {ref['probability']:.9f} (|diff| {dp:.2e})")
-                scores = np.array([t["score"] for t in tokens], dtype=np.float64)
-                expected = ref["scores"]
-                if len(scores) == 0:
+                if not tokens:
                     continue
-                differences = np.abs(scores - expected)
+                scores = np.array([t["score"] for t in tokens], dtype=np.float64)
+                differences = np.abs(scores - ref["scores"])
                 diff = float(differences.max())
                 worst[method] = max(worst[method], diff)
-                allowed = TOLERANCE[method]
-                if method == "integrated-gradients":
-                    largest = float(np.abs(expected).max())
-                    allowed *= max(1.0, largest)
-                    worst_ig_relative = max(worst_ig_relative, diff / max(1.0, largest))
-                    gap = max(gap, ref["completeness_gap"])
                 if method != "attention":
-                    largest_score = max(largest_score, float(np.abs(expected).max()))
-                if diff > allowed:
-                    t = int(differences.argmax())
-                    failures.append(f"{name} review {r + 1} ({method}): token {t + 1} {tokens[t]['text']!r} scores "
-                                    f"{scores[t]:.9f}, PyTorch {expected[t]:.9f} (|diff| {diff:.2e} > {allowed:.1e})")
-        line = (f"{name:17s} probability {worst['probability']:.1e}  logit {worst['logit']:.1e}  "
-                + (f"{plan['attention']} {worst['attention']:.1e}  " if "attention" in methods else "")
-                + f"grad×input {worst['gradient-x-input']:.1e}  IG {worst['integrated-gradients']:.1e} "
-                f"({worst_ig_relative:.1e} of max(1, largest |score|))  |  largest |score| {largest_score:.1f}, "
-                f"reference IG completeness gap ≤ {gap:.1e}; CLI {seconds[name]['cli']:.0f} s, "
-                f"PyTorch {seconds[name]['reference']:.0f} s")
-        print(line, flush=True)
+                    largest_score = max(largest_score, float(np.abs(ref["scores"]).max()))
+                if method == "integrated-gradients":
+                    gap = max(gap, ref["completeness_gap"])
+                if diff <= TOLERANCE[method]:
+                    continue
+                if method == "integrated-gradients":
+                    sensitivity_reviews.append((name, r, differences, scores, ref["scores"]))
+                    continue
+                t = int(differences.argmax())
+                failures.append(f"{name} review {r + 1} ({method}): token {t + 1} {tokens[t]['text']!r} scores "
+                                f"{scores[t]:.9f}, PyTorch {ref['scores'][t]:.9f} (|diff| {diff:.2e})")
+        lines[name] = (f"{name:17s} probability {worst['probability']:.1e}  logit {worst['logit']:.1e}  "
+                       + (f"{plan['attention']} {worst['attention']:.1e}  " if "attention" in methods else "")
+                       + f"grad×input {worst['gradient-x-input']:.1e}  IG {worst['integrated-gradients']:.1e}  "
+                       f"(largest |score| {largest_score:.1f}; reference IG completeness gap up to {gap:.1e}; "
+                       f"CLI {seconds[name]['cli']:.0f} s, PyTorch {seconds[name]['reference']:.0f} s)")
         for key, value in worst.items():
             worst_overall[key] = max(worst_overall.get(key, 0.0), value)
-        worst_overall["integrated-gradients (scaled)"] = max(worst_overall.get("integrated-gradients (scaled)", 0.0),
-                                                             worst_ig_relative)
 
+    # Integrated gradients beyond 1e-4: within 1e-4 + 3 x the reference's float32 sensitivity?
+    notes = {}
+    if sensitivity_reviews:
+        tasks = [(name, plans[name]["path"], r, plans[name]["ids"][r], 3, 1000 * args.seed + r)
+                 for name, r, _, _, _ in sensitivity_reviews]
+        spreads = workers.map(sensitivity_task, tasks, chunksize=1)
+        for (name, r, differences, scores, expected), (_, _, _, spread, took, error) in zip(sensitivity_reviews, spreads):
+            seconds[name]["reference"] += took
+            if error is not None:
+                failures.append(f"{name} review {r + 1}: the sensitivity run failed: {error}")
+                continue
+            allowed = TOLERANCE["integrated-gradients"] + 3 * spread
+            t = int(differences.argmax())
+            ratio = float(np.max(differences / allowed))
+            notes.setdefault(name, []).append(f"review {r + 1}: |diff| {differences[t]:.1e} on a score of {expected[t]:.2f}, "
+                                              f"float32 sensitivity there {spread[t]:.1e} ({ratio:.2f} of the bound)")
+            if ratio > 1:
+                k = int((differences / allowed).argmax())
+                failures.append(f"{name} review {r + 1} (integrated-gradients): token {k + 1} {words_of[chosen[r]][k]!r} "
+                                f"scores {scores[k]:.9f}, PyTorch {expected[k]:.9f} (|diff| {differences[k]:.2e}, beyond "
+                                f"1e-4 + 3 x the reference's float32 sensitivity {spread[k]:.2e})")
+
+    for name in args.models:
+        print(lines[name], flush=True)
+        for note in notes.get(name, []):
+            print(f"{'':19s}IG beyond 1e-4 absolute, {note}", flush=True)
     print(f"worst over {len(args.models)} models × {len(chosen)} reviews: "
           + ", ".join(f"{k} {v:.1e}" for k, v in worst_overall.items())
-          + f"; tolerances: probability and attention 1e-5, grad×input 1e-4, IG 1e-4 scaled; "
+          + f" (tolerances: probability and attention 1e-5, grad×input and IG 1e-4; IG beyond it on "
+          f"{len(sensitivity_reviews)} reviews, checked against the reference's float32 sensitivity); "
           f"{time.time() - started:.0f} s", flush=True)
     if failures:
         print(f"FAILED: {len(failures)} mismatches", flush=True)

@@ -81,3 +81,22 @@ TEST_CASE("attention experiments on the shipped BiLSTM-attention model, one-toke
   ClassifierBundle cnn = load_classifier(std::string(ATTNLENS_SOURCE_DIR) + "/models/cnn.safetensors");
   CHECK_THROWS_WITH(attention_experiments(cnn, text), Catch::Contains("no attention pooling"));
 }
+
+TEST_CASE("attention experiments refuse attention an encoder has shortened", "[attention-experiments]") {
+  ClassifierConfig config;
+  config.vocab_size = 6;
+  config.embedding_dim = 2;
+  LayerSpec conv;
+  conv.type = "conv1d";
+  conv.size = 2;
+  conv.kernel_size = 3;
+  conv.padding = "valid";  // L − 2 steps
+  config.encoder = {conv};
+  config.pooling = "attention";
+  ClassifierBundle bundle;
+  bundle.model = std::make_unique<Classifier>(config);
+  Rng rng(3);
+  bundle.model->init(rng);
+  bundle.vocabulary = Vocabulary({"<pad>", "<unk>", "good", "bad", "film", "not"});
+  CHECK_THROWS_WITH(attention_experiments(bundle, "good film not bad"), Catch::Contains("shortens the sequence"));
+}

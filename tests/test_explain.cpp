@@ -207,3 +207,35 @@ TEST_CASE("random scores are seeded, attention is the classifier's, and bad requ
   CHECK(j["tokens"][0].contains("score"));
   CHECK(!j.contains("completeness_gap"));
 }
+
+TEST_CASE("attention an encoder has shortened is not shown per token, and long texts are refused", "[explain]") {
+  // Conv1D → MaxPool1D (size 2) → attention pooling: the attention weighs ⌈L/2⌉ steps, not L tokens.
+  ClassifierConfig config;
+  config.vocab_size = 6;
+  config.embedding_dim = 3;
+  LayerSpec conv, pool;
+  conv.type = "conv1d";
+  conv.size = 4;
+  conv.kernel_size = 3;
+  pool.type = "maxpool1d";
+  pool.pool_size = 2;
+  config.encoder = {conv, pool};
+  config.pooling = "attention";
+  ClassifierBundle bundle;
+  bundle.model = std::make_unique<Classifier>(config);
+  Rng rng(2);
+  bundle.model->init(rng);
+  bundle.vocabulary = Vocabulary({"<pad>", "<unk>", "good", "bad", "film", "not"});
+  const std::string text = "good film not bad film";
+  const Prediction automatic = classify(bundle, text);
+  CHECK(automatic.explanation == "gradient×input");  // auto falls back to what can be shown per token
+  CHECK(automatic.tokens.size() == 5);
+  CHECK_THROWS_WITH(classify(bundle, text, {ExplainOptions::Method::Attention}), Catch::Contains("shortens the sequence"));
+  CHECK_THROWS_WITH(explain(bundle, text, ExplainRequest{ExplainRequest::Method::Attention}), Catch::Contains("shortens the sequence"));
+  // Occlusion and faithfulness make a copy per token: at most kMaxPerturbedTokens tokens.
+  std::string long_text;
+  for (int i = 0; i <= kMaxPerturbedTokens; ++i) long_text += "good ";
+  ExplainRequest occlusion;
+  occlusion.method = ExplainRequest::Method::Occlusion;
+  CHECK_THROWS_WITH(explain(bundle, long_text, occlusion), Catch::Contains("at most 4000 tokens"));
+}

@@ -77,17 +77,3 @@ TEST_CASE("the pooling skeleton rejects inputs and gradients that do not fit", "
   CHECK_THROWS_WITH(attention.forward(sequence_batch(Matrix::Ones(2, 4), 2, 2, {2, 1})),
                     Catch::Contains("AttentionPooling attention.weight: input has 2 channels, expected 3"));
 }
-
-TEST_CASE("a copy made by clone() is a layer of the same type with the same weights", "[layers][module]") {
-  Rng rng(5);
-  GRU gru("rnn", "_l0", 3, 4, true);
-  gru.init(rng);
-  const std::unique_ptr<SequenceLayer> copy = gru.clone();
-  REQUIRE(dynamic_cast<GRU*>(copy.get()) != nullptr);
-  CHECK(same_parameters(gru, *copy));
-  SequenceBatch a, b;
-  const SequenceBatch in = sequence_batch(Matrix::Random(3, 6), 3, 2, {3, 2});
-  gru.forward(in, a);
-  copy->forward(in, b);
-  CHECK(a.values == b.values);
-}

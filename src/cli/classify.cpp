@@ -115,7 +115,7 @@ int run_classify(const ClassifyArgs& args, const CLI::App& cmd) {
   ClassifierBundle bundle = load_classifier(args.model);
   for_each_text(args.text, args.input, args.batch, cmd, [&](const std::string& text, bool many) {
     const Prediction p = classify(bundle, text, explain);
-    if (args.json_output) std::cout << to_json(p).dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+    if (args.json_output) std::cout << to_json(p).dump(-1, ' ', false, json::error_handler_t::replace) << '\n';  // --batch flushes at the end
     else if (many) std::cout << p.label << '\t' << std::fixed << std::setprecision(6) << p.probability << '\n';
     else print_prediction(p, std::cout);
   });

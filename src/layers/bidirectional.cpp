@@ -4,23 +4,32 @@
 
 namespace attnlens {
 
-Bidirectional::Bidirectional(std::unique_ptr<SequenceLayer> forward_layer, std::unique_ptr<SequenceLayer> reverse_layer)
-    : forward_(std::move(forward_layer)), reverse_(std::move(reverse_layer)) {
+Bidirectional::Bidirectional(std::unique_ptr<SequenceLayer> forward_layer, std::unique_ptr<SequenceLayer> reverse_layer,
+                             Copier copy)
+    : forward_(std::move(forward_layer)), reverse_(std::move(reverse_layer)), copy_(copy) {
   check(forward_ && reverse_, "bidirectional: both directions are required");
 }
 
 Bidirectional::Bidirectional(const Bidirectional& other)
     : SequenceLayerOf(other),
-      forward_(other.forward_ ? other.forward_->clone() : nullptr),
-      reverse_(other.reverse_ ? other.reverse_->clone() : nullptr) {}
+      forward_(other.copy_of(other.forward_)),
+      reverse_(other.copy_of(other.reverse_)),
+      copy_(other.copy_) {}
 
 Bidirectional& Bidirectional::operator=(const Bidirectional& other) {
   if (this != &other) {
     SequenceLayerOf::operator=(other);
-    forward_ = other.forward_ ? other.forward_->clone() : nullptr;
-    reverse_ = other.reverse_ ? other.reverse_->clone() : nullptr;
+    forward_ = other.copy_of(other.forward_);
+    reverse_ = other.copy_of(other.reverse_);
+    copy_ = other.copy_;
   }
   return *this;
+}
+
+std::unique_ptr<SequenceLayer> Bidirectional::copy_of(const std::unique_ptr<SequenceLayer>& layer) const {
+  if (!layer) return nullptr;
+  check(copy_ != nullptr, "bidirectional: this build of attnlens copies no models (training does, in the full engine)");
+  return copy_(*layer);
 }
 
 void Bidirectional::init(Rng& rng) {

@@ -1,5 +1,9 @@
 #include "layers/module.hpp"
 
+#include <cstdio>
+
+#include "layers/pooling.hpp"
+
 namespace attnlens {
 
 void no_gradients(const std::string& layer) {
@@ -8,21 +12,32 @@ void no_gradients(const std::string& layer) {
               "engine, e.g. web/dist/attnlens-train.js)");
 }
 
-void check_sequence_input(const SequenceBatch& in, int channels, const std::function<std::string()>& name) {
-  check_with(channels == 0 || in.values.rows() == channels, [&] {
-    return name() + ": input has " + std::to_string(in.values.rows()) + " channels, expected " + std::to_string(channels);
-  });
-  check_with(in.steps >= 0 && in.batch >= 0 && in.values.cols() == static_cast<Eigen::Index>(in.steps) * in.batch &&
-                 in.lengths.size() == static_cast<size_t>(in.batch),
-             [&] {
-               return name() + ": input of " + std::to_string(in.values.cols()) + " columns and " +
-                      std::to_string(in.lengths.size()) + " lengths is not " + std::to_string(in.steps) + " steps × " +
-                      std::to_string(in.batch) + " samples";
-             });
+namespace {
+
+// Formatted with snprintf: string concatenations cost the page's small engine kilobytes.
+[[noreturn]] void bad_input(const std::string& layer, const SequenceBatch& in, int channels) {
+  char message[160];
+  if (channels != 0 && in.values.rows() != channels)
+    std::snprintf(message, sizeof message, ": input has %lld channels, expected %d", static_cast<long long>(in.values.rows()), channels);
+  else
+    std::snprintf(message, sizeof message, ": input of %lld columns and %zu lengths is not %d steps × %d samples",
+                  static_cast<long long>(in.values.cols()), in.lengths.size(), in.steps, in.batch);
+  throw Error(layer + message);
 }
 
+}  // namespace
+
+template <class Layer>
+void check_sequence_input(const SequenceBatch& in, int channels, const Layer& layer) {
+  if ((channels != 0 && in.values.rows() != channels) || in.steps < 0 || in.batch < 0 ||
+      in.values.cols() != static_cast<Eigen::Index>(in.steps) * in.batch || in.lengths.size() != static_cast<size_t>(in.batch))
+    bad_input(layer.name(), in, channels);
+}
+template void check_sequence_input(const SequenceBatch&, int, const SequenceLayer&);
+template void check_sequence_input(const SequenceBatch&, int, const Pooling&);
+
 void SequenceLayer::forward(const SequenceBatch& in, SequenceBatch& out) {
-  check_sequence_input(in, input_channels(), [this] { return name(); });
+  check_sequence_input(in, input_channels(), *this);
   forward_impl(in, out);
   output_rows_ = out.values.rows();
   output_columns_ = out.values.cols();

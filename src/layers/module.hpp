@@ -1,7 +1,6 @@
 // Base interfaces for layers. A layer owns its Parameters as members, so copying a
 // layer (e.g. to give each training thread a replica) copies its weights and caches.
 #pragma once
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,9 +13,6 @@ namespace attnlens {
 
 // What a backward pass throws in a build without gradients.
 [[noreturn]] void no_gradients(const std::string& layer);
-// What every sequence layer and pooling checks of its input: `channels` rows (0: any number),
-// steps × batch columns and one length per sample; errors begin with name().
-void check_sequence_input(const SequenceBatch& in, int channels, const std::function<std::string()>& name);
 
 
 // While an InputGradientsOnly guard lives, backward passes on this thread leave parameter
@@ -42,6 +38,13 @@ class Module {
   virtual std::vector<Parameter*> parameters() = 0;
 };
 
+class SequenceLayer;
+class Pooling;
+// What every sequence layer and pooling checks of its input: `channels` rows (0: any number),
+// steps × batch columns and one length per sample; errors begin with the layer's name().
+template <class Layer>
+void check_sequence_input(const SequenceBatch& in, int channels, const Layer& layer);
+
 // Zeroes the columns of padding steps (t ≥ length) of a time-major [rows, T*B] matrix.
 inline void zero_padding_columns(Matrix& values, int steps, int batch, const std::vector<int>& lengths) {
   for (int t = 0; t < steps; ++t)
@@ -66,8 +69,6 @@ class SequenceLayer : public Module {
   virtual int input_channels() const = 0;
   virtual int output_channels() const = 0;
   virtual void init(Rng& rng) = 0;
-  // A copy of the layer as it is (weights and caches), of its own type.
-  virtual std::unique_ptr<SequenceLayer> clone() const = 0;
   // What the layer is, for messages: its type and the name of its first parameter.
   virtual std::string name() const = 0;
 
@@ -81,13 +82,10 @@ class SequenceLayer : public Module {
 };
 
 // What each layer derives from: SequenceLayerOf<MyLayer>. MyLayer defines forward_impl and
-// backward_impl (private, with `friend SequenceLayerOf<MyLayer>`) and gets clone() and the
-// routing of backward() to its backward_impl, in builds with gradients only.
+// backward_impl (private, with `friend SequenceLayerOf<MyLayer>`) and gets the routing of
+// backward() to its backward_impl, in builds with gradients only.
 template <class Layer>
 class SequenceLayerOf : public SequenceLayer {
- public:
-  std::unique_ptr<SequenceLayer> clone() const final { return std::make_unique<Layer>(static_cast<const Layer&>(*this)); }
-
  private:
   void run_backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) final {
     if constexpr (kHasGradients) static_cast<Layer&>(*this).backward_impl(grad_out, grad_in);

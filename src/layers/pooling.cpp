@@ -22,7 +22,7 @@ void pooling_zero_like(const SequenceBatch& shape, SequenceBatch& grad_in) {
 int pooling_real_length(const SequenceBatch& h, int b) { return std::max(0, std::min(h.lengths[b], h.steps)); }
 
 const Matrix& Pooling::forward(const SequenceBatch& h) {
-  check_sequence_input(h, input_channels(), [this] { return name(); });
+  check_sequence_input(h, input_channels(), *this);
   const Matrix& pooled = forward_impl(h);
   output_rows_ = pooled.rows();
   output_columns_ = pooled.cols();

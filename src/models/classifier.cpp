@@ -32,12 +32,16 @@ Classifier::Classifier(const ClassifierConfig& config)
   for (const LayerSpec& s : config.encoder_layers()) {
     if (is_recurrent(s.type)) {
       const std::string suffix = "_l" + std::to_string(rnn_index++);
+      const bool lstm = s.type == "lstm";
       const auto make = [&](const std::string& sfx, bool reverse) -> std::unique_ptr<SequenceLayer> {
-        if (s.type == "lstm") return std::make_unique<LSTM>("rnn", sfx, channels, s.size, reverse);
+        if (lstm) return std::make_unique<LSTM>("rnn", sfx, channels, s.size, reverse);
         return std::make_unique<GRU>("rnn", sfx, channels, s.size, reverse);
       };
-      if (s.bidirectional) encoder_.push_back(std::make_unique<Bidirectional>(make(suffix, false), make(suffix + "_reverse", true)));
-      else encoder_.push_back(make(suffix, false));
+      if (s.bidirectional)
+        encoder_.push_back(std::make_unique<Bidirectional>(make(suffix, false), make(suffix + "_reverse", true),
+                                                           lstm ? Bidirectional::copier<LSTM>() : Bidirectional::copier<GRU>()));
+      else
+        encoder_.push_back(make(suffix, false));
     } else if (s.type == "conv1d") {
       encoder_.push_back(std::make_unique<Conv1D>("conv" + std::to_string(conv_index++), channels, s.size, s.kernel_size,
                                                   s.padding == "valid" ? Conv1D::Padding::Valid : Conv1D::Padding::Same));

@@ -52,7 +52,7 @@ std::vector<Hypothesis> greedy_decode(Translator& model, const std::vector<std::
   for (int b = 0; b < B; ++b) longest = std::max(longest, default_max_length(batch.lengths[b], max_length));
   Translator::StepCache cache;
   for (int i = 0; i < longest; ++i) {
-    for (int b = 0; b < B; ++b) x.col(b) = model.target_embedding(previous[static_cast<size_t>(b)]).transpose();
+    for (int b = 0; b < B; ++b) x.col(b) = model.target_embedding(previous[static_cast<size_t>(b)]);
     model.step(e, x, hidden, feed, cache);
     model.log_softmax_step(cache.output, log_probs);
     bool any = false;
@@ -112,7 +112,7 @@ Hypothesis beam_search(Translator& model, const std::vector<int32_t>& source, co
       const int32_t previous = k < static_cast<int>(beams.size()) && !beams[static_cast<size_t>(k)].tokens.empty()
                                    ? beams[static_cast<size_t>(k)].tokens.back()
                                    : kBos;
-      x.col(k) = model.target_embedding(previous).transpose();
+      x.col(k) = model.target_embedding(previous);
     }
     model.step(e, x, hidden, feed, cache);
     model.log_softmax_step(cache.output, log_probs);

@@ -6,6 +6,7 @@
 
 #include "core/loss.hpp"
 #include "core/rng.hpp"
+#include "pipeline/classify.hpp"
 #include "text/encoding.hpp"
 
 namespace attnlens {
@@ -35,8 +36,10 @@ AttentionExperiments attention_experiments(ClassifierBundle& bundle, std::string
   const double logit = model.forward(single_batch(ids))(0, 0);
   const double sign = logit > 0 ? 1.0 : -1.0;
   AttentionExperiments result;
+  const Matrix& weights = *model.attention();
+  if (weights.rows() != L) throw_shortened_attention(model.config().architecture, static_cast<size_t>(weights.rows()), static_cast<size_t>(L));
   Vector alpha(L);
-  for (int t = 0; t < L; ++t) alpha(t) = (*model.attention())(t, 0);
+  for (int t = 0; t < L; ++t) alpha(t) = weights(t, 0);
   result.attention.assign(alpha.data(), alpha.data() + L);
   result.adversarial = result.attention;
   if (L == 0) {

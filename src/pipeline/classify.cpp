@@ -1,6 +1,7 @@
 #include "pipeline/classify.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "core/loss.hpp"
 #include "layers/transformer.hpp"
@@ -29,6 +30,14 @@ ExplainOptions::Method explain_method(std::string_view name) {
   if (name == "attention") return ExplainOptions::Method::Attention;
   if (name == "gradient-x-input") return ExplainOptions::Method::GradientXInput;
   throw Error("unknown explanation \"" + std::string(name) + "\": use auto, attention or gradient-x-input");
+}
+
+void throw_shortened_attention(const std::string& architecture, size_t steps, size_t tokens) {
+  char message[160];
+  std::snprintf(message, sizeof message,
+                " model's attention weighs %zu steps for %zu tokens (its encoder shortens the sequence), so it cannot be shown "
+                "per token", steps, tokens);
+  throw Error("the " + architecture + message);
 }
 
 namespace {
@@ -66,7 +75,7 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text, const Expla
   const bool self_attention = options.method == Method::Attention && !pooled_attention;
   if (self_attention && !bundle.model->transformer())
     throw Error("classify: the " + config.architecture + " model has no attention to show: use gradient-x-input or auto");
-  const bool gradients = options.method == Method::GradientXInput || (options.method == Method::Auto && !pooled_attention);
+  bool gradients = options.method == Method::GradientXInput || (options.method == Method::Auto && !pooled_attention);
   if (!kHasGradients && gradients)
     throw Error("classify: the " + config.architecture +
                 " model explains by gradient × input, and this build of attnlens has no gradients: use the full engine "
@@ -84,6 +93,18 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text, const Expla
     prediction.attention_layer = options.layer < 0 ? bundle.model->transformer()->layers() - 1 : options.layer;
     prediction.attention_head = options.head;
     if (!tokens.empty()) weights = received_self_attention(*bundle.model, prediction.attention_layer, options.head);
+  }
+  // An encoder that shortens the sequence (max pooling, a valid convolution) leaves the attention
+  // fewer steps than there are tokens: it cannot be shown per token.
+  const size_t steps = self_attention ? weights.size()
+                       : gradients    ? tokens.size()
+                                      : static_cast<size_t>(bundle.model->attention()->rows());
+  if (steps != tokens.size()) {
+    if (options.method != Method::Auto || !kHasGradients) throw_shortened_attention(config.architecture, steps, tokens.size());
+    gradients = true;
+  }
+  if (self_attention) {
+    // the weights are in place
   } else if (!gradients) {
     prediction.explanation = "attention";
     const Matrix* attention = bundle.model->attention();

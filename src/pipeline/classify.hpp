@@ -49,6 +49,10 @@ const char* label_of(double logit);
 // offsets in bytes of the UTF-8 text.
 nlohmann::json to_json(const Prediction& prediction);
 
+// Throws: attention that an encoder has shortened (max pooling, a valid convolution) weighs fewer
+// steps than there are tokens, and cannot be shown per token.
+[[noreturn]] void throw_shortened_attention(const std::string& architecture, size_t steps, size_t tokens);
+
 // "auto", "attention", "gradient-x-input" → the method; anything else throws, naming the choices.
 ExplainOptions::Method explain_method(std::string_view name);
 

@@ -70,11 +70,11 @@ std::vector<double> integrated_gradients(Classifier& model, const Matrix& input,
 // Occlusion: for each window of `window` tokens, F(x) − F(x with the window deleted or set to
 // <pad>), all occluded copies scored as batches; a token's score is the mean over the windows
 // covering it.
-std::vector<double> occlusion(Classifier& model, const std::vector<int32_t>& ids, double output, double sign,
-                              int window, ExplainRequest::Occlude occlude) {
+std::vector<double> occlusion(Classifier& model, const std::vector<int32_t>& ids, double sign, int window,
+                              ExplainRequest::Occlude occlude) {
   const int L = static_cast<int>(ids.size());
   const int width = std::min(window, L);
-  std::vector<Example> copies;
+  std::vector<Example> copies = {Example{ids, 0}};  // the whole text, scored in the same batches as the copies
   for (int start = 0; start + width <= L; ++start) {
     Example copy;
     copy.ids = ids;
@@ -83,11 +83,12 @@ std::vector<double> occlusion(Classifier& model, const std::vector<int32_t>& ids
     copies.push_back(std::move(copy));
   }
   const std::vector<double> logits = logits_of(model, copies);
+  const double output = sign * logits[0];
   std::vector<double> sum(static_cast<size_t>(L), 0.0);
   std::vector<int> covering(static_cast<size_t>(L), 0);
-  for (size_t start = 0; start < copies.size(); ++start)
+  for (size_t start = 0; start + 1 < copies.size(); ++start)
     for (int t = static_cast<int>(start); t < static_cast<int>(start) + width; ++t) {
-      sum[static_cast<size_t>(t)] += output - sign * logits[start];
+      sum[static_cast<size_t>(t)] += output - sign * logits[start + 1];
       ++covering[static_cast<size_t>(t)];
     }
   for (size_t t = 0; t < sum.size(); ++t) sum[t] /= std::max(1, covering[t]);
@@ -218,7 +219,9 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
     result.completeness_gap = std::abs(total - (output - baseline_output));
   }
   if (L > 0 && request.method == Method::Occlusion) {
-    scores = occlusion(model, ids, output, sign, request.window, request.occlude);
+    check(L <= kMaxPerturbedTokens, "explain: occlusion scores one copy of the text per token: at most " +
+                                        std::to_string(kMaxPerturbedTokens) + " tokens, this text has " + std::to_string(L));
+    scores = occlusion(model, ids, sign, request.window, request.occlude);
   } else if (request.method == Method::Random) {
     Rng rng(request.seed);
     for (double& s : scores) s = rng.uniform();

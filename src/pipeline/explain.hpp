@@ -58,6 +58,10 @@ struct Explanation {
 ExplainRequest::Method explain_request_method(std::string_view name);
 const char* method_name(ExplainRequest::Method method);
 
+// Occlusion and the faithfulness metrics score a copy of the text per token (memory and time
+// grow with the square of its length): longer texts are refused with a clear error.
+constexpr int kMaxPerturbedTokens = 4000;
+
 // Throws for a method the build or the model cannot do (gradients in an engine without them,
 // attention in a model without any) and for steps outside 1…1000 or a window other than 1 or 3.
 Explanation explain(ClassifierBundle& bundle, std::string_view text, const ExplainRequest& request);

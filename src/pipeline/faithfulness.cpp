@@ -76,6 +76,9 @@ FaithfulnessReference faithfulness_reference(ClassifierBundle& bundle, std::stri
   check(options.random_orderings >= 1 && options.random_orderings <= 1000, "faithfulness: random orderings must be 1 to 1000");
   const std::vector<int32_t> ids = encode(tokenize(text, bundle.tokenizer), bundle.vocabulary);
   const size_t L = ids.size();
+  check(L <= static_cast<size_t>(kMaxPerturbedTokens), "faithfulness: at most " + std::to_string(kMaxPerturbedTokens) +
+                                                           " tokens (a copy of the text per token), this text has " +
+                                                           std::to_string(L));
   Copies copies(ids, options.removal);
   const size_t whole = copies.add(std::vector<bool>(L, false));
   std::vector<size_t> leave_one_out(L);

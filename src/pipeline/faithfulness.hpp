@@ -57,7 +57,7 @@ FaithfulnessReference faithfulness_reference(ClassifierBundle& bundle, std::stri
                                              const FaithfulnessOptions& options = {});
 
 // The metrics of `scores` (one per token of `text`, as explain() gives them); `reference`, when
-// given, must come from the same text and options.
+// given, must come from the same text and options. Texts over kMaxPerturbedTokens are refused.
 Faithfulness faithfulness(ClassifierBundle& bundle, std::string_view text, const std::vector<double>& scores,
                           const FaithfulnessOptions& options = {}, const FaithfulnessReference* reference = nullptr);
 

@@ -5,7 +5,8 @@
 //     → {label, probability, logit, method, aggregation, tokens: [{text, start, end, score, oov}],
 //        output, baselineOutput, completenessGap (integrated gradients)}
 //   model.faithfulness(text, {methods: ['attention', 'occlusion', …], removal: 'delete' | 'pad', seed})
-//     → {probability, methods: {<method>: {comprehensiveness: {1, 5, 10, 20, 50}, sufficiency: {…},
+//     (methods default to the model's attention, or gradient-x-input for a model without any)
+//     → {probability (of the predicted class, the p the metrics are differences of), methods: {<method>: {comprehensiveness: {1, 5, 10, 20, 50}, sufficiency: {…},
 //        aopcComprehensiveness, aopcSufficiency, decisionFlipTop1, decisionFlipFraction,
 //        kendallTauLoo, deletionCurve: [[fraction, p], …]}}, random: {aopcComprehensiveness, aopcSufficiency}}
 //   model.attentionExperiments(text, {permutations, seed, tolerance})
@@ -34,9 +35,18 @@ inline void check_options(const val& options, const char* who) {
 }
 inline int whole_number(const val& options, const char* key, const char* who) {
   const val value = options[key];
-  if (!value.isNumber() || value.as<double>() != std::floor(value.as<double>()))
+  const double x = value.isNumber() ? value.as<double>() : NAN;
+  if (!(x == std::floor(x) && std::abs(x) <= 2147483647.0))  // NaN and ±Infinity fail too
     throw Error(std::string(who) + ": " + key + " must be a whole number");
-  return value.as<int>();
+  return static_cast<int>(x);
+}
+// A seed: a whole number from 0 to 2⁵³ (what a JS number holds exactly), as the CLI's --seed.
+inline uint64_t seed_of(const val& options, const char* who) {
+  const val value = options["seed"];
+  const double x = value.isNumber() ? value.as<double>() : NAN;
+  if (!(x == std::floor(x) && x >= 0 && x <= 9007199254740992.0))
+    throw Error(std::string(who) + ": seed must be a whole number from 0 to 2^53");
+  return static_cast<uint64_t>(x);
 }
 inline std::string choice(const val& options, const char* key, const char* who) {
   if (!options[key].isString()) throw Error(std::string(who) + ": " + key + " must be a string");
@@ -73,7 +83,7 @@ inline ExplainRequest explain_request_of(const val& options) {
     if (o != "delete" && o != "pad") throw Error("explain: occlude must be 'delete' or 'pad'");
     request.occlude = o == "pad" ? ExplainRequest::Occlude::Pad : ExplainRequest::Occlude::Delete;
   }
-  if (has(options, "seed")) request.seed = static_cast<uint64_t>(whole_number(options, "seed", "explain"));
+  if (has(options, "seed")) request.seed = seed_of(options, "explain");
   if (has(options, "layer")) request.layer = whole_number(options, "layer", "explain");
   if (has(options, "head")) request.head = whole_number(options, "head", "explain");
   return request;
@@ -105,7 +115,9 @@ inline val faithfulness_to_js(ClassifierBundle& bundle, const val& text, const v
   using namespace detail;
   check_options(options, "faithfulness");
   const std::string utf8 = utf8_of(text, "faithfulness");
-  std::vector<std::string> methods = {"attention"};
+  // By default the method classify() explains this model by: attention where the model has it.
+  const bool attention = bundle.model->config().has_attention() || bundle.model->transformer();
+  std::vector<std::string> methods = {attention ? "attention" : "gradient-x-input"};
   if (has(options, "methods")) {
     const val list = options["methods"];
     if (!val::global("Array").call<bool>("isArray", list) || list["length"].as<size_t>() == 0)
@@ -122,7 +134,7 @@ inline val faithfulness_to_js(ClassifierBundle& bundle, const val& text, const v
     if (r != "delete" && r != "pad") throw Error("faithfulness: removal must be 'delete' or 'pad'");
     settings.removal = r == "pad" ? ExplainRequest::Occlude::Pad : ExplainRequest::Occlude::Delete;
   }
-  if (has(options, "seed")) settings.seed = static_cast<uint64_t>(whole_number(options, "seed", "faithfulness"));
+  if (has(options, "seed")) settings.seed = seed_of(options, "faithfulness");
   val by_method = val::object(), random = val::object();
   double probability = 0;
   for (const std::string& name : methods) {
@@ -167,7 +179,7 @@ inline val attention_experiments_to_js(ClassifierBundle& bundle, const val& text
   check_options(options, "attentionExperiments");
   AttentionExperimentOptions settings;
   if (has(options, "permutations")) settings.permutations = whole_number(options, "permutations", "attentionExperiments");
-  if (has(options, "seed")) settings.seed = static_cast<uint64_t>(whole_number(options, "seed", "attentionExperiments"));
+  if (has(options, "seed")) settings.seed = seed_of(options, "attentionExperiments");
   if (has(options, "tolerance")) {
     if (!options["tolerance"].isNumber()) throw Error("attentionExperiments: tolerance must be a number");
     settings.tolerance = options["tolerance"].as<double>();

@@ -1,0 +1,455 @@
+"""attnlens classifiers in PyTorch: an independent reference for the C++ engine (issue 17).
+
+An attnlens classifier file (models/*.safetensors) is read here with the standard library and
+numpy alone, and its tensors are loaded *by their names* into ordinary torch.nn modules of the
+same architecture -- torch.nn.Embedding, LSTM, GRU, Conv1d, Linear, LayerNorm and
+TransformerEncoder/TransformerEncoderLayer (norm_first=True) with its MultiheadAttention -- with
+strict matching: every tensor of the file is used, every parameter of the module is found, and
+every shape must agree (torch.nn.Module.load_state_dict(strict=True)). Nothing here is shared
+with the C++ code: it is the architecture rewritten from its description, so agreement between
+the two is evidence that both compute what the README says.
+
+    import attnlens_torch as at
+    model, file = at.load_classifier("models/bilstm-attention.safetensors")   # float64 by default
+    ids = file.ids_of(["a", "wonderful", "film"])                              # words -> ids (<unk> = 1)
+    logit, attention = model(ids)                                              # one review, batch 1
+    scores = model.explain(ids, "integrated-gradients")["scores"]              # or "gradient-x-input"
+
+What the modules compute (src/models/classifier.cpp and src/layers/ are the C++ side):
+  embedding    nn.Embedding [vocab, E]; id 0 (<pad>) always embeds to the zero vector.
+  lstm / gru   nn.LSTM / nn.GRU, batch_first, PyTorch's gate order (i, f, g, o / r, z, n) and
+               names (rnn.weight_ih_l0, rnn.weight_hh_l0_reverse, ...); bidirectional layers give
+               [forward; reverse]. Consecutive recurrent layers of one kind and size are one
+               multi-layer module, as the file's _l0, _l1 names say.
+  conv1d       nn.Conv1d conv0, conv1, ... stride 1; "same" pads (k-1)//2 steps on the left and
+               the rest on the right (torch's padding="same"), "valid" none.
+  relu         max(0, x).
+  maxpool1d    windows of `pool_size` steps with the same stride; the last window may be partial
+               (lengths ceil(L / size)), as Keras' MaxPooling1D with padding "same" would.
+  transformer  x0 = sqrt(E) * embedding + sinusoidal positions (PE[t, 2i] = sin(t / 10000^(2i/E)),
+               PE[t, 2i+1] = cos(...)); nn.TransformerEncoder named "encoder" of pre-norm
+               nn.TransformerEncoderLayer (ReLU feed-forward, LayerNorm eps 1e-5, no dropout)
+               and a final LayerNorm "encoder.norm". Its MultiheadAttention stores in_proj_weight
+               [3E, E] (queries, keys, values) and out_proj, exactly the file's names.
+  poolings     attention: e_t = tanh(w . h_t + b) ("attention", an nn.Linear(C, 1)), alpha =
+               softmax(e), c = sum_t alpha_t h_t; max and mean over the steps; last: the last step.
+  head         hidden nn.Linear dense0, dense1, ... each followed by ReLU; output nn.Linear "fc"
+               giving one logit; probability = sigmoid(logit).
+
+Explanations (src/pipeline/explain.cpp): F is the predicted class's logit (the logit when it is
+> 0, else its negation). gradient-x-input: sum_d dF/de_{t,d} * e_{t,d}. integrated-gradients:
+zero baseline, sum_d e_{t,d} * integral_0^1 dF/de_{t,d}(alpha e) d alpha by Gauss-Legendre
+quadrature on [0, 1] (numpy's leggauss nodes mapped to [0, 1], weights halved; 50 points).
+
+The file format: 8 bytes little-endian header length N, N bytes of JSON (tensor name ->
+{dtype, shape, data_offsets}, plus "__metadata__": string -> string), then the data block.
+Weights may be F32, F16 or I8; an I8 tensor X comes with an F32 tensor "X.scale" of shape
+[rows] (rows = the first dimension) and value = int8 * scale[row] (computed in float32, as the
+engine does). __metadata__ holds JSON strings: config, tokenizer, vocabulary, provenance, ...
+(src/io/safetensors.hpp, src/io/model_file.hpp).
+
+Only needs numpy and torch (Debian's python3-numpy and python3-torch); runs on the CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+__all__ = ["ModelFile", "read_model", "Classifier", "load_classifier", "gauss_legendre",
+           "sinusoidal_positions", "PAD", "UNK"]
+
+PAD = 0  # <pad>: embeds to the zero vector
+UNK = 1  # <unk>: any word the vocabulary lacks
+SCALE_SUFFIX = ".scale"
+_DTYPES = {"F32": np.dtype("<f4"), "F16": np.dtype("<f2"), "I8": np.dtype("i1")}
+
+
+# ----------------------------------------------------------------------------- the file
+
+@dataclass
+class ModelFile:
+    """A parsed attnlens model file."""
+    path: str
+    metadata: Dict[str, str]            # __metadata__ as stored: every value a string
+    tensors: Dict[str, torch.Tensor]    # float32, by name; I8 tensors already times their scales
+    dtypes: Dict[str, str]              # how each tensor of `tensors` was stored: F32, F16 or I8
+    config: dict = field(default_factory=dict)
+    tokenizer: dict = field(default_factory=dict)
+    vocabulary: List[str] = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)
+
+    def word_ids(self) -> Dict[str, int]:
+        if not hasattr(self, "_word_ids"):
+            self._word_ids = {w: i for i, w in enumerate(self.vocabulary)}
+        return self._word_ids
+
+    def ids_of(self, words: Sequence[str]) -> torch.Tensor:
+        """Token texts (already tokenised and normalised as the engine does) -> ids, <unk> = 1."""
+        index = self.word_ids()
+        return torch.tensor([index.get(w, UNK) for w in words], dtype=torch.long)
+
+
+def read_model(path: str) -> ModelFile:
+    """Parses a safetensors model file with the standard library and numpy.
+
+    Returns its metadata (raw strings, and config / tokenizer / vocabulary / provenance parsed
+    from their JSON) and its tensors as float32 torch tensors by name. An I8 tensor X is
+    dequantised with its F32 "X.scale" [rows] (value = int8 * scale[row], float32 product) and
+    the scale tensor is consumed. The checks are those a reader needs, not a validator's:
+    header bounds, dtypes, byte ranges matching the shapes and lying inside the data block."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    if len(blob) < 8:
+        raise ValueError(f"{path}: too short for a safetensors header")
+    (header_length,) = struct.unpack("<Q", blob[:8])
+    if header_length > len(blob) - 8:
+        raise ValueError(f"{path}: header length {header_length} beyond the file's {len(blob)} bytes")
+    header = json.loads(blob[8:8 + header_length].decode("utf-8"))
+    data = memoryview(blob)[8 + header_length:]
+    metadata = header.pop("__metadata__", {}) or {}
+
+    raw: Dict[str, np.ndarray] = {}
+    stored: Dict[str, str] = {}
+    for name, info in header.items():
+        dtype = info["dtype"]
+        if dtype not in _DTYPES:
+            raise ValueError(f"{path}: tensor {name}: dtype {dtype} is not F32, F16 or I8")
+        shape = [int(s) for s in info["shape"]]
+        begin, end = (int(x) for x in info["data_offsets"])
+        count = int(np.prod(shape)) if shape else 1
+        if not (0 <= begin <= end <= len(data)) or end - begin != count * _DTYPES[dtype].itemsize:
+            raise ValueError(f"{path}: tensor {name}: byte range [{begin}, {end}) does not fit {dtype} {shape}")
+        raw[name] = np.frombuffer(data[begin:end], dtype=_DTYPES[dtype]).reshape(shape)
+        stored[name] = dtype
+
+    tensors: Dict[str, torch.Tensor] = {}
+    dtypes: Dict[str, str] = {}
+    scales = {n + SCALE_SUFFIX for n, d in stored.items() if d == "I8"}
+    for name, array in raw.items():
+        if name in scales:
+            continue  # read with its tensor
+        if stored[name] == "I8":
+            scale_name = name + SCALE_SUFFIX
+            if scale_name not in raw or stored[scale_name] != "F32" or raw[scale_name].shape != (array.shape[0],):
+                raise ValueError(f"{path}: I8 tensor {name} needs an F32 tensor {scale_name} of shape [{array.shape[0]}]")
+            scale = raw[scale_name].astype(np.float32).reshape((-1,) + (1,) * (array.ndim - 1))
+            value = array.astype(np.float32) * scale  # float32 product, as the engine computes it
+        else:
+            value = array.astype(np.float32)
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"{path}: tensor {name} holds NaN or infinity")
+        tensors[name] = torch.from_numpy(np.ascontiguousarray(value))
+        dtypes[name] = stored[name]
+
+    def parsed(key, default):
+        return json.loads(metadata[key]) if key in metadata else default
+
+    return ModelFile(path=path, metadata=dict(metadata), tensors=tensors, dtypes=dtypes,
+                     config=parsed("config", {}), tokenizer=parsed("tokenizer", {}),
+                     vocabulary=parsed("vocabulary", []), provenance=parsed("provenance", {}))
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def gauss_legendre(points: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [0, 1] (nodes ascending, weights summing to 1)."""
+    x, w = np.polynomial.legendre.leggauss(points)
+    return (x + 1.0) / 2.0, w / 2.0
+
+
+def sinusoidal_positions(steps: int, channels: int, dtype=torch.float64) -> torch.Tensor:
+    """[steps, channels]: PE[t, 2i] = sin(t / 10000^(2i/E)), PE[t, 2i+1] = cos(t / 10000^(2i/E))."""
+    t = np.arange(steps, dtype=np.float64)[:, None]
+    i = np.arange(channels)
+    angle = t / np.power(10000.0, (i - i % 2).astype(np.float64) / channels)[None, :]
+    return torch.from_numpy(np.where(i % 2 == 0, np.sin(angle), np.cos(angle))).to(dtype)
+
+
+def _encoder_layers(config: dict) -> List[dict]:
+    """The config's explicit encoder, or the shorthand's one recurrent layer (classifier_config.cpp)."""
+    if config.get("encoder"):
+        return [dict(layer) for layer in config["encoder"]]
+    return [{"type": config.get("cell", "lstm"), "size": config.get("hidden_size", 64),
+             "bidirectional": config.get("bidirectional", True)}]
+
+
+# ----------------------------------------------------------------------------- the model
+
+class Classifier(nn.Module):
+    """An attnlens classifier, built from the file's `config` JSON as src/models/classifier.cpp
+    builds it, with PyTorch's parameter names (so load_state_dict takes the file's tensors).
+
+    forward(ids) takes one review's ids [L] (or a batch [B, L] of reviews of one length: no
+    padding) and returns (logit, attention): attention is the pooling's alpha for
+    attention-pooling models, else None."""
+
+    def __init__(self, config: dict, dtype: torch.dtype = torch.float64):
+        super().__init__()
+        self.config = dict(config)
+        E = int(config.get("embedding_dim", 64))
+        vocab = int(config.get("vocab_size", 20000))
+        self.embedding_dim = E
+        self.embedding = nn.Embedding(vocab, E, padding_idx=PAD)
+        # The encoder as a list of steps; modules carry the file's names (rnn, conv0, encoder, ...).
+        self._steps: List[Tuple[str, object]] = []
+        channels = E
+        layers = _encoder_layers(config)
+        recurrent = [i for i, s in enumerate(layers) if s["type"] in ("lstm", "gru")]
+        if recurrent:
+            first = layers[recurrent[0]]
+            same = all(layers[i]["type"] == first["type"] and int(layers[i]["size"]) == int(first["size"])
+                       and bool(layers[i].get("bidirectional", False)) == bool(first.get("bidirectional", False))
+                       for i in recurrent)
+            if recurrent != list(range(recurrent[0], recurrent[-1] + 1)) or not same:
+                # The engine names them rnn.*_l0, rnn.*_l1, ... whatever lies between; one torch
+                # module holds such names only for a run of identical layers.
+                raise NotImplementedError("recurrent layers that are not one run of the same kind and size")
+        transformers = [s for s in layers if s["type"] == "transformer"]
+        if len(transformers) > 1:
+            raise NotImplementedError("more than one transformer block (the engine would name both 'encoder')")
+        conv_index = 0
+        i = 0
+        while i < len(layers):
+            s = layers[i]
+            kind = s["type"]
+            if kind in ("lstm", "gru"):
+                n = len(recurrent)
+                cls = nn.LSTM if kind == "lstm" else nn.GRU
+                bidirectional = bool(s.get("bidirectional", False))
+                self.rnn = cls(channels, int(s["size"]), num_layers=n, batch_first=True, bidirectional=bidirectional)
+                channels = int(s["size"]) * (2 if bidirectional else 1)
+                self._steps.append(("rnn", channels))
+                i += n
+                continue
+            if kind == "conv1d":
+                name = f"conv{conv_index}"
+                conv_index += 1
+                k = int(s["kernel_size"])
+                padding = s.get("padding", "same")
+                if padding not in ("same", "valid"):
+                    raise ValueError(f"conv1d padding {padding!r}")
+                setattr(self, name, nn.Conv1d(channels, int(s["size"]), k, padding="same" if padding == "same" else 0))
+                channels = int(s["size"])
+                self._steps.append(("conv", (name, k, padding, channels)))
+            elif kind == "relu":
+                self._steps.append(("relu", channels))
+            elif kind == "maxpool1d":
+                self._steps.append(("maxpool", int(s["pool_size"])))
+            elif kind == "transformer":
+                layer = nn.TransformerEncoderLayer(channels, int(s["heads"]), int(s["feedforward"]), dropout=0.0,
+                                                   activation="relu", layer_norm_eps=1e-5, batch_first=True,
+                                                   norm_first=True)
+                self.encoder = nn.TransformerEncoder(layer, int(s["layers"]), norm=nn.LayerNorm(channels, eps=1e-5),
+                                                     enable_nested_tensor=False)
+                self._steps.append(("transformer", channels))
+            else:
+                raise ValueError(f"unknown encoder layer type {kind!r}")
+            i += 1
+        self.pooling = config.get("pooling", "attention")
+        if self.pooling == "attention":
+            self.attention = nn.Linear(channels, 1)
+        elif self.pooling not in ("max", "mean", "last"):
+            raise ValueError(f"unknown pooling {self.pooling!r}")
+        self.pooled_channels = channels
+        self._dense: List[str] = []
+        for k, size in enumerate(config.get("dense", [])):
+            name = f"dense{k}"
+            setattr(self, name, nn.Linear(channels, int(size)))
+            self._dense.append(name)
+            channels = int(size)
+        self.fc = nn.Linear(channels, 1)
+        self.to(dtype)
+        self.dtype = dtype
+        self.eval()  # no dropout anywhere: inference, as the engine explains
+        self._self_attention_inputs: List[torch.Tensor] = []
+        self._record_self_attention = False
+
+    # -- loading
+
+    def load_tensors(self, tensors: Dict[str, torch.Tensor]) -> None:
+        """load_state_dict(strict=True) by name: every tensor used, every parameter found, shapes equal."""
+        state = {name: t.to(self.dtype) for name, t in tensors.items()}
+        missing, unexpected = self.load_state_dict(state, strict=True)
+        assert not missing and not unexpected
+
+    # -- the forward pass
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """ids [B, L] -> [B, L, E]; <pad> (id 0) gives zero vectors whatever row 0 of the table holds."""
+        return self.embedding(ids) * (ids != PAD).unsqueeze(-1).to(self.dtype)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Embedded tokens [B, L, E] -> the encoder's outputs [B, L', C]."""
+        for kind, arg in self._steps:
+            if kind == "rnn":
+                x = self.rnn(x)[0] if x.shape[1] > 0 else x.new_zeros(x.shape[0], 0, arg)
+            elif kind == "conv":
+                name, k, padding, out_channels = arg
+                if x.shape[1] == 0 or (padding == "valid" and x.shape[1] < k):
+                    x = x.new_zeros(x.shape[0], 0, out_channels)  # nothing real to convolve
+                else:
+                    x = getattr(self, name)(x.transpose(1, 2)).transpose(1, 2)
+            elif kind == "relu":
+                x = torch.relu(x)
+            elif kind == "maxpool":
+                size, steps = arg, x.shape[1]
+                if steps > 0:
+                    windows = -(-steps // size)  # ceil: a partial last window takes the max of its steps
+                    x = F.pad(x.transpose(1, 2), (0, windows * size - steps), value=-math.inf)
+                    x = F.max_pool1d(x, size, stride=size).transpose(1, 2)
+            elif kind == "transformer":
+                steps = x.shape[1]
+                x = x * math.sqrt(self.embedding_dim) + sinusoidal_positions(steps, x.shape[2], self.dtype).unsqueeze(0)
+                if steps > 0:
+                    # With gradients enabled (and parameters that require them) torch runs the
+                    # layers' Python definition, never the fused inference fast path
+                    # (torch._transformer_encoder_layer_fwd), which would also skip the
+                    # self_attn module that self_attention() listens to.
+                    with torch.enable_grad():
+                        x = self.encoder(x)
+        return x
+
+    def pool(self, h: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """[B, L, C] -> ([B, C], attention [B, L] or None); an empty sequence pools to zeros."""
+        if h.shape[1] == 0:
+            return h.new_zeros(h.shape[0], h.shape[2]), (h.new_zeros(h.shape[0], 0) if self.pooling == "attention" else None)
+        if self.pooling == "attention":
+            scores = torch.tanh(self.attention(h).squeeze(-1))  # e_t = tanh(w . h_t + b)
+            alpha = torch.softmax(scores, dim=1)
+            return torch.einsum("bl,blc->bc", alpha, h), alpha
+        if self.pooling == "max":
+            return h.max(dim=1).values, None
+        if self.pooling == "mean":
+            return h.mean(dim=1), None
+        return h[:, -1, :], None
+
+    def head(self, pooled: torch.Tensor) -> torch.Tensor:
+        x = pooled
+        for name in self._dense:
+            x = torch.relu(getattr(self, name)(x))
+        return self.fc(x).squeeze(-1)
+
+    def forward_embedded(self, embedded: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """[B, L, E] -> (logits [B], attention [B, L] or None)."""
+        pooled, alpha = self.pool(self.encode(embedded))
+        return self.head(pooled), alpha
+
+    def forward(self, ids) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        ids = torch.as_tensor(ids, dtype=torch.long)
+        single = ids.dim() == 1
+        logits, alpha = self.forward_embedded(self.embed(ids.unsqueeze(0) if single else ids))
+        if single:
+            return logits[0], (alpha[0] if alpha is not None else None)
+        return logits, alpha
+
+    # -- explanations
+
+    def explain(self, ids, method: str, steps: int = 50) -> dict:
+        """One review's token scores as `attnlens explain --method METHOD --json` computes them.
+
+        method: "attention" (the pooling's alpha; a Transformer: the self-attention received,
+        see received_self_attention), "gradient-x-input" or "integrated-gradients" (zero
+        baseline, `steps` Gauss-Legendre points). Returns {logit, probability, scores (numpy
+        float64 [L])} and, for integrated gradients, output F(x), baseline_output F(0) and
+        completeness_gap |sum scores - (F(x) - F(0))|."""
+        ids = torch.as_tensor(ids, dtype=torch.long).reshape(1, -1)
+        L = ids.shape[1]
+        embedded = self.embed(ids).detach().requires_grad_(True)
+        with torch.enable_grad():
+            logit, alpha = self.forward_embedded(embedded)
+        value = float(logit[0])
+        sign = 1.0 if value > 0 else -1.0  # F = the predicted class's logit
+        result = {"logit": value, "probability": 1.0 / (1.0 + math.exp(-value))}
+        if method == "attention":
+            if alpha is not None:
+                result["scores"] = alpha[0].detach().cpu().numpy().astype(np.float64)
+            elif hasattr(self, "encoder"):
+                result["scores"] = self.received_self_attention(ids[0])
+            else:
+                raise ValueError("this model has no attention to show")
+        elif method == "gradient-x-input":
+            if L == 0:
+                result["scores"] = np.zeros(0)
+            else:
+                (grad,) = torch.autograd.grad(sign * logit.sum(), embedded)
+                result["scores"] = (grad * embedded).sum(-1)[0].detach().cpu().numpy().astype(np.float64)
+        elif method == "integrated-gradients":
+            nodes, weights = gauss_legendre(steps)
+            x = embedded.detach()[0]  # [L, E]; the baseline is zero
+            with torch.no_grad():
+                baseline_output = sign * float(self.forward_embedded(torch.zeros_like(x).unsqueeze(0))[0][0])
+            if L == 0:
+                scores = np.zeros(0)
+            else:
+                # The points in batches (as the engine does): at most 65,536 token columns, and for
+                # a Transformer 2^22 attention entries a head.
+                chunk = max(1, 65536 // L)
+                if hasattr(self, "encoder"):
+                    chunk = min(chunk, max(1, (1 << 22) // (L * L)))
+                average = torch.zeros_like(x)  # sum_k w_k dF/de at alpha_k x, [L, E]
+                for begin in range(0, steps, chunk):
+                    alphas = torch.tensor(nodes[begin:begin + chunk], dtype=self.dtype).reshape(-1, 1, 1)
+                    path = (alphas * x.unsqueeze(0)).requires_grad_(True)  # [points, L, E]
+                    with torch.enable_grad():
+                        out, _ = self.forward_embedded(path)
+                        (grad,) = torch.autograd.grad(sign * out.sum(), path)
+                    w = torch.tensor(weights[begin:begin + chunk], dtype=self.dtype).reshape(-1, 1, 1)
+                    average += (w * grad).sum(0)
+                scores = (x * average).sum(-1).detach().cpu().numpy().astype(np.float64)
+            result.update(scores=scores, output=sign * value, baseline_output=baseline_output,
+                          completeness_gap=abs(float(np.sum(scores)) - (sign * value - baseline_output)))
+        else:
+            raise ValueError(f"unknown method {method!r} (attention, gradient-x-input, integrated-gradients)")
+        return result
+
+    def self_attention(self, ids) -> List[torch.Tensor]:
+        """A Transformer's attention maps for one review: per layer [heads, L queries, L keys]."""
+        if not hasattr(self, "encoder"):
+            raise ValueError("this model has no Transformer encoder")
+        ids = torch.as_tensor(ids, dtype=torch.long).reshape(1, -1)
+        captured: List[torch.Tensor] = []
+        hooks = [layer.self_attn.register_forward_hook(lambda m, args, out: captured.append(args[0].detach()))
+                 for layer in self.encoder.layers]
+        try:
+            with torch.no_grad():
+                self.forward_embedded(self.embed(ids))
+        finally:
+            for h in hooks:
+                h.remove()
+        maps = []
+        with torch.no_grad():
+            for layer, q in zip(self.encoder.layers, captured):  # q: LayerNorm1(x), the layer's attention input
+                _, w = layer.self_attn(q, q, q, need_weights=True, average_attn_weights=False)
+                maps.append(w[0])
+        return maps
+
+    def received_self_attention(self, ids, layer: int = -1, head: int = -1) -> np.ndarray:
+        """The self-attention each token receives (mean over queries; over heads when head = -1),
+        as `attnlens classify --explanation attention` shows for a Transformer (default: last layer)."""
+        ids = torch.as_tensor(ids, dtype=torch.long).reshape(-1)
+        if ids.numel() == 0:
+            return np.zeros(0)
+        w = self.self_attention(ids)[layer]  # [heads, queries, keys]
+        received = w.mean(dim=1)  # [heads, keys]
+        received = received.mean(dim=0) if head < 0 else received[head]
+        return received.cpu().numpy().astype(np.float64)
+
+
+def load_classifier(path: str, dtype: torch.dtype = torch.float64) -> Tuple[Classifier, ModelFile]:
+    """Reads a classifier file and returns (the PyTorch model with its weights, the parsed file)."""
+    file = read_model(path)
+    fmt = file.metadata.get("format")
+    if fmt is not None and fmt != "attnlens.classifier":
+        raise ValueError(f"{path}: format {fmt!r} is not attnlens.classifier")
+    model = Classifier(file.config, dtype=dtype)
+    model.load_tensors(file.tensors)
+    return model, file
