@@ -68,6 +68,9 @@ test('faithfulness and attention experiments: the native figures, and clear erro
     assert.throws(() => model.explain(TEXT, { steps: 'many' }), /steps must be a whole number/);
     assert.throws(() => model.explain(TEXT, 'occlusion'), /options must be an object/);
     assert.throws(() => model.faithfulness(TEXT, { methods: [] }), /non-empty array/);
+    assert.throws(() => model.explain(TEXT, { method: 'random', seed: -1 }), /seed must be a whole number from 0 to 2\^53/);
+    assert.throws(() => model.explain(TEXT, { method: 'integrated-gradients', steps: Infinity }), /steps must be a whole number/);
+    assert.throws(() => model.explain(TEXT, { method: 'occlusion', window: 2 ** 40 }), /window must be a whole number/);
     assert.throws(() => model.faithfulness(TEXT, { removal: 'blank' }), /removal must be 'delete' or 'pad'/);
   } finally {
     model.delete();
@@ -75,6 +78,8 @@ test('faithfulness and attention experiments: the native figures, and clear erro
   const cnn = train.Model.fromBytes(new Uint8Array(fs.readFileSync(modelFile('cnn'))));
   try {
     assert.throws(() => cnn.attentionExperiments(TEXT), /no attention pooling/);
+    const f = cnn.faithfulness(TEXT);  // a model without attention: gradient × input by default
+    assert.deepEqual(Object.keys(f.methods), ['gradient-x-input']);
   } finally {
     cnn.delete();
   }
