@@ -6,6 +6,7 @@
 
 #include "core/loss.hpp"
 #include "helpers.hpp"
+#include "layers/transformer.hpp"
 #include "pipeline/explain.hpp"
 
 using namespace attnlens;
@@ -238,4 +239,29 @@ TEST_CASE("attention an encoder has shortened is not shown per token, and long t
   ExplainRequest occlusion;
   occlusion.method = ExplainRequest::Method::Occlusion;
   CHECK_THROWS_WITH(explain(bundle, long_text, occlusion), Catch::Contains("at most 4000 tokens"));
+}
+
+TEST_CASE("attention rollout is the product of the residual-mixed attention matrices, mean-pooled", "[explain][shipped]") {
+  ClassifierBundle bundle = shipped("transformer");
+  const std::string text = kReviews[0];
+  ExplainRequest request;
+  request.method = ExplainRequest::Method::AttentionRollout;
+  const Explanation e = explain(bundle, text, request);
+  REQUIRE(e.method == "attention-rollout");
+  CHECK(sum_of_scores(e) == Approx(1).epsilon(1e-6));  // float attention columns sum to 1 within rounding
+  // Separately: Ã_l = ½ mean_h A_{l,h} + ½ I, R = Ã_1 ⋯ Ã_n ([keys, queries]), token k's share
+  // is the mean of row k of R.
+  const TransformerEncoder& encoder = *bundle.model->transformer();
+  Eigen::MatrixXd product;
+  for (int l = 0; l < encoder.layers(); ++l) {
+    const Eigen::Index L = static_cast<Eigen::Index>(e.tokens.size());
+    Eigen::MatrixXd mixed = 0.5 * Eigen::MatrixXd::Identity(L, L);
+    for (int h = 0; h < encoder.self_attention(l).heads(); ++h)
+      mixed += 0.5 / encoder.self_attention(l).heads() * encoder.self_attention(l).attention(0, h).cast<double>();
+    product = l == 0 ? mixed : Eigen::MatrixXd(product * mixed);
+  }
+  for (size_t k = 0; k < e.tokens.size(); ++k) CHECK(e.tokens[k].weight == Approx(product.row(static_cast<Eigen::Index>(k)).mean()).epsilon(1e-9));
+  CHECK(encoder.layers() >= 2);  // a product, not one matrix
+  ClassifierBundle lstm = shipped("lstm");
+  CHECK_THROWS_WITH(explain(lstm, text, request), Catch::Contains("needs a Transformer"));
 }

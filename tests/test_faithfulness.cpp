@@ -113,3 +113,22 @@ TEST_CASE("faithfulness of one-token reviews, reviews that never flip, and wrong
   CHECK(!empty.decision_flip_fraction);
   CHECK_THROWS_WITH(faithfulness(bundle, "good film", {1}), Catch::Contains("1 scores for 2 tokens"));
 }
+
+TEST_CASE("the decision flip of a long review is found to the token between grid counts", "[faithfulness]") {
+  // 130 × "good" (2) then 123 × "bad" (−2): logit 14 / 253 > 0. Removing the goods first, the
+  // logit is (14 − 2m) / (253 − m): it first reaches 0 at m = 7, which lies between the grid
+  // counts ⌈2 · 253 / 100⌉ = 6 and ⌈3 · 253 / 100⌉ = 8.
+  ClassifierBundle bundle = one_number_model("mean", 0);
+  std::string text;
+  std::vector<double> scores;
+  for (int i = 0; i < 253; ++i) {
+    text += i < 130 ? "good " : "bad ";
+    scores.push_back(i < 130 ? 1000 - i : -i);
+  }
+  const Faithfulness f = faithfulness(bundle, text, scores);
+  CHECK(!f.decision_flip_top1);
+  REQUIRE(f.decision_flip_fraction);
+  CHECK(*f.decision_flip_fraction == Approx(7.0 / 253));
+  // The curve's counts are exact too: 5 % of 253 is 13 tokens removed, logit (14 − 26) / 240.
+  CHECK(f.deletion_curve[1].second == Approx(sig((14.0 - 26) / 240)));
+}

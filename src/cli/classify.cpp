@@ -232,9 +232,9 @@ CLI::App* add_explain_command(CLI::App& app, ExplainArgs& args) {
   cmd->add_option("text", args.text, "Review text (default: read from stdin or --input)");
   cmd->add_option("--input", args.input, "Read from this file instead of stdin")->check(CLI::ExistingFile);
   cmd->add_option("--method", args.method,
-                  "attention, gradient (L2 norm), gradient-x-input, integrated-gradients, occlusion or random; gradient "
-                  "methods and occlusion are signed towards the predicted class")
-      ->check(CLI::IsMember({"attention", "gradient", "gradient-x-input", "integrated-gradients", "occlusion", "random"}))
+                  "attention, attention-rollout (Transformer), gradient (L2 norm), gradient-x-input, integrated-gradients, "
+                  "occlusion or random; gradient methods and occlusion are signed towards the predicted class")
+      ->check(CLI::IsMember({"attention", "attention-rollout", "gradient", "gradient-x-input", "integrated-gradients", "occlusion", "random"}))
       ->capture_default_str();
   cmd->add_option("--steps", args.steps, "Integrated gradients: quadrature points")->check(CLI::Range(1, 1000))->capture_default_str();
   cmd->add_option("--baseline", args.baseline, "Integrated gradients: the baseline embeddings (pad: what <pad> embeds to, zero today)")

@@ -5,6 +5,7 @@
 
 #include "core/loss.hpp"
 #include "core/rng.hpp"
+#include "layers/transformer.hpp"
 
 namespace attnlens {
 
@@ -17,6 +18,7 @@ struct NamedMethod {
   const char* name;
 };
 constexpr NamedMethod kMethods[] = {{Method::Attention, "attention"},
+                                    {Method::AttentionRollout, "attention-rollout"},
                                     {Method::Gradient, "gradient"},
                                     {Method::GradientXInput, "gradient-x-input"},
                                     {Method::IntegratedGradients, "integrated-gradients"},
@@ -173,11 +175,19 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
     return result;
   }
 
+  if (request.method == Method::AttentionRollout && !model.transformer())
+    throw Error("explain: attention rollout needs a Transformer, and the " + model.config().architecture + " model has none");
   const std::vector<Token> tokens = tokenize(text, bundle.tokenizer);
   const std::vector<int32_t> ids = encode(tokens, bundle.vocabulary);
   const int L = static_cast<int>(ids.size());
   const TokenBatch batch = single_batch(ids);
   result.logit = model.forward(batch)(0, 0);
+  if (L > 0 && request.method == Method::AttentionRollout) {
+    const std::vector<double> rollout = attention_rollout(model);
+    result.tokens.reserve(tokens.size());
+    for (size_t t = 0; t < tokens.size(); ++t)
+      result.tokens.push_back({tokens[t].text, tokens[t].start, tokens[t].end, rollout[t], ids[t] == Vocabulary::kUnk});
+  }
   result.probability = sigmoid(result.logit);
   result.label = label_of(result.logit);
   const double sign = result.logit > 0 ? 1.0 : -1.0;  // F = the predicted class's logit
@@ -248,12 +258,32 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
                            (request.window == 1 ? "" : ", mean over the windows covering the token") + "; F is " + towards;
       break;
     case Method::Random: result.aggregation = "uniform in [0, 1), seed " + std::to_string(request.seed); break;
+    case Method::AttentionRollout:
+      result.aggregation = "attention rolled out across the " + std::to_string(model.transformer()->layers()) +
+                           " layers: Ã_1 ⋯ Ã_n · (1/L)·1, Ã_l = ½ (layer l's attention, mean over heads) + ½ I for the "
+                           "residual (Abnar & Zuidema 2020); the weights sum to 1";
+      return result;
     case Method::Attention: break;
   }
   result.tokens.reserve(tokens.size());
   for (size_t t = 0; t < tokens.size(); ++t)
     result.tokens.push_back({tokens[t].text, tokens[t].start, tokens[t].end, scores[t], ids[t] == Vocabulary::kUnk});
   return result;
+}
+
+std::vector<double> attention_rollout(const Classifier& model) {
+  const TransformerEncoder* encoder = model.transformer();
+  check(encoder != nullptr, "attention rollout: the " + model.config().architecture + " model has no Transformer encoder");
+  Eigen::VectorXd flow;  // from the output back to layer l's input: Ã_l ⋯ Ã_n · (1/L)·1
+  for (int l = encoder->layers() - 1; l >= 0; --l) {
+    const MultiHeadSelfAttention& attention = encoder->self_attention(l);
+    const Eigen::Index L = attention.attention(0, 0).rows();  // [keys, queries]; columns sum to 1
+    if (flow.size() == 0) flow = Eigen::VectorXd::Constant(L, 1.0 / static_cast<double>(L));
+    Eigen::VectorXd mixed = Eigen::VectorXd::Zero(L);
+    for (int h = 0; h < attention.heads(); ++h) mixed += attention.attention(0, h).cast<double>() * flow;
+    flow = 0.5 * mixed / attention.heads() + 0.5 * flow;
+  }
+  return std::vector<double>(flow.data(), flow.data() + flow.size());
 }
 
 nlohmann::json to_json(const Explanation& e) {

@@ -22,6 +22,7 @@ namespace attnlens {
 struct ExplainRequest {
   enum class Method {
     Attention,            // the attention pooling's α; a Transformer: the self-attention each token receives
+    AttentionRollout,     // a Transformer: attention rolled out across the layers (Abnar & Zuidema 2020)
     Gradient,             // ‖∂F/∂e_t‖₂ (unsigned)
     GradientXInput,       // Σ_d ∂F/∂e_{t,d} · e_{t,d} (signed)
     IntegratedGradients,  // Σ_d (e − e′)_{t,d} · ∫₀¹ ∂F/∂e_{t,d}(e′ + α(e − e′)) dα (signed; Sundararajan et al. 2017)
@@ -46,7 +47,7 @@ struct Explanation {
   std::string label;         // "positive" or "negative"
   double probability = 0;    // of positive
   double logit = 0;
-  std::string method;        // "attention", "gradient", "gradient-x-input", "integrated-gradients", "occlusion", "random"
+  std::string method;        // "attention", "attention-rollout", "gradient", "gradient-x-input", "integrated-gradients", "occlusion", "random"
   std::string aggregation;   // how a token's score is made, in words
   std::vector<TokenScore> tokens;  // weight: the token's score
   // Integrated gradients: F(x), F(x′) and the completeness gap |Σ_t score_t − (F(x) − F(x′))|,
@@ -54,7 +55,8 @@ struct Explanation {
   std::optional<double> output, baseline_output, completeness_gap;
 };
 
-// "attention", "gradient", "gradient-x-input", "integrated-gradients", "occlusion", "random".
+// "attention", "attention-rollout", "gradient", "gradient-x-input", "integrated-gradients",
+// "occlusion", "random".
 ExplainRequest::Method explain_request_method(std::string_view name);
 const char* method_name(ExplainRequest::Method method);
 
@@ -65,6 +67,12 @@ constexpr int kMaxPerturbedTokens = 4000;
 // Throws for a method the build or the model cannot do (gradients in an engine without them,
 // attention in a model without any) and for steps outside 1…1000 or a window other than 1 or 3.
 Explanation explain(ClassifierBundle& bundle, std::string_view text, const ExplainRequest& request);
+
+// Attention rollout (Abnar & Zuidema 2020) of the Transformer's last forward pass, batch entry 0:
+// with Ã_l = ½ (mean over heads of layer l's attention) + ½ I for the residual connection, how
+// much of the mean-pooled output flows from each input token, Ã_1 Ã_2 … Ã_n · (1/L)·1 (the
+// weights sum to 1). Computed as matrix–vector products, O(layers · L²).
+std::vector<double> attention_rollout(const Classifier& model);
 
 // {label, probability, logit, method, aggregation, tokens: [{text, start, end, score, oov}],
 // [output, baseline_output, completeness_gap]}; offsets in bytes.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
+#include <map>
 #include <numeric>
 
 #include "core/loss.hpp"
@@ -132,9 +134,22 @@ Faithfulness faithfulness(ClassifierBundle& bundle, std::string_view text, const
     without[f] = copies.add_top(order, tokens_for(Faithfulness::kFractions[f], L), false);
     only[f] = copies.add_top(order, tokens_for(Faithfulness::kFractions[f], L), true);
   }
-  std::vector<size_t> removing(L + 1);  // the first m tokens of the ranking removed, m = 1 … L (m = 0: the whole review)
-  for (size_t m = 1; m <= L; ++m) removing[m] = copies.add_top(order, m, false);
-  const std::vector<double> logits = copies.logits(*bundle.model);
+  // The deletion series: the first m tokens of the ranking removed, for every m up to
+  // kFlipGrid and on a grid of kFlipGrid counts above it (plus 1 and the curve's 21 counts).
+  std::map<size_t, size_t> removing;  // m → copy
+  const auto grid_count = [&](size_t j) { return (j * L + Faithfulness::kFlipGrid - 1) / Faithfulness::kFlipGrid; };
+  const size_t grid_steps = std::min(L, Faithfulness::kFlipGrid);
+  if (L > 0) removing[1] = copies.add_top(order, 1, false);  // the top token alone
+  for (size_t j = 1; j <= grid_steps; ++j) {
+    const size_t m = L <= Faithfulness::kFlipGrid ? j : grid_count(j);
+    if (!removing.count(m)) removing[m] = copies.add_top(order, m, false);
+  }
+  std::array<size_t, 21> curve_counts{};
+  for (size_t step = 0; step <= 20; ++step) {
+    curve_counts[step] = static_cast<size_t>(std::lround(static_cast<double>(step) / 20.0 * static_cast<double>(L)));
+    if (curve_counts[step] > 0 && !removing.count(curve_counts[step])) removing[curve_counts[step]] = copies.add_top(order, curve_counts[step], false);
+  }
+  std::vector<double> logits = copies.logits(*bundle.model);
   const double sign = reference.logit > 0 ? 1.0 : -1.0;  // the predicted class
   const auto p = [&](size_t copy) { return sigmoid(sign * logits[copy]); };
   Faithfulness result;
@@ -150,17 +165,30 @@ Faithfulness faithfulness(ClassifierBundle& bundle, std::string_view text, const
   result.random_aopc_sufficiency = reference.random_aopc_sufficiency;
   // The label flips when the predicted class's probability falls to 1/2 or below (logit ≤ 0
   // reads negative, as label_of says; for a negative prediction, logit > 0 is the flip).
-  const auto flipped = [&](size_t copy) { return sign > 0 ? logits[copy] <= 0 : logits[copy] > 0; };
-  result.decision_flip_top1 = L > 0 && flipped(removing[1]);
-  for (size_t m = 1; m <= L; ++m)
-    if (flipped(removing[m])) {
-      result.decision_flip_fraction = static_cast<double>(m) / static_cast<double>(L);
-      break;
+  const auto flipped = [&](double logit) { return sign > 0 ? logit <= 0 : logit > 0; };
+  result.decision_flip_top1 = L > 0 && flipped(logits[removing.at(1)]);
+  for (const auto& [m, copy] : removing) {
+    if (!flipped(logits[copy])) continue;
+    // The first flipped count of the series; above kFlipGrid tokens, refined to the token
+    // within its grid step (the counts between the previous series count and m).
+    size_t first = m;
+    const auto previous = removing.find(m) == removing.begin() ? 0 : std::prev(removing.find(m))->first;
+    if (m - previous > 1) {
+      Copies refine(ids, options.removal);
+      for (size_t k = previous + 1; k < m; ++k) refine.add_top(order, k, false);
+      const std::vector<double> between = refine.logits(*bundle.model);
+      for (size_t k = previous + 1; k < m; ++k)
+        if (flipped(between[k - previous - 1])) {
+          first = k;
+          break;
+        }
     }
-  for (int step = 0; step <= 20; ++step) {
-    const double fraction = step / 20.0;
-    const size_t m = static_cast<size_t>(std::lround(fraction * static_cast<double>(L)));
-    result.deletion_curve.emplace_back(fraction, m == 0 ? result.probability : p(removing[m]));
+    result.decision_flip_fraction = static_cast<double>(first) / static_cast<double>(L);
+    break;
+  }
+  for (size_t step = 0; step <= 20; ++step) {
+    const size_t m = curve_counts[step];
+    result.deletion_curve.emplace_back(static_cast<double>(step) / 20.0, m == 0 ? result.probability : p(removing.at(m)));
   }
   result.kendall_tau_loo = kendall_tau(scores, reference.leave_one_out);
   return result;

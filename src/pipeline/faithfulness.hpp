@@ -34,6 +34,11 @@ struct Faithfulness {
   double aopc_comprehensiveness = 0, aopc_sufficiency = 0;
   // Whether removing the top-ranked token flips the label; the fraction of tokens removed, in
   // rank order, when it first flips (none: it never does, even with every token removed).
+  // Every count is tried up to kFlipGrid tokens; above that, the counts ⌈j·L/kFlipGrid⌉,
+  // j = 1 … kFlipGrid, and the first of them that flips is refined to the token (a flip
+  // that reverts between two grid counts is not seen). About kFlipGrid + L/kFlipGrid copies
+  // instead of L.
+  static constexpr size_t kFlipGrid = 100;
   bool decision_flip_top1 = false;
   std::optional<double> decision_flip_fraction;
   // Kendall's τ-b between the scores and leave-one-out (p(x) − p(x without the token)); none
