@@ -50,7 +50,14 @@ std::vector<double> scores_of(const Explanation& e) {
 struct MethodResult {
   Faithfulness faithfulness;
   std::optional<double> tau_gradient_x_input, completeness_gap;
+  // Jain & Wallace's measure: τ with the magnitudes |leave-one-out| and |gradient × input|.
+  std::optional<double> tau_abs_loo, tau_abs_gradient_x_input;
 };
+
+std::vector<double> magnitudes(std::vector<double> v) {
+  for (double& x : v) x = std::abs(x);
+  return v;
+}
 
 // One review's figures for one model.
 struct ReviewResult {
@@ -67,6 +74,7 @@ ReviewResult study_review(ClassifierBundle& bundle, const std::string& text, con
   FaithfulnessOptions options;
   options.seed = seed;
   const FaithfulnessReference reference = faithfulness_reference(bundle, text, options);  // shared by the methods
+  const std::vector<double> abs_gxi = magnitudes(gxi), abs_loo = magnitudes(reference.leave_one_out);
   for (const std::string& method : args.methods) {
     ExplainRequest request;
     request.method = explain_request_method(method);
@@ -79,6 +87,8 @@ ReviewResult study_review(ClassifierBundle& bundle, const std::string& text, con
     MethodResult& m = result.methods[method];
     m.faithfulness = faithfulness(bundle, text, scores, options, &reference);
     if (method != "gradient-x-input") m.tau_gradient_x_input = kendall_tau(scores, gxi);
+    m.tau_abs_loo = kendall_tau(scores, abs_loo);
+    m.tau_abs_gradient_x_input = kendall_tau(scores, abs_gxi);
     m.completeness_gap = e.completeness_gap;
   }
   if (attention) {
@@ -100,8 +110,9 @@ json optional_json(const std::optional<double>& x) { return x ? json(rounded(*x)
 
 // The summary of one model × method over the reviews, and its per-review figures.
 json method_summary(const std::vector<ReviewResult>& reviews, const std::string& method) {
-  std::vector<double> aopc_c, aopc_s, random_c, random_s, flip_top1, flip_fraction, tau_loo, tau_gxi, gap;
-  json per_review_tau_loo = json::array(), per_review_tau_gxi = json::array(), per_review_aopc = json::array();
+  std::vector<double> aopc_c, aopc_s, random_c, random_s, flip_top1, flip_fraction, tau_loo, tau_gxi, tau_abs_loo, tau_abs_gxi, gap;
+  json per_review_tau_loo = json::array(), per_review_tau_gxi = json::array(), per_review_aopc = json::array(),
+       per_review_tau_abs_loo = json::array();
   std::array<double, 21> curve{};
   size_t never_flipped = 0;
   for (const ReviewResult& review : reviews) {
@@ -117,6 +128,9 @@ json method_summary(const std::vector<ReviewResult>& reviews, const std::string&
     if (f.kendall_tau_loo) tau_loo.push_back(*f.kendall_tau_loo);
     if (m.tau_gradient_x_input) tau_gxi.push_back(*m.tau_gradient_x_input);
     if (m.completeness_gap) gap.push_back(*m.completeness_gap);
+    if (m.tau_abs_loo) tau_abs_loo.push_back(*m.tau_abs_loo);
+    if (m.tau_abs_gradient_x_input) tau_abs_gxi.push_back(*m.tau_abs_gradient_x_input);
+    per_review_tau_abs_loo.push_back(optional_json(m.tau_abs_loo));
     for (size_t i = 0; i < curve.size(); ++i) curve[i] += f.deletion_curve[i].second / static_cast<double>(reviews.size());
     per_review_tau_loo.push_back(optional_json(f.kendall_tau_loo));
     per_review_tau_gxi.push_back(optional_json(m.tau_gradient_x_input));
@@ -136,11 +150,18 @@ json method_summary(const std::vector<ReviewResult>& reviews, const std::string&
           {"kendall_tau_loo_sd", number_or_null(sd_of(tau_loo))},
           {"kendall_tau_gradient_x_input_mean", number_or_null(mean_of(tau_gxi))},
           {"kendall_tau_gradient_x_input_sd", number_or_null(sd_of(tau_gxi))},
+          {"kendall_tau_abs_loo_mean", number_or_null(mean_of(tau_abs_loo))},
+          {"kendall_tau_abs_loo_sd", number_or_null(sd_of(tau_abs_loo))},
+          {"kendall_tau_abs_gradient_x_input_mean", number_or_null(mean_of(tau_abs_gxi))},
+          {"kendall_tau_abs_gradient_x_input_sd", number_or_null(sd_of(tau_abs_gxi))},
           {"completeness_gap_mean", number_or_null(mean_of(gap))},
           {"deletion_curve_mean", mean_curve},
           {"reviews", reviews.size()},
           {"per_review",
-           {{"kendall_tau_loo", per_review_tau_loo}, {"kendall_tau_gradient_x_input", per_review_tau_gxi}, {"aopc_comprehensiveness", per_review_aopc}}}};
+           {{"kendall_tau_loo", per_review_tau_loo},
+            {"kendall_tau_abs_loo", per_review_tau_abs_loo},
+            {"kendall_tau_gradient_x_input", per_review_tau_gxi},
+            {"aopc_comprehensiveness", per_review_aopc}}}};
 }
 
 json experiments_summary(const std::vector<ReviewResult>& reviews) {

@@ -4,11 +4,15 @@
 //   model.explain(text, {method, steps, baseline, rule, window, occlude, seed, layer, head})
 //     → {label, probability, logit, method, aggregation, tokens: [{text, start, end, score, oov}],
 //        output, baselineOutput, completenessGap (integrated gradients)}
-//   model.faithfulness(text, {methods: ['attention', 'occlusion', …], removal: 'delete' | 'pad', seed})
-//     (methods default to the model's attention, or gradient-x-input for a model without any)
+//   model.faithfulness(text, {methods: ['attention', 'occlusion', …], removal: 'delete' | 'pad', seed,
+//                             steps, baseline, rule, window, layer, head})
+//     (methods default to the model's attention, or gradient-x-input for a model without any; the
+//     other options are explain()'s, for every method; leave-one-out and the random baseline are
+//     computed once for all the methods)
 //     → {probability (of the predicted class, the p the metrics are differences of), methods: {<method>: {comprehensiveness: {1, 5, 10, 20, 50}, sufficiency: {…},
 //        aopcComprehensiveness, aopcSufficiency, decisionFlipTop1, decisionFlipFraction,
-//        kendallTauLoo, deletionCurve: [[fraction, p], …]}}, random: {aopcComprehensiveness, aopcSufficiency}}
+//        kendallTauLoo, deletionCurve: [[fraction, p], …], explanation: what explain() gives}},
+//        random: {aopcComprehensiveness, aopcSufficiency}}
 //   model.attentionExperiments(text, {permutations, seed, tolerance})
 //     → {attention, probability, permuted: {medianAbsChange, maxAbsChange}, uniform: {absChange},
 //        adversarial: {attention, jsd, absChange}}
@@ -135,17 +139,22 @@ inline val faithfulness_to_js(ClassifierBundle& bundle, const val& text, const v
     settings.removal = r == "pad" ? ExplainRequest::Occlude::Pad : ExplainRequest::Occlude::Delete;
   }
   if (has(options, "seed")) settings.seed = seed_of(options, "faithfulness");
+  // The methods' own options (steps, baseline, rule, window, layer, head) as explain() takes them;
+  // occlusion removes tokens as the metrics do.
+  const ExplainRequest base = explain_request_of(options);
+  // p(x), leave-one-out and the random baseline, computed once for every method.
+  const FaithfulnessReference reference = faithfulness_reference(bundle, utf8, settings);
   val by_method = val::object(), random = val::object();
   double probability = 0;
   for (const std::string& name : methods) {
-    ExplainRequest request;
+    ExplainRequest request = base;
     request.method = explain_request_method(name);
     request.occlude = settings.removal;
     request.seed = settings.seed;
     const Explanation e = explain(bundle, utf8, request);
     std::vector<double> scores;
     for (const TokenScore& t : e.tokens) scores.push_back(t.weight);
-    const Faithfulness f = faithfulness(bundle, utf8, scores, settings);
+    const Faithfulness f = faithfulness(bundle, utf8, scores, settings, &reference);
     val comprehensiveness = val::object(), sufficiency = val::object(), curve = val::array();
     for (size_t i = 0; i < Faithfulness::kFractions.size(); ++i) {
       const std::string key = std::to_string(static_cast<int>(std::lround(100 * Faithfulness::kFractions[i])));
@@ -162,6 +171,7 @@ inline val faithfulness_to_js(ClassifierBundle& bundle, const val& text, const v
     m.set("decisionFlipFraction", optional_value(f.decision_flip_fraction));
     m.set("kendallTauLoo", optional_value(f.kendall_tau_loo));
     m.set("deletionCurve", curve);
+    m.set("explanation", explanation_to_js(e, utf8));
     by_method.set(name, m);
     random.set("aopcComprehensiveness", f.random_aopc_comprehensiveness);  // the same orderings for every method
     random.set("aopcSufficiency", f.random_aopc_sufficiency);
