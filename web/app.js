@@ -6,8 +6,9 @@ import { EXAMPLES } from './examples.js';
 import { engine, registerModel } from './dist/attn-lens.js';
 import { modelTitle, percent } from './dist/attn-lens-view.js';
 import { showTrain } from './train.js';
+import { explainText, showExplain } from './explain.js';
 
-const TABS = ['classify', 'compare', 'translate', 'train', 'study'];
+const TABS = ['classify', 'compare', 'explain', 'translate', 'train', 'study'];
 const TRANSLATE_EXAMPLES = [
   'I am cold.',
   'She is reading a book in the garden.',
@@ -63,6 +64,7 @@ async function loadStudy() {
   if (studyLoaded) return;
   studyLoaded = true;
   loadTranslationStudy();
+  loadFaithfulnessStudy();
   const statusNode = $('study-status');
   let rows;
   try {
@@ -153,9 +155,69 @@ async function loadTranslationStudy() {
   }
 }
 
+async function loadFaithfulnessStudy() {
+  const statusNode = $('faithfulness-study-status');
+  let study;
+  try {
+    const response = await fetch(new URL('./dist/study/faithfulness/summary.json', import.meta.url));
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    study = await response.json();
+  } catch (error) {
+    statusNode.textContent = `The faithfulness study could not be loaded (${error.message}): run tools/faithfulness-study to make it.`;
+    return;
+  }
+  const fixed = (v, digits = 3) => (v == null ? '—' : v.toFixed(digits));
+  const body = $('faithfulness-study-table').querySelector('tbody');
+  for (const [name, model] of Object.entries(study.models)) {
+    for (const [method, m] of Object.entries(model.methods)) {
+      const tr = document.createElement('tr');
+      const cells = [name, method, `${fixed(m.aopc_comprehensiveness)} (${fixed(m.random_aopc_comprehensiveness)})`,
+        `${fixed(m.aopc_sufficiency)} (${fixed(m.random_aopc_sufficiency)})`,
+        `${fixed(m.kendall_tau_abs_loo_mean, 2)} ± ${fixed(m.kendall_tau_abs_loo_sd, 2)}`, `${(100 * m.decision_flip_top1_rate).toFixed(1)} %`];
+      cells.forEach((text, i) => {
+        const cell = document.createElement(i < 2 ? 'th' : 'td');
+        if (i < 2) cell.scope = 'row';
+        cell.textContent = text;
+        tr.append(cell);
+      });
+      body.append(tr);
+    }
+  }
+  $('faithfulness-study-table').hidden = false;
+  const jw = study.published.jainWallace;
+  statusNode.textContent = `${study.sample}. Removing a token deletes it. In brackets: a random ordering of the same review. `
+    + `Published for comparison — ${jw.source}: τ between attention and |leave-one-out| ${jw.tauLeaveOneOut.mean} ± ${jw.tauLeaveOneOut.sd}, `
+    + `and |gradients| ${jw.tauGradient.mean} ± ${jw.tauGradient.sd}.`;
+  // The reading is Markdown with **bold** model names; shown as text, the names set in <strong>.
+  const reading = $('faithfulness-study-reading');
+  for (const line of study.reading) {
+    const p = document.createElement('p');
+    for (const [i, part] of line.split('**').entries()) {
+      if (i % 2) {
+        const strong = document.createElement('strong');
+        strong.textContent = part;
+        p.append(strong);
+      } else {
+        p.append(part);
+      }
+    }
+    reading.append(p);
+  }
+  for (const [file, alt] of [['aopc', 'AOPC comprehensiveness of each method for each model, beside a random ordering'],
+    ['kendall-tau', 'Kendall tau between each method and leave-one-out, per review, for each model'],
+    ['deletion-curves', 'Mean probability of the predicted class as tokens are deleted in each method\'s rank order'],
+    ['adversarial-jsd', 'Jensen-Shannon divergence of adversarial attention from the model\'s, per review']]) {
+    const img = document.createElement('img');
+    img.src = new URL(`./dist/study/faithfulness/${file}.svg`, import.meta.url).href;
+    img.alt = alt;
+    img.loading = 'lazy';
+    $('faithfulness-study-figures').append(img);
+  }
+}
+
 // ---------------------------------------------------------------- views
 // The review follows the visitor from Classify to Compare and back.
-const reviewView = () => (view === 'compare' ? comparer : classifier);
+const reviewView = () => (view === 'compare' ? comparer : view === 'explain' ? explainText : classifier);
 
 function selectView(name) {
   const from = reviewView();
@@ -166,11 +228,15 @@ function selectView(name) {
     button.tabIndex = tab === name ? 0 : -1;
     $(`view-${tab}`).hidden = tab !== name;
   }
-  const reviews = name === 'classify' || name === 'compare';
+  const reviews = name === 'classify' || name === 'compare' || name === 'explain';
   $('review-tools').hidden = !reviews;
   $('review-tools').querySelector('.model-choice').hidden = name !== 'classify';
-  $('model-info').hidden = name === 'translate' || name === 'train';  // the classifier's
-  if (reviews && reviewView() !== from && reviewView().text !== from.text) reviewView().text = from.text;
+  $('model-info').hidden = name !== 'classify' && name !== 'compare';  // the classifier's
+  if (name === 'explain') {
+    // Explain keeps its own text once opened (its metrics cost seconds); it starts from the review typed so far.
+    engine.manifest().then(({ models }) => showExplain({ initialText: from === explainText ? '' : from.text, models }))
+      .catch((error) => setStatus(error.message ?? String(error), 'error'));
+  } else if (reviews && reviewView() !== from && reviewView().text !== from.text) reviewView().text = from.text;
   if (name === 'study') loadStudy();
   else if (name === 'train') showTrain({ useModel: useTrainedModel });
 }

@@ -177,6 +177,23 @@ class EngineClient extends EventTarget {
     return this.#call({ type: 'classify', key, text: String(text), explanation, layer, head });
   }
 
+  // Explanations beyond attention (the Model's explain, faithfulness and attentionExperiments,
+  // in the engine with gradients): resolve with {result, milliseconds}.
+  async explain(key, text, options = {}) {
+    await this.#open(this.#held(key));
+    return this.#call({ type: 'explain', key, text: String(text), options });
+  }
+
+  async faithfulness(key, text, options = {}) {
+    await this.#open(this.#held(key));
+    return this.#call({ type: 'faithfulness', key, text: String(text), options });
+  }
+
+  async attentionExperiments(key, text, options = {}) {
+    await this.#open(this.#held(key));
+    return this.#call({ type: 'attentionExperiments', key, text: String(text), options });
+  }
+
   async translate(key, text, { beam = 1 } = {}) {
     await this.#open(this.#held(key));
     return this.#call({ type: 'translate', key, text: String(text), beam });

@@ -1,9 +1,10 @@
 // Exports of a classification or a translation for papers, slides and notes: one standalone HTML
 // file (no script: its own policy forbids any, and every character of the text is escaped), and an
 // SVG and a PNG drawn from one layout.
-import { explanationText, modelTitle, percent, topWords } from './attn-lens-view.js';
+import { explanationText, formatWeight, modelTitle, percent, topWords } from './attn-lens-view.js';
 
 const DEFAULT_ACCENT = '#ff8a00';
+const AGAINST = '#2f7fd1';  // signed scores: evidence against the prediction
 const SHADE = 0.85;
 const INK = '#1d2330', MUTED = '#545d6e', POSITIVE = '#1b7f4b', NEGATIVE = '#b3261e', BORDER = '#d9dce3';
 
@@ -21,17 +22,20 @@ export function safeColour(value) {
 const verdict = (r) => `${r.label === 'positive' ? 'Positive' : 'Negative'}, ${percent(r.probability)} positive`;
 const ranked = (r) => {
   const top = topWords(r.tokens);
-  return top.length ? `Weighed most: ${top.map((t, i) => `${i + 1}. “${t.text}” ${percent(t.weight)}`).join(', ')}.` : '';
+  return top.length ? `${r.signed ? 'Most evidence for the prediction' : 'Weighed most'}: `
+    + `${top.map((t, i) => `${i + 1}. “${t.text}” ${formatWeight(r, t.weight)}`).join(', ')}.` : '';
 };
+const largest = (r) => r.tokens.reduce((m, t) => Math.max(m, Math.abs(t.weight)), 0);
 
-// The text as runs: {text, token?, strength (weight ÷ the largest)}.
+// The text as runs: {text, token?, strength (|weight| ÷ the largest), against (a signed score below 0)}.
 function runs(result) {
-  const maxWeight = result.tokens.reduce((m, t) => Math.max(m, t.weight), 0);
+  const maxWeight = largest(result);
   const out = [];
   let cursor = 0;
   for (const token of result.tokens) {
     if (token.start > cursor) out.push({ text: result.text.slice(cursor, token.start), strength: 0 });
-    out.push({ text: result.text.slice(token.start, token.end), token, strength: maxWeight > 0 ? token.weight / maxWeight : 0 });
+    out.push({ text: result.text.slice(token.start, token.end), token, strength: maxWeight > 0 ? Math.abs(token.weight) / maxWeight : 0,
+      against: Boolean(result.signed) && token.weight < 0 });
     cursor = token.end;
   }
   if (cursor < result.text.length) out.push({ text: result.text.slice(cursor), strength: 0 });
@@ -62,14 +66,15 @@ export function toHtml(results, { accent = DEFAULT_ACCENT } = {}) {
   const colour = safeColour(accent);
   const sections = results.map((r) => {
     const text = runs(r).map((run) => (run.token
-      ? `<span class="t${run.token.oov ? ' oov' : ''}" style="--w:${run.strength.toFixed(3)}" title="${escapeHtml(`${run.text}: ${percent(run.token.weight, 2)}`)}">${escapeHtml(run.text)}</span>`
+      ? `<span class="t${run.token.oov ? ' oov' : ''}${run.against ? ' against' : ''}" style="--w:${run.strength.toFixed(3)}" `
+        + `title="${escapeHtml(`${run.text}: ${r.scale === 'score' ? run.token.weight.toPrecision(3) : percent(run.token.weight, 2)}`)}">${escapeHtml(run.text)}</span>`
       : escapeHtml(run.text))).join('');
     return `<section>
 <p class="model">${escapeHtml(modelTitle(r.model))}</p>
 <p class="verdict ${r.label === 'positive' ? 'pos' : 'neg'}">${escapeHtml(verdict(r))}</p>
 <p class="muted">${escapeHtml(explanationText(r))}</p>
 <p class="text">${text}</p>
-<p class="muted legend"><span class="scale"></span> weight ÷ the largest here (${escapeHtml(percent(r.tokens.reduce((m, t) => Math.max(m, t.weight), 0)))}); dotted: not in the model’s vocabulary</p>
+<p class="muted legend">${r.signed ? '<span class="scale against"></span> against · for ' : ''}<span class="scale"></span> ${r.signed ? '|score|' : 'weight'} ÷ the largest here (${escapeHtml(formatWeight(r, largest(r)))}); dotted: not in the model’s vocabulary</p>
 <p class="muted">${escapeHtml(ranked(r))}</p>
 </section>`;
   }).join('\n');
@@ -81,7 +86,9 @@ export function toHtml(results, { accent = DEFAULT_ACCENT } = {}) {
 .muted { color: ${MUTED}; font-size: 0.85rem; margin: 0.3rem 0; }
 .text { white-space: pre-wrap; line-height: 1.9; overflow-wrap: anywhere; }
 .t { border-radius: 0.2em; background-color: color-mix(in srgb, ${colour} calc(var(--w) * ${SHADE * 100}%), transparent); }
+.t.against { background-color: color-mix(in srgb, ${AGAINST} calc(var(--w) * ${SHADE * 100}%), transparent); }
 .oov { text-decoration: underline dotted 2px; }
+.scale.against { background: linear-gradient(to left, transparent, color-mix(in srgb, ${AGAINST} ${SHADE * 100}%, transparent)); }
 .scale { display: inline-block; width: 5rem; height: 0.7rem; border: 1px solid #d9dce3; border-radius: 0.2rem; vertical-align: middle;
   background: linear-gradient(to right, transparent, color-mix(in srgb, ${colour} ${SHADE * 100}%, transparent)); }
 footer { color: ${MUTED}; font-size: 0.8rem; }
@@ -159,7 +166,8 @@ export function layout(results, options = {}) {
           sheet.y += lineHeight;
         }
         if (!blank && run.strength > 0) {
-          items.push({ type: 'rect', x: x - 1, y: sheet.y - size - 2, w: w + 2, h: size + 8, opacity: run.strength * SHADE });
+          items.push({ type: 'rect', x: x - 1, y: sheet.y - size - 2, w: w + 2, h: size + 8, opacity: run.strength * SHADE,
+            ...(run.against ? { fill: AGAINST } : {}) });
         }
         if (!blank) items.push({ type: 'text', x, y: sheet.y, text: piece, size, colour: INK, weight: 400, oov: Boolean(run.token?.oov) });
         x += w;
@@ -181,13 +189,13 @@ export function toPng(results, { accent = DEFAULT_ACCENT, font, scale = 2 } = {}
   return pngOf(layout(results, { font }), accent, scale);
 }
 
-// A layout ({width, height, font, items}) as SVG. Items: rect (shaded by the accent at `opacity`),
+// A layout ({width, height, font, items}) as SVG. Items: rect (shaded by the accent, or its `fill`, at `opacity`),
 // box (an outline), text (anchor start | middle | end, rotate in degrees about its anchor point).
 function svgOf({ width, height, items, font }, title, accent) {
   const colour = safeColour(accent);
   const body = items.map((item) => {
     if (item.type === 'rect') {
-      return `<rect x="${item.x.toFixed(1)}" y="${item.y.toFixed(1)}" width="${item.w.toFixed(1)}" height="${item.h.toFixed(1)}" rx="3" fill="${colour}" fill-opacity="${item.opacity.toFixed(3)}"/>`;
+      return `<rect x="${item.x.toFixed(1)}" y="${item.y.toFixed(1)}" width="${item.w.toFixed(1)}" height="${item.h.toFixed(1)}" rx="3" fill="${item.fill ?? colour}" fill-opacity="${item.opacity.toFixed(3)}"/>`;
     }
     if (item.type === 'box') {
       return `<rect x="${item.x.toFixed(1)}" y="${item.y.toFixed(1)}" width="${item.w.toFixed(1)}" height="${item.h.toFixed(1)}" fill="none" stroke="${BORDER}"/>`;
@@ -216,7 +224,7 @@ async function pngOf({ width, height, items, font }, accent, scale) {
   for (const item of items) {
     if (item.type === 'rect') {
       context.globalAlpha = item.opacity;
-      context.fillStyle = safeColour(accent);
+      context.fillStyle = item.fill ?? safeColour(accent);
       context.beginPath();
       if (context.roundRect) context.roundRect(item.x, item.y, item.w, item.h, 3);
       else context.rect(item.x, item.y, item.w, item.h);

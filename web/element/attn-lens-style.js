@@ -5,6 +5,7 @@
 export const CSS = `
 :host {
   --attn-lens-accent: #ff8a00;
+  --attn-lens-against: #2f7fd1;
   --attn-lens-shade: 0.85;
   --attn-lens-positive: #1b7f4b;
   --attn-lens-negative: #b3261e;
@@ -23,6 +24,7 @@ export const CSS = `
 :host([hidden]) { display: none; }
 :host([theme="dark"]) {
   --attn-lens-accent: #ff9d2e;
+  --attn-lens-against: #6fa8ff;
   --attn-lens-shade: 0.5;
   --attn-lens-positive: #5fd39a;
   --attn-lens-negative: #ff8f85;
@@ -35,6 +37,7 @@ export const CSS = `
 @media (prefers-color-scheme: dark) {
   :host(:not([theme="light"]):not([theme="dark"])) {
     --attn-lens-accent: #ff9d2e;
+    --attn-lens-against: #6fa8ff;
     --attn-lens-shade: 0.5;
     --attn-lens-positive: #5fd39a;
     --attn-lens-negative: #ff8f85;
@@ -92,6 +95,9 @@ select { font: inherit; color: inherit; background: var(--attn-lens-background);
   border-radius: 0.2em; cursor: default;
   background-color: color-mix(in srgb, var(--attn-lens-accent) calc(var(--w, 0) * var(--attn-lens-shade) * 100%), transparent);
 }
+.token.against {
+  background-color: color-mix(in srgb, var(--attn-lens-against) calc(var(--w, 0) * var(--attn-lens-shade) * 100%), transparent);
+}
 .token.oov { text-decoration: underline dotted 2px; text-underline-offset: 0.2em; }
 .legend { display: flex; align-items: center; gap: 0.5em; flex-wrap: wrap; }
 .legend-gradient {
@@ -99,6 +105,12 @@ select { font: inherit; color: inherit; background: var(--attn-lens-background);
   background: linear-gradient(to right, transparent,
     color-mix(in srgb, var(--attn-lens-accent) calc(var(--attn-lens-shade) * 100%), transparent));
 }
+.legend-gradient.against {
+  background: linear-gradient(to left, transparent,
+    color-mix(in srgb, var(--attn-lens-against) calc(var(--attn-lens-shade) * 100%), transparent));
+}
+.legend-against-part { display: inline-flex; align-items: center; gap: 0.5em; }
+.legend-against-part[hidden] { display: none; }
 .legend-oov { margin-left: 0.5em; text-decoration: underline dotted 2px; }
 .panel.empty .verdict, .panel.empty .legend, .panel.empty .ranked, .panel.empty .timing, .panel.empty .highlight,
 .panel.failed .highlight, .panel.failed .legend, .panel.failed .ranked, .panel.failed .detail { display: none; }

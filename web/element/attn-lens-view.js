@@ -19,8 +19,23 @@ export function el(tag, className, text) {
   return node;
 }
 
+// The explanation methods beyond classify()'s, by name (model.explain's methods).
+export const METHOD_TITLES = {
+  attention: 'Attention', 'attention-rollout': 'Attention rollout', gradient: 'Gradient', 'gradient-x-input': 'Gradient × input',
+  'integrated-gradients': 'Integrated gradients', occlusion: 'Occlusion', random: 'Random (a baseline)',
+};
+
+// A score as the panel shows it: a share of the total for weights that sum to 1, else the number.
+export const formatWeight = (prediction, weight) => (prediction.scale === 'score' ? weight.toPrecision(3) : percent(weight));
+
 // What the weights are, in a sentence a learner can read.
 export function explanationText(prediction) {
+  if (prediction.aggregation) {
+    const title = METHOD_TITLES[prediction.explanation] ?? prediction.explanation;
+    const gap = prediction.completenessGap == null ? ''
+      : ` Completeness gap δ = ${prediction.completenessGap.toPrecision(2)} (how far the scores' sum is from F(x) − F(baseline)).`;
+    return `${title}: ${prediction.aggregation}.${prediction.signed ? ' Orange: evidence for the prediction; blue: against it.' : ''}${gap}`;
+  }
   if (prediction.explanation === 'self-attention') {
     return `Self-attention each word receives (mean over queries), layer ${prediction.attentionLayer + 1}, `
       + `${prediction.attentionHead < 0 ? 'mean over heads' : `head ${prediction.attentionHead + 1}`}; the weights sum to 1.`;
@@ -32,9 +47,10 @@ export function explanationText(prediction) {
 // Draws `text` into `container` with one span per token, shaded by weight / the largest weight
 // (custom property --w, 0–1). Tokens form one tab stop: Tab reaches the first, arrow keys, Home
 // and End move between them (roving tabindex), and each announces its word, weight and rank.
-// Returns the largest weight.
-export function drawHighlight(container, text, tokens, weights) {
-  const maxWeight = weights.reduce((m, w) => Math.max(m, w), 0);
+// Signed weights (evidence for and against the prediction) shade by |weight| / the largest
+// |weight|, the negative ones in the second colour (class "against"). Returns the largest |weight|.
+export function drawHighlight(container, text, tokens, weights, { signed = false, format = percent } = {}) {
+  const maxWeight = weights.reduce((m, w) => Math.max(m, Math.abs(w)), 0);
   const order = weights.map((w, i) => i).sort((a, b) => weights[b] - weights[a]);
   const rank = new Array(weights.length);
   order.forEach((tokenIndex, position) => { rank[tokenIndex] = position + 1; });
@@ -42,9 +58,11 @@ export function drawHighlight(container, text, tokens, weights) {
   let cursor = 0;
   tokens.forEach((token, index) => {
     if (token.start > cursor) fragment.append(document.createTextNode(text.slice(cursor, token.start)));
-    const span = el('span', token.oov ? 'token oov' : 'token', text.slice(token.start, token.end));
-    span.setAttribute('part', token.oov ? 'token oov' : 'token');
-    span.style.setProperty('--w', (maxWeight > 0 ? weights[index] / maxWeight : 0).toFixed(3));
+    const against = signed && weights[index] < 0;
+    const kind = `token${token.oov ? ' oov' : ''}${against ? ' against' : ''}`;
+    const span = el('span', kind, text.slice(token.start, token.end));
+    span.setAttribute('part', kind);
+    span.style.setProperty('--w', (maxWeight > 0 ? Math.abs(weights[index]) / maxWeight : 0).toFixed(3));
     span.tabIndex = index === 0 ? 0 : -1;
     span.setAttribute('role', 'button');
     span.dataset.index = String(index);
@@ -52,7 +70,8 @@ export function drawHighlight(container, text, tokens, weights) {
     span.dataset.end = String(token.end);
     span.dataset.weight = String(weights[index]);
     span.dataset.rank = String(rank[index]);
-    span.setAttribute('aria-label', `${span.textContent}: weight ${percent(weights[index])}, rank ${rank[index]} of ${tokens.length}`
+    span.setAttribute('aria-label', `${span.textContent}: ${signed ? 'score' : 'weight'} ${format(weights[index])}`
+      + `${signed ? (weights[index] < 0 ? ', against the prediction' : ', for the prediction') : ''}, rank ${rank[index]} of ${tokens.length}`
       + `${token.oov ? ', unknown word' : ''}`);
     fragment.append(span);
     cursor = token.end;
@@ -147,7 +166,10 @@ export class ResultPanel {
     const legend = el('div', 'legend');
     legend.setAttribute('aria-hidden', 'true');
     this.legendMax = el('span', '', 'largest');
-    legend.append(el('span', '', 'weight 0'), el('span', 'legend-gradient'), this.legendMax, el('span', 'legend-oov', 'unknown word'));
+    this.legendAgainst = el('span', 'legend-against-part');
+    this.legendAgainst.append(el('span', '', 'against'), el('span', 'legend-gradient against'));
+    this.legendZero = el('span', '', 'weight 0');
+    legend.append(this.legendAgainst, this.legendZero, el('span', 'legend-gradient'), this.legendMax, el('span', 'legend-oov', 'unknown word'));
     this.detail = el('p', 'detail');
     this.detail.setAttribute('part', 'detail');
     this.ranked = el('p', 'ranked');
@@ -221,13 +243,18 @@ export class ResultPanel {
     this.fill.style.setProperty('--p', prediction.probability.toFixed(4));
     this.probability.textContent = `${percent(prediction.probability)} positive`;
     this.explanation.textContent = explanationText(prediction);
+    this.prediction = prediction;
     this.tokens = prediction.tokens;
     const weights = prediction.tokens.map((t) => t.weight);
-    const maxWeight = drawHighlight(this.highlight, text, prediction.tokens, weights);
-    this.legendMax.textContent = weights.length ? `${percent(maxWeight)} (the largest here)` : 'largest';
+    const format = (w) => formatWeight(prediction, w);
+    const signed = Boolean(prediction.signed);
+    const maxWeight = drawHighlight(this.highlight, text, prediction.tokens, weights, { signed, format });
+    this.legendAgainst.hidden = !signed;
+    this.legendZero.textContent = signed ? '0' : 'weight 0';
+    this.legendMax.textContent = weights.length ? `${signed ? 'for ' : ''}${format(maxWeight)} (the largest here)` : 'largest';
     const top = topWords(prediction.tokens);
     this.ranked.textContent = top.length
-      ? `Weighed most: ${top.map((t, i) => `${i + 1}. “${t.text}” ${percent(t.weight)}`).join(', ')}.`
+      ? `${signed ? 'Most evidence for the prediction' : 'Weighed most'}: ${top.map((t, i) => `${i + 1}. “${t.text}” ${format(t.weight)}`).join(', ')}.`
       : 'No words yet: the prediction comes from the model’s bias alone.';
     this.detail.textContent = prediction.tokens.length ? 'Point at a word, or Tab to the text and use the arrow keys, to see its weight.' : '';
     this.timing.textContent = milliseconds == null ? ''
@@ -250,8 +277,11 @@ export class ResultPanel {
   #showDetail(span) {
     const token = this.tokens[Number(span.dataset.index)];
     if (!token) return;
-    this.detail.textContent = `“${span.textContent}” — weight ${Number(span.dataset.weight).toFixed(4)} `
-      + `(${percent(Number(span.dataset.weight), 2)} of the total), rank ${span.dataset.rank} of ${this.tokens.length}`
+    const weight = Number(span.dataset.weight);
+    const what = this.prediction?.scale === 'score'
+      ? `score ${weight.toPrecision(4)}${this.prediction.signed ? (weight < 0 ? ' (against the prediction)' : ' (for the prediction)') : ''}`
+      : `weight ${weight.toFixed(4)} (${percent(weight, 2)} of the total)`;
+    this.detail.textContent = `“${span.textContent}” — ${what}, rank ${span.dataset.rank} of ${this.tokens.length}`
       + `${token.oov ? '; not in the model’s vocabulary, read as <unk>' : ''}.`;
   }
 }

@@ -2,7 +2,8 @@
 // talks to this worker through attn-lens-client.js. It holds three wasm modules, each loaded the
 // first time something needs it:
 //   attnlens.wasm            forward passes only (small): every classifier, attention explanations
-//   attnlens-train.wasm      the engine with gradients: gradient × input explanations
+//   attnlens-train.wasm      the engine with gradients: gradient × input, every explain() method,
+//                            the faithfulness metrics and the attention experiments
 //   attnlens-translate.wasm  the translators
 // and every model file at most once, under a key the client chooses (its absolute URL, or a name
 // for bytes handed over by the page), until the client closes it. The client downloads the files
@@ -10,6 +11,8 @@
 //
 // In:  {id, type: 'open', key, name, kind: 'classifier' | 'translator', bytes}  → info()
 //      {id, type: 'classify', key, text, explanation, layer, head}            → {result, milliseconds}
+//      {id, type: 'explain' | 'faithfulness' | 'attentionExperiments', key, text, options}
+//                                                                             → {result, milliseconds}
 //      {id, type: 'translate', key, text, beam}                               → {result, milliseconds}
 //      {type: 'close', key}                                                   (no answer)
 //      {type: 'warm', engine: 'inference' | 'translate', compiling}          (no answer: starts loading it;
@@ -93,11 +96,31 @@ function close(key) {
   }, () => {});
 }
 
-async function modelFor(entry, explanation) {
-  const needsGradients = explanation === 'gradient-x-input' || (explanation === 'auto' && !entry.info.hasAttention);
-  if (!needsGradients) return entry.inference;
+async function withGradients(entry) {
   entry.gradients ??= (await engines.gradients()).Model.fromBytes(entry.bytes);
   return entry.gradients;
+}
+
+async function modelFor(entry, explanation) {
+  const needsGradients = explanation === 'gradient-x-input' || (explanation === 'auto' && !entry.info.hasAttention);
+  return needsGradients ? withGradients(entry) : entry.inference;
+}
+
+async function classifierOf(key) {
+  const entry = await open.get(key);
+  if (!entry || entry.kind !== 'classifier') throw new Error(`The model ${key} is not open`);
+  return entry;
+}
+
+// explain, faithfulness and the attention experiments run in the engine with gradients (it has
+// every method; attnlens.wasm stays small); `options` go to the Model's method of that name.
+function explanationHandler(method) {
+  return async ({ key, text, options }) => {
+    const model = await withGradients(await classifierOf(key));
+    const started = performance.now();
+    const result = model[method](String(text), options ?? {});
+    return { result, milliseconds: performance.now() - started };
+  };
 }
 
 const handlers = {
@@ -105,13 +128,15 @@ const handlers = {
     return (await openModel(message)).info;
   },
   async classify({ key, text, explanation = 'auto', layer = -1, head = -1 }) {
-    const entry = await open.get(key);
-    if (!entry || entry.kind !== 'classifier') throw new Error(`The model ${key} is not open`);
+    const entry = await classifierOf(key);
     const model = await modelFor(entry, explanation);
     const started = performance.now();
     const result = model.classify(String(text), { explanation, layer, head });
     return { result, milliseconds: performance.now() - started };
   },
+  explain: explanationHandler('explain'),
+  faithfulness: explanationHandler('faithfulness'),
+  attentionExperiments: explanationHandler('attentionExperiments'),
   async translate({ key, text, beam = 1 }) {
     const entry = await open.get(key);
     if (!entry || entry.kind !== 'translator') throw new Error(`The translator ${key} is not open`);

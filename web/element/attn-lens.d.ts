@@ -2,7 +2,9 @@
 // around them. The engine module itself (attnlens.js, "attn-lens/engine") is described in the
 // project's README.
 
-export type Explanation = 'auto' | 'attention' | 'gradient-x-input';
+/** classify()'s explanations (weights that sum to 1), then model.explain's other methods (scores). */
+export type Explanation = 'auto' | 'attention' | 'gradient-x-input'
+  | 'attention-rollout' | 'gradient' | 'integrated-gradients' | 'occlusion' | 'random';
 export type ElementState = 'idle' | 'loading' | 'ready' | 'error';
 
 export interface AttnLensToken {
@@ -11,7 +13,8 @@ export interface AttnLensToken {
   /** UTF-16 offsets into the text: text.slice(start, end) is the word as written. */
   start: number;
   end: number;
-  /** Its weight; a text's weights sum to 1. */
+  /** Its weight; a text's weights sum to 1 — or, for model.explain's methods, its score (signed for
+   *  integrated-gradients and occlusion: above 0 for the prediction, below 0 against it). */
   weight: number;
   /** Not in the model's vocabulary (read as <unk>). */
   oov: boolean;
@@ -24,9 +27,16 @@ export interface AttnLensResult {
   /** Probability of the positive class. */
   probability: number;
   logit: number;
-  /** What the weights are. */
-  explanation: 'attention' | 'self-attention' | 'gradient×input';
+  /** What the weights are: classify()'s kinds, or the model.explain method that scored them. */
+  explanation: 'attention' | 'self-attention' | 'gradient×input'
+    | 'attention-rollout' | 'gradient' | 'integrated-gradients' | 'occlusion' | 'random';
   tokens: AttnLensToken[];
+  /** model.explain's methods: how a token's score is made, in words; scores, not shares; signed or not. */
+  aggregation?: string;
+  scale?: 'score';
+  signed?: boolean;
+  /** integrated-gradients: |Σ scores − (F(x) − F(x′))|. */
+  completenessGap?: number;
   /** For 'self-attention': the layer, and the head (−1: the mean over heads). */
   attentionLayer?: number;
   attentionHead?: number;
@@ -118,6 +128,13 @@ export const engine: EventTarget & {
   release(key: string): void;
   classify(key: string, text: string, options?: { explanation?: Explanation; layer?: number; head?: number }):
     Promise<{ result: Omit<AttnLensResult, 'text' | 'model' | 'engineMs' | 'latencyMs'>; milliseconds: number }>;
+  /** model.explain, model.faithfulness and model.attentionExperiments (README: the JS API), in the engine with gradients. */
+  explain(key: string, text: string, options?: { method?: string; steps?: number; baseline?: 'zero' | 'pad'; rule?: 'gauss-legendre' | 'riemann';
+    window?: 1 | 3; occlude?: 'delete' | 'pad'; seed?: number; layer?: number; head?: number }): Promise<{ result: object; milliseconds: number }>;
+  faithfulness(key: string, text: string, options?: { methods?: string[]; removal?: 'delete' | 'pad'; seed?: number; steps?: number;
+    baseline?: 'zero' | 'pad'; window?: 1 | 3 }): Promise<{ result: object; milliseconds: number }>;
+  attentionExperiments(key: string, text: string, options?: { permutations?: number; seed?: number; tolerance?: number }):
+    Promise<{ result: object; milliseconds: number }>;
   translate(key: string, text: string, options?: { beam?: number }): Promise<{ result: object; milliseconds: number }>;
   stats(): { workersStarted: number; workerRunning: boolean; models: { key: string; holders: number }[] };
 };

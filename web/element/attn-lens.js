@@ -6,7 +6,9 @@
 // Attributes (each also a property): model (a shipped model's name, or the URL of an attnlens
 // .safetensors file), text (else the element's text content, which is also what a reader without
 // JavaScript sees), mode (edit: a box to type into; figure: the text shown classified), compare
-// (model names side by side), explanation (auto, attention, gradient-x-input), theme (auto, light,
+// (model names side by side), explanation (auto, attention, gradient-x-input — a share of the total
+// per word — or attention-rollout, gradient, integrated-gradients, occlusion, random — scores, the
+// signed ones in two colours for and against the prediction), theme (auto, light,
 // dark), loading (lazy: nothing is fetched until the element is within two screen heights; eager).
 // Events (bubbling, composed): attn-lens-ready, attn-lens-result, attn-lens-error. element.result
 // is the last result; element.classify(text) returns a Promise of it.
@@ -23,7 +25,12 @@ import { EMBED_PAGE, Toolbar } from './attn-lens-tools.js';
 
 export { engine, AttnLensTranslateElement };
 export const VERSION = '0.2.0';
+// classify()'s explanations, then every other method of model.explain (run by engine.explain, in
+// the engine with gradients): their scores are not shares of a total, and the signed ones show
+// evidence for and against the prediction.
 const EXPLANATIONS = ['auto', 'attention', 'gradient-x-input'];
+const EXPLAIN_METHODS = ['attention-rollout', 'gradient', 'integrated-gradients', 'occlusion', 'random'];
+const SIGNED = new Set(['integrated-gradients', 'occlusion']);
 
 export class AttnLensElement extends LensElement {
   static reflected = {
@@ -210,7 +217,8 @@ export class AttnLensElement extends LensElement {
   // model has no attention of any kind; a Transformer's self-attention at the chosen layer and head.
   #options(entry) {
     let explanation = this.explanation;
-    if (!EXPLANATIONS.includes(explanation)) explanation = 'auto';
+    if (!EXPLANATIONS.includes(explanation) && !EXPLAIN_METHODS.includes(explanation)) explanation = 'auto';
+    if (explanation === 'attention-rollout' && !entry.info?.transformerLayers) explanation = 'attention';
     if (explanation === 'attention' && !entry.info?.hasAttention && !entry.info?.transformerLayers) explanation = 'gradient-x-input';
     return { explanation, layer: entry.choice.layer, head: entry.choice.head };
   }
@@ -219,7 +227,18 @@ export class AttnLensElement extends LensElement {
     if (!this.started) return Latest.SUPERSEDED;  // the element left while this waited
     const key = await this.#open(entry);
     if (!key) return Latest.SUPERSEDED;
-    return engine.classify(key, text, this.#options(entry));
+    const options = this.#options(entry);
+    if (!EXPLAIN_METHODS.includes(options.explanation)) return engine.classify(key, text, options);
+    const { result, milliseconds } = await engine.explain(key, text, { method: options.explanation });
+    return {
+      milliseconds,
+      result: {
+        label: result.label, probability: result.probability, logit: result.logit, explanation: result.method,
+        aggregation: result.aggregation, scale: 'score', signed: SIGNED.has(result.method),
+        ...(result.completenessGap != null ? { completenessGap: result.completenessGap } : {}),
+        tokens: result.tokens.map(({ text: word, start, end, score, oov }) => ({ text: word, start, end, weight: score, oov })),
+      },
+    };
   }
 
   run() {
@@ -259,6 +278,8 @@ export class AttnLensElement extends LensElement {
     const detail = {
       text, model: entry.name, label: result.label, probability: result.probability, logit: result.logit,
       explanation: result.explanation, tokens: result.tokens, engineMs: milliseconds, latencyMs: latency,
+      ...(result.aggregation ? { aggregation: result.aggregation, scale: result.scale, signed: result.signed } : {}),
+      ...(result.completenessGap != null ? { completenessGap: result.completenessGap } : {}),
       ...(result.explanation === 'self-attention' ? { attentionLayer: result.attentionLayer, attentionHead: result.attentionHead } : {}),
     };
     const index = [...this.#panels.keys()].indexOf(entry.name);

@@ -281,6 +281,32 @@ test('attributes and properties: changed at run time, and set before the element
   assert.equal(result.explanation, 'self-attention');
   result = await next("element.model = 'bilstm-attention'; element.explanation = 'gradient-x-input'");
   assert.equal(result.explanation, 'gradient×input');
+  // Every other method of model.explain: scores, the signed ones shaded for and against the prediction.
+  result = await next("element.setAttribute('text', 'A dull plot, but the music is lovely and the ending works.'); element.explanation = 'integrated-gradients'");
+  assert.equal(result.explanation, 'integrated-gradients');
+  assert.equal(result.signed, true);
+  assert.ok(result.completenessGap >= 0);
+  assert.match(result.aggregation, /Gauss–Legendre/);
+  const against = result.tokens.filter((t) => t.weight < 0).length;
+  assert.ok(against > 0, 'some words count against the prediction');
+  assert.equal(await page.locator('#early .highlight .token.against').count(), against);
+  assert.match(await page.textContent('#early .explanation'), /Integrated gradients: .*against/);
+  result = await next("element.explanation = 'occlusion'");
+  assert.equal(result.explanation, 'occlusion');
+  assert.equal(result.signed, true);
+  result = await next("element.explanation = 'gradient'");
+  assert.equal(result.signed, false);
+  assert.ok(result.tokens.every((t) => t.weight >= 0));
+  assert.equal(await page.locator('#early .highlight .token.against').count(), 0);
+  result = await next("element.explanation = 'random'");
+  assert.equal(result.explanation, 'random');
+  result = await next("element.model = 'transformer'; element.explanation = 'attention-rollout'");
+  assert.equal(result.explanation, 'attention-rollout');
+  assert.ok(Math.abs(result.tokens.reduce((a, t) => a + t.weight, 0) - 1) < 1e-5);
+  result = await next("element.model = 'cnn'");  // no Transformer: rollout falls back to attention, then to gradient × input
+  assert.equal(result.explanation, 'gradient×input');
+  result = await next("element.model = 'bilstm-attention'; element.explanation = 'gradient-x-input'; element.setAttribute('text', 'Awful.')");
+  assert.equal(result.explanation, 'gradient×input');
   result = await next("element.compare = 'lstm bilstm-attention'; element.explanation = 'auto'");
   // The first answer may come before the second model's: results holds null for it meanwhile.
   assert.equal(await page.evaluate(() => document.getElementById('early').results.length), 2);

@@ -160,6 +160,18 @@ test('switching models, the Compare view and the Study view', async (t) => {
   await page.waitForFunction(() => [...document.querySelectorAll('#translation-study-figures img')]
     .every((img) => img.complete && img.naturalWidth > 0));
   assert.equal(await page.locator('#translation-study-figures img').count(), 2);
+  // The faithfulness study: a row per model and method, the reading, and its four figures.
+  await page.waitForSelector('#faithfulness-study-table:not([hidden])', { timeout: 10000 });
+  const faithfulness = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/study/faithfulness/summary.json'), 'utf8'));
+  const methodRows = Object.values(faithfulness.models).reduce((n, m) => n + Object.keys(m.methods).length, 0);
+  assert.equal(await page.locator('#faithfulness-study-table tbody tr').count(), methodRows);
+  const attention = faithfulness.models['bilstm-attention'].methods.attention;
+  assert.match(await page.textContent('#faithfulness-study-table tbody'), new RegExp(attention.aopc_comprehensiveness.toFixed(3)));
+  assert.equal(await page.locator('#faithfulness-study-reading p').count(), faithfulness.reading.length);
+  assert.match(await page.textContent('#faithfulness-study-status'), /Jain & Wallace/);
+  await page.waitForFunction(() => [...document.querySelectorAll('#faithfulness-study-figures img')]
+    .every((img) => img.complete && img.naturalWidth > 0));
+  assert.equal(await page.locator('#faithfulness-study-figures img').count(), 4);
   await page.screenshot({ path: path.join(ARTIFACTS, 'study.png'), fullPage: true });
   assert.deepEqual(problems, []);
 });

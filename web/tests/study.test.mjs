@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { ROOT } from './helpers.mjs';
 import { MODELS, writeReport } from '../../tools/study.mjs';
 import { DECODERS, writeReport as writeTranslationReport } from '../../tools/translation-study.mjs';
+import { MODELS as FAITHFULNESS_MODELS, METHODS, studyArgs, writeReport as writeFaithfulnessReport } from '../../tools/faithfulness-study.mjs';
 
 const STUDY = path.join(ROOT, 'models/study');
 
@@ -68,5 +69,37 @@ test('the translation study covers every decoder; shipped rows match their model
     assert.equal(recorded.command, row.command, `${row.file} was not made by the study's command`);
     assert.ok(Math.abs(asTrained(recorded).test_greedy.bleu - row.test_greedy.bleu) < 1e-9, `${row.decoder}: card and study differ`);
     assert.ok(Math.abs(asTrained(recorded).test_beam.bleu - row.test_beam.bleu) < 1e-9, `${row.decoder}: beam BLEU differs`);
+  }
+});
+
+const FAITHFULNESS = path.join(STUDY, 'faithfulness');
+
+test('the faithfulness study\'s README, summary and figures are regenerated exactly from its results.json', async () => {
+  const results = JSON.parse(fs.readFileSync(path.join(FAITHFULNESS, 'results.json'), 'utf8'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attnlens-faithfulness-study-'));
+  await writeFaithfulnessReport(results, dir);
+  const made = fs.readdirSync(dir).sort();
+  assert.deepEqual(made, fs.readdirSync(FAITHFULNESS).sort());
+  for (const file of made)
+    assert.equal(fs.readFileSync(path.join(dir, file), 'utf8'), fs.readFileSync(path.join(FAITHFULNESS, file), 'utf8'), file);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('the faithfulness study covers every shipped classifier and method on at least 1,000 reviews, by its recorded command', () => {
+  const results = JSON.parse(fs.readFileSync(path.join(FAITHFULNESS, 'results.json'), 'utf8'));
+  assert.ok(results.reviews >= 1000);
+  assert.equal(results.command, `attnlens ${studyArgs({}).join(' ')}`);
+  assert.deepEqual(Object.keys(results.models).sort(), [...FAITHFULNESS_MODELS].sort());
+  for (const [name, model] of Object.entries(results.models)) {
+    const expected = METHODS.filter((m) => (m === 'attention' ? name !== 'lstm' && name !== 'cnn' : m === 'attention-rollout' ? name === 'transformer' : true));
+    assert.deepEqual(Object.keys(model.methods).sort(), expected.sort(), name);
+    for (const [method, m] of Object.entries(model.methods)) {
+      assert.equal(m.reviews, results.reviews, `${name} ${method}`);
+      assert.equal(m.per_review.kendall_tau_loo.length, results.reviews);
+      assert.equal(m.deletion_curve_mean.length, 21);
+    }
+    // Occlusion by deletion ranks the tokens exactly as leave-one-out does.
+    assert.ok(Math.abs(model.methods.occlusion.kendall_tau_loo_mean - 1) < 1e-9, name);
+    assert.equal(Boolean(model.attention_experiments), name.includes('attention'), name);
   }
 });
