@@ -128,6 +128,20 @@ export function report(r) {
   }
   push('');
 
+  // ---------------------------------------------------------------- explanations
+  if (r.explanations) {
+    const e = r.explanations;
+    push('## Explanations in Chromium (the explanations issue)', '',
+      `The default model (bilstm-attention) on a ${e.tokens}-token review, in the engine `
+        + 'with gradients as the page\'s worker runs it; median (p95) of ' + `${e.occlusion_faithfulness.runs} runs after one warm-up call, ms.`, '',
+      '| | time | goal | |', '|---|---|---|---|',
+      `| occlusion with every faithfulness metric (\`faithfulness(text, {methods: ['occlusion']})\`: leave-one-out, 10 random orderings, `
+        + `comprehensiveness, sufficiency, decision flip, deletion curve) | ${ms(e.occlusion_faithfulness)} | ≤ 50 | ${yes(e.occlusion_faithfulness.median_ms <= 50)} |`,
+      `| integrated gradients, 50 Gauss–Legendre points | ${ms(e.integrated_gradients_50)} | ≤ 50 | ${yes(e.integrated_gradients_50.median_ms <= 50)} |`,
+      `| the attention experiments (100 permutations, uniform, the adversarial search: 4 starts × 300 Adam steps) | `
+        + `${ms(e.attention_experiments)} | ≤ 3,000 | ${yes(e.attention_experiments.median_ms <= 3000)} |`, '');
+  }
+
   // ---------------------------------------------------------------- memory and size
   push('## Memory', '',
     '| | |', '|---|---|',

@@ -423,6 +423,31 @@ for (const name of MODELS) {
   log(`  ${name}: ${result.rows.map((r) => r.predict.median_ms.toFixed(2)).join(' / ')} ms, `
     + `training ${chromiumTraining[name].reviews_per_second.toFixed(0)} reviews/s`);
 }
+// Explanations (issue 17), default model, a 200-token review, in the engine with gradients as the
+// page's worker runs them: occlusion with every faithfulness metric (leave-one-out and the random
+// baseline included), integrated gradients at 50 points, and the three attention experiments.
+const explanationTokens = 200;
+const explanations = await page.evaluate(async ({ text, runs }) => {
+  const model = window.benchTrainEngine.Model.fromBytes(new Uint8Array(await (await fetch('dist/bilstm-attention.safetensors')).arrayBuffer()));
+  const time = (fn) => {
+    fn();  // one warm-up call: these take from milliseconds to seconds
+    const times = [];
+    for (let i = 0; i < runs; ++i) { const t0 = performance.now(); fn(); times.push(performance.now() - t0); }
+    times.sort((a, b) => a - b);
+    return { median_ms: times[Math.floor(times.length / 2)], p95_ms: times[Math.min(times.length - 1, Math.floor(0.95 * times.length))], runs };
+  };
+  const tokens = model.explain(text, { method: 'random' }).tokens.length;
+  const result = {
+    tokens,
+    occlusion_faithfulness: time(() => model.faithfulness(text, { methods: ['occlusion'] })),
+    integrated_gradients_50: time(() => model.explain(text, { method: 'integrated-gradients', steps: 50 })),
+    attention_experiments: time(() => model.attentionExperiments(text)),
+  };
+  model.delete();
+  return result;
+}, { text: reviewMaker(path.join(ROOT, 'models', `${DEFAULT_MODEL}.safetensors`)).text(explanationTokens), runs: QUICK ? 1 : 7 });
+log(`  explanations (${explanations.tokens} tokens): occlusion + faithfulness ${explanations.occlusion_faithfulness.median_ms.toFixed(0)} ms, `
+  + `IG 50 steps ${explanations.integrated_gradients_50.median_ms.toFixed(0)} ms, attention experiments ${explanations.attention_experiments.median_ms.toFixed(0)} ms`);
 const chromiumExtras = await page.evaluate(async ({ text, seconds }) => {
   const peak = window.benchTrainEngine.machinePeak(seconds);
   const fresh = await (await import('./dist/attnlens.js')).default();
@@ -465,7 +490,7 @@ const results = {
   memory: { native_peak_rss_bytes: Object.fromEntries(MODELS.map((m) => [m, native[m].peak_rss_bytes])),
     native_training_peak_rss_bytes: Object.fromEntries(MODELS.map((m) => [m, native[m].training.peak_rss_bytes])), wasm_node: nodeHeap,
     wasm_chromium: chromiumExtras.heap },
-  keystroke, sizes, element: elementPage,
+  keystroke, sizes, element: elementPage, explanations,
   default_model: { accuracy: defaultInfo.provenance?.test_accuracy, float32_accuracy: original, weights: defaultInfo.provenance?.conversion?.weights },
 };
 fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2) + '\n');

@@ -168,6 +168,7 @@ export class ResultPanel {
     this.legendMax = el('span', '', 'largest');
     this.legendAgainst = el('span', 'legend-against-part');
     this.legendAgainst.append(el('span', '', 'against'), el('span', 'legend-gradient against'));
+    this.legendAgainst.hidden = true;  // signed scores only
     this.legendZero = el('span', '', 'weight 0');
     legend.append(this.legendAgainst, this.legendZero, el('span', 'legend-gradient'), this.legendMax, el('span', 'legend-oov', 'unknown word'));
     this.detail = el('p', 'detail');
