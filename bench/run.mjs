@@ -445,7 +445,7 @@ const explanations = await page.evaluate(async ({ text, runs }) => {
   };
   model.delete();
   return result;
-}, { text: reviewMaker(path.join(ROOT, 'models', `${DEFAULT_MODEL}.safetensors`)).text(explanationTokens), runs: QUICK ? 1 : 7 });
+}, { text: reviewMaker(path.join(ROOT, 'models', `${DEFAULT_MODEL}.safetensors`)).text(explanationTokens), runs: QUICK ? 3 : 7 });
 log(`  explanations (${explanations.tokens} tokens): occlusion + faithfulness ${explanations.occlusion_faithfulness.median_ms.toFixed(0)} ms, `
   + `IG 50 steps ${explanations.integrated_gradients_50.median_ms.toFixed(0)} ms, attention experiments ${explanations.attention_experiments.median_ms.toFixed(0)} ms`);
 const chromiumExtras = await page.evaluate(async ({ text, seconds }) => {

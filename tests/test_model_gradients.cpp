@@ -9,6 +9,7 @@
 #include "core/loss.hpp"
 #include "models/classifier.hpp"
 #include "models/translator.hpp"
+#include "pipeline/explain.hpp"
 
 using namespace attnlens;
 using namespace attnlens::testing;
@@ -96,6 +97,52 @@ TEST_CASE("gradient check: whole encoder-decoder translators (none, additive, do
         model.forward(batch);
         model.backward(1.0);
       });
+    }
+  }
+}
+
+// explain()'s gradient methods (pipeline/explain.hpp) against central differences of
+// F = sign · logit in each embedding entry, for every architecture: ‖∂F/∂e_t‖₂ and Σ_d ∂F/∂e ⊙ e.
+TEST_CASE("explain: gradient and gradient x input against central differences", "[gradients][explain]") {
+  for (const ClassifierConfig& config : architecture_configs(9)) {
+    DYNAMIC_SECTION(config.architecture) {
+      ClassifierBundle bundle;
+      bundle.model = std::make_unique<Classifier>(config);
+      Rng rng(5);
+      bundle.model->init(rng);
+      for (Parameter* p : bundle.model->parameters())
+        if (p->name.find("bias") != std::string::npos) p->value = 0.1 * random_matrix(p->value.rows(), p->value.cols(), rng);
+      bundle.vocabulary = Vocabulary({"<pad>", "<unk>", "a", "b", "c", "d", "e", "f", "g"});
+      const std::string text = "a b c d e f g c a";
+      ExplainRequest request;
+      request.method = ExplainRequest::Method::Gradient;
+      const Explanation norms = explain(bundle, text, request);
+      request.method = ExplainRequest::Method::GradientXInput;
+      const Explanation products = explain(bundle, text, request);
+      const double sign = products.logit > 0 ? 1.0 : -1.0;
+      Classifier& model = *bundle.model;
+      model.forward(token_batch({{2, 3, 4, 5, 6, 7, 8, 4, 2}}));
+      SequenceBatch embedded = model.embedded();
+      const auto F = [&]() { return sign * static_cast<double>(model.forward_embedded(embedded)(0, 0)); };
+      REQUIRE(norms.tokens.size() == 9);
+      for (Eigen::Index t = 0; t < embedded.values.cols(); ++t) {
+        double norm = 0, product = 0;
+        for (Eigen::Index d = 0; d < embedded.values.rows(); ++d) {
+          double& entry = embedded.values(d, t);
+          const double saved = entry;
+          entry = saved + kStep;
+          const double up = F();
+          entry = saved - kStep;
+          const double down = F();
+          entry = saved;
+          const double g = (up - down) / (2 * kStep);
+          norm += g * g;
+          product += g * saved;
+        }
+        INFO("token " << t);
+        CHECK(norms.tokens[static_cast<size_t>(t)].weight == Approx(std::sqrt(norm)).epsilon(1e-6).margin(1e-9));
+        CHECK(products.tokens[static_cast<size_t>(t)].weight == Approx(product).epsilon(1e-6).margin(1e-9));
+      }
     }
   }
 }
