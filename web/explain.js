@@ -51,7 +51,20 @@ function options() {
     baseline: $('explain-baseline').value,
     window: Number($('explain-window').value),
     removal: $('explain-removal').value,
+    // A Transformer's attention: the layer (−1: the last) and head (−1: the mean over heads).
+    layer: state.info?.transformerLayers ? Number($('explain-layer').value) : -1,
+    head: state.info?.transformerLayers ? Number($('explain-head').value) : -1,
   };
+}
+
+// Layer and head pickers for a Transformer's attention, hidden for other models.
+function transformerChoices(info) {
+  const layers = info?.transformerLayers ?? 0, heads = info?.transformerHeads ?? 0;
+  $('explain-layer-choice').hidden = $('explain-head-choice').hidden = !layers;
+  if (!layers) return;
+  $('explain-layer').replaceChildren(new Option(`last (${layers})`, '-1'),
+    ...Array.from({ length: layers }, (_, i) => new Option(String(i + 1), String(i))));
+  $('explain-head').replaceChildren(new Option('mean', '-1'), ...Array.from({ length: heads }, (_, i) => new Option(String(i + 1), String(i))));
 }
 
 function setStatus(text, kind = '') {
@@ -260,7 +273,7 @@ async function runOnce(generation) {
     setStatus(`Explaining by ${METHOD_TITLES[method].toLowerCase()}…`, 'loading');
     try {
       const { result, milliseconds } = await engine.explain(state.key, text, { method, steps: settings.steps, baseline: settings.baseline,
-        window: settings.window, occlude: settings.removal });
+        window: settings.window, occlude: settings.removal, layer: settings.layer, head: settings.head });
       if (stale()) return;
       tokens = result.tokens.length;
       renderMethod(method, text, result, milliseconds);
@@ -365,6 +378,7 @@ async function useModel(name) {
     state.key = key;
     state.info = info;
     buildPanels(methodsFor(info));
+    transformerChoices(info);
     state.chart?.destroy();
     state.chart = null;
     $('explain-curves').replaceChildren();
@@ -399,7 +413,9 @@ export async function showExplain({ initialText = '', models = [] } = {}) {
     state.measureLong = false;
     changed();
   });
-  for (const id of ['explain-steps', 'explain-baseline', 'explain-window', 'explain-removal']) $(id).addEventListener('change', changed);
+  for (const id of ['explain-steps', 'explain-baseline', 'explain-window', 'explain-removal', 'explain-layer', 'explain-head']) {
+    $(id).addEventListener('change', changed);
+  }
   $('explain-measure').addEventListener('click', () => {
     state.measureLong = true;
     $('explain-measure').hidden = true;

@@ -112,6 +112,17 @@ test('Explain: hostile text stays text, a model without attention, and a 2,000-w
   assert.equal(await page.locator('#explain-table tbody tr').count(), METHODS.length);  // five methods and the random row
   assert.match(await page.textContent('#explain-experiments-note'), /no attention pooling/);
 
+  // The Transformer: attention by layer and head, and attention rollout.
+  await page.selectOption('#explain-model', 'transformer');
+  await page.waitForFunction(() => document.querySelector('#explain-methods [data-method="attention-rollout"]')
+    && !document.getElementById('explain-layer-choice').hidden, null, { timeout: 30000 });
+  await page.selectOption('#explain-layer', { value: '0' });
+  await page.selectOption('#explain-head', { value: '1' });
+  await explainText(page, 'A warm, funny and clever film.');
+  assert.match(await page.textContent('#explain-methods [data-method="attention"] .how'), /layer 1, head 2/);
+  assert.match(await page.textContent('#explain-methods [data-method="attention-rollout"] .how'), /rolled out across the 2 layers/);
+  assert.equal(await page.locator('#explain-table tbody tr').count(), METHODS.length + 2);  // rollout and the random row
+
   // A 2,000-word review: the quick methods are shown, occlusion and the metrics wait for a button,
   // and the page goes on answering.
   await page.selectOption('#explain-model', 'bilstm-attention');
