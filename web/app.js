@@ -168,7 +168,9 @@ async function loadFaithfulnessStudy() {
   }
   const fixed = (v, digits = 3) => (v == null ? '—' : v.toFixed(digits));
   const body = $('faithfulness-study-table').querySelector('tbody');
-  for (const [name, model] of Object.entries(study.models)) {
+  const order = ['lstm', 'cnn', 'bilstm-attention', 'gru-attention', 'transformer'];  // the study's own order; others after
+  const rank = (name) => (order.includes(name) ? order.indexOf(name) : order.length);
+  for (const [name, model] of Object.entries(study.models).sort(([a], [b]) => rank(a) - rank(b))) {
     for (const [method, m] of Object.entries(model.methods)) {
       const tr = document.createElement('tr');
       const cells = [name, method, `${fixed(m.aopc_comprehensiveness)} (${fixed(m.random_aopc_comprehensiveness)})`,

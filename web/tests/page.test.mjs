@@ -169,6 +169,7 @@ test('switching models, the Compare view and the Study view', async (t) => {
   assert.match(await page.textContent('#faithfulness-study-table tbody'), new RegExp(attention.aopc_comprehensiveness.toFixed(3)));
   assert.equal(await page.locator('#faithfulness-study-reading p').count(), faithfulness.reading.length);
   assert.match(await page.textContent('#faithfulness-study-status'), /Jain & Wallace/);
+  await page.locator('#faithfulness-study-figures').scrollIntoViewIfNeeded();  // the figures load lazily, near the viewport
   await page.waitForFunction(() => [...document.querySelectorAll('#faithfulness-study-figures img')]
     .every((img) => img.complete && img.naturalWidth > 0));
   assert.equal(await page.locator('#faithfulness-study-figures img').count(), 4);
