@@ -88,7 +88,8 @@ export function verdict(model) {
     return 'Verdict: **not faithful** — removing the tokens attention weighs most changes the prediction little more than removing random ones.';
   }
   if (share < 0.75) {
-    return `Verdict: **partly faithful** — removing the tokens attention weighs most changes the prediction far more than removing random ones, `
+    return `Verdict: **partly faithful** — removing the tokens attention weighs most changes the prediction `
+      + `${(attention.aopc_comprehensiveness / attention.random_aopc_comprehensiveness).toFixed(1)}× as much as removing random ones, `
       + `but only ${Math.round(100 * share)} % as much as removing ${best}'s: attention misses much of what this model relies on.`;
   }
   return `Verdict: **faithful** — removing the tokens attention weighs most changes the prediction ${Math.round(100 * share)} % as much as `
@@ -187,9 +188,9 @@ function markdown(results) {
     `- ${jw.source}: τ between attention and gradients ${fixed(jw.tauGradient.mean)} ± ${fixed(jw.tauGradient.sd)}, between attention`,
     `  and leave-one-out ${fixed(jw.tauLeaveOneOut.mean)} ± ${fixed(jw.tauLeaveOneOut.sd)}, between gradients and leave-one-out `
       + `${fixed(jw.tauGradientLeaveOneOut.mean)} ± ${fixed(jw.tauGradientLeaveOneOut.sd)}.`,
-    '  Compare the τ |LOO| and τ |g×i| columns: the same measure (their gradient is of the output probability, ours of the',
-    '  logit: a factor per review, the same ranking). Our sample keeps reviews of at most 400 tokens, as their IMDB',
-    '  preprocessing does (reviews under 400 tokens).',
+    '  Compare the τ |LOO| and τ |g×i| columns, their measure with two differences: their gradient is taken with the attention',
+    '  detached, ours through it; and theirs is of the output probability, ours of the logit (a factor per review, the same',
+    '  ranking). Our sample keeps reviews of at most 400 of our tokens; their IMDB preprocessing keeps reviews under 400 of theirs.',
     '- ERASER (DeYoung et al. 2020) defines comprehensiveness and sufficiency as AOPC over the top 1, 5, 10, 20 and 50 % of',
     '  the tokens (their Table 4; rationale_benchmark/metrics.py in github.com/jayded/eraserbenchmark), which is what we',
     '  compute; their sentiment data (Movie Reviews, Zaidan et al.) and models differ from ours, so we set no number of theirs beside ours.',

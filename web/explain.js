@@ -27,11 +27,13 @@ const state = {
   key: null,          // its engine key (held while shown)
   info: null,
   generation: 0,      // bumps on every change: a run that sees another number stops
+  done: -1,           // the generation last drawn in full
   running: false,
   timer: null,
   chart: null,
   measureLong: false, // the visitor asked for the metrics of a long review
   experimentText: null, // the review the experiments shown are of
+  resize: null,       // the curves' ResizeObserver
   panels: new Map(),  // method → {root, highlight, note}
 };
 
@@ -93,9 +95,20 @@ function buildPanels(methods) {
     highlight.setAttribute('role', 'group');
     highlight.setAttribute('aria-label', `The review shaded by ${METHOD_TITLES[method]}`);
     const note = el('p', 'note');
-    root.append(title, how, highlight, note);
+    const detail = el('p', 'detail');
+    root.append(title, how, highlight, detail, note);
     grid.append(root);
-    state.panels.set(method, { root, how, highlight, note });
+    // The tokens are buttons (drawHighlight): pointing at one, focusing it or pressing it shows its score.
+    const show = (event) => {
+      const span = event.target.closest?.('.token');
+      if (!span) return;
+      if (event.type === 'keydown' && event.key !== 'Enter' && event.key !== ' ') return;
+      if (event.type === 'keydown') event.preventDefault();
+      detail.textContent = `“${span.textContent}”: score ${Number(span.dataset.weight).toPrecision(3)}, rank ${span.dataset.rank} of `
+        + `${highlight.querySelectorAll('.token').length}${SIGNED.has(method) ? (Number(span.dataset.weight) < 0 ? ', against the prediction' : ', for the prediction') : ''}.`;
+    };
+    for (const type of ['mouseover', 'focusin', 'click', 'keydown']) highlight.addEventListener(type, show);
+    state.panels.set(method, { root, how, highlight, note, detail });
   }
 }
 
@@ -103,6 +116,7 @@ function renderMethod(method, text, result, milliseconds) {
   const panel = state.panels.get(method);
   if (!panel) return;
   panel.root.classList.remove('pending', 'failed', 'deferred');
+  panel.detail.textContent = '';
   panel.how.textContent = result.aggregation;
   const weights = result.tokens.map((t) => t.score);
   const signed = SIGNED.has(method);
@@ -126,6 +140,16 @@ function failMethod(method, message, kind = 'failed') {
 }
 
 // ---------------------------------------------------------------- faithfulness
+// The table, the reading and the curves: hidden until figures of the review shown replace them.
+function clearFaithfulness() {
+  $('explain-table').hidden = true;
+  $('explain-reading').textContent = '';
+  state.chart?.destroy();
+  state.chart = null;
+  $('explain-curves').replaceChildren();
+  delete $('explain-curves').dataset.series;
+}
+
 function renderTable(result, methods) {
   const body = $('explain-table').querySelector('tbody');
   body.replaceChildren();
@@ -156,7 +180,7 @@ function renderTable(result, methods) {
 }
 
 // What the numbers say, in plain words made from them.
-export function readingOf(result, methods, label) {
+export function readingOf(result, methods, label, removal = 'delete') {
   const ranked = methods.filter((m) => m !== 'random')
     .sort((a, b) => result.methods[b].aopcComprehensiveness - result.methods[a].aopcComprehensiveness);
   if (!ranked.length) return '';
@@ -182,7 +206,9 @@ export function readingOf(result, methods, label) {
   if (b.decisionFlipFraction != null) {
     sentences.push(`Removing words in ${METHOD_TITLES[best].toLowerCase()}'s order flips the label after ${pct(b.decisionFlipFraction, 1)} of them.`);
   } else {
-    sentences.push(`Even with every word removed in ${METHOD_TITLES[best].toLowerCase()}'s order the label does not flip: the model's bias alone reads ${label}.`);
+    sentences.push(removal === 'delete'
+      ? `Even with every word removed in ${METHOD_TITLES[best].toLowerCase()}'s order the label does not flip: the model's bias alone reads ${label}.`
+      : `Even with every word replaced by <pad> in ${METHOD_TITLES[best].toLowerCase()}'s order the label does not flip.`);
   }
   return sentences.join(' ');
 }
@@ -217,7 +243,8 @@ function drawCurves(result, methods) {
       ...methods.map((m) => ({ label: METHOD_TITLES[m], stroke: COLOURS[m], width: 1.75, value: (u, v) => (v == null ? '' : v.toFixed(3)) }))],
   }, data, node);
   state.chart.signature = signature;
-  new ResizeObserver(() => state.chart?.setSize({ width: Math.max(260, node.clientWidth), height: 220 })).observe(node);
+  state.resize ??= new ResizeObserver(() => state.chart?.setSize({ width: Math.max(260, node.clientWidth), height: 220 }));
+  state.resize.observe(node);  // one observer for the view; observing again is a no-op
 }
 
 // ---------------------------------------------------------------- the run
@@ -228,14 +255,14 @@ function changed() {
 }
 
 async function run() {
-  if (state.running || !state.key) return;  // the running one starts another when it ends
+  if (state.running) return;  // the running one starts another when it ends
   state.running = true;
   try {
-    let done = -1;
-    while (done !== state.generation) {
+    // Until the newest change is drawn; a model being loaded starts its own run when it is ready.
+    while (state.key && state.done !== state.generation) {
       const generation = state.generation;
       await runOnce(generation);
-      done = generation;
+      if (generation === state.generation) state.done = generation;
     }
   } finally {
     state.running = false;
@@ -256,12 +283,13 @@ async function runOnce(generation) {
       panel.highlight.replaceChildren();
       panel.note.textContent = '';
     }
-    $('explain-table').hidden = true;
-    $('explain-reading').textContent = '';
+    clearFaithfulness();
+    $('explain-measure').hidden = true;
     setStatus('Type a review to see which words each method says the prediction rests on.');
     return;
   }
   for (const panel of state.panels.values()) panel.root.classList.add('pending');
+  setStatus('Explaining…', 'loading');
   let tokens = 0;
   for (const method of methods) {
     if (stale()) return;
@@ -270,7 +298,6 @@ async function runOnce(generation) {
         'deferred');
       continue;
     }
-    setStatus(`Explaining by ${METHOD_TITLES[method].toLowerCase()}…`, 'loading');
     try {
       const { result, milliseconds } = await engine.explain(state.key, text, { method, steps: settings.steps, baseline: settings.baseline,
         window: settings.window, occlude: settings.removal, layer: settings.layer, head: settings.head });
@@ -286,10 +313,10 @@ async function runOnce(generation) {
   const long = tokens > LIVE_TOKENS && !state.measureLong;
   $('explain-measure').hidden = !long;
   if (long) {
-    $('explain-table').hidden = true;
-    $('explain-reading').textContent = '';
-    setStatus(`${tokens.toLocaleString('en')} words: the faithfulness metrics score a copy of the review per word (work grows with the `
-      + 'square of the length), so they run when you press “Measure faithfulness”.', 'ready');
+    clearFaithfulness();
+    setStatus(`${tokens.toLocaleString('en')} words: occlusion and the faithfulness metrics score a copy of the review per word (work `
+      + 'grows with the square of the length: minutes for a review this long, while the page\'s other views wait), so they run when '
+      + 'you press “Measure faithfulness”.', 'ready');
     return;
   }
   setStatus(`Measuring how faithful each method is (${tokens.toLocaleString('en')} words; a copy of the review per word)…`, 'loading');
@@ -298,11 +325,12 @@ async function runOnce(generation) {
     if (stale()) return;
     renderTable(result, methods);
     const label = result.methods[methods[0]].explanation.label;
-    $('explain-reading').textContent = readingOf(result, methods, label);
+    $('explain-reading').textContent = readingOf(result, methods, label, settings.removal);
     drawCurves(result, methods);
     setStatus(`Measured in ${(milliseconds / 1000).toFixed(1)} s. Removing a word ${settings.removal === 'delete' ? 'deletes it' : 'replaces it by <pad>'}.`, 'ready');
   } catch (error) {
     if (stale()) return;
+    clearFaithfulness();
     setStatus(error.message ?? String(error), 'error');
   }
 }
@@ -365,6 +393,7 @@ async function useModel(name) {
   const previous = state.key;
   state.model = name;
   state.experimentText = null;
+  state.measureLong = false;
   state.key = null;
   state.info = null;
   state.generation += 1;
@@ -379,16 +408,19 @@ async function useModel(name) {
     state.info = info;
     buildPanels(methodsFor(info));
     transformerChoices(info);
-    state.chart?.destroy();
-    state.chart = null;
-    $('explain-curves').replaceChildren();
-    $('explain-table').hidden = true;
+    clearFaithfulness();
+    $('explain-experiments').replaceChildren();
     for (const id of ['explain-permute', 'explain-uniform', 'explain-adversarial']) $(id).disabled = !info.hasAttention;
     $('explain-experiments-note').textContent = info.hasAttention ? ''
       : `${modelTitle(name)} has no attention pooling: the experiments need one (BiLSTM + attention, GRU + attention).`;
     changed();
   } catch (error) {
-    setStatus(error.message ?? String(error), 'error');
+    if (state.model !== name) return;
+    $('explain-methods').replaceChildren();  // the previous model's panels are not this one's
+    state.panels.clear();
+    clearFaithfulness();
+    setStatus(`${error.message ?? String(error)} Pick the model again to retry.`, 'error');
+    $('explain-model').selectedIndex = -1;  // so that picking it again is a change
   } finally {
     if (previous) engine.release(previous);
   }

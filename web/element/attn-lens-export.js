@@ -4,7 +4,7 @@
 import { explanationText, formatWeight, modelTitle, percent, topWords } from './attn-lens-view.js';
 
 const DEFAULT_ACCENT = '#ff8a00';
-const AGAINST = '#2f7fd1';  // signed scores: evidence against the prediction
+const DEFAULT_AGAINST = '#2f7fd1';  // signed scores: evidence against the prediction
 const SHADE = 0.85;
 const INK = '#1d2330', MUTED = '#545d6e', POSITIVE = '#1b7f4b', NEGATIVE = '#b3261e', BORDER = '#d9dce3';
 
@@ -14,10 +14,14 @@ export const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => ESCA
 const xmlText = (text) => escapeHtml(String(text).replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD'));
 
 // Only a colour the CSS parser would read as one colour (#rgb, #rrggbb, rgb(…)), else the default.
-export function safeColour(value) {
+export function safeColour(value, fallback = DEFAULT_ACCENT) {
   const colour = String(value ?? '').trim();
-  return /^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i.test(colour) || /^rgba?\([\d\s.,%]+\)$/i.test(colour) ? colour : DEFAULT_ACCENT;
+  return /^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i.test(colour) || /^rgba?\([\d\s.,%]+\)$/i.test(colour) ? colour : fallback;
 }
+// What the shading of a result means, for the exports' footers.
+const shading = (results) => (results.some((r) => r.signed)
+  ? 'Shading: each word’s weight (or |score|) divided by the largest of its text; signed scores in two colours, for and against the prediction.'
+  : 'Shading: each word’s weight divided by the largest weight of its text.');
 
 const verdict = (r) => `${r.label === 'positive' ? 'Positive' : 'Negative'}, ${percent(r.probability)} positive`;
 const ranked = (r) => {
@@ -62,8 +66,9 @@ ${body}</body>
 `;
 }
 
-export function toHtml(results, { accent = DEFAULT_ACCENT } = {}) {
+export function toHtml(results, { accent = DEFAULT_ACCENT, against = DEFAULT_AGAINST } = {}) {
   const colour = safeColour(accent);
+  const second = safeColour(against, DEFAULT_AGAINST);
   const sections = results.map((r) => {
     const text = runs(r).map((run) => (run.token
       ? `<span class="t${run.token.oov ? ' oov' : ''}${run.against ? ' against' : ''}" style="--w:${run.strength.toFixed(3)}" `
@@ -86,14 +91,14 @@ export function toHtml(results, { accent = DEFAULT_ACCENT } = {}) {
 .muted { color: ${MUTED}; font-size: 0.85rem; margin: 0.3rem 0; }
 .text { white-space: pre-wrap; line-height: 1.9; overflow-wrap: anywhere; }
 .t { border-radius: 0.2em; background-color: color-mix(in srgb, ${colour} calc(var(--w) * ${SHADE * 100}%), transparent); }
-.t.against { background-color: color-mix(in srgb, ${AGAINST} calc(var(--w) * ${SHADE * 100}%), transparent); }
+.t.against { background-color: color-mix(in srgb, ${second} calc(var(--w) * ${SHADE * 100}%), transparent); }
 .oov { text-decoration: underline dotted 2px; }
-.scale.against { background: linear-gradient(to left, transparent, color-mix(in srgb, ${AGAINST} ${SHADE * 100}%, transparent)); }
+.scale.against { background: linear-gradient(to left, transparent, color-mix(in srgb, ${second} ${SHADE * 100}%, transparent)); }
 .scale { display: inline-block; width: 5rem; height: 0.7rem; border: 1px solid #d9dce3; border-radius: 0.2rem; vertical-align: middle;
   background: linear-gradient(to right, transparent, color-mix(in srgb, ${colour} ${SHADE * 100}%, transparent)); }
 footer { color: ${MUTED}; font-size: 0.8rem; }
 `, `${sections}
-<footer>Made with attnlens. Shading: each word's weight divided by the largest weight of its text.</footer>
+<footer>Made with attnlens. ${escapeHtml(shading(results))}</footer>
 `, '44rem');
 }
 
@@ -167,7 +172,7 @@ export function layout(results, options = {}) {
         }
         if (!blank && run.strength > 0) {
           items.push({ type: 'rect', x: x - 1, y: sheet.y - size - 2, w: w + 2, h: size + 8, opacity: run.strength * SHADE,
-            ...(run.against ? { fill: AGAINST } : {}) });
+            ...(run.against ? { against: true } : {}) });
         }
         if (!blank) items.push({ type: 'text', x, y: sheet.y, text: piece, size, colour: INK, weight: 400, oov: Boolean(run.token?.oov) });
         x += w;
@@ -177,25 +182,26 @@ export function layout(results, options = {}) {
     sheet.paragraph(ranked(r), 12, MUTED);
     sheet.y += 14;
   }
-  sheet.paragraph('Made with attnlens. Shading: each word’s weight ÷ the largest weight of its text.', 11, MUTED);
+  sheet.paragraph(`Made with attnlens. ${shading(results)}`, 11, MUTED);
   return sheet.done();
 }
 
-export function toSvg(results, { accent = DEFAULT_ACCENT, font } = {}) {
-  return svgOf(layout(results, { font }), results.map((r) => `${modelTitle(r.model)}: ${verdict(r)}`).join('; '), accent);
+export function toSvg(results, { accent = DEFAULT_ACCENT, against = DEFAULT_AGAINST, font } = {}) {
+  return svgOf(layout(results, { font }), results.map((r) => `${modelTitle(r.model)}: ${verdict(r)}`).join('; '), accent, against);
 }
 
-export function toPng(results, { accent = DEFAULT_ACCENT, font, scale = 2 } = {}) {
-  return pngOf(layout(results, { font }), accent, scale);
+export function toPng(results, { accent = DEFAULT_ACCENT, against = DEFAULT_AGAINST, font, scale = 2 } = {}) {
+  return pngOf(layout(results, { font }), accent, scale, against);
 }
 
-// A layout ({width, height, font, items}) as SVG. Items: rect (shaded by the accent, or its `fill`, at `opacity`),
+// A layout ({width, height, font, items}) as SVG. Items: rect (shaded at `opacity` by the accent, or by the second colour if `against`),
 // box (an outline), text (anchor start | middle | end, rotate in degrees about its anchor point).
-function svgOf({ width, height, items, font }, title, accent) {
+function svgOf({ width, height, items, font }, title, accent, against = DEFAULT_AGAINST) {
   const colour = safeColour(accent);
+  const second = safeColour(against, DEFAULT_AGAINST);
   const body = items.map((item) => {
     if (item.type === 'rect') {
-      return `<rect x="${item.x.toFixed(1)}" y="${item.y.toFixed(1)}" width="${item.w.toFixed(1)}" height="${item.h.toFixed(1)}" rx="3" fill="${item.fill ?? colour}" fill-opacity="${item.opacity.toFixed(3)}"/>`;
+      return `<rect x="${item.x.toFixed(1)}" y="${item.y.toFixed(1)}" width="${item.w.toFixed(1)}" height="${item.h.toFixed(1)}" rx="3" fill="${item.against ? second : colour}" fill-opacity="${item.opacity.toFixed(3)}"/>`;
     }
     if (item.type === 'box') {
       return `<rect x="${item.x.toFixed(1)}" y="${item.y.toFixed(1)}" width="${item.w.toFixed(1)}" height="${item.h.toFixed(1)}" fill="none" stroke="${BORDER}"/>`;
@@ -213,7 +219,7 @@ ${body}
 }
 
 // The same layout painted on a canvas (no image decoding, so no img-src needed): a PNG Blob.
-async function pngOf({ width, height, items, font }, accent, scale) {
+async function pngOf({ width, height, items, font }, accent, scale, against = DEFAULT_AGAINST) {
   const canvas = document.createElement('canvas');
   canvas.width = width * scale;
   canvas.height = height * scale;
@@ -224,7 +230,7 @@ async function pngOf({ width, height, items, font }, accent, scale) {
   for (const item of items) {
     if (item.type === 'rect') {
       context.globalAlpha = item.opacity;
-      context.fillStyle = item.fill ?? safeColour(accent);
+      context.fillStyle = item.against ? safeColour(against, DEFAULT_AGAINST) : safeColour(accent);
       context.beginPath();
       if (context.roundRect) context.roundRect(item.x, item.y, item.w, item.h, 3);
       else context.rect(item.x, item.y, item.w, item.h);

@@ -39,7 +39,8 @@ export class Toolbar {
 
   options() {
     const style = getComputedStyle(this.host);
-    return { accent: style.getPropertyValue('--attn-lens-accent').trim() || undefined, font: style.fontFamily };
+    return { accent: style.getPropertyValue('--attn-lens-accent').trim() || undefined,
+      against: style.getPropertyValue('--attn-lens-against').trim() || undefined, font: style.fontFamily };
   }
 
   async save(kind) {

@@ -34,7 +34,7 @@ export function explanationText(prediction) {
     const title = METHOD_TITLES[prediction.explanation] ?? prediction.explanation;
     const gap = prediction.completenessGap == null ? ''
       : ` Completeness gap δ = ${prediction.completenessGap.toPrecision(2)} (how far the scores' sum is from F(x) − F(baseline)).`;
-    return `${title}: ${prediction.aggregation}.${prediction.signed ? ' Orange: evidence for the prediction; blue: against it.' : ''}${gap}`;
+    return `${title}: ${prediction.aggregation}.${prediction.signed ? ' Words for the prediction and words against it are shaded in two colours (see the legend).' : ''}${gap}`;
   }
   if (prediction.explanation === 'self-attention') {
     return `Self-attention each word receives (mean over queries), layer ${prediction.attentionLayer + 1}, `
@@ -252,7 +252,7 @@ export class ResultPanel {
     const maxWeight = drawHighlight(this.highlight, text, prediction.tokens, weights, { signed, format });
     this.legendAgainst.hidden = !signed;
     this.legendZero.textContent = signed ? '0' : 'weight 0';
-    this.legendMax.textContent = weights.length ? `${signed ? 'for ' : ''}${format(maxWeight)} (the largest here)` : 'largest';
+    this.legendMax.textContent = weights.length ? `${signed ? 'for; |score| ' : ''}${format(maxWeight)} (the largest here)` : 'largest';
     const top = topWords(prediction.tokens);
     this.ranked.textContent = top.length
       ? `${signed ? 'Most evidence for the prediction' : 'Weighed most'}: ${top.map((t, i) => `${i + 1}. “${t.text}” ${format(t.weight)}`).join(', ')}.`

@@ -55,6 +55,10 @@ test('Explain: methods side by side, the faithfulness table as the engine comput
     });
   }
   assert.match(await page.textContent('#explain-methods [data-method="integrated-gradients"] .note'), /Completeness gap δ = /);
+  // Each word is a button: pointing at it shows its score and rank, and which way it counts.
+  await page.hover('#explain-methods [data-method="occlusion"] .token >> nth=1');
+  assert.match(await page.textContent('#explain-methods [data-method="occlusion"] .detail'),
+    /^“dull”: score -?\d.*, rank \d+ of \d+, (for|against) the prediction\.$/);
   // The table: a row per method and the random baseline, numbers as the engine gives them.
   const f = reference.faithfulness(text, { methods: METHODS });
   const rows = await page.$$eval('#explain-table tbody tr', (nodes) => nodes.map((n) => [...n.children].map((c) => c.textContent)));
