@@ -200,8 +200,9 @@ export function readingOf(result, methods, label, removal = 'delete') {
     sentences.push(a.aopcComprehensiveness >= 2 * random
       ? `Attention ranks ${rank} of ${ranked.length}: the words it weighs most matter to the prediction (${fixed(a.aopcComprehensiveness)}, `
         + `${(a.aopcComprehensiveness / Math.max(random, 1e-9)).toFixed(1)}× random).`
-      : `Attention ranks ${rank} of ${ranked.length}, and taking away the words it weighs most changes the prediction little more than `
-        + `taking away random ones (${fixed(a.aopcComprehensiveness)} against ${fixed(random)}): here the highlight is not what the model relies on.`);
+      : `Attention ranks ${rank} of ${ranked.length}, and taking away the words it weighs most changes the prediction `
+        + `${a.aopcComprehensiveness < random ? 'less than' : 'little more than'} taking away random ones `
+        + `(${fixed(a.aopcComprehensiveness)} against ${fixed(random)}): here the highlight is not what the model relies on.`);
   }
   if (b.decisionFlipFraction != null) {
     sentences.push(`Removing words in ${METHOD_TITLES[best].toLowerCase()}'s order flips the label after ${pct(b.decisionFlipFraction, 1)} of them.`);
