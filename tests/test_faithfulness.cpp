@@ -132,3 +132,36 @@ TEST_CASE("the decision flip of a long review is found to the token between grid
   // The curve's counts are exact too: 5 % of 253 is 13 tokens removed, logit (14 − 26) / 240.
   CHECK(f.deletion_curve[1].second == Approx(sig((14.0 - 26) / 240)));
 }
+
+TEST_CASE("leave-one-out from occlusion's scores: the same reference without running its copies again", "[faithfulness]") {
+  ClassifierBundle bundle = one_number_model("mean", 0.2);
+  const std::string text = "good film bad not good";
+  for (const auto removal : {ExplainRequest::Occlude::Delete, ExplainRequest::Occlude::Pad}) {
+    FaithfulnessOptions options;
+    options.removal = removal;
+    ExplainRequest request;
+    request.method = ExplainRequest::Method::Occlusion;
+    request.occlude = removal;
+    const Explanation occlusion = explain(bundle, text, request);
+    const std::optional<std::vector<double>> logits = leave_one_out_logits(occlusion, request, options);
+    REQUIRE(logits);
+    const FaithfulnessReference given = faithfulness_reference(bundle, text, options, &*logits);
+    const FaithfulnessReference computed = faithfulness_reference(bundle, text, options);
+    REQUIRE(given.leave_one_out.size() == 5);
+    for (size_t t = 0; t < 5; ++t) CHECK(given.leave_one_out[t] == Approx(computed.leave_one_out[t]).margin(1e-12));
+    CHECK(given.logit == computed.logit);
+    CHECK(given.random_aopc_comprehensiveness == Approx(computed.random_aopc_comprehensiveness).margin(1e-12));
+    // Only occlusion one token at a time, removing as the metrics do, is leave-one-out.
+    ExplainRequest other = request;
+    other.window = 3;
+    CHECK(!leave_one_out_logits(explain(bundle, text, other), other, options));
+    other = request;
+    other.occlude = removal == ExplainRequest::Occlude::Delete ? ExplainRequest::Occlude::Pad : ExplainRequest::Occlude::Delete;
+    CHECK(!leave_one_out_logits(explain(bundle, text, other), other, options));
+    other = request;
+    other.method = ExplainRequest::Method::Random;
+    CHECK(!leave_one_out_logits(explain(bundle, text, other), other, options));
+  }
+  const std::vector<double> short_list = {1, 2};
+  CHECK_THROWS_WITH(faithfulness_reference(bundle, text, {}, &short_list), Catch::Contains("2 leave-one-out logits for 5 tokens"));
+}

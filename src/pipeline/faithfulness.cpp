@@ -73,18 +73,30 @@ std::optional<double> kendall_tau(const std::vector<double>& a, const std::vecto
   return (concordant - discordant) / denominator;
 }
 
+std::optional<std::vector<double>> leave_one_out_logits(const Explanation& explanation, const ExplainRequest& request,
+                                                        const FaithfulnessOptions& options) {
+  if (request.method != ExplainRequest::Method::Occlusion || request.window != 1 || request.occlude != options.removal) return std::nullopt;
+  const double sign = explanation.logit > 0 ? 1.0 : -1.0;  // F = sign · logit, as explain() attributes it
+  std::vector<double> logits;
+  for (const TokenScore& t : explanation.tokens) logits.push_back(explanation.logit - sign * t.weight);
+  return logits;
+}
+
 FaithfulnessReference faithfulness_reference(ClassifierBundle& bundle, std::string_view text,
-                                             const FaithfulnessOptions& options) {
+                                             const FaithfulnessOptions& options, const std::vector<double>* leave_one_out_logits) {
   check(options.random_orderings >= 1 && options.random_orderings <= 1000, "faithfulness: random orderings must be 1 to 1000");
   const std::vector<int32_t> ids = encode(tokenize(text, bundle.tokenizer), bundle.vocabulary);
   const size_t L = ids.size();
   check(L <= static_cast<size_t>(kMaxPerturbedTokens), "faithfulness: at most " + std::to_string(kMaxPerturbedTokens) +
                                                            " tokens (a copy of the text per token), this text has " +
                                                            std::to_string(L));
+  check(!leave_one_out_logits || leave_one_out_logits->size() == L,
+        "faithfulness: " + std::to_string(leave_one_out_logits ? leave_one_out_logits->size() : 0) +
+            " leave-one-out logits for " + std::to_string(L) + " tokens");
   Copies copies(ids, options.removal);
   const size_t whole = copies.add(std::vector<bool>(L, false));
-  std::vector<size_t> leave_one_out(L);
-  for (size_t t = 0; t < L; ++t) {
+  std::vector<size_t> leave_one_out(leave_one_out_logits ? 0 : L);
+  for (size_t t = 0; t < leave_one_out.size(); ++t) {
     std::vector<bool> removed(L, false);
     removed[t] = true;
     leave_one_out[t] = copies.add(removed);
@@ -109,7 +121,8 @@ FaithfulnessReference faithfulness_reference(ClassifierBundle& bundle, std::stri
   const double sign = logits[whole] > 0 ? 1.0 : -1.0;  // the predicted class
   const auto p = [&](size_t copy) { return sigmoid(sign * logits[copy]); };
   const double whole_p = p(whole);
-  for (size_t t = 0; t < L; ++t) reference.leave_one_out.push_back(whole_p - p(leave_one_out[t]));
+  for (size_t t = 0; t < L; ++t)
+    reference.leave_one_out.push_back(whole_p - (leave_one_out_logits ? sigmoid(sign * (*leave_one_out_logits)[t]) : p(leave_one_out[t])));
   for (int r = 0; r < options.random_orderings; ++r)
     for (size_t f = 0; f < 5; ++f) {
       reference.random_aopc_comprehensiveness += whole_p - p(random_without[static_cast<size_t>(r)][f]);

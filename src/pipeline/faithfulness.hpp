@@ -58,8 +58,17 @@ struct FaithfulnessReference {
   std::vector<double> leave_one_out;  // p(x) − p(x without token t)
   double random_aopc_comprehensiveness = 0, random_aopc_sufficiency = 0;
 };
+// `leave_one_out_logits`, when given (one per token), are the logits of the text without each
+// token, already computed (see leave_one_out_logits below): the L copies are not run again.
 FaithfulnessReference faithfulness_reference(ClassifierBundle& bundle, std::string_view text,
-                                             const FaithfulnessOptions& options = {});
+                                             const FaithfulnessOptions& options = {},
+                                             const std::vector<double>* leave_one_out_logits = nullptr);
+
+// Occlusion with a 1-token window removes each token as leave-one-out does (when it removes
+// them the same way, `options.removal`): its scores F(x) − F(x ∖ t) give the logits of x ∖ t,
+// logit(x) − sign · score_t. None for any other explanation.
+std::optional<std::vector<double>> leave_one_out_logits(const Explanation& explanation, const ExplainRequest& request,
+                                                        const FaithfulnessOptions& options);
 
 // The metrics of `scores` (one per token of `text`, as explain() gives them); `reference`, when
 // given, must come from the same text and options. Texts over kMaxPerturbedTokens are refused.

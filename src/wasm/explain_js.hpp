@@ -8,7 +8,8 @@
 //                             steps, baseline, rule, window, layer, head})
 //     (methods default to the model's attention, or gradient-x-input for a model without any; the
 //     other options are explain()'s, for every method; leave-one-out and the random baseline are
-//     computed once for all the methods)
+//     computed once for all the methods, leave-one-out from occlusion's scores when it is asked for
+//     with a 1-token window)
 //     → {probability (of the predicted class, the p the metrics are differences of), methods: {<method>: {comprehensiveness: {1, 5, 10, 20, 50}, sufficiency: {…},
 //        aopcComprehensiveness, aopcSufficiency, decisionFlipTop1, decisionFlipFraction,
 //        kendallTauLoo, deletionCurve: [[fraction, p], …], explanation: what explain() gives}},
@@ -142,16 +143,23 @@ inline val faithfulness_to_js(ClassifierBundle& bundle, const val& text, const v
   // The methods' own options (steps, baseline, rule, window, layer, head) as explain() takes them;
   // occlusion removes tokens as the metrics do.
   const ExplainRequest base = explain_request_of(options);
-  // p(x), leave-one-out and the random baseline, computed once for every method.
-  const FaithfulnessReference reference = faithfulness_reference(bundle, utf8, settings);
-  val by_method = val::object(), random = val::object();
-  double probability = 0;
+  std::vector<Explanation> explanations;
+  std::optional<std::vector<double>> loo_logits;  // occlusion's copies are leave-one-out's: run them once
   for (const std::string& name : methods) {
     ExplainRequest request = base;
     request.method = explain_request_method(name);
     request.occlude = settings.removal;
     request.seed = settings.seed;
-    const Explanation e = explain(bundle, utf8, request);
+    explanations.push_back(explain(bundle, utf8, request));
+    if (!loo_logits) loo_logits = leave_one_out_logits(explanations.back(), request, settings);
+  }
+  // p(x), leave-one-out and the random baseline, computed once for every method.
+  const FaithfulnessReference reference = faithfulness_reference(bundle, utf8, settings, loo_logits ? &*loo_logits : nullptr);
+  val by_method = val::object(), random = val::object();
+  double probability = 0;
+  for (size_t i = 0; i < methods.size(); ++i) {
+    const std::string& name = methods[i];
+    const Explanation& e = explanations[i];
     std::vector<double> scores;
     for (const TokenScore& t : e.tokens) scores.push_back(t.weight);
     const Faithfulness f = faithfulness(bundle, utf8, scores, settings, &reference);
