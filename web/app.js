@@ -7,6 +7,7 @@ import { engine, registerModel } from './dist/attn-lens.js';
 import { modelTitle, percent } from './dist/attn-lens-view.js';
 import { showTrain } from './train.js';
 import { explainText, showExplain } from './explain.js';
+import { tableRow } from './table.js';
 
 const TABS = ['classify', 'compare', 'explain', 'translate', 'train', 'study'];
 const TRANSLATE_EXAMPLES = [
@@ -79,17 +80,10 @@ async function loadStudy() {
   const order = ['lstm', 'cnn', 'bilstm-attention', 'gru-attention', 'transformer'];
   rows.sort((a, b) => order.indexOf(a.model) - order.indexOf(b.model) || b.protocol.localeCompare(a.protocol));
   for (const row of rows) {
-    const tr = document.createElement('tr');
     const cells = [modelTitle(row.model), row.protocol === 'seed' ? 'seed tutorial’s' : 'ours (shipped)', percent(row.test_accuracy, 2),
       row.seed_tutorial_accuracy == null ? '' : percent(row.seed_tutorial_accuracy, 2), row.test_loss.toFixed(4),
       Number(row.parameters).toLocaleString('en'), `${Math.round(row.training_seconds)} s`, String(Math.round(row.training_reviews_per_second))];
-    cells.forEach((text, i) => {
-      const cell = document.createElement(i === 0 ? 'th' : 'td');
-      if (i === 0) cell.scope = 'row';
-      cell.textContent = text;
-      tr.append(cell);
-    });
-    body.append(tr);
+    body.append(tableRow(cells));
   }
   $('study-table').hidden = false;
   statusNode.textContent = 'IMDB official test set (25,000 reviews). Seed protocol: 200 tokens, Adam 1e-3, batch 128, 5 epochs; '
@@ -130,16 +124,9 @@ async function loadTranslationStudy() {
   table.querySelector('thead').replaceChildren(headRow);
   const body = table.querySelector('tbody');
   for (const row of rows) {
-    const tr = document.createElement('tr');
     const cells = [row.label, row.test_greedy.bleu.toFixed(2), row.test_beam.bleu.toFixed(2),
       ...row.test_greedy.by_source_length.map((b) => b.bleu.toFixed(2)), Number(row.parameters).toLocaleString('en')];
-    cells.forEach((text, i) => {
-      const cell = document.createElement(i === 0 ? 'th' : 'td');
-      if (i === 0) cell.scope = 'row';
-      cell.textContent = text;
-      tr.append(cell);
-    });
-    body.append(tr);
+    body.append(tableRow(cells));
   }
   table.hidden = false;
   const counts = rows[0]?.test_greedy.by_source_length.map((b) => `${b.tokens} tokens: ${b.sentences}`).join(', ');
@@ -172,17 +159,10 @@ async function loadFaithfulnessStudy() {
   const rank = (name) => (order.includes(name) ? order.indexOf(name) : order.length);
   for (const [name, model] of Object.entries(study.models).sort(([a], [b]) => rank(a) - rank(b))) {
     for (const [method, m] of Object.entries(model.methods)) {
-      const tr = document.createElement('tr');
       const cells = [name, method, `${fixed(m.aopc_comprehensiveness)} (${fixed(m.random_aopc_comprehensiveness)})`,
         `${fixed(m.aopc_sufficiency)} (${fixed(m.random_aopc_sufficiency)})`,
         `${fixed(m.kendall_tau_abs_loo_mean, 2)} ± ${fixed(m.kendall_tau_abs_loo_sd, 2)}`, `${(100 * m.decision_flip_top1_rate).toFixed(1)} %`];
-      cells.forEach((text, i) => {
-        const cell = document.createElement(i < 2 ? 'th' : 'td');
-        if (i < 2) cell.scope = 'row';
-        cell.textContent = text;
-        tr.append(cell);
-      });
-      body.append(tr);
+      body.append(tableRow(cells, 2));
     }
   }
   $('faithfulness-study-table').hidden = false;

@@ -9,6 +9,7 @@
 // Typing again abandons what is left of the run; nothing stale is ever drawn.
 import { engine } from './dist/attn-lens-client.js';
 import { METHOD_TITLES, drawHighlight, el, modelTitle } from './dist/attn-lens-view.js';
+import { tableRow } from './table.js';
 
 const $ = (id) => document.getElementById(id);
 // Occlusion and the faithfulness metrics score a copy of the review per word: above this many
@@ -153,29 +154,16 @@ function clearFaithfulness() {
 function renderTable(result, methods) {
   const body = $('explain-table').querySelector('tbody');
   body.replaceChildren();
-  const rows = [...methods.map((m) => [m, result.methods[m]])];
-  for (const [method, m] of rows) {
-    const tr = document.createElement('tr');
+  for (const method of methods) {
+    const m = result.methods[method];
+    const tr = tableRow([METHOD_TITLES[method], fixed(m.aopcComprehensiveness), fixed(m.aopcSufficiency),
+      m.decisionFlipTop1 ? 'yes' : 'no', m.decisionFlipFraction == null ? 'never' : pct(m.decisionFlipFraction, 1), fixed(m.kendallTauLoo, 2)]);
     tr.dataset.method = method;
-    const cells = [METHOD_TITLES[method], fixed(m.aopcComprehensiveness), fixed(m.aopcSufficiency),
-      m.decisionFlipTop1 ? 'yes' : 'no', m.decisionFlipFraction == null ? 'never' : pct(m.decisionFlipFraction, 1), fixed(m.kendallTauLoo, 2)];
-    cells.forEach((text, i) => {
-      const cell = document.createElement(i === 0 ? 'th' : 'td');
-      if (i === 0) cell.scope = 'row';
-      cell.textContent = text;
-      tr.append(cell);
-    });
     body.append(tr);
   }
-  const tr = document.createElement('tr');
-  tr.className = 'random-baseline';
-  for (const [i, text] of ['a random ordering (mean of 10)', fixed(result.random.aopcComprehensiveness), fixed(result.random.aopcSufficiency), '', '', ''].entries()) {
-    const cell = document.createElement(i === 0 ? 'th' : 'td');
-    if (i === 0) cell.scope = 'row';
-    cell.textContent = text;
-    tr.append(cell);
-  }
-  body.append(tr);
+  const random = tableRow(['a random ordering (mean of 10)', fixed(result.random.aopcComprehensiveness), fixed(result.random.aopcSufficiency), '', '', '']);
+  random.className = 'random-baseline';
+  body.append(random);
   $('explain-table').hidden = false;
 }
 

@@ -70,7 +70,8 @@ ReviewResult study_review(ClassifierBundle& bundle, const std::string& text, con
   ReviewResult result;
   ExplainRequest gxi_request;
   gxi_request.method = ExplainRequest::Method::GradientXInput;
-  const std::vector<double> gxi = scores_of(explain(bundle, text, gxi_request));
+  const Explanation gxi_explanation = explain(bundle, text, gxi_request);
+  const std::vector<double> gxi = scores_of(gxi_explanation);
   FaithfulnessOptions options;
   options.seed = seed;
   const FaithfulnessReference reference = faithfulness_reference(bundle, text, options);  // shared by the methods
@@ -82,7 +83,8 @@ ReviewResult study_review(ClassifierBundle& bundle, const std::string& text, con
     request.seed = seed;
     if (request.method == ExplainRequest::Method::Attention && !attention && !bundle.model->transformer()) continue;
     if (request.method == ExplainRequest::Method::AttentionRollout && !bundle.model->transformer()) continue;
-    const Explanation e = explain(bundle, text, request);
+    // gradient × input was computed above (every method is compared with it): not again.
+    const Explanation e = request.method == ExplainRequest::Method::GradientXInput ? gxi_explanation : explain(bundle, text, request);
     const std::vector<double> scores = scores_of(e);
     MethodResult& m = result.methods[method];
     m.faithfulness = faithfulness(bundle, text, scores, options, &reference);
