@@ -132,8 +132,9 @@ export function report(r) {
   if (r.explanations) {
     const e = r.explanations;
     push('## Explanations in Chromium (the explanations issue)', '',
-      `The default model (bilstm-attention) on a ${e.tokens}-token review, in the engine `
-        + 'with gradients as the page\'s worker runs it; median (p95) of ' + `${e.occlusion_faithfulness.runs} runs after one warm-up call, ms.`, '',
+      `The default model (bilstm-attention) on a ${e.tokens}-token review, in the engine the page's worker `
+        + 'runs each in (occlusion and the experiments in `attnlens.wasm`, integrated gradients in the engine with gradients); '
+        + `median (p95) of ${e.occlusion_faithfulness.runs} runs after one warm-up call, ms.`, '',
       '| | time | goal | |', '|---|---|---|---|',
       `| occlusion with every faithfulness metric (\`faithfulness(text, {methods: ['occlusion']})\`: leave-one-out, 10 random orderings, `
         + `comprehensiveness, sufficiency, decision flip, deletion curve) | ${ms(e.occlusion_faithfulness)} | ≤ 50 | ${yes(e.occlusion_faithfulness.median_ms <= 50)} |`,

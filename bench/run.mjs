@@ -26,8 +26,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as ort from 'onnxruntime-web';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_FLAGS } from '../web/tests/browser.mjs';
-import { CLI, DIST, ROOT, loadEngine, loadTrainEngine, vocabularyOf } from '../web/tests/helpers.mjs';
+import { CLI, DIST, ROOT, loadEngine, loadTrainEngine } from '../web/tests/helpers.mjs';
 import { buildTfjsClassifier } from './tfjs-models.mjs';
+import { measureInterleaved, reviewMaker, summarize } from './timing.mjs';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' },
   'element-runs': { type: 'string' } } });
@@ -58,43 +59,8 @@ async function measure(fn, { warmupMs = S.warmupMs, runs = S.runs } = {}) {
   }
   return summarize(times);
 }
-// The same for several engines at once, their calls interleaved run by run, so a slow spell on
-// this shared machine lands on all of them alike and the ratios between them stay fair.
-async function measureTogether(fns, { warmupMs = S.warmupMs, runs = S.runs } = {}) {
-  const names = Object.keys(fns);
-  for (const name of names) {
-    const started = performance.now();
-    do await fns[name](); while (performance.now() - started < warmupMs);
-  }
-  const times = Object.fromEntries(names.map((name) => [name, []]));
-  for (let i = 0; i < runs; ++i) {
-    for (const name of names) {
-      const t0 = performance.now();
-      await fns[name]();
-      times[name].push(performance.now() - t0);
-    }
-  }
-  return Object.fromEntries(names.map((name) => [name, summarize(times[name])]));
-}
-function summarize(times) {
-  const sorted = [...times].sort((a, b) => a - b);
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { median_ms: at(0.5), p95_ms: at(0.95), runs: sorted.length };
-}
-
-// The review the native bench builds too (src/bench/bench.cpp): the vocabulary's common
-// alphabetic words (ids 2…501) in order, starting `offset` words in, n tokens.
-function reviewMaker(file) {
-  const vocabulary = vocabularyOf(file);
-  const ids = new Map(vocabulary.map((word, id) => [word, id]));
-  const words = vocabulary.slice(2, 502).filter((w) => /^[a-z]+$/.test(w));
-  const words_ = (n, offset) => Array.from({ length: n }, (_, i) => words[(i + offset) % words.length]);
-  return {
-    text: (n, offset = 0) => words_(n, offset).join(' '),
-    ids: (n, offset = 0) => words_(n, offset).map((w) => ids.get(w)),
-  };
-}
-
+// The same for several engines at once, their calls interleaved (bench/timing.mjs).
+const measureTogether = (fns, options = {}) => measureInterleaved(fns, { warmupMs: S.warmupMs, runs: S.runs, ...options });
 function batchIds(make, n, size) {
   const rows = Array.from({ length: size }, (_, b) => make.ids(n, b));
   return rows.flat();
@@ -423,12 +389,15 @@ for (const name of MODELS) {
   log(`  ${name}: ${result.rows.map((r) => r.predict.median_ms.toFixed(2)).join(' / ')} ms, `
     + `training ${chromiumTraining[name].reviews_per_second.toFixed(0)} reviews/s`);
 }
-// Explanations (issue 17), default model, a 200-token review, in the engine with gradients as the
-// page's worker runs them: occlusion with every faithfulness metric (leave-one-out and the random
-// baseline included), integrated gradients at 50 points, and the three attention experiments.
+// Explanations (issue 17), default model, a 200-token review, in the engine the page's worker runs
+// each in: occlusion with every faithfulness metric (leave-one-out and the random baseline
+// included) and the three attention experiments in attnlens.wasm (forward-only), integrated
+// gradients at 50 points in the engine with gradients.
 const explanationTokens = 200;
 const explanations = await page.evaluate(async ({ text, runs }) => {
-  const model = window.benchTrainEngine.Model.fromBytes(new Uint8Array(await (await fetch('dist/bilstm-attention.safetensors')).arrayBuffer()));
+  const bytes = new Uint8Array(await (await fetch('dist/bilstm-attention.safetensors')).arrayBuffer());
+  const model = window.benchEngine.Model.fromBytes(bytes);
+  const withGradients = window.benchTrainEngine.Model.fromBytes(bytes);
   const time = (fn) => {
     fn();  // one warm-up call: these take from milliseconds to seconds
     const times = [];
@@ -440,10 +409,11 @@ const explanations = await page.evaluate(async ({ text, runs }) => {
   const result = {
     tokens,
     occlusion_faithfulness: time(() => model.faithfulness(text, { methods: ['occlusion'] })),
-    integrated_gradients_50: time(() => model.explain(text, { method: 'integrated-gradients', steps: 50 })),
+    integrated_gradients_50: time(() => withGradients.explain(text, { method: 'integrated-gradients', steps: 50 })),
     attention_experiments: time(() => model.attentionExperiments(text)),
   };
   model.delete();
+  withGradients.delete();
   return result;
 }, { text: reviewMaker(path.join(ROOT, 'models', `${DEFAULT_MODEL}.safetensors`)).text(explanationTokens), runs: QUICK ? 3 : 7 });
 log(`  explanations (${explanations.tokens} tokens): occlusion + faithfulness ${explanations.occlusion_faithfulness.median_ms.toFixed(0)} ms, `

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "helpers.hpp"
+#include "io/json_text.hpp"
 #include "io/model_file.hpp"
 #include "io/safetensors.hpp"
 #include "io/translator_file.hpp"
@@ -43,6 +44,29 @@ void expect_rejected(const std::vector<uint8_t>& bytes, const std::string& messa
 }
 
 }  // namespace
+
+TEST_CASE("JSON text: one value, exactly as nlohmann reads it, a key named twice refused at any depth", "[json]") {
+  using attnlens::parse_json;
+  using nlohmann::json;
+  const std::string text = R"({"a": [1, 2.5, "x", null, true], "b": {"c": {}, "d": [{"e": -3}]}, "ü": "\u00e9"})";
+  CHECK(parse_json(text, "t") == json::parse(text));
+  CHECK(parse_json(" 7 ", "t") == json(7));
+  // Keys may repeat in different objects, never within one.
+  CHECK(parse_json(R"([{"k": 1}, {"k": 2}, {"o": {"k": 3}, "k": 4}])", "t").size() == 3);
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {R"({"k": 1, "k": 2})", "t names 'k' twice"},
+      {R"({"a": [{"b": {"k": 1, "j": 0, "k": 1}}]})", "t names 'k' twice"},
+      {R"({"k": 1} {"k": 2})", "t is not valid JSON"},
+      {R"({"k": 1,})", "t is not valid JSON"},
+      {"", "t is not valid JSON"},
+      {"[1e999]", "t is not valid JSON"},
+      {std::string("\"\xFF\""), "t is not valid JSON"},
+  };
+  for (const auto& [bad, message] : refused) {
+    INFO(bad);
+    CHECK_THROWS_WITH(parse_json(bad, "t"), Catch::Contains(message));
+  }
+}
 
 TEST_CASE("model file round trip keeps weights, vocabulary, config and provenance", "[safetensors]") {
   const ClassifierBundle bundle = small_bundle();
@@ -154,6 +178,9 @@ TEST_CASE("the loader rejects corrupt and hostile files with a named error", "[s
     expect_rejected(from_parts(h.dump(), data), "needs 8");
     h["fc.bias"]["shape"] = json::array({4611686018427387904LL, 4611686018427387904LL});
     expect_rejected(from_parts(h.dump(), data), "overflows");
+    // A dimension past int64 is refused even when another is 0 (the product would not overflow).
+    h["fc.bias"]["shape"] = json::array({0ULL, 18446744073709551615ULL});
+    expect_rejected(from_parts(h.dump(), data), "shape entry 18446744073709551615 is too large");
   }
   SECTION("NaN and infinity") {
     std::vector<uint8_t> d = data;
@@ -187,6 +214,10 @@ TEST_CASE("the loader rejects corrupt and hostile files with a named error", "[s
     h = header;
     h["__metadata__"]["config"] = "{not json";
     expect_rejected(from_parts(h.dump(), data), "__metadata__.config is not valid JSON");
+    // The metadata's JSON follows the header's rule: a key named twice is refused, not overwritten.
+    h = header;
+    h["__metadata__"]["config"] = R"({"hidden_size": 4, "hidden_size": 400000000})";
+    expect_rejected(from_parts(h.dump(), data), "__metadata__.config names 'hidden_size' twice");
     h = header;
     h["__metadata__"]["config"] = json{{"hidden_size", -3}, {"vocab_size", 6}}.dump();
     expect_rejected(from_parts(h.dump(), data), "config.hidden_size");

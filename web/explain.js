@@ -1,6 +1,7 @@
 // The Explain view: one review, every explanation method side by side, and the numbers that say
 // which one the model relies on (issue 17). The methods run in the page's one engine worker
-// (engine.explain / faithfulness / attentionExperiments, in the engine with gradients); the
+// (engine.explain / faithfulness / attentionExperiments: forward-only methods in attnlens.wasm,
+// gradient methods in the engine with gradients, loaded when first asked for); the
 // deletion curves are drawn with the page's chart library (uPlot, as the Train view's).
 //
 // As the visitor types, the methods run one after another, each panel updating when its scores

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "io/json_text.hpp"
 #include "io/safetensors.hpp"
 #include "train/trainer.hpp"
 
@@ -46,13 +47,11 @@ inline std::string machine_description() {
 }
 
 inline json read_json_file(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   check(in.good(), path + ": cannot open");
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    throw Error(path + ": not valid JSON (" + e.what() + ")");
-  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  check(!in.bad(), path + ": cannot read");
+  return parse_json(text, path);  // "<path> is not valid JSON (…)", "<path> names 'k' twice"
 }
 
 // A training config file: a JSON object whose keys are all among `sections`.

@@ -2,7 +2,17 @@
 
 #include <cmath>
 
+#include "core/error.hpp"
+
 namespace attnlens::init {
+
+// An engine without gradients (the page's small module) cannot train, so it never initialises
+// weights: every model it runs is loaded from a file. Its initialisers only refuse.
+#if !ATTNLENS_GRADIENTS
+void xavier_uniform(Eigen::Ref<ParamMatrix>, Rng&) { throw Error("weight initialisation needs the engine with gradients"); }
+void orthogonal(Eigen::Ref<ParamMatrix>, Rng&) { throw Error("weight initialisation needs the engine with gradients"); }
+void normal(Eigen::Ref<ParamMatrix>, Rng&, double) { throw Error("weight initialisation needs the engine with gradients"); }
+#else
 
 void xavier_uniform(Eigen::Ref<ParamMatrix> block, Rng& rng) {
   const double bound = std::sqrt(6.0 / static_cast<double>(block.rows() + block.cols()));
@@ -32,5 +42,6 @@ void normal(Eigen::Ref<ParamMatrix> block, Rng& rng, double stddev) {
   for (Eigen::Index r = 0; r < block.rows(); ++r)
     for (Eigen::Index c = 0; c < block.cols(); ++c) block(r, c) = static_cast<Scalar>(stddev * rng.normal());
 }
+#endif
 
 }  // namespace attnlens::init

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "io/json_text.hpp"
 #include "io/safetensors.hpp"
 
 namespace attnlens {
@@ -64,12 +65,7 @@ std::vector<uint8_t> serialize_model(const char* format, const char* version, st
 json metadata_json(const safetensors::File& file, const std::string& key) {
   const auto it = file.metadata().find(key);
   check(it != file.metadata().end(), file.source() + ": __metadata__." + key + " is missing");
-  try {
-    const std::string& text = it->second;  // parsed through pointers like the header: one parser in the wasm
-    return json::parse(text.data(), text.data() + text.size());
-  } catch (const json::exception& e) {
-    throw Error(file.source() + ": __metadata__." + key + " is not valid JSON (" + e.what() + ")");
-  }
+  return parse_json(it->second, file.source() + ": __metadata__." + key);
 }
 
 namespace {
@@ -127,7 +123,7 @@ Vocabulary read_vocabulary(const safetensors::File& file, const std::string& key
   const std::string& text = it->second;
   WordListReader reader;  // room for the words the config promises, as many as the text can hold ("w", is 4 bytes)
   reader.words.reserve(std::min(static_cast<size_t>(std::max(expected_size, 0)), text.size() / 4 + 1));
-  json::sax_parse(text.data(), text.data() + text.size(), &reader);
+  sax_parse_json(text.data(), text.data() + text.size(), reader);
   check(reader.problem.empty(), source + ": __metadata__." + key + " " + reader.problem);
   check(reader.words.size() == static_cast<size_t>(expected_size), source + ": __metadata__." + key + " has " +
                                                                        std::to_string(reader.words.size()) + " words, " +

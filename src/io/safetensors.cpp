@@ -1,6 +1,7 @@
 #include "io/safetensors.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/error.hpp"
+#include "io/json_text.hpp"
 
 namespace attnlens::safetensors {
 
@@ -63,28 +65,9 @@ File File::parse(const uint8_t* bytes, size_t size, const std::string& source) {
                                        std::to_string(size - 8) + " bytes that follow it (truncated file?)");
   check(header_length >= 2, where + "header length " + std::to_string(header_length) + " is too small for a JSON object");
 
-  // Parse the header, rejecting duplicate keys (nlohmann would silently keep the last).
-  std::vector<std::set<std::string>> open_objects;  // the keys seen in each object being parsed
-  std::string duplicate;
-  const json::parser_callback_t reject_duplicates = [&](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      open_objects.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      if (!open_objects.empty()) open_objects.pop_back();
-    } else if (event == json::parse_event_t::key && !open_objects.empty()) {
-      if (!open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty())
-        duplicate = parsed.get<std::string>();
-    }
-    return true;
-  };
-  json header;
+  // The header, duplicate keys refused (io/json_text.hpp).
   const char* header_begin = reinterpret_cast<const char*>(bytes + 8);
-  try {
-    header = json::parse(header_begin, header_begin + header_length, reject_duplicates);
-  } catch (const json::exception& e) {
-    throw Error(where + "header is not valid JSON (" + e.what() + ")");
-  }
-  check(duplicate.empty(), where + "header names '" + duplicate + "' twice");
+  json header = parse_json(header_begin, header_begin + header_length, where + "header");
   check(header.is_object(), where + "header must be a JSON object, found " + header.type_name());
 
   File file;
@@ -111,14 +94,17 @@ File File::parse(const uint8_t* bytes, size_t size, const std::string& source) {
     const size_t element_size = dtype_size(info.dtype);
     check(element_size > 0, tensor + "unknown dtype '" + info.dtype + "'");
     check(entry["shape"].size() <= 8, tensor + "has " + std::to_string(entry["shape"].size()) + " dimensions (at most 8)");
-    uint64_t elements = 1;
     for (const auto& dim : entry["shape"]) {
       check(dim.is_number_unsigned() || (dim.is_number_integer() && dim.get<int64_t>() >= 0),
             tensor + "shape entries must be non-negative integers");
       const uint64_t d = dim.get<uint64_t>();
-      check(!__builtin_mul_overflow(elements, d, &elements), tensor + "shape " + entry["shape"].dump() + " overflows");
+      check(d <= static_cast<uint64_t>(INT64_MAX), tensor + "shape entry " + std::to_string(d) + " is too large");
       info.shape.push_back(static_cast<int64_t>(d));
     }
+    uint64_t elements = 1;
+    for (const int64_t d : info.shape)
+      check(!__builtin_mul_overflow(elements, static_cast<uint64_t>(d), &elements),
+            tensor + "shape " + shape_string(info.shape) + " overflows");
     for (const auto& offset : entry["data_offsets"])
       check(offset.is_number_unsigned() || (offset.is_number_integer() && offset.get<int64_t>() >= 0),
             tensor + "data_offsets must be non-negative integers");

@@ -1,77 +1,10 @@
 #include "models/classifier.hpp"
 
+// The classifier's passes: forward (from tokens or from embeddings), the head, backward, and the
+// output as a function of the attention weights. Building it: classifier_structure.cpp.
 #include "core/error.hpp"
-#include "layers/attention_pooling.hpp"
-#include "layers/bidirectional.hpp"
-#include "layers/conv1d.hpp"
-#include "layers/global_max_pooling.hpp"
-#include "layers/last_pooling.hpp"
-#include "layers/max_pool.hpp"
-#include "layers/mean_pooling.hpp"
-#include "layers/relu.hpp"
-#include "layers/gru.hpp"
-#include "layers/lstm.hpp"
-#include "layers/transformer.hpp"
 
 namespace attnlens {
-
-namespace {
-
-bool is_recurrent(const std::string& type) { return type == "lstm" || type == "gru"; }
-
-}  // namespace
-
-Classifier::Classifier(const ClassifierConfig& config)
-    : config_(config),
-      embedding_("embedding", config.vocab_size, config.embedding_dim, 0),
-      embedding_dropout_(config.embedding_dropout),
-      dropout_(config.dropout) {
-  // Names follow PyTorch: stacked recurrent layers rnn.*_l0, _l1 (…_reverse); conv0, conv1;
-  // hidden dense layers dense0, dense1; the output layer fc.
-  int channels = config.embedding_dim, rnn_index = 0, conv_index = 0;
-  for (const LayerSpec& s : config.encoder_layers()) {
-    if (is_recurrent(s.type)) {
-      const std::string suffix = "_l" + std::to_string(rnn_index++);
-      const bool lstm = s.type == "lstm";
-      const auto make = [&](const std::string& sfx, bool reverse) -> std::unique_ptr<SequenceLayer> {
-        if (lstm) return std::make_unique<LSTM>("rnn", sfx, channels, s.size, reverse);
-        return std::make_unique<GRU>("rnn", sfx, channels, s.size, reverse);
-      };
-      if (s.bidirectional)
-        encoder_.push_back(std::make_unique<Bidirectional>(make(suffix, false), make(suffix + "_reverse", true),
-                                                           lstm ? Bidirectional::copier<LSTM>() : Bidirectional::copier<GRU>()));
-      else
-        encoder_.push_back(make(suffix, false));
-    } else if (s.type == "conv1d") {
-      encoder_.push_back(std::make_unique<Conv1D>("conv" + std::to_string(conv_index++), channels, s.size, s.kernel_size,
-                                                  s.padding == "valid" ? Conv1D::Padding::Valid : Conv1D::Padding::Same));
-    } else if (s.type == "relu") {
-      encoder_.push_back(std::make_unique<ReLU>(channels));
-    } else if (s.type == "transformer") {
-      encoder_.push_back(std::make_unique<TransformerEncoder>("encoder", channels, s.layers, s.heads, s.feedforward));
-    } else {
-      encoder_.push_back(std::make_unique<MaxPool1D>(channels, s.pool_size));
-    }
-    channels = encoder_.back()->output_channels();
-  }
-  encoded_.resize(encoder_.size());
-  if (config.pooling == "attention") pooling_ = std::make_unique<AttentionPooling>("attention", channels);
-  else if (config.pooling == "max") pooling_ = std::make_unique<GlobalMaxPooling>();
-  else if (config.pooling == "mean") pooling_ = std::make_unique<MeanPooling>();
-  else pooling_ = std::make_unique<LastPooling>();
-  for (size_t i = 0; i < config.dense.size(); ++i) {
-    hidden_.emplace_back("dense" + std::to_string(i), channels, config.dense[i]);
-    channels = config.dense[i];
-  }
-  hidden_out_.resize(hidden_.size());
-  output_ = Dense("fc", channels, 1);
-}
-
-const TransformerEncoder* Classifier::transformer() const {
-  for (const auto& layer : encoder_)
-    if (auto t = dynamic_cast<const TransformerEncoder*>(layer.get())) return t;
-  return nullptr;
-}
 
 Classifier::Classifier(const Classifier& other) : Classifier(other.config_) { *this = other; }
 
@@ -85,31 +18,6 @@ Classifier& Classifier::operator=(const Classifier& other) {
     mine[i]->grad = theirs[i]->grad;
   }
   return *this;
-}
-
-void Classifier::init(Rng& rng) {
-  embedding_.init(rng);
-  for (auto& layer : encoder_) layer->init(rng);
-  pooling_->init(rng);
-  for (auto& dense : hidden_) dense.init(rng);
-  output_.init(rng);
-}
-
-std::vector<Parameter*> Classifier::parameters() {
-  std::vector<Parameter*> params = embedding_.parameters();
-  for (auto& layer : encoder_)
-    for (auto* p : layer->parameters()) params.push_back(p);
-  for (auto* p : pooling_->parameters()) params.push_back(p);
-  for (auto& dense : hidden_)
-    for (auto* p : dense.parameters()) params.push_back(p);
-  for (auto* p : output_.parameters()) params.push_back(p);
-  return params;
-}
-
-int64_t Classifier::parameter_count() {
-  int64_t total = 0;
-  for (auto* p : parameters()) total += p->size();
-  return total;
 }
 
 const Matrix& Classifier::forward(const TokenBatch& tokens, Rng* dropout_rng) {

@@ -20,9 +20,13 @@ T field(const json& j, const char* name, const T& fallback, const std::string& w
   }
 }
 
-// Numbers in messages are written by the JSON serialiser (shortest round-trip form, "0.5"), which
-// the module links anyway; std::to_string(double) would link printf's float formatting as well.
-std::string number(double value) { return json(value).dump(); }
+// Numbers in messages: "0.5", "1e-06", not std::to_string's "0.500000". snprintf, which the
+// small engine links anyway (layers/module.cpp), rather than the JSON serialiser, which it need not.
+std::string number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.15g", value);
+  return text;
+}
 
 void check_range(const std::string& name, double value, double lo, double hi) {
   check_with(value >= lo && value <= hi,

@@ -13,11 +13,16 @@ namespace attnlens {
 
 namespace {
 
-// Token positions by score, highest first; ties to the earlier position.
+// Token positions by score, highest first; ties to the earlier position, NaN last. A strict
+// order on positions, so std::sort gives what a stable sort would, in less code.
 std::vector<size_t> ranking(const std::vector<double>& scores) {
   std::vector<size_t> order(scores.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+  const auto key = [&](size_t i) { return std::isnan(scores[i]) ? -HUGE_VAL : scores[i]; };
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const double ka = key(a), kb = key(b);
+    return ka > kb || (ka == kb && a < b);
+  });
   return order;
 }
 

@@ -13,11 +13,12 @@
 //                                                // receives (mean over queries) in that layer and head (head −1: mean over heads)
 //   model.explain(text, {method: 'integrated-gradients', steps: 50});  // explanations beyond attention, and
 //   model.faithfulness(text, {methods: ['attention', 'occlusion']});  // how faithful they are, and the
-//   model.attentionExperiments(text);            // attention experiments: see explain_js.hpp (attnlens-train.js only)
+//   model.attentionExperiments(text);            // attention experiments: see explain_js.hpp
 //   model.delete();                              // frees the model: the one handle this module hands out
 //
-// attnlens.js is built without gradients (ATTNLENS_GRADIENTS=0): it predicts with every model, and
-// classify() explains the attention models; for a model that explains by gradient × input it throws.
+// attnlens.js is built without gradients (ATTNLENS_GRADIENTS=0): it predicts with every model,
+// classify() explains the attention models, and explain()/faithfulness() run the forward-only
+// methods; a model that explains by gradient × input, or a gradient method, throws.
 // attnlens-train.js links this same file against the engine with gradients, so its Model explains
 // every model. lens.hasGradients says which of the two a module is.
 //
@@ -147,15 +148,13 @@ EMSCRIPTEN_BINDINGS(attnlens) {
                    .function("predict", &JsModel::predict)
                    .function("info", &JsModel::info)
                    .function("selfAttention", &JsModel::self_attention);
-  // Explanations beyond attention: in the engine with gradients only, for now. Even their
-  // forward-only parts (occlusion, faithfulness, the attention experiments) would add 55 KB to
-  // attnlens.wasm, which must stay within 400 KB.
-  if constexpr (kHasGradients) {
-    model.function("explain", &JsModel::explain)
-        .function("explain", &JsModel::explain_with)
-        .function("faithfulness", &JsModel::faithfulness)
-        .function("faithfulness", &JsModel::faithfulness_with)
-        .function("attentionExperiments", &JsModel::attention_experiments)
-        .function("attentionExperiments", &JsModel::attention_experiments_with);
-  }
+  // Explanations beyond attention, in both modules: in attnlens.js the forward-only methods
+  // (attention, attention-rollout, occlusion, random), the faithfulness metrics over them and the
+  // attention experiments; a gradient method there is an Error naming attnlens-train.js.
+  model.function("explain", &JsModel::explain)
+      .function("explain", &JsModel::explain_with)
+      .function("faithfulness", &JsModel::faithfulness)
+      .function("faithfulness", &JsModel::faithfulness_with)
+      .function("attentionExperiments", &JsModel::attention_experiments)
+      .function("attentionExperiments", &JsModel::attention_experiments_with);
 }

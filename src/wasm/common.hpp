@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "io/json_text.hpp"
 #include "text/tokenizer.hpp"
 
 namespace attnlens::wasm {
@@ -105,7 +106,7 @@ inline nlohmann::json js_to_json(const val& v, const char* who) {
   if (v.isUndefined() || v.isNull()) return nlohmann::json::object();
   if (v.typeOf().as<std::string>() != "object") throw Error(std::string(who) + " expects an object");
   const std::string text = val::global("JSON").call<std::string>("stringify", v);
-  const nlohmann::json j = nlohmann::json::parse(text.data(), text.data() + text.size(), nullptr, false);
+  const nlohmann::json j = parse_json(text, who);
   if (!j.is_object()) throw Error(std::string(who) + " expects a plain object");
   return j;
 }

@@ -185,7 +185,7 @@ def _encoder_layers(config: dict) -> List[dict]:
 # ----------------------------------------------------------------------------- the model
 
 class Classifier(nn.Module):
-    """An attnlens classifier, built from the file's `config` JSON as src/models/classifier.cpp
+    """An attnlens classifier, built from the file's `config` JSON as src/models/classifier_structure.cpp
     builds it, with PyTorch's parameter names (so load_state_dict takes the file's tensors).
 
     forward(ids) takes one review's ids [L] (or a batch [B, L] of reviews of one length: no

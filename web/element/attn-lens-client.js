@@ -177,8 +177,9 @@ class EngineClient extends EventTarget {
     return this.#call({ type: 'classify', key, text: String(text), explanation, layer, head });
   }
 
-  // Explanations beyond attention (the Model's explain, faithfulness and attentionExperiments,
-  // in the engine with gradients): resolve with {result, milliseconds}.
+  // Explanations beyond attention (the Model's explain, faithfulness and attentionExperiments:
+  // forward-only methods in the small engine, gradient methods in the engine with gradients,
+  // loaded on first need): resolve with {result, milliseconds}.
   async explain(key, text, options = {}) {
     await this.#open(this.#held(key));
     return this.#call({ type: 'explain', key, text: String(text), options });

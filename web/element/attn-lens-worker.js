@@ -1,9 +1,11 @@
 // The one engine of a page: every <attn-lens> and <attn-lens-translate> element (and the demo page)
 // talks to this worker through attn-lens-client.js. It holds three wasm modules, each loaded the
 // first time something needs it:
-//   attnlens.wasm            forward passes only (small): every classifier, attention explanations
-//   attnlens-train.wasm      the engine with gradients: gradient × input, every explain() method,
-//                            the faithfulness metrics and the attention experiments
+//   attnlens.wasm            forward passes only (small): every classifier, the forward-only
+//                            explanations (attention, rollout, occlusion, random), the faithfulness
+//                            metrics and the attention experiments
+//   attnlens-train.wasm      the engine with gradients, loaded on first need: gradient × input,
+//                            gradient and integrated gradients
 //   attnlens-translate.wasm  the translators
 // and every model file at most once, under a key the client chooses (its absolute URL, or a name
 // for bytes handed over by the page), until the client closes it. The client downloads the files
@@ -112,11 +114,25 @@ async function classifierOf(key) {
   return entry;
 }
 
-// explain, faithfulness and the attention experiments run in the engine with gradients (it has
-// every method; attnlens.wasm stays small); `options` go to the Model's method of that name.
+// explain, faithfulness and the attention experiments run in the small engine when every method
+// asked for is forward-only (attention, rollout, occlusion, random, the metrics, the experiments),
+// and in the engine with gradients, loaded on first need, when one is a gradient method.
+// `options` go to the Model's method of that name.
+const GRADIENT_METHODS = new Set(['gradient', 'gradient-x-input', 'integrated-gradients']);
+
+function methodsOf(call, options, info) {
+  if (call === 'attentionExperiments') return [];
+  if (call === 'explain') return [options?.method ?? 'attention'];
+  // faithfulness: by default the method classify() explains the model by
+  const fallback = info.hasAttention || info.transformerLayers > 0 ? 'attention' : 'gradient-x-input';
+  return Array.isArray(options?.methods) ? options.methods : [fallback];
+}
+
 function explanationHandler(method) {
   return async ({ key, text, options }) => {
-    const model = await withGradients(await classifierOf(key));
+    const entry = await classifierOf(key);
+    const needsGradients = methodsOf(method, options, entry.info).some((m) => GRADIENT_METHODS.has(m));
+    const model = needsGradients ? await withGradients(entry) : entry.inference;
     const started = performance.now();
     const result = model[method](String(text), options ?? {});
     return { result, milliseconds: performance.now() - started };

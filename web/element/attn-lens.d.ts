@@ -128,7 +128,7 @@ export const engine: EventTarget & {
   release(key: string): void;
   classify(key: string, text: string, options?: { explanation?: Explanation; layer?: number; head?: number }):
     Promise<{ result: Omit<AttnLensResult, 'text' | 'model' | 'engineMs' | 'latencyMs'>; milliseconds: number }>;
-  /** model.explain, model.faithfulness and model.attentionExperiments (README: the JS API), in the engine with gradients. */
+  /** model.explain, model.faithfulness and model.attentionExperiments (README: the JS API): forward-only methods in attnlens.wasm, gradient methods in the engine with gradients. */
   explain(key: string, text: string, options?: { method?: string; steps?: number; baseline?: 'zero' | 'pad'; rule?: 'gauss-legendre' | 'riemann';
     window?: 1 | 3; occlude?: 'delete' | 'pad'; seed?: number; layer?: number; head?: number }): Promise<{ result: object; milliseconds: number }>;
   faithfulness(key: string, text: string, options?: { methods?: string[]; removal?: 'delete' | 'pad'; seed?: number; steps?: number;

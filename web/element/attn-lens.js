@@ -25,8 +25,9 @@ import { EMBED_PAGE, Toolbar } from './attn-lens-tools.js';
 
 export { engine, AttnLensTranslateElement };
 export const VERSION = '0.2.0';
-// classify()'s explanations, then every other method of model.explain (run by engine.explain, in
-// the engine with gradients): their scores are not shares of a total, and the signed ones show
+// classify()'s explanations, then every other method of model.explain (run by engine.explain: the
+// forward-only ones in attnlens.wasm, the gradient ones in the engine with gradients, loaded on
+// first use): their scores are not shares of a total, and the signed ones show
 // evidence for and against the prediction.
 const EXPLANATIONS = ['auto', 'attention', 'gradient-x-input'];
 const EXPLAIN_METHODS = ['attention-rollout', 'gradient', 'integrated-gradients', 'occlusion', 'random'];

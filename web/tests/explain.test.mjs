@@ -1,6 +1,7 @@
-// The explanation API of the engine with gradients (attnlens-train.js; src/wasm/explain_js.hpp):
+// The explanation API (src/wasm/explain_js.hpp): in the engine with gradients (attnlens-train.js)
 // model.explain, model.faithfulness and model.attentionExperiments give what the native
-// `attnlens explain` gives, with offsets in UTF-16 code units; bad options are clear errors.
+// `attnlens explain` gives, with offsets in UTF-16 code units; bad options are clear errors. The
+// small engine (attnlens.js) gives the same for the forward-only methods and refuses the others.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fs from 'node:fs';
@@ -85,12 +86,50 @@ test('faithfulness and attention experiments: the native figures, and clear erro
   }
 });
 
-test('the small engine (attnlens.js) leaves the explanation API out, to stay within 400 KB', () => {
-  const model = small.Model.fromBytes(new Uint8Array(fs.readFileSync(modelFile('bilstm-attention'))));
-  try {
-    assert.equal(typeof model.explain, 'undefined');
-    assert.equal(typeof model.classify, 'function');
-  } finally {
-    model.delete();
+test('the small engine (attnlens.js) runs the forward-only methods as the engine with gradients does', () => {
+  const close = (a, b, what) => assert.ok(Math.abs(a - b) < 1e-6, `${what}: ${a} vs ${b}`);
+  for (const [name, methods] of [
+    ['bilstm-attention', [['attention', {}], ['occlusion', {}], ['occlusion', { window: 3, occlude: 'pad' }], ['random', { seed: 9 }]]],
+    ['transformer', [['attention', { layer: 1, head: 0 }], ['attention-rollout', {}], ['occlusion', {}]]],
+  ]) {
+    const bytes = new Uint8Array(fs.readFileSync(modelFile(name)));
+    const lite = small.Model.fromBytes(bytes), full = train.Model.fromBytes(bytes);
+    try {
+      for (const [method, options] of methods) {
+        const a = lite.explain(TEXT, { method, ...options }), b = full.explain(TEXT, { method, ...options });
+        assert.equal(a.aggregation, b.aggregation);
+        assert.equal(a.tokens.length, b.tokens.length);
+        a.tokens.forEach((t, i) => close(t.score, b.tokens[i].score, `${name} ${method} token ${i}`));
+      }
+      const options = { methods: ['attention', 'occlusion', 'random'] };
+      const fa = lite.faithfulness(TEXT, options), fb = full.faithfulness(TEXT, options);
+      for (const method of options.methods) {
+        for (const key of ['aopcComprehensiveness', 'aopcSufficiency', 'decisionFlipFraction'])
+          close(fa.methods[method][key] ?? 0, fb.methods[method][key] ?? 0, `${name} ${method} ${key}`);
+        fa.methods[method].deletionCurve.forEach(([, p], i) =>
+          close(p, fb.methods[method].deletionCurve[i][1], `${name} ${method} curve ${i}`));
+      }
+      close(fa.random.aopcComprehensiveness, fb.random.aopcComprehensiveness, `${name} random`);
+      if (name === 'bilstm-attention') {
+        const xa = lite.attentionExperiments(TEXT, { permutations: 30 });
+        const xb = full.attentionExperiments(TEXT, { permutations: 30 });
+        close(xa.permuted.medianAbsChange, xb.permuted.medianAbsChange, 'permuted');
+        close(xa.uniform.absChange, xb.uniform.absChange, 'uniform');
+        close(xa.adversarial.jsd, xb.adversarial.jsd, 'adversarial');
+      }
+      // Gradient methods are the other engine's: a clear error naming it, alone or among others.
+      for (const method of ['gradient', 'gradient-x-input', 'integrated-gradients'])
+        assert.throws(() => lite.explain(TEXT, { method }), /needs gradients.*attnlens-train\.js/);
+      assert.throws(() => lite.faithfulness(TEXT, { methods: ['occlusion', 'integrated-gradients'] }),
+        /needs gradients.*attnlens-train\.js/);
+    } finally {
+      lite.delete();
+      full.delete();
+    }
   }
+});
+
+test('attnlens.wasm stays within its 400 KB budget with the forward-only explanations in it', () => {
+  const bytes = fs.statSync(path.join(ROOT, 'web', 'dist', 'attnlens.wasm')).size;
+  assert.ok(bytes <= 400_000, `attnlens.wasm is ${bytes} bytes, over the 400,000-byte budget`);
 });
