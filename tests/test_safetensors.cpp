@@ -1,5 +1,9 @@
 // The loader trusts nothing: each kind of corrupt or hostile file gets an error that
 // names the problem, never a crash. Also: a full model save/load round trip.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -43,6 +47,42 @@ void expect_rejected(const std::vector<uint8_t>& bytes, const std::string& messa
   CHECK_THROWS_WITH(load_classifier(bytes.data(), bytes.size(), "model.safetensors"), Catch::Contains(message_part));
 }
 
+// Loads `bytes` as a classifier in a child process whose address space is limited to 1 GiB (not
+// under AddressSanitizer, which reserves terabytes of shadow), so a loader that allocated what a
+// hostile config asks for fails there instead of exhausting this machine. The child's error
+// message, "loaded", or "the loader died".
+std::string load_in_limited_child(const std::vector<uint8_t>& bytes) {
+  int channel[2];
+  REQUIRE(pipe(channel) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    close(channel[0]);
+#if !defined(__SANITIZE_ADDRESS__) && !(defined(__has_feature) && __has_feature(address_sanitizer))
+    const rlimit limit{1ull << 30, 1ull << 30};
+    setrlimit(RLIMIT_AS, &limit);
+#endif
+    std::string message;
+    try {
+      load_classifier(bytes.data(), bytes.size(), "bomb.safetensors");
+      message = "loaded";
+    } catch (const std::exception& e) {
+      message = e.what();
+    }
+    const ssize_t written = write(channel[1], message.data(), message.size());
+    _exit(written == static_cast<ssize_t>(message.size()) ? 0 : 1);
+  }
+  close(channel[1]);
+  std::string message;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(channel[0], buffer, sizeof buffer)) > 0) message.append(buffer, static_cast<size_t>(n));
+  close(channel[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? message : "the loader died";
+}
+
 }  // namespace
 
 TEST_CASE("JSON text: one value, exactly as nlohmann reads it, a key named twice refused at any depth", "[json]") {
@@ -65,6 +105,38 @@ TEST_CASE("JSON text: one value, exactly as nlohmann reads it, a key named twice
   for (const auto& [bad, message] : refused) {
     INFO(bad);
     CHECK_THROWS_WITH(parse_json(bad, "t"), Catch::Contains(message));
+  }
+}
+
+TEST_CASE("no config makes the loader allocate weights the file does not hold (memory bombs)", "[safetensors][hostile]") {
+  // A 6-word model's file, its config swapped for sizes that would need gigabytes: each is refused,
+  // naming the first parameter the file cannot pay for (with ParameterBudget::kSlack, 65,536 values
+  // of slack), before that parameter is allocated.
+  const auto [header, data] = split_file(serialize_classifier(small_bundle()));
+  const json lstm = {{"type", "lstm"}, {"size", 4096}, {"bidirectional", true}};
+  const std::vector<std::pair<json, std::string>> bombs = {
+      // 6 × 4,096 embeddings, then two 4,096-unit LSTM directions: 0.9 G values
+      {{{"embedding_dim", 4096}, {"encoder", json::array({lstm})}, {"pooling", "attention"}}, "rnn.weight_ih_l0"},  // either direction first
+      // a recurrent layer's size: 3 × 4,096 × 4,099 values for the GRU's gates
+      {{{"embedding_dim", 3}, {"encoder", json::array({{{"type", "gru"}, {"size", 4096}}, {{"type", "lstm"}, {"size", 4096}}})}},
+       "rnn.weight_hh_l0 (12288 × 4096)"},
+      // 24 Transformer layers of 4,096 channels and 16,384 feed-forward units: 4.8 G values
+      {{{"embedding_dim", 4096}, {"encoder", json::array({{{"type", "transformer"}, {"layers", 24}, {"heads", 64}, {"feedforward", 16384}}})},
+        {"pooling", "mean"}},
+       "encoder.layers.0.self_attn.in_proj_weight (12288 × 4096)"},
+      {{{"embedding_dim", 3}, {"encoder", json::array({{{"type", "conv1d"}, {"size", 4096}, {"kernel_size", 64}}})}, {"pooling", "max"}},
+       "conv0.weight (4096 × 3 × 64)"},
+      // dense layers of 4,096 after the small encoder: 16.8 M values each after the first
+      {{{"dense", json::array({4096, 4096, 4096, 4096})}}, "dense1.weight (4096 × 4096)"},
+  };
+  for (const auto& [changes, first_refused] : bombs) {
+    json config = json::parse(header["__metadata__"]["config"].get<std::string>());
+    for (const auto& [key, value] : changes.items()) config[key] = value;
+    json h = header;
+    h["__metadata__"]["config"] = config.dump();
+    INFO(config.dump());
+    const std::string message = load_in_limited_child(from_parts(h.dump(), data));
+    CHECK_THAT(message, Catch::Contains("bomb.safetensors: the config's sizes need more weights than the file holds: " + first_refused));
   }
 }
 

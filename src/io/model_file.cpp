@@ -176,7 +176,10 @@ ClassifierBundle load_classifier(const uint8_t* bytes, size_t size, const std::s
   bundle.vocabulary = read_vocabulary(file, "vocabulary", config.vocab_size, "config.vocab_size");
   if (meta.count("provenance")) bundle.provenance = metadata_json(file, "provenance");
 
-  bundle.model = std::make_unique<Classifier>(config);
+  {
+    const ParameterBudget budget(file.weight_values(), source);  // the config cannot ask for more weights than these
+    bundle.model = std::make_unique<Classifier>(config);
+  }
   read_parameters(file, *bundle.model, config.architecture);
   bundle.storage = file.storage();
   return bundle;

@@ -160,6 +160,13 @@ bool File::is_scale_tensor(const std::string& name) const {
   return partner != tensors_.end() && partner->second.dtype == "I8";
 }
 
+int64_t File::weight_values() const {
+  int64_t values = 0;  // each tensor's count fits its bytes, so the sum fits the file
+  for (const auto& [name, info] : tensors_)
+    if (!is_scale_tensor(name)) values += info.element_count();
+  return values;
+}
+
 WeightStorage File::storage() const {
   WeightStorage storage = WeightStorage::Float32;
   for (const auto& [name, info] : tensors_) {

@@ -50,6 +50,9 @@ class File {
   void read_parameter(const std::string& name, const std::vector<int64_t>& expected_shape, ParamMatrix& out) const;
   // True for "<x>.scale" when tensor <x> is I8: the scales read_parameter reads with it.
   bool is_scale_tensor(const std::string& name) const;
+  // The weight values the file's tensors hold, scales left out: what a model built from the file
+  // may allocate (core/tensor.hpp: ParameterBudget).
+  int64_t weight_values() const;
   // int8 when any tensor is I8, else float16 when any is F16, else float32.
   WeightStorage storage() const;
   const std::string& source() const { return source_; }

@@ -51,13 +51,14 @@ TranslatorBundle load_translator(const uint8_t* bytes, size_t size, const std::s
     (std::string(key) == "source_language" ? bundle.source_language : bundle.target_language) = it->second;
   }
   if (file.metadata().count("provenance")) bundle.provenance = metadata_json(file, "provenance");
-  int64_t stored = 0;
-  for (const auto& [name, info] : file.tensors())
-    if (!file.is_scale_tensor(name)) stored += info.element_count();
+  const int64_t stored = file.weight_values();
   check(stored == config.parameter_count(), source + ": the file holds " + std::to_string(stored) +
                                                 " weights, but its config describes " +
                                                 std::to_string(config.parameter_count()));
-  bundle.model = std::make_unique<Translator>(config);
+  {
+    const ParameterBudget budget(stored, source);  // and building the model cannot claim more
+    bundle.model = std::make_unique<Translator>(config);
+  }
   read_parameters(file, *bundle.model, config.architecture);
   bundle.storage = file.storage();
   return bundle;

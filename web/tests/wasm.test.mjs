@@ -75,6 +75,26 @@ test('bad model bytes throw a JS Error with the loader message, not an abort', (
   assert.equal(model.classify('great').tokens.length, 1);
 });
 
+test('a config asking for gigabytes of weights is refused before they are allocated (memory bombs)', () => {
+  // The shipped model's file with its config swapped: 4,096-wide embeddings and 24 Transformer
+  // layers of 16,384 feed-forward units, 5 G values (20 GB) that the file's tensors do not hold.
+  const bytes = modelBytes();
+  const length = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+  const config = JSON.parse(header.__metadata__.config);
+  Object.assign(config, { architecture: 'transformer', embedding_dim: 4096, pooling: 'mean',
+    encoder: [{ type: 'transformer', layers: 24, heads: 64, feedforward: 16384 }] });
+  header.__metadata__.config = JSON.stringify(config);
+  const text = new TextEncoder().encode(JSON.stringify(header));
+  const bomb = new Uint8Array(8 + text.length + bytes.length - 8 - length);
+  new DataView(bomb.buffer).setBigUint64(0, BigInt(text.length), true);
+  bomb.set(text, 8);
+  bomb.set(bytes.subarray(8 + length), 8 + text.length);
+  assert.throws(() => lens.Model.fromBytes(bomb),
+    /the config's sizes need more weights than the file holds: embedding\.weight \(10000 × 4096\) alone needs 40960000 values/);
+  assert.equal(model.classify('great').tokens.length, 1, 'the module is still usable');
+});
+
 function expectSameAsNative(texts) {
   const native = nativePredictions(texts);
   assert.equal(native.length, texts.length);
