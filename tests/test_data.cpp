@@ -1,16 +1,23 @@
-// The IMDB reader on generated folder and archive layouts, and word2vec on a corpus
-// with known structure. (The real data is used by imdb_tests.)
+// The IMDB reader on generated folder and archive layouts, the text-file readers on plain,
+// compressed and hostile files, and word2vec on a corpus with known structure. (The real data is
+// used by imdb_tests.)
 #include <archive.h>
 #include <archive_entry.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "data/imdb.hpp"
+#include "data/labelled.hpp"
 #include "data/tatoeba.hpp"
+#include "data/text_file.hpp"
 #include "train/word2vec.hpp"
 
 using namespace attnlens;
@@ -165,4 +172,180 @@ TEST_CASE("sentence-pair reader: plain and gzip files, and bad lines named by nu
   expect_error("Go.\tVa !\n\nbad \xFF\tmauvais\n", "line 3: not valid UTF-8");
   expect_error("\n\n", "no sentence pairs");
   CHECK_THROWS_WITH(locate_eng_fra((root / "nowhere").string()), Catch::Contains("eng-fra/eng-fra.tsv.gz"));
+}
+
+namespace {
+
+// `entries` as tar bytes, compressed with `filter` ("none", "gzip", "bzip2", "xz"); a single entry
+// named "" is written raw (a compressed text file).
+std::vector<uint8_t> archive_in_memory(const std::vector<std::pair<std::string, std::string>>& entries, const std::string& filter) {
+  size_t capacity = 1 << 16;
+  for (const auto& entry : entries) capacity += 2 * entry.second.size() + 1024;
+  std::vector<uint8_t> bytes(capacity);
+  size_t used = 0;
+  archive* writer = archive_write_new();
+  if (filter == "gzip") archive_write_add_filter_gzip(writer);
+  if (filter == "bzip2") archive_write_add_filter_bzip2(writer);
+  if (filter == "xz") archive_write_add_filter_xz(writer);
+  const bool raw = entries.size() == 1 && entries[0].first.empty();
+  raw ? archive_write_set_format_raw(writer) : archive_write_set_format_pax_restricted(writer);
+  archive_write_set_bytes_in_last_block(writer, 1);
+  REQUIRE(archive_write_open_memory(writer, bytes.data(), bytes.size(), &used) == ARCHIVE_OK);
+  for (const auto& [name, text] : entries) {
+    archive_entry* entry = archive_entry_new();
+    if (!raw) archive_entry_set_pathname(entry, name.c_str());
+    archive_entry_set_size(entry, static_cast<la_int64_t>(text.size()));
+    archive_entry_set_filetype(entry, AE_IFREG);
+    archive_entry_set_perm(entry, 0644);
+    archive_write_header(writer, entry);
+    archive_write_data(writer, text.data(), text.size());
+    archive_entry_free(entry);
+  }
+  REQUIRE(archive_write_close(writer) == ARCHIVE_OK);
+  archive_write_free(writer);
+  bytes.resize(used);
+  return bytes;
+}
+
+// A ustar header for one regular file `name` that declares `size` bytes (none follow).
+std::vector<uint8_t> tar_header(const std::string& name, uint64_t size) {
+  std::vector<uint8_t> block(512, 0);
+  const auto put = [&](size_t offset, const std::string& text) { std::copy(text.begin(), text.end(), block.begin() + offset); };
+  char field[16];
+  put(0, name);
+  put(100, "0000644");
+  put(108, "0000000");
+  put(116, "0000000");
+  std::snprintf(field, sizeof field, "%011llo", static_cast<unsigned long long>(size));
+  put(124, field);
+  put(136, "00000000000");
+  block[156] = '0';
+  put(257, std::string("ustar\0" "00", 8));
+  std::fill(block.begin() + 148, block.begin() + 156, ' ');
+  unsigned sum = 0;
+  for (uint8_t b : block) sum += b;
+  std::snprintf(field, sizeof field, "%06o", sum);
+  put(148, std::string(field) + std::string(1, '\0') + " ");
+  return block;
+}
+
+// Runs `body` in a child whose address space may grow by at most `extra` bytes over this process's
+// (not under AddressSanitizer, which reserves terabytes of shadow): "ok", the error it threw, or
+// "died" when it ran out.
+template <class Body>
+std::string run_with_memory_limit([[maybe_unused]] uint64_t extra, Body body) {
+  int channel[2];
+  REQUIRE(pipe(channel) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    close(channel[0]);
+#if !defined(__SANITIZE_ADDRESS__) && !(defined(__has_feature) && __has_feature(address_sanitizer))
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    uint64_t kilobytes = 0;
+    while (std::getline(status, line))
+      if (line.rfind("VmSize:", 0) == 0) kilobytes = std::stoull(line.substr(7));
+    const rlimit limit{kilobytes * 1024 + extra, kilobytes * 1024 + extra};
+    setrlimit(RLIMIT_AS, &limit);
+#endif
+    std::string message = "ok";
+    try {
+      body();
+    } catch (const std::exception& e) {
+      message = e.what();
+    }
+    const ssize_t written = write(channel[1], message.data(), message.size());
+    _exit(written == static_cast<ssize_t>(message.size()) ? 0 : 1);
+  }
+  close(channel[1]);
+  std::string message;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(channel[0], buffer, sizeof buffer)) > 0) message.append(buffer, static_cast<size_t>(n));
+  close(channel[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? message : "died";
+}
+
+}  // namespace
+
+TEST_CASE("IMDB reader: archive bytes read as the archive file is, in any compression", "[data][imdb]") {
+  const fs::path root = make_archive();
+  for (const char* filter : {"none", "gzip", "bzip2", "xz"}) {
+    INFO(filter);
+    const std::vector<uint8_t> bytes = archive_in_memory(kFiles, filter);
+    expect_train_split(load_imdb_archive(bytes.data(), bytes.size(), "reviews.tar", "train"));
+    CHECK(load_imdb_archive(bytes.data(), bytes.size(), "reviews.tar", "unsup").size() == 1);
+  }
+  fs::remove_all(root);
+  const std::vector<uint8_t> none = archive_in_memory({{"aclImdb/README", "no reviews"}}, "gzip");
+  CHECK_THROWS_WITH(load_imdb_archive(none.data(), none.size(), "x.tar.gz", "test"),
+                    Catch::Contains("x.tar.gz: no reviews found for split 'test'"));
+  // A review id too long for an int is not a review path (it was std::stoi's out_of_range).
+  const std::vector<uint8_t> long_id = archive_in_memory({{"aclImdb/test/pos/99999999999_7.txt", "x"}}, "none");
+  CHECK_THROWS_WITH(load_imdb_archive(long_id.data(), long_id.size(), "x.tar", "test"), Catch::Contains("no reviews found"));
+}
+
+TEST_CASE("IMDB reader: an archive's entries may declare at most 16 times its size (plus 16 MiB)", "[data][imdb][hostile]") {
+  // 1 KB of tar whose one entry claims 1 TB: refused from its header, before anything is read or skipped.
+  std::vector<uint8_t> bomb = tar_header("aclImdb/train/pos/1_9.txt", uint64_t{1} << 40);
+  bomb.resize(bomb.size() + 1024, 0);
+  CHECK_THROWS_WITH(load_imdb_archive(bomb.data(), bomb.size(), "bomb.tar", "train"),
+                    Catch::Contains("bomb.tar: entry aclImdb/train/pos/1_9.txt would take the archive past 16 MiB"));
+  // Entries that are not reviews count too: skipping them would inflate them.
+  std::vector<uint8_t> skipped = tar_header("aclImdb/train/unsup/big.bin", uint64_t{1} << 30);
+  skipped.resize(skipped.size() + 1024, 0);
+  CHECK_THROWS_WITH(load_imdb_archive(skipped.data(), skipped.size(), "skip.tar", "train"),
+                    Catch::Contains("skip.tar: entry aclImdb/train/unsup/big.bin would take the archive past"));
+  // 64 MiB of zeros in 64 KiB of gzip (a ratio of 1,000): refused at the entry that passes 17 MiB.
+  std::vector<std::pair<std::string, std::string>> zeros;
+  for (int i = 0; i < 64; ++i) zeros.push_back({"aclImdb/train/neg/" + std::to_string(i) + "_1.txt", std::string(1 << 20, ' ')});
+  const std::vector<uint8_t> inflating = archive_in_memory(zeros, "gzip");
+  CHECK(inflating.size() < (200u << 10));
+  CHECK_THROWS_WITH(load_imdb_archive(inflating.data(), inflating.size(), "zeros.tar.gz", "train"),
+                    Catch::Contains("would take the archive past 18 MiB") || Catch::Contains("would take the archive past 17 MiB"));
+}
+
+TEST_CASE("text files: plain, gzip, bzip2 and xz, and one that expands past 16 times its size is refused", "[data][hostile]") {
+  const std::string text = "A fine film.\t1\nDull.\t0\n";
+  for (const char* filter : {"gzip", "bzip2", "xz"}) {
+    const std::vector<uint8_t> bytes = archive_in_memory({{"", text}}, filter);
+    CHECK(decompress_text(bytes.data(), bytes.size(), filter) == text);
+    CHECK(parse_labelled_texts(decompress_text(bytes.data(), bytes.size(), filter), filter).size() == 2);
+  }
+  CHECK(decompress_text(reinterpret_cast<const uint8_t*>(text.data()), text.size(), "plain") == text);
+  // 64 MiB of one letter is about 64 KiB of gzip: refused once it passes 16 × that + 16 MiB.
+  const std::vector<uint8_t> bomb = archive_in_memory({{"", std::string(64u << 20, 'a')}}, "gzip");
+  CHECK(bomb.size() < (1u << 20));
+  CHECK_THROWS_WITH(decompress_text(bomb.data(), bomb.size(), "bomb.tsv.gz"),
+                    Catch::Contains("bomb.tsv.gz: expands to more than") && Catch::Contains("not a text file"));
+  const std::string damaged = "\x1f\x8b\x08 this is not gzip";
+  CHECK_THROWS_WITH(decompress_text(reinterpret_cast<const uint8_t*>(damaged.data()), damaged.size(), "d.gz"),
+                    Catch::Contains("d.gz: damaged"));
+}
+
+TEST_CASE("labelled texts: a long line or a million columns costs at most twice the file", "[data][hostile]") {
+  const fs::path root = fs::temp_directory_path() / "attnlens-labelled-hostile";
+  fs::create_directories(root);
+  const size_t size = 64u << 20;
+  const auto file = [&](const std::string& name, const std::string& content) {
+    std::ofstream(root / name, std::ios::binary | std::ios::trunc) << content;
+    return (root / name).string();
+  };
+  // One 64 MiB text with a label, and one without: read within 2 × 64 MiB + 32 MiB more address space.
+  std::string long_line(size, 'w');
+  long_line += "\t1\nshort\t0\n";
+  const std::string ok = file("long.tsv", long_line);
+  CHECK(run_with_memory_limit(2 * size + (32u << 20), [&] { check(load_labelled_texts(ok).size() == 2, "two texts"); }) == "ok");
+  long_line.assign(size, 'w');
+  const std::string no_label = file("nolabel.tsv", long_line);
+  CHECK_THAT(run_with_memory_limit(2 * size + (32u << 20), [&] { load_labelled_texts(no_label); }),
+             Catch::Contains("line 1: expected two tab-separated columns"));
+  std::string columns = "text";
+  for (int i = 0; i < 1000000; ++i) columns += "\tx";
+  const std::string wide = file("wide.tsv", columns);
+  CHECK_THROWS_WITH(load_labelled_texts(wide), Catch::Contains("wide.tsv line 1: more than two tab-separated columns"));
+  fs::remove_all(root);
 }

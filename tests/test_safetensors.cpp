@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/json_integer.hpp"
 #include "helpers.hpp"
 #include "io/json_text.hpp"
 #include "io/model_file.hpp"
@@ -108,11 +109,39 @@ TEST_CASE("JSON text: one value, exactly as nlohmann reads it, a key named twice
   }
 }
 
+TEST_CASE("JSON integers: a whole number in range, never wrapped or cast out of range", "[json]") {
+  using attnlens::json_integer;
+  CHECK(json_integer<int>(json::parse("64"), "k") == 64);
+  CHECK(json_integer<int>(json::parse("64.0"), "k") == 64);
+  CHECK(json_integer<int>(json::parse("-2147483648"), "k") == std::numeric_limits<int>::min());
+  CHECK(json_integer<uint64_t>(json::parse("18446744073709551615"), "k") == std::numeric_limits<uint64_t>::max());
+  CHECK(json_integer<int64_t>(json::parse("-9.223372036854775808e18"), "k") == std::numeric_limits<int64_t>::min());
+  for (const char* bad : {"4294967300", "2147483648", "1.5", "1e30", "184467440737095516154294967296", "-1e300", "\"7\"",
+                          "true", "null", "[1]"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(json_integer<int>(json::parse(bad), "config.embedding_dim"),
+                      Catch::Contains("config.embedding_dim: expected a whole number"));
+  }
+  CHECK_THROWS_WITH(json_integer<int>(json::parse("4294967300"), "k"), "k: expected a whole number that fits, got 4294967300");
+  CHECK_THROWS_WITH(json_integer<int>(json::parse("2.5"), "k"), "k: expected a whole number that fits, got 2.5");
+  CHECK_THROWS_WITH(json_integer<int>(json::parse("\"7\""), "k"), "k: expected a whole number, got string");
+  CHECK_THROWS_AS(json_integer<int64_t>(json::parse("9.223372036854775808e18"), "k"), Error);  // 2^63
+  CHECK_THROWS_AS(json_integer<uint64_t>(json::parse("-1"), "k"), Error);
+  // Through the configs: 4294967300 was read as 4 before (nlohmann's get<int>() wraps it).
+  CHECK_THROWS_WITH(ClassifierConfig::from_json({{"embedding_dim", 4294967300ull}}),
+                    Catch::Contains("config.embedding_dim: expected a whole number"));
+  CHECK_THROWS_WITH(ClassifierConfig::from_json({{"dense", {8, 1e30}}}), Catch::Contains("config.dense[1]: expected a whole number"));
+  CHECK_THROWS_WITH(TranslatorConfig::from_json({{"hidden_size", 1e300}}), Catch::Contains("config.hidden_size: expected a whole number"));
+  CHECK(ClassifierConfig::from_json({{"embedding_dim", 32.0}}).embedding_dim == 32);
+}
+
 TEST_CASE("no config makes the loader allocate weights the file does not hold (memory bombs)", "[safetensors][hostile]") {
   // A 6-word model's file, its config swapped for sizes that would need gigabytes: each is refused,
   // naming the first parameter the file cannot pay for (with ParameterBudget::kSlack, 65,536 values
   // of slack), before that parameter is allocated.
-  const auto [header, data] = split_file(serialize_classifier(small_bundle()));
+  const auto parts = split_file(serialize_classifier(small_bundle()));  // (clang 14 cannot capture structured bindings)
+  const json& header = parts.first;
+  const std::vector<uint8_t>& data = parts.second;
   const json lstm = {{"type", "lstm"}, {"size", 4096}, {"bidirectional", true}};
   const std::vector<std::pair<json, std::string>> bombs = {
       // 6 × 4,096 embeddings, then two 4,096-unit LSTM directions: 0.9 G values
@@ -152,7 +181,7 @@ TEST_CASE("model file round trip keeps weights, vocabulary, config and provenanc
   REQUIRE(a.size() == b.size());
   for (size_t i = 0; i < a.size(); ++i) CHECK(a[i]->value == b[i]->value);
   // The container is plain safetensors: 8-byte length, JSON, data with PyTorch names.
-  const auto [header, data] = split_file(serialize_classifier(bundle));
+  const json header = split_file(serialize_classifier(bundle)).first;
   CHECK(header.contains("embedding.weight"));
   CHECK(header["rnn.weight_ih_l0"]["shape"] == json::array({8, 3}));
   CHECK(header["rnn.weight_hh_l0_reverse"]["shape"] == json::array({8, 2}));
@@ -177,7 +206,9 @@ TEST_CASE("save is atomic: no temporary file is left and a failed save keeps the
 TEST_CASE("the loader rejects corrupt and hostile files with a named error", "[safetensors][hostile]") {
   const std::vector<uint8_t> good = serialize_classifier(small_bundle());
   REQUIRE_NOTHROW(load_classifier(good.data(), good.size(), "model.safetensors"));
-  const auto [header, data] = split_file(good);
+  const auto parts = split_file(good);  // (clang 14 cannot capture structured bindings)
+  const json& header = parts.first;
+  const std::vector<uint8_t>& data = parts.second;
 
   SECTION("empty and too short") {
     expect_rejected({}, "too short");
@@ -388,7 +419,7 @@ TEST_CASE("weights stored as float16 and int8 load back within their precision",
     const std::vector<uint8_t> bytes = serialize_classifier(bundle);
     ClassifierBundle loaded = load_classifier(bytes.data(), bytes.size(), "m");
     CHECK(loaded.storage == storage);
-    const auto [header, data] = split_file(bytes);
+    const json header = split_file(bytes).first;
     CHECK(header["__metadata__"]["weights"] == safetensors::storage_name(storage));
     auto a = bundle.model->parameters(), b = loaded.model->parameters();
     for (size_t k = 0; k < a.size(); ++k) {
@@ -418,7 +449,9 @@ TEST_CASE("the loader rejects hostile float16 and int8 tensors", "[safetensors][
   ClassifierBundle bundle = small_bundle();
   bundle.storage = safetensors::WeightStorage::Int8;
   const std::vector<uint8_t> good = serialize_classifier(bundle);
-  const auto [header, data] = split_file(good);
+  const auto parts = split_file(good);  // (clang 14 cannot capture structured bindings)
+  const json& header = parts.first;
+  const std::vector<uint8_t>& data = parts.second;
   const auto with_header = [&](const json& h) { return from_parts(h.dump(), data); };
   const std::string name = "fc.weight", scale = "fc.weight.scale";
   REQUIRE(header[name]["dtype"] == "I8");

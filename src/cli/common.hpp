@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/json_integer.hpp"
 #include "io/json_text.hpp"
 #include "io/safetensors.hpp"
 #include "train/trainer.hpp"
@@ -70,6 +71,10 @@ inline json read_config(const std::string& path, std::initializer_list<const cha
 template <class T>
 void set_from_config(const std::string& path, const json& section, const char* key, bool flag_given, T& target) {
   if (!section.contains(key) || flag_given) return;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    target = json_integer<T>(section.at(key), path + ": '" + key + "'");
+    return;
+  }
   try {
     target = section.at(key).get<T>();
   } catch (const json::exception&) {

@@ -15,8 +15,6 @@
 
 namespace attnlens::cli {
 
-namespace {
-
 void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
   if (args.config_path.empty()) return;
   const json config = read_config(args.config_path, {"model", "training", "vocabulary", "pretraining"});
@@ -50,6 +48,8 @@ void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
   set(pretraining, "negatives", "--pretrain-negatives", args.pretraining.negatives);
   set(pretraining, "unlabelled_reviews", "--pretrain-unlabelled", args.pretrain_unlabelled);
 }
+
+namespace {
 
 // Initialises the embedding with skip-gram word2vec vectors learnt from the training part
 // and (optionally) the unlabelled reviews; never from validation or test reviews.

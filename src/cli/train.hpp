@@ -29,6 +29,8 @@ struct TrainArgs {
 
 CLI::App* add_train_command(CLI::App& app, TrainArgs& args);
 int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_line);
+// Reads args.config_path (if set) into args; flags given on `cmd`'s command line win.
+void apply_config_file(TrainArgs& args, const CLI::App& cmd);
 
 CLI::App* add_cue_task_command(CLI::App& app, CueTaskOptions& options);
 int run_cue_task(const CueTaskOptions& options);

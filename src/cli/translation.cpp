@@ -95,6 +95,8 @@ json translation_json(const Translation& t) {
           {"attention", attention},       {"log_probability", t.log_probability}, {"truncated", t.truncated}};
 }
 
+}  // namespace
+
 void apply_config_file(TrainTranslatorArgs& args, const CLI::App& cmd) {
   if (args.config_path.empty()) return;
   const json config = read_config(args.config_path, {"model", "training", "vocabulary", "split"});
@@ -120,8 +122,6 @@ void apply_config_file(TrainTranslatorArgs& args, const CLI::App& cmd) {
   set(split, "test_fraction", nullptr, args.test_fraction);
   set(split, "seed", nullptr, args.split_seed);
 }
-
-}  // namespace
 
 CLI::App* add_train_translator_command(CLI::App& app, TrainTranslatorArgs& args) {
   args.data_dir = default_data_directory();

@@ -40,6 +40,8 @@ CLI::App* add_train_translator_command(CLI::App& app, TrainTranslatorArgs& args)
 CLI::App* add_translate_command(CLI::App& app, TranslateArgs& args);
 
 int run_train_translator(TrainTranslatorArgs& args, const CLI::App& cmd, const std::string& command_line);
+// Reads args.config_path (if set) into args; flags given on `cmd`'s command line win.
+void apply_config_file(TrainTranslatorArgs& args, const CLI::App& cmd);
 int run_translate(const TranslateArgs& args, const CLI::App& cmd);
 int run_eval_translator(const TranslatorEvalArgs& args);
 nlohmann::json translator_info(const std::string& path);

@@ -63,9 +63,9 @@ inline Packet exp(Packet x) {
   return p * two_to_n;
 }
 
-// Scalar tails of the float kernels: the same functions on one value.
-inline float sigmoid1(float x) { return Eigen::internal::scalar_logistic_op<float>()(x); }
-inline float tanh1(float x) { return Eigen::numext::tanh(x); }
+// Scalar tails of the float kernels: the same functions on one value (unused in the double build).
+[[maybe_unused]] inline float sigmoid1(float x) { return Eigen::internal::scalar_logistic_op<float>()(x); }
+[[maybe_unused]] inline float tanh1(float x) { return Eigen::numext::tanh(x); }
 inline float exp1(float x) { return exp(splat(x))[0]; }
 
 // ---- matrix-vector product ----
@@ -203,7 +203,9 @@ void softmax_impl(T* x, int n, T scale) {
 
 }  // namespace
 
-void gemv_accumulate(int rows, int cols, const Scalar* w, const Scalar* x, Scalar* y) { gemv_impl(rows, cols, w, x, y); }
+void gemv_accumulate(int rows, int cols, const Scalar* w, const Scalar* x, Scalar* y) {
+  if (rows > 0 && cols > 0) gemv_impl(rows, cols, w, x, y);  // an empty W's data may be null: nothing to add
+}
 void softmax(Scalar* x, int n, Scalar scale) { softmax_impl(x, n, scale); }
 
 bool changed_since(ParamMatrix& copy, const ParamMatrix& value) {

@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "core/error.hpp"
+#include "data/text_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -56,7 +57,7 @@ std::string archive_message(archive* reader) {
 // Parses ".../<train|test>/<pos|neg|unsup>/<id>_<rating>.txt" for the given split
 // ("unsup" means train/unsup); returns false for any other path.
 bool parse_review_path(const std::string& path, const std::string& split, Review& review) {
-  static const std::regex pattern(R"((?:^|/)(train|test)/(pos|neg|unsup)/(\d+)_(\d+)\.txt$)");
+  static const std::regex pattern(R"((?:^|/)(train|test)/(pos|neg|unsup)/(\d{1,9})_(\d{1,9})\.txt$)");
   std::smatch m;
   if (!std::regex_search(path, m, pattern)) return false;
   const bool unlabelled = m[2] == "unsup";
@@ -67,27 +68,51 @@ bool parse_review_path(const std::string& path, const std::string& split, Review
   return true;
 }
 
-void read_archive(const std::string& path, const std::string& split, std::vector<Review>& reviews) {
-  std::unique_ptr<archive, decltype(&archive_read_free)> reader(archive_read_new(), archive_read_free);
-  archive_read_support_filter_all(reader.get());
-  archive_read_support_format_all(reader.get());
-  check(archive_read_open_filename(reader.get(), path.c_str(), 1 << 16) == ARCHIVE_OK,
-        path + ": cannot open archive (" + archive_message(reader.get()) + ")");
+// Reads the reviews of `split` from an opened archive. The archive's entries may together declare
+// at most kMaxExpansion times its compressed size (plus kExpansionSlack), checked from each entry's
+// header before it is read or skipped, so no archive makes this allocate or inflate without end.
+void read_archive(archive* reader, uint64_t compressed_size, const std::string& source, const std::string& split,
+                  std::vector<Review>& reviews) {
+  const uint64_t limit = std::min<uint64_t>(kMaxTextBytes, compressed_size * kMaxExpansion + kExpansionSlack);
+  uint64_t declared = 0;
   archive_entry* entry;
   int status;
-  while ((status = archive_read_next_header(reader.get(), &entry)) == ARCHIVE_OK) {
-    Review review;
+  while ((status = archive_read_next_header(reader, &entry)) == ARCHIVE_OK) {
     const char* name = archive_entry_pathname(entry);
+    const std::string where = source + ": entry " + (name ? name : "without a name");
+    const la_int64_t size = archive_entry_size_is_set(entry) ? archive_entry_size(entry) : 0;
+    check(size >= 0 && static_cast<uint64_t>(size) <= limit - declared,
+          where + " would take the archive past " + std::to_string(limit >> 20) + " MiB (" + std::to_string(kMaxExpansion) +
+              " times its compressed size, plus 16 MiB)");
+    declared += static_cast<uint64_t>(size);
+    Review review;
     if (!name || archive_entry_filetype(entry) != AE_IFREG || !parse_review_path(name, split, review)) continue;
-    const la_int64_t size = archive_entry_size(entry);
-    check(size >= 0 && size < (64 << 20), path + ": entry " + name + " has an implausible size");
+    check(size < (64 << 20), where + " has an implausible size");
     review.text.resize(static_cast<size_t>(size));
-    const la_ssize_t got = archive_read_data(reader.get(), review.text.data(), review.text.size());
-    check(got == size, path + ": entry " + name + " is truncated");
+    const la_ssize_t got = archive_read_data(reader, review.text.data(), review.text.size());
+    check(got == size, where + " is truncated");
     reviews.push_back(std::move(review));
   }
-  check(status == ARCHIVE_EOF, path + ": archive is damaged (" +
-                                   archive_message(reader.get()) + ")");
+  check(status == ARCHIVE_EOF, source + ": archive is damaged (" + archive_message(reader) + ")");
+}
+
+// A reader for tar archives, plain or compressed with gzip, bzip2 or xz, in process (libarchive's
+// "all" filters would also start external programs for input that claims their formats).
+std::unique_ptr<archive, decltype(&archive_read_free)> tar_reader() {
+  std::unique_ptr<archive, decltype(&archive_read_free)> reader(archive_read_new(), archive_read_free);
+  check(reader != nullptr, "out of memory");
+  archive_read_support_filter_gzip(reader.get());
+  archive_read_support_filter_bzip2(reader.get());
+  archive_read_support_filter_xz(reader.get());
+  archive_read_support_format_tar(reader.get());
+  return reader;
+}
+
+void read_archive_file(const std::string& path, const std::string& split, std::vector<Review>& reviews) {
+  auto reader = tar_reader();
+  check(archive_read_open_filename(reader.get(), path.c_str(), 1 << 16) == ARCHIVE_OK,
+        path + ": cannot open archive (" + archive_message(reader.get()) + ")");
+  read_archive(reader.get(), fs::file_size(path), path, split, reviews);
 }
 
 void read_folder(const std::string& root, const std::string& split, std::vector<Review>& reviews) {
@@ -106,19 +131,39 @@ void read_folder(const std::string& root, const std::string& split, std::vector<
   }
 }
 
+void check_split(const std::string& split) {
+  check(split == "train" || split == "test" || split == "unsup",
+        "IMDB split must be 'train', 'test' or 'unsup', got '" + split + "'");
+}
+
+// Positives first, then by id (unique within a label in the real data), then by text: one order for any input.
+std::vector<Review> sorted_reviews(std::vector<Review> reviews, const std::string& location, const std::string& split) {
+  check(!reviews.empty(), location + ": no reviews found for split '" + split + "'");
+  std::sort(reviews.begin(), reviews.end(), [](const Review& a, const Review& b) {
+    return a.label != b.label ? a.label > b.label : a.id != b.id ? a.id < b.id : a.text < b.text;
+  });
+  return reviews;
+}
+
 }  // namespace
 
 std::vector<Review> load_imdb(const std::string& data_dir, const std::string& split) {
-  check(split == "train" || split == "test" || split == "unsup",
-        "IMDB split must be 'train', 'test' or 'unsup', got '" + split + "'");
+  check_split(split);
   const std::string location = split == "unsup" ? locate_imdb_unlabelled(data_dir) : locate_imdb(data_dir);
   std::vector<Review> reviews;
   if (fs::is_directory(location)) read_folder(location, split, reviews);
-  else read_archive(location, split, reviews);
-  check(!reviews.empty(), location + ": no reviews found for split '" + split + "'");
-  std::sort(reviews.begin(), reviews.end(),
-            [](const Review& a, const Review& b) { return a.label != b.label ? a.label > b.label : a.id < b.id; });
-  return reviews;
+  else read_archive_file(location, split, reviews);
+  return sorted_reviews(std::move(reviews), location, split);
+}
+
+std::vector<Review> load_imdb_archive(const uint8_t* bytes, size_t size, const std::string& source, const std::string& split) {
+  check_split(split);
+  std::vector<Review> reviews;
+  auto reader = tar_reader();
+  check(archive_read_open_memory(reader.get(), bytes, size) == ARCHIVE_OK,
+        source + ": cannot open archive (" + archive_message(reader.get()) + ")");
+  read_archive(reader.get(), size, source, split, reviews);
+  return sorted_reviews(std::move(reviews), source, split);
 }
 
 }  // namespace attnlens

@@ -3,6 +3,8 @@
 // either unpacked in a folder or still inside its .tar.gz archive (read with libarchive,
 // no unpacking needed).
 #pragma once
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -30,5 +32,9 @@ std::string locate_imdb_unlabelled(const std::string& data_dir);
 // Loads split "train" or "test" (labelled reviews), or "unsup" (the unlabelled reviews of
 // train/unsup), sorted by (label, id) so the order never depends on the file system or archive.
 std::vector<Review> load_imdb(const std::string& data_dir, const std::string& split);
+
+// The reviews of `split` in a tar archive's bytes (plain, gzip, bzip2 or xz), as load_imdb reads
+// an archive; `source` names it in errors.
+std::vector<Review> load_imdb_archive(const uint8_t* bytes, size_t size, const std::string& source, const std::string& split);
 
 }  // namespace attnlens

@@ -22,5 +22,7 @@ std::optional<float> parse_label(std::string_view text);
 // Errors name the file and the line: wrong column count, empty text, unknown label,
 // invalid UTF-8, an empty file.
 std::vector<LabelledText> load_labelled_texts(const std::string& path);
+// The same for a file's text (decompressed); `path` names it in errors.
+std::vector<LabelledText> parse_labelled_texts(std::string_view file_text, const std::string& path);
 
 }  // namespace attnlens

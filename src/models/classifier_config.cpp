@@ -3,6 +3,7 @@
 #include "models/classifier.hpp"
 
 #include "core/error.hpp"
+#include "core/json_integer.hpp"
 
 namespace attnlens {
 
@@ -13,8 +14,17 @@ namespace {
 template <typename T>
 T field(const json& j, const char* name, const T& fallback, const std::string& where) {
   if (!j.contains(name)) return fallback;
+  const json& value = j.at(name);
+  if constexpr (std::is_same_v<T, int>) {
+    return json_integer<int>(value, where + name);
+  } else if constexpr (std::is_same_v<T, std::vector<int>>) {
+    check(value.is_array(), where + name + ": wrong type (" + value.type_name() + ")");
+    std::vector<int> values;
+    for (size_t i = 0; i < value.size(); ++i) values.push_back(json_integer<int>(value[i], where + name + "[" + std::to_string(i) + "]"));
+    return values;
+  }
   try {
-    return j.at(name).get<T>();
+    return value.get<T>();
   } catch (const json::exception&) {
     throw Error(where + name + ": wrong type (" + j.at(name).type_name() + ")");
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/json_integer.hpp"
 
 namespace attnlens {
 
@@ -52,8 +53,7 @@ TranslatorConfig TranslatorConfig::from_json(const json& j) {
   TranslatorConfig c;
   const auto integer = [&](const char* key, int& out, int lo, int hi) {
     if (!j.contains(key)) return;
-    check(j[key].is_number_integer(), std::string("config.") + key + ": expected an integer");
-    const int64_t v = j[key].get<int64_t>();
+    const int64_t v = json_integer<int64_t>(j[key], std::string("config.") + key);
     check(v >= lo && v <= hi, std::string("config.") + key + ": must be between " + std::to_string(lo) + " and " +
                                   std::to_string(hi) + ", got " + std::to_string(v));
     out = static_cast<int>(v);

@@ -34,6 +34,7 @@
 
 #include "bench/bench.hpp"
 #include "core/error.hpp"
+#include "core/json_integer.hpp"
 #include "io/model_file.hpp"
 #include "train/session.hpp"
 #include "train/synthetic.hpp"
@@ -232,11 +233,12 @@ val cue_task(const val& options) {
     CueTaskOptions o;
     for (const auto& [key, value] : j.items()) {
       if (!value.is_number()) throw Error("cueTask: option " + key + " must be a number");
-      if (key == "count") o.count = value.get<int>();
-      else if (key == "length") o.length = value.get<int>();
-      else if (key == "fillers") o.fillers = value.get<int>();
+      const std::string what = "cueTask: option " + key;
+      if (key == "count") o.count = json_integer<int>(value, what);
+      else if (key == "length") o.length = json_integer<int>(value, what);
+      else if (key == "fillers") o.fillers = json_integer<int>(value, what);
       else if (key == "negation") o.negation = value.get<double>();
-      else if (key == "seed") o.seed = value.get<uint64_t>();
+      else if (key == "seed") o.seed = json_integer<uint64_t>(value, what);
       else throw Error("cueTask: unknown option '" + key + "' (known: count, length, fillers, negation, seed)");
     }
     val texts = val::array(), labels = val::array(), cues = val::array(), negated = val::array();
