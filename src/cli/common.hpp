@@ -98,6 +98,19 @@ inline void add_training_options(CLI::App* cmd, TrainOptions& options, const std
   cmd->add_option("--threads", options.threads, "Worker threads")->check(CLI::Range(1, 64))->capture_default_str();
 }
 
+// --checkpoint FILE, --checkpoint-every N, --resume FILE (train and train-translator).
+inline void add_checkpoint_options(CLI::App* cmd, std::string& checkpoint, size_t& every, std::string& resume) {
+  cmd->add_option("--checkpoint", checkpoint,
+                  "Keep a checkpoint here (written atomically after every epoch): weights, optimiser, random state, "
+                  "position, history; --resume continues it exactly");
+  cmd->add_option("--checkpoint-every", every, "Also write the checkpoint after every N batches (0: after epochs only)")
+      ->check(CLI::Range(size_t{0}, size_t{100000000}))->capture_default_str();
+  cmd->add_option("--resume", resume,
+                  "Continue the run this checkpoint holds (same data, config and options; --epochs and --patience may "
+                  "change); it is then kept up to date unless --checkpoint names another file")
+      ->check(CLI::ExistingFile);
+}
+
 // Reads what add_training_options' flags set from a config file's "training" section (flags win).
 inline void read_training_section(const std::string& path, const json& config, const CLI::App& cmd, TrainOptions& options) {
   const json training = config.value("training", json::object());

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "data/labelled.hpp"
 #include "io/model_file.hpp"
+#include "train/checkpoint.hpp"
 #include "train/session.hpp"
 
 namespace attnlens::cli {
@@ -120,8 +121,24 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
   args.model = bundle.model->config();
   const std::vector<Example>& examples = prepared.examples;
   const Split& split = prepared.split;
-  json pretraining_record;
-  if (args.pretraining.epochs > 0) {
+  // A checkpoint belongs to this run only if it has the same model, arithmetic, data, vocabulary and split.
+  Fingerprint data_fingerprint;
+  data_fingerprint.add(bundle.vocabulary.words()).add(tokenizer_to_json(bundle.tokenizer).dump());
+  for (const Example& e : examples) data_fingerprint.add(e.ids).add(e.label);
+  data_fingerprint.add(split.train).add(split.validation);
+  const CheckpointIdentity identity{"classifier", args.model.to_json(), checkpoint_training(args.training),
+                                    data_fingerprint.hex()};
+  Trainer trainer(*bundle.model, args.training);
+  EpochLoopState loop(args.training.seed);
+  json resumed = json::object();  // the provenance the interrupted run was building
+  if (!args.resume.empty()) {
+    const json extra = load_checkpoint(args.resume, identity, *bundle.model, trainer.optimizer(), loop);
+    if (extra.is_object() && extra.value("provenance", json()).is_object()) resumed = extra["provenance"];
+    std::cerr << "resuming " << args.resume << ": epoch " << loop.epoch << ", " << loop.next_batch << " batches into it"
+              << std::endl;
+  }
+  json pretraining_record = resumed.value("pretraining", json());
+  if (args.pretraining.epochs > 0 && args.resume.empty()) {
     std::vector<std::vector<int32_t>> train_ids;
     for (size_t i : split.train) train_ids.push_back(examples[i].ids);
     pretraining_record = pretrain_embedding(args, bundle, train_ids);
@@ -142,9 +159,9 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
   provenance["command"] = command_line;
   provenance["pretraining"] = pretraining_record;
   provenance["machine"] = machine_description();
-  Trainer trainer(*bundle.model, args.training);
+  if (!args.resume.empty()) provenance["resumed"] = true;
   ProgressBar bar;
-  json history = json::array();
+  json history = loop.history;
   const auto save_history = [&]() {
     write_text_file(history_prefix + ".json", history.dump(2) + "\n");
     std::ostringstream csv;
@@ -165,6 +182,14 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
     bundle.provenance = provenance;
   };
   EpochStats best;
+  for (const json& e : history)
+    if (e.value("improved", false)) best = EpochStats::from_json(e);
+  const std::string checkpoint_path = args.checkpoint.empty() ? args.resume : args.checkpoint;
+  Checkpointing checkpointing{&loop, nullptr, args.checkpoint_every};
+  if (!checkpoint_path.empty())
+    checkpointing.save = [&](const EpochLoopState& state) {
+      save_checkpoint(checkpoint_path, identity, *bundle.model, trainer.optimizer(), state, {{"provenance", provenance}});
+    };
   trainer.fit(
       examples, split.train, split.validation,
       [&](const EpochStats& s) {
@@ -177,7 +202,7 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
         }
         save_history();
       },
-      [&](const Progress& p) { bar.update(p); });
+      [&](const Progress& p) { bar.update(p); }, checkpointing);
   finalize_provenance(best);
   if (args.eval_test || !args.test_file.empty()) {
     std::vector<Example> test_examples;
@@ -238,6 +263,7 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& args) {
   cmd->add_option("--pretrain-unlabelled", args.pretrain_unlabelled,
                         "Also learn word2vec from IMDB's 50,000 unlabelled reviews (true/false)")->capture_default_str();
   cmd->add_flag("--eval-test", args.eval_test, "After training, evaluate on the official test split and record it in the model file");
+  add_checkpoint_options(cmd, args.checkpoint, args.checkpoint_every, args.resume);
   return cmd;
 }
 

@@ -25,6 +25,8 @@ struct TrainArgs {
   std::string train_file, test_file;  // labelled texts instead of IMDB
   Word2VecOptions pretraining{64, 5, 5, 0};  // epochs 0: no pretraining
   bool pretrain_unlabelled = true;
+  std::string checkpoint, resume;  // checkpoint file to keep; one to continue from
+  size_t checkpoint_every = 0;     // batches between checkpoints (0: after every epoch only)
 };
 
 CLI::App* add_train_command(CLI::App& app, TrainArgs& args);

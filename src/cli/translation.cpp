@@ -8,6 +8,7 @@
 #include "data/tatoeba.hpp"
 #include "io/translator_file.hpp"
 #include "pipeline/translate.hpp"
+#include "train/checkpoint.hpp"
 #include "train/translator_trainer.hpp"
 
 namespace attnlens::cli {
@@ -140,6 +141,7 @@ CLI::App* add_train_translator_command(CLI::App& app, TrainTranslatorArgs& args)
   cmd->add_option("--limit", args.limit, "Use an evenly spaced subset of this many pairs (quick runs)");
   cmd->add_flag("--eval-test", args.eval_test, "After training, measure test BLEU (greedy and beam search) and record it in the model file");
   cmd->add_option("--test-beam", args.test_beam, "Beam width for the recorded test BLEU")->check(CLI::Range(1, 64))->capture_default_str();
+  add_checkpoint_options(cmd, args.checkpoint, args.checkpoint_every, args.resume);
   return cmd;
 }
 
@@ -194,10 +196,32 @@ int run_train_translator(TrainTranslatorArgs& args, const CLI::App& cmd, const s
       {"command", command_line},
       {"machine", machine_description()},
   };
+  // A checkpoint belongs to this run only if it has the same model, arithmetic, data, vocabularies and split.
+  Fingerprint data_fingerprint;
+  data_fingerprint.add(bundle.source_vocabulary.words()).add(bundle.target_vocabulary.words());
+  for (size_t i = 0; i < data.corpus.source.size(); ++i) data_fingerprint.add(data.corpus.source[i]).add(data.corpus.target[i]);
+  data_fingerprint.add(data.split.train).add(data.split.validation).add(data.split.test);
+  const CheckpointIdentity identity{"translator", args.model.to_json(), checkpoint_training(args.training),
+                                    data_fingerprint.hex()};
   TranslatorTrainer trainer(*bundle.model, args.training);
+  EpochLoopState loop(args.training.seed);
+  if (!args.resume.empty()) {
+    load_checkpoint(args.resume, identity, *bundle.model, trainer.optimizer(), loop);
+    provenance["resumed"] = true;
+    std::cerr << "resuming " << args.resume << ": epoch " << loop.epoch << ", " << loop.next_batch << " batches into it"
+              << std::endl;
+  }
+  const std::string checkpoint_path = args.checkpoint.empty() ? args.resume : args.checkpoint;
+  Checkpointing checkpointing{&loop, nullptr, args.checkpoint_every};
+  if (!checkpoint_path.empty())
+    checkpointing.save = [&](const EpochLoopState& state) {
+      save_checkpoint(checkpoint_path, identity, *bundle.model, trainer.optimizer(), state, json::object());
+    };
   ProgressBar bar("sentences");
-  json history = json::array();
+  json history = loop.history;
   TranslationEpochStats best;
+  for (const json& e : history)
+    if (e.value("improved", false)) best = TranslationEpochStats::from_json(e);
   const auto finalize_provenance = [&]() {
     provenance["best_epoch"] = best.epoch;
     provenance["epochs_run"] = history.size();
@@ -222,7 +246,7 @@ int run_train_translator(TrainTranslatorArgs& args, const CLI::App& cmd, const s
         }
         write_text_file(history_path, history.dump(2) + "\n");
       },
-      [&](const Progress& p) { bar.update(p); });
+      [&](const Progress& p) { bar.update(p); }, checkpointing);
   finalize_provenance();
   if (args.eval_test) {
     for (const int beam : {1, args.test_beam}) {

@@ -20,6 +20,8 @@ struct TrainTranslatorArgs {
   size_t limit = 0;
   bool eval_test = false;
   int test_beam = 5;
+  std::string checkpoint, resume;  // checkpoint file to keep; one to continue from
+  size_t checkpoint_every = 0;     // batches between checkpoints (0: after every epoch only)
 };
 
 struct TranslateArgs {

@@ -4,7 +4,11 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace attnlens {
@@ -36,6 +40,26 @@ class Rng {
   template <typename T>
   void shuffle(std::vector<T>& items) {
     for (size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[below(i)]);
+  }
+
+  // The whole state as text (the engine's words in the standard's textual form, then the spare
+  // normal), for checkpoints; set_state() takes it back or throws std::invalid_argument.
+  std::string state() const {
+    std::ostringstream out;
+    out << engine_ << ' ' << has_spare_ << ' ' << std::hexfloat << spare_;
+    return out.str();
+  }
+  void set_state(const std::string& text) {
+    std::istringstream in(text);
+    std::mt19937_64 engine;
+    bool has_spare = false;
+    std::string spare;
+    in >> engine >> has_spare >> spare;
+    std::string rest;
+    if (in.fail() || (in >> rest)) throw std::invalid_argument("not a random-number generator's state");
+    engine_ = engine;
+    has_spare_ = has_spare;
+    spare_ = std::strtod(spare.c_str(), nullptr);
   }
 
  private:

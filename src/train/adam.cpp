@@ -32,6 +32,16 @@ void Adam::step(const std::vector<Parameter*>& parameters) {
   }
 }
 
+void Adam::restore(State state) {
+  check(state.steps >= 0 && state.first_moment.size() == state.second_moment.size() &&
+            (state.steps == 0) == state.first_moment.empty() && state.learning_rate > 0,
+        "adam: an inconsistent optimiser state");
+  step_count_ = state.steps;
+  options_.learning_rate = state.learning_rate;
+  first_moment_ = std::move(state.first_moment);
+  second_moment_ = std::move(state.second_moment);
+}
+
 double clip_gradient_norm(const std::vector<Parameter*>& parameters, double max_norm) {
   double squared = 0.0;
   for (const Parameter* p : parameters) squared += static_cast<double>(p->grad.squaredNorm());

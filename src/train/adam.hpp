@@ -21,6 +21,16 @@ class Adam {
   double learning_rate() const { return options_.learning_rate; }
   int64_t steps() const { return step_count_; }
 
+  // Everything a resumed run needs to take the same steps (train/checkpoint.hpp): the step count,
+  // the learning rate as decayed so far, and the moments (empty before the first step).
+  struct State {
+    int64_t steps = 0;
+    double learning_rate = 0;
+    std::vector<ParamMatrix> first_moment, second_moment;
+  };
+  State state() const { return {step_count_, options_.learning_rate, first_moment_, second_moment_}; }
+  void restore(State state);
+
  private:
   Options options_;
   int64_t step_count_ = 0;

@@ -53,6 +53,12 @@ class BestWeights {
   int epochs_without_improvement() const { return stale_epochs_; }
   // Puts the best weights back (no-op before the first improvement).
   void restore(Module& model) const;
+  // For checkpoints: the kept weights (empty before the first improvement), and setting both back.
+  const std::vector<ParamMatrix>& weights() const { return weights_; }
+  void set(std::vector<ParamMatrix> weights, int epochs_without_improvement) {
+    weights_ = std::move(weights);
+    stale_epochs_ = epochs_without_improvement;
+  }
 
  private:
   std::vector<ParamMatrix> weights_;

@@ -39,6 +39,20 @@ json EpochStats::to_json() const {
           {"improved", improved}};
 }
 
+EpochStats EpochStats::from_json(const json& j) {
+  EpochStats s;
+  s.epoch = j.at("epoch").get<int>();
+  s.learning_rate = j.at("learning_rate").get<double>();
+  s.train_loss = j.at("train_loss").get<double>();
+  s.train_accuracy = j.at("train_accuracy").get<double>();
+  s.validation_loss = j.at("validation_loss").get<double>();
+  s.validation_accuracy = j.at("validation_accuracy").get<double>();
+  s.seconds = j.at("seconds").get<double>();
+  s.examples_per_second = j.at("examples_per_second").get<double>();
+  s.improved = j.at("improved").get<bool>();
+  return s;
+}
+
 Trainer::Trainer(Classifier& model, const TrainOptions& options)
     : model_(model),
       options_(options),
@@ -119,7 +133,12 @@ std::vector<std::vector<size_t>> Trainer::epoch_batches(const std::vector<Exampl
 }
 
 Trainer::BatchResult Trainer::train_batch(const std::vector<Example>& examples, const std::vector<size_t>& batch) {
-  const BatchResult r = run_batch(examples, batch, true, options_.seed * 7919ull + (++batch_counter_),
+  return train_batch(examples, batch, ++batch_counter_);
+}
+
+Trainer::BatchResult Trainer::train_batch(const std::vector<Example>& examples, const std::vector<size_t>& batch,
+                                          uint64_t number) {
+  const BatchResult r = run_batch(examples, batch, true, options_.seed * 7919ull + number,
                                   static_cast<size_t>(options_.max_length), nullptr);
   check(std::isfinite(r.loss_sum), "training diverged: the loss became " + std::to_string(r.loss_sum) +
                                        " (try a lower learning rate)");
@@ -129,11 +148,14 @@ Trainer::BatchResult Trainer::train_batch(const std::vector<Example>& examples, 
 std::vector<EpochStats> Trainer::fit(const std::vector<Example>& examples, const std::vector<size_t>& train,
                                      const std::vector<size_t>& validation,
                                      const std::function<void(const EpochStats&)>& on_epoch,
-                                     const std::function<void(const Progress&)>& on_progress) {
+                                     const std::function<void(const Progress&)>& on_progress,
+                                     const Checkpointing& checkpointing) {
+  check(!train.empty(), "training set is empty");
   return run_epochs<Classifier, EpochStats>(
-      model_, replicas_, optimizer_, options_, train.size(), [&] { return epoch_batches(examples, train); },
-      [&](const std::vector<size_t>& batch) {
-        const BatchResult r = train_batch(examples, batch);
+      model_, replicas_, optimizer_, options_, train.size(),
+      [&](Rng& order) { return length_bucketed_batches(examples, train, options_.batch_size, &order); },
+      [&](const std::vector<size_t>& batch, uint64_t number) {
+        const BatchResult r = train_batch(examples, batch, number);
         return BatchTotals{r.loss_sum, r.correct, static_cast<int64_t>(batch.size())};
       },
       [&](EpochStats& stats, const BatchTotals& sum, double train_seconds) {
@@ -150,7 +172,7 @@ std::vector<EpochStats> Trainer::fit(const std::vector<Example>& examples, const
         }
         return EpochScore{stats.validation_accuracy, stats.validation_loss};
       },
-      on_epoch, on_progress);
+      on_epoch, on_progress, checkpointing);
 }
 
 }  // namespace attnlens

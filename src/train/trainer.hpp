@@ -12,6 +12,7 @@
 #include "train/adam.hpp"
 #include "train/data_parallel.hpp"
 #include "train/dataset.hpp"
+#include "train/epoch_state.hpp"
 
 namespace attnlens {
 
@@ -45,6 +46,7 @@ struct EpochStats {
   double seconds = 0, examples_per_second = 0;
   bool improved = false;
   nlohmann::json to_json() const;
+  static EpochStats from_json(const nlohmann::json& j);
 };
 
 class Trainer {
@@ -56,7 +58,8 @@ class Trainer {
   std::vector<EpochStats> fit(const std::vector<Example>& examples, const std::vector<size_t>& train,
                               const std::vector<size_t>& validation,
                               const std::function<void(const EpochStats&)>& on_epoch = {},
-                              const std::function<void(const Progress&)>& on_progress = {});
+                              const std::function<void(const Progress&)>& on_progress = {},
+                              const Checkpointing& checkpointing = {});
 
   // Loss, accuracy and confusion matrix; max_length 0 reads whole examples.
   EvalResult evaluate(const std::vector<Example>& examples, const std::vector<size_t>& indices, size_t max_length = 0);
@@ -74,9 +77,12 @@ class Trainer {
   void end_epoch() { optimizer_.set_learning_rate(optimizer_.learning_rate() * options_.learning_rate_decay); }
   double learning_rate() const { return optimizer_.learning_rate(); }
   const TrainOptions& options() const { return options_; }
+  Adam& optimizer() { return optimizer_; }
 
  private:
   using ShardResult = BatchResult;
+  // The run's `number`-th batch (1-based; it seeds the batch's dropout masks).
+  BatchResult train_batch(const std::vector<Example>& examples, const std::vector<size_t>& batch, uint64_t number);
   ShardResult run_batch(const std::vector<Example>& examples, const std::vector<size_t>& batch, bool training,
                         uint64_t dropout_seed, size_t max_length, EvalResult* confusion);
 

@@ -24,6 +24,21 @@ json TranslationEpochStats::to_json() const {
           {"improved", improved}};
 }
 
+TranslationEpochStats TranslationEpochStats::from_json(const json& j) {
+  TranslationEpochStats s;
+  s.epoch = j.at("epoch").get<int>();
+  s.learning_rate = j.at("learning_rate").get<double>();
+  s.train_loss = j.at("train_loss").get<double>();
+  s.train_token_accuracy = j.at("train_token_accuracy").get<double>();
+  s.validation_loss = j.at("validation_loss").get<double>();
+  s.validation_token_accuracy = j.at("validation_token_accuracy").get<double>();
+  s.validation_bleu = j.at("validation_bleu").get<double>();
+  s.seconds = j.at("seconds").get<double>();
+  s.sentences_per_second = j.at("sentences_per_second").get<double>();
+  s.improved = j.at("improved").get<bool>();
+  return s;
+}
+
 TranslatorTrainer::TranslatorTrainer(Translator& model, const TrainOptions& options)
     : model_(model), options_(options), optimizer_(Adam::Options{options.learning_rate}) {
   check(options.epochs >= 1, "epochs must be at least 1");
@@ -86,16 +101,15 @@ std::vector<TranslationEpochStats> TranslatorTrainer::fit(const TranslationCorpu
                                                            const std::vector<size_t>& validation,
                                                            const Vocabulary& target_vocabulary,
                                                            const std::function<void(const TranslationEpochStats&)>& on_epoch,
-                                                           const std::function<void(const Progress&)>& on_progress) {
+                                                           const std::function<void(const Progress&)>& on_progress,
+                                                           const Checkpointing& checkpointing) {
   const std::vector<Example> keys = length_keys(corpus);
-  Rng order_rng(options_.seed ^ 0x5eed0fba7c4e5ull);
-  uint64_t batch_counter = 0;
   const auto per_token = [](double value, int64_t tokens) { return value / static_cast<double>(std::max<int64_t>(1, tokens)); };
   return run_epochs<Translator, TranslationEpochStats>(
       model_, replicas_, optimizer_, options_, train.size(),
-      [&] { return length_bucketed_batches(keys, train, options_.batch_size, &order_rng); },
-      [&](const std::vector<size_t>& batch) {
-        const auto r = run_batch(corpus, batch, true, options_.seed * 7919ull + (++batch_counter));
+      [&](Rng& order) { return length_bucketed_batches(keys, train, options_.batch_size, &order); },
+      [&](const std::vector<size_t>& batch, uint64_t number) {
+        const auto r = run_batch(corpus, batch, true, options_.seed * 7919ull + number);
         check(std::isfinite(r.loss_sum),
               "training diverged: the loss became " + std::to_string(r.loss_sum) + " (try a lower learning rate)");
         return BatchTotals{r.loss_sum, r.correct, r.tokens};
@@ -112,7 +126,7 @@ std::vector<TranslationEpochStats> TranslatorTrainer::fit(const TranslationCorpu
             evaluate_bleu(model_, corpus, held_out, target_vocabulary, DecodeOptions{}, options_.threads).overall.score();
         return EpochScore{stats.validation_bleu, stats.validation_loss};
       },
-      on_epoch, on_progress);
+      on_epoch, on_progress, checkpointing);
 }
 
 }  // namespace attnlens

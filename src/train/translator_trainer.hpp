@@ -22,6 +22,7 @@ struct TranslationEpochStats {
   double seconds = 0, sentences_per_second = 0;
   bool improved = false;
   nlohmann::json to_json() const;
+  static TranslationEpochStats from_json(const nlohmann::json& j);
 };
 
 class TranslatorTrainer {
@@ -31,7 +32,9 @@ class TranslatorTrainer {
   std::vector<TranslationEpochStats> fit(const TranslationCorpus& corpus, const std::vector<size_t>& train,
                                          const std::vector<size_t>& validation, const Vocabulary& target_vocabulary,
                                          const std::function<void(const TranslationEpochStats&)>& on_epoch = {},
-                                         const std::function<void(const Progress&)>& on_progress = {});
+                                         const std::function<void(const Progress&)>& on_progress = {},
+                                         const Checkpointing& checkpointing = {});
+  Adam& optimizer() { return optimizer_; }
   Translator::Stats evaluate_loss(const TranslationCorpus& corpus, const std::vector<size_t>& indices);
 
  private:
