@@ -2,7 +2,8 @@
 // In:  {type: 'create', id, source, data, options, probe}   source: {config} | {modelUrl} | {modelBytes}
 //                                                           data: {texts, labels} | {cueTask} | {file} | {files}
 //      {type: 'train', id, epochs}  {type: 'stop'}  {type: 'evaluate', id, data}  {type: 'classify', id, text}
-//      {type: 'export', id}
+//      {type: 'export', id}  {type: 'checkpoint', id, history}
+//      (create may carry checkpoint: the bytes of an earlier run's checkpoint, to continue it)
 // Out: {type: 'reply', id, result} | {type: 'failed', id, message}
 //      {type: 'batch', step, probe} (every batch while training) | {type: 'epoch', step, probe}
 //      (probe: the probe text's prediction with the weights so far, or null)
@@ -33,7 +34,7 @@ async function readData(data) {
 const classifyProbe = () => (probe === null ? null : trainer.classify(probe));
 
 const handlers = {
-  async create({ source, data, options = {}, probe: probeText = null }) {
+  async create({ source, data, options = {}, probe: probeText = null, checkpoint = null }) {
     lens = await enginePromise;
     trainer?.delete();
     trainer = null;
@@ -45,6 +46,8 @@ const handlers = {
       const bytes = source.modelBytes ?? await fetchBytes(new URL(source.modelUrl, import.meta.url), 'the model to fine-tune');
       trainer = lens.Trainer.fromBytes(bytes, examples.texts, examples.labels, settings);
     }
+    let history = [];
+    if (checkpoint) history = trainer.resume(checkpoint);
     // The cue task's probe: a text the model never trains on (another seed), with its cue's place.
     let cue = null;
     if (probeText === null && data.cueTask) {
@@ -52,7 +55,7 @@ const handlers = {
       [probeText, cue] = [one.texts[0], { index: one.cues[0], negated: one.negated[0], label: one.labels[0] }];
     }
     probe = probeText;
-    return { info: trainer.info(), examples: examples.texts.length, skipped: examples.skipped ?? 0, source: examples.source,
+    return { info: trainer.info(), history, examples: examples.texts.length, skipped: examples.skipped ?? 0, source: examples.source,
       probe: probe === null ? null : { text: probe, cue, prediction: classifyProbe() } };
   },
 
@@ -85,6 +88,11 @@ const handlers = {
 
   async export() {
     return trainer.toBytes();
+  },
+
+  async checkpoint({ history = [] }) {
+    if (training) throw new Error('Stop the training before taking a checkpoint');
+    return trainer.checkpoint(history);
   },
 };
 

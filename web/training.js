@@ -16,6 +16,10 @@
 //   await run.evaluate({texts, labels});  // {loss, accuracy, count, confusion_matrix}
 //   await run.classify(text);         // as Model.classify, with the weights so far
 //   const bytes = await run.export(); // a .safetensors model file: Model.fromBytes and the CLI load it
+//   const saved = await run.checkpoint(history);  // the whole run as bytes (weights, optimiser, random
+//                                     // state, position; `history`: your epoch records, kept with it)
+//   Training.create({config, data, options, checkpoint: saved})  // continues it exactly (same data and
+//                                     // options; other data is refused); run.history gives `history` back
 //   run.terminate();                  // ends the worker at once (cancels a running batch too)
 //
 // create() resolves with the run; run.info, run.source, run.examples and run.probe describe it.
@@ -27,14 +31,16 @@ export class Training extends EventTarget {
   #nextId = 1;
   #failure = null;
 
-  static async create({ config, model, modelBytes, data, options = {}, probe = null, workerUrl = WORKER_URL } = {}) {
+  static async create({ config, model, modelBytes, data, options = {}, probe = null, checkpoint = null, workerUrl = WORKER_URL } = {}) {
     if (!config && !model && !modelBytes) throw new Error('Training.create needs a config, a model URL or modelBytes');
     if (!data) throw new Error('Training.create needs data');
     const run = new Training(workerUrl);
     const source = config ? { config } : modelBytes ? { modelBytes } : { modelUrl: new URL(model, document.baseURI).href };
     try {
-      const created = await run.#request({ type: 'create', source, data, options, probe });
-      Object.assign(run, { info: created.info, examples: created.examples, skipped: created.skipped, source: created.source, probe: created.probe });
+      if (checkpoint !== null && !(checkpoint instanceof Uint8Array)) throw new Error('Training.create: checkpoint must be a Uint8Array');
+      const created = await run.#request({ type: 'create', source, data, options, probe, checkpoint });
+      Object.assign(run, { info: created.info, history: created.history, examples: created.examples, skipped: created.skipped,
+        source: created.source, probe: created.probe });
       return run;
     } catch (error) {
       run.terminate();
@@ -86,6 +92,7 @@ export class Training extends EventTarget {
   evaluate(data) { return this.#request({ type: 'evaluate', data }); }
   classify(text) { return this.#request({ type: 'classify', text: String(text) }); }
   export() { return this.#request({ type: 'export' }); }
+  checkpoint(history = []) { return this.#request({ type: 'checkpoint', history }); }
 
   terminate() {
     this.#worker.terminate();

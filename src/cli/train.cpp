@@ -122,12 +122,7 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
   const std::vector<Example>& examples = prepared.examples;
   const Split& split = prepared.split;
   // A checkpoint belongs to this run only if it has the same model, arithmetic, data, vocabulary and split.
-  Fingerprint data_fingerprint;
-  data_fingerprint.add(bundle.vocabulary.words()).add(tokenizer_to_json(bundle.tokenizer).dump());
-  for (const Example& e : examples) data_fingerprint.add(e.ids).add(e.label);
-  data_fingerprint.add(split.train).add(split.validation);
-  const CheckpointIdentity identity{"classifier", args.model.to_json(), checkpoint_training(args.training),
-                                    data_fingerprint.hex()};
+  const CheckpointIdentity identity = classifier_checkpoint_identity(prepared, args.training);
   Trainer trainer(*bundle.model, args.training);
   EpochLoopState loop(args.training.seed);
   json resumed = json::object();  // the provenance the interrupted run was building

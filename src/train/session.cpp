@@ -71,6 +71,7 @@ TrainingSession::TrainingSession(PreparedTraining prepared, const TrainOptions& 
 TrainingSession::Step TrainingSession::step() {
   using clock = std::chrono::steady_clock;
   if (next_batch_ == batches_.size()) {  // a new epoch
+    epoch_start_order_ = trainer_.order_rng();
     batches_ = trainer_.epoch_batches(prepared_.examples, prepared_.split.train);
     next_batch_ = done_ = 0;
     loss_sum_ = seconds_ = 0;
@@ -113,6 +114,57 @@ EvalResult TrainingSession::evaluate(const std::vector<LabelledText>& data) {
     examples.push_back({encode(tokenize(d.text, bundle().tokenizer), bundle().vocabulary), d.label});
   }
   return trainer_.evaluate(examples, indices);
+}
+
+CheckpointIdentity classifier_checkpoint_identity(const PreparedTraining& prepared, const TrainOptions& options) {
+  Fingerprint data;
+  data.add(prepared.bundle.vocabulary.words()).add(tokenizer_to_json(prepared.bundle.tokenizer).dump());
+  for (const Example& e : prepared.examples) data.add(e.ids).add(e.label);
+  data.add(prepared.split.train).add(prepared.split.validation);
+  return {"classifier", prepared.bundle.model->config().to_json(), checkpoint_training(options), data.hex()};
+}
+
+std::vector<uint8_t> TrainingSession::checkpoint(const nlohmann::json& history) {
+  EpochLoopState state;
+  const bool between_epochs = next_batch_ == batches_.size();
+  state.epoch = completed_epochs_ + 1;
+  state.next_batch = between_epochs ? 0 : next_batch_;
+  if (!between_epochs) state.sum = {loss_sum_, correct_, static_cast<int64_t>(done_)};
+  state.done = between_epochs ? 0 : done_;
+  state.seconds = between_epochs ? 0 : seconds_;
+  state.batches_trained = trainer_.batches_trained();
+  state.order_rng = between_epochs ? trainer_.order_rng() : epoch_start_order_;
+  state.history = history.is_array() && history.size() == static_cast<size_t>(completed_epochs_)
+                      ? history
+                      : nlohmann::json::array();
+  for (size_t e = state.history.size(); e < static_cast<size_t>(completed_epochs_); ++e)
+    state.history.push_back({{"epoch", e + 1}});  // epochs the caller kept no record of
+  return serialize_checkpoint(classifier_checkpoint_identity(prepared_, trainer_.options()), *prepared_.bundle.model,
+                              trainer_.optimizer(), state, nlohmann::json::object());
+}
+
+nlohmann::json TrainingSession::resume(const uint8_t* bytes, size_t size, const std::string& source) {
+  EpochLoopState state;
+  load_checkpoint(bytes, size, source, classifier_checkpoint_identity(prepared_, trainer_.options()), *prepared_.bundle.model,
+                  trainer_.optimizer(), state);
+  completed_epochs_ = state.epoch - 1;
+  trainer_.set_batches_trained(state.batches_trained);
+  trainer_.order_rng() = state.order_rng;
+  batches_.clear();
+  next_batch_ = done_ = 0;
+  loss_sum_ = seconds_ = 0;
+  correct_ = 0;
+  if (state.next_batch > 0) {  // inside an epoch: draw its batches again, continue after those done
+    epoch_start_order_ = trainer_.order_rng();
+    batches_ = trainer_.epoch_batches(prepared_.examples, prepared_.split.train);
+    check(state.next_batch < batches_.size(), source + ": its batch position is past its epoch's end");
+    next_batch_ = state.next_batch;
+    done_ = state.done;
+    loss_sum_ = state.sum.loss_sum;
+    correct_ = state.sum.correct;
+    seconds_ = state.seconds;
+  }
+  return state.history;
 }
 
 nlohmann::json training_provenance(const std::string& data, const Split& split, const TrainOptions& training) {

@@ -11,6 +11,7 @@
 
 #include "data/labelled.hpp"
 #include "io/model_file.hpp"
+#include "train/checkpoint.hpp"
 #include "train/dataset.hpp"
 #include "train/trainer.hpp"
 
@@ -41,6 +42,11 @@ PreparedTraining prepare_fine_tuning(ClassifierBundle bundle, const std::vector<
 // each knows besides (command line, machine, date, results).
 nlohmann::json training_provenance(const std::string& data, const Split& split, const TrainOptions& training);
 
+// What a checkpoint of training `prepared` with `options` must match: kind "classifier", the
+// model's config, the arithmetic's options and a fingerprint of vocabulary, tokenizer, examples and
+// split. The CLI's `train` and the page's sessions share it, so either can resume the other's.
+CheckpointIdentity classifier_checkpoint_identity(const PreparedTraining& prepared, const TrainOptions& options);
+
 class TrainingSession {
  public:
   TrainingSession(PreparedTraining prepared, const TrainOptions& options);
@@ -60,6 +66,11 @@ class TrainingSession {
   // Whole texts, no cut (labels as given).
   EvalResult evaluate(const std::vector<LabelledText>& data);
   ClassifierBundle& bundle() { return prepared_.bundle; }
+  // A checkpoint of the session as it stands (train/checkpoint.hpp), and taking one back: the
+  // steps after resume() are exactly those the checkpointed session would have taken. `history`
+  // is the caller's record of finished epochs, kept in the checkpoint and given back by resume().
+  std::vector<uint8_t> checkpoint(const nlohmann::json& history = nlohmann::json::array());
+  nlohmann::json resume(const uint8_t* bytes, size_t size, const std::string& source);
   const Split& split() const { return prepared_.split; }
   Trainer& trainer() { return trainer_; }
 
@@ -67,6 +78,7 @@ class TrainingSession {
   PreparedTraining prepared_;
   Trainer trainer_;
   std::vector<std::vector<size_t>> batches_;
+  Rng epoch_start_order_;  // the order generator as the epoch in progress began
   size_t next_batch_ = 0, done_ = 0;
   int completed_epochs_ = 0;
   double loss_sum_ = 0, seconds_ = 0;

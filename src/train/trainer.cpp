@@ -39,17 +39,17 @@ json EpochStats::to_json() const {
           {"improved", improved}};
 }
 
-EpochStats EpochStats::from_json(const json& j) {
+EpochStats EpochStats::from_json(const json& j) {  // what a checkpoint lacks is NaN
   EpochStats s;
   s.epoch = j.at("epoch").get<int>();
-  s.learning_rate = j.at("learning_rate").get<double>();
-  s.train_loss = j.at("train_loss").get<double>();
-  s.train_accuracy = j.at("train_accuracy").get<double>();
-  s.validation_loss = j.at("validation_loss").get<double>();
-  s.validation_accuracy = j.at("validation_accuracy").get<double>();
-  s.seconds = j.at("seconds").get<double>();
-  s.examples_per_second = j.at("examples_per_second").get<double>();
-  s.improved = j.at("improved").get<bool>();
+  s.learning_rate = j.value("learning_rate", NAN);
+  s.train_loss = j.value("train_loss", NAN);
+  s.train_accuracy = j.value("train_accuracy", NAN);
+  s.validation_loss = j.value("validation_loss", NAN);
+  s.validation_accuracy = j.value("validation_accuracy", NAN);
+  s.seconds = j.value("seconds", NAN);
+  s.examples_per_second = j.value("examples_per_second", NAN);
+  s.improved = j.value("improved", false);
   return s;
 }
 

@@ -78,6 +78,11 @@ class Trainer {
   double learning_rate() const { return optimizer_.learning_rate(); }
   const TrainOptions& options() const { return options_; }
   Adam& optimizer() { return optimizer_; }
+  // The batch order's generator and the count of batches train_batch() has trained (their dropout
+  // seeds), which TrainingSession's checkpoints keep.
+  Rng& order_rng() { return order_rng_; }
+  uint64_t batches_trained() const { return batch_counter_; }
+  void set_batches_trained(uint64_t count) { batch_counter_ = count; }
 
  private:
   using ShardResult = BatchResult;

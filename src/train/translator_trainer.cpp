@@ -24,18 +24,18 @@ json TranslationEpochStats::to_json() const {
           {"improved", improved}};
 }
 
-TranslationEpochStats TranslationEpochStats::from_json(const json& j) {
+TranslationEpochStats TranslationEpochStats::from_json(const json& j) {  // what a checkpoint lacks is NaN
   TranslationEpochStats s;
   s.epoch = j.at("epoch").get<int>();
-  s.learning_rate = j.at("learning_rate").get<double>();
-  s.train_loss = j.at("train_loss").get<double>();
-  s.train_token_accuracy = j.at("train_token_accuracy").get<double>();
-  s.validation_loss = j.at("validation_loss").get<double>();
-  s.validation_token_accuracy = j.at("validation_token_accuracy").get<double>();
-  s.validation_bleu = j.at("validation_bleu").get<double>();
-  s.seconds = j.at("seconds").get<double>();
-  s.sentences_per_second = j.at("sentences_per_second").get<double>();
-  s.improved = j.at("improved").get<bool>();
+  s.learning_rate = j.value("learning_rate", NAN);
+  s.train_loss = j.value("train_loss", NAN);
+  s.train_token_accuracy = j.value("train_token_accuracy", NAN);
+  s.validation_loss = j.value("validation_loss", NAN);
+  s.validation_token_accuracy = j.value("validation_token_accuracy", NAN);
+  s.validation_bleu = j.value("validation_bleu", NAN);
+  s.seconds = j.value("seconds", NAN);
+  s.sentences_per_second = j.value("sentences_per_second", NAN);
+  s.improved = j.value("improved", false);
   return s;
 }
 

@@ -157,6 +157,30 @@ class JsTrainer {
     });
   }
 
+  // The session as bytes (a training checkpoint, train/checkpoint.hpp); `history` is the caller's
+  // record of finished epochs (JSON-able), returned by resume().
+  val checkpoint(const val& history) {
+    return js_errors([&] {
+      nlohmann::json records = nlohmann::json::array();
+      if (!history.isUndefined() && !history.isNull()) {
+        val wrapper = val::object();  // js_to_json reads plain objects
+        wrapper.set("history", history);
+        records = js_to_json(wrapper, "checkpoint")["history"];
+      }
+      const std::vector<uint8_t> bytes = session_.checkpoint(records);
+      val out = val::global("Uint8Array").new_(bytes.size());
+      out.call<void>("set", val(emscripten::typed_memory_view(bytes.size(), bytes.data())));
+      return out;
+    });
+  }
+
+  val resume(const val& bytes) {
+    return js_errors([&] {
+      const std::vector<uint8_t> data = bytes_of(bytes, "resume");
+      return json_to_js(session_.resume(data.data(), data.size(), "checkpoint"));
+    });
+  }
+
   val info() {
     ClassifierBundle& bundle = session_.bundle();
     val info = val::object();
@@ -284,6 +308,8 @@ EMSCRIPTEN_BINDINGS(attnlens_train) {
       .function("evaluate", &JsTrainer::evaluate)
       .function("classify", &JsTrainer::classify)
       .function("toBytes", &JsTrainer::to_bytes)
+      .function("checkpoint", &JsTrainer::checkpoint)
+      .function("resume", &JsTrainer::resume)
       .function("info", &JsTrainer::info);
   emscripten::function("cueTask", &cue_task);
   emscripten::function("machinePeak", &machine_peak);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ARTIFACTS, useSite } from './browser.mjs';
-import { loadEngine, loadTrainEngine, runCli } from './helpers.mjs';
+import { loadEngine, loadTrainEngine, readSafetensors, runCli } from './helpers.mjs';
 
 const site = useSite();
 const engine = await loadEngine();
@@ -242,5 +242,46 @@ test('the Training API in the page: events, stop and resume, evaluate, export, e
   assert.match(result.errors[2], /pooling/);
   assert.match(result.errors[3], /Could not download the model to fine-tune .*HTTP 404/);
   assert.match(result.afterTerminate, /cancelled/);
+  assert.deepEqual(problems, []);
+});
+
+test('the Training API saves progress: run.checkpoint() and Training.create({checkpoint}) continue to the same weights', async (t) => {
+  const { page, problems } = await openTrain(t);
+  const result = await page.evaluate(async () => {
+    const { Training } = await import('./training.js');
+    const setup = {
+      config: { architecture: 'window-attention', embedding_dim: 8, encoder: [{ type: 'conv1d', size: 8, kernel_size: 3 }, { type: 'relu' }], pooling: 'attention' },
+      data: { cueTask: { count: 400, length: 16, fillers: 10, seed: 6 } },
+      options: { batchSize: 8, learningRate: 0.01, validationFraction: 0.25, seed: 3 },
+    };
+    const first = await Training.create(setup);
+    let batches = 0;
+    first.addEventListener('batch', () => { if (++batches === 10) first.stop(); });
+    await first.train(2);                                      // stopped 10 batches into epoch 1
+    const saved = await first.checkpoint([{ note: 'mine' }]);  // no epoch finished: the records are dropped
+    const stillTraining = first.train(2);
+    const refused = await first.checkpoint().then(() => 'no error', (error) => error.message);
+    await stillTraining;
+    const expected = await first.export();
+    first.terminate();
+    const second = await Training.create({ ...setup, checkpoint: saved });
+    const resumedAt = second.info.completedEpochs;
+    await second.train(2);
+    const resumed = await second.export();
+    second.terminate();
+    const other = await Training.create({ ...setup, options: { ...setup.options, seed: 4 }, checkpoint: saved })
+      .then(() => 'no error', (error) => error.message);
+    const notBytes = await Training.create({ ...setup, checkpoint: 'saved' }).then(() => 'no error', (error) => error.message);
+    return { saved: saved.length, refused, resumedAt, history: second.history, expected: Array.from(expected), resumed: Array.from(resumed), other, notBytes };
+  });
+  assert.ok(result.saved > 1000);
+  assert.match(result.refused, /Stop the training before taking a checkpoint/);
+  assert.equal(result.resumedAt, 0);
+  assert.deepEqual(result.history, []);
+  const expected = readSafetensors(Uint8Array.from(result.expected)).tensors, resumed = readSafetensors(Uint8Array.from(result.resumed)).tensors;
+  assert.ok(Object.keys(expected).length > 3);
+  for (const [name, values] of Object.entries(expected)) assert.deepEqual(resumed[name], values, name);
+  assert.match(result.other, /a checkpoint of another run: its (data|training.seed)/);
+  assert.match(result.notBytes, /checkpoint must be a Uint8Array/);
   assert.deepEqual(problems, []);
 });

@@ -192,3 +192,42 @@ test('bad input to the trainer is a clear Error', () => {
   assert.throws(() => lens.Trainer.create(ATTENTION, 'good', [1], {}), /array of texts/);
   assert.throws(() => lens.Trainer.fromBytes(new Uint8Array([1, 2, 3]), texts, [1, 0], {}), /attnlens: .*model/);
 });
+
+test('a checkpoint taken mid-epoch or between epochs resumes to exactly the same weights', () => {
+  const task = lens.cueTask({ count: 300, length: 30, fillers: 20, seed: 9 });
+  const options = { ...OPTIONS, learningRateDecay: 0.9 };
+  const create = () => lens.Trainer.create(WINDOW, task.texts, task.labels, options);
+  const reference = create();
+  const saved = [];
+  trainEpochs(reference, 1);
+  saved.push(reference.checkpoint([{ epoch: 1, note: 'kept by the caller' }]));  // between epochs
+  for (let k = 0; k < 5; ++k) reference.step();
+  saved.push(reference.checkpoint(null));                                      // 5 batches into epoch 2
+  trainEpochs(reference, 2);
+  const expected = readSafetensors(reference.toBytes()).tensors;
+  const checkpoint = readSafetensors(saved[1]);
+  assert.equal(checkpoint.metadata.format, 'attnlens.checkpoint');
+  assert.equal(JSON.parse(checkpoint.metadata.loop).next_batch, 5);
+  assert.ok(Object.keys(checkpoint.tensors).some((name) => name.startsWith('adam.m/')));
+  reference.delete();
+  saved.forEach((bytes, i) => {
+    const resumed = create();
+    const history = resumed.resume(bytes);
+    assert.equal(resumed.info().completedEpochs, 1);
+    if (i === 0) assert.deepEqual(history, [{ epoch: 1, note: 'kept by the caller' }]);
+    trainEpochs(resumed, 2);
+    const tensors = readSafetensors(resumed.toBytes()).tensors;
+    for (const [name, values] of Object.entries(expected)) assert.deepEqual(tensors[name], values, `checkpoint ${i}: ${name}`);
+    resumed.delete();
+  });
+  // Another run's checkpoint (other data, other options) is refused, and the trainer is unchanged.
+  const other = lens.Trainer.create(WINDOW, task.texts.slice(0, 200), task.labels.slice(0, 200), options);
+  assert.throws(() => other.resume(saved[0]), /checkpoint: a checkpoint of another run: its data is/);
+  assert.equal(other.info().completedEpochs, 0);
+  other.delete();
+  const faster = lens.Trainer.create(WINDOW, task.texts, task.labels, { ...options, learningRate: 0.02 });
+  assert.throws(() => faster.resume(saved[0]), /its training.learning_rate is 0.01, this run's is 0.02/);
+  assert.throws(() => faster.resume(saved[0].subarray(0, 100)), /checkpoint/);
+  assert.throws(() => faster.resume(new Uint8Array(modelBytes())), /not a training checkpoint/);
+  faster.delete();
+});
