@@ -3,9 +3,6 @@
 // used by imdb_tests.)
 #include <archive.h>
 #include <archive_entry.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -19,8 +16,11 @@
 #include "data/tatoeba.hpp"
 #include "data/text_file.hpp"
 #include "train/word2vec.hpp"
+#include "data_helpers.hpp"
 
 using namespace attnlens;
+using attnlens::testing::archive_in_memory;
+using attnlens::testing::run_with_memory_limit;
 namespace fs = std::filesystem;
 
 namespace {
@@ -45,23 +45,9 @@ fs::path make_archive() {
   const fs::path root = fs::temp_directory_path() / "attnlens-imdb-archive";
   fs::remove_all(root);
   fs::create_directories(root / "imdb");
-  const fs::path path = root / "imdb" / "aclImdb-labeled.tar.gz";
-  archive* writer = archive_write_new();
-  archive_write_add_filter_gzip(writer);
-  archive_write_set_format_pax_restricted(writer);
-  REQUIRE(archive_write_open_filename(writer, path.c_str()) == ARCHIVE_OK);
-  for (const auto& [name, text] : kFiles) {
-    archive_entry* entry = archive_entry_new();
-    archive_entry_set_pathname(entry, name.c_str());
-    archive_entry_set_size(entry, static_cast<la_int64_t>(text.size()));
-    archive_entry_set_filetype(entry, AE_IFREG);
-    archive_entry_set_perm(entry, 0644);
-    archive_write_header(writer, entry);
-    archive_write_data(writer, text.data(), text.size());
-    archive_entry_free(entry);
-  }
-  archive_write_close(writer);
-  archive_write_free(writer);
+  const std::vector<uint8_t> bytes = testing::archive_in_memory(kFiles, "gzip");
+  std::ofstream(root / "imdb" / "aclImdb-labeled.tar.gz", std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   return root;
 }
 
@@ -176,37 +162,6 @@ TEST_CASE("sentence-pair reader: plain and gzip files, and bad lines named by nu
 
 namespace {
 
-// `entries` as tar bytes, compressed with `filter` ("none", "gzip", "bzip2", "xz"); a single entry
-// named "" is written raw (a compressed text file).
-std::vector<uint8_t> archive_in_memory(const std::vector<std::pair<std::string, std::string>>& entries, const std::string& filter) {
-  size_t capacity = 1 << 16;
-  for (const auto& entry : entries) capacity += 2 * entry.second.size() + 1024;
-  std::vector<uint8_t> bytes(capacity);
-  size_t used = 0;
-  archive* writer = archive_write_new();
-  if (filter == "gzip") archive_write_add_filter_gzip(writer);
-  if (filter == "bzip2") archive_write_add_filter_bzip2(writer);
-  if (filter == "xz") archive_write_add_filter_xz(writer);
-  const bool raw = entries.size() == 1 && entries[0].first.empty();
-  raw ? archive_write_set_format_raw(writer) : archive_write_set_format_pax_restricted(writer);
-  archive_write_set_bytes_in_last_block(writer, 1);
-  REQUIRE(archive_write_open_memory(writer, bytes.data(), bytes.size(), &used) == ARCHIVE_OK);
-  for (const auto& [name, text] : entries) {
-    archive_entry* entry = archive_entry_new();
-    if (!raw) archive_entry_set_pathname(entry, name.c_str());
-    archive_entry_set_size(entry, static_cast<la_int64_t>(text.size()));
-    archive_entry_set_filetype(entry, AE_IFREG);
-    archive_entry_set_perm(entry, 0644);
-    archive_write_header(writer, entry);
-    archive_write_data(writer, text.data(), text.size());
-    archive_entry_free(entry);
-  }
-  REQUIRE(archive_write_close(writer) == ARCHIVE_OK);
-  archive_write_free(writer);
-  bytes.resize(used);
-  return bytes;
-}
-
 // A ustar header for one regular file `name` that declares `size` bytes (none follow).
 std::vector<uint8_t> tar_header(const std::string& name, uint64_t size) {
   std::vector<uint8_t> block(512, 0);
@@ -227,46 +182,6 @@ std::vector<uint8_t> tar_header(const std::string& name, uint64_t size) {
   std::snprintf(field, sizeof field, "%06o", sum);
   put(148, std::string(field) + std::string(1, '\0') + " ");
   return block;
-}
-
-// Runs `body` in a child whose address space may grow by at most `extra` bytes over this process's
-// (not under AddressSanitizer, which reserves terabytes of shadow): "ok", the error it threw, or
-// "died" when it ran out.
-template <class Body>
-std::string run_with_memory_limit([[maybe_unused]] uint64_t extra, Body body) {
-  int channel[2];
-  REQUIRE(pipe(channel) == 0);
-  const pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    close(channel[0]);
-#if !defined(__SANITIZE_ADDRESS__) && !(defined(__has_feature) && __has_feature(address_sanitizer))
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    uint64_t kilobytes = 0;
-    while (std::getline(status, line))
-      if (line.rfind("VmSize:", 0) == 0) kilobytes = std::stoull(line.substr(7));
-    const rlimit limit{kilobytes * 1024 + extra, kilobytes * 1024 + extra};
-    setrlimit(RLIMIT_AS, &limit);
-#endif
-    std::string message = "ok";
-    try {
-      body();
-    } catch (const std::exception& e) {
-      message = e.what();
-    }
-    const ssize_t written = write(channel[1], message.data(), message.size());
-    _exit(written == static_cast<ssize_t>(message.size()) ? 0 : 1);
-  }
-  close(channel[1]);
-  std::string message;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = read(channel[0], buffer, sizeof buffer)) > 0) message.append(buffer, static_cast<size_t>(n));
-  close(channel[0]);
-  int status = 0;
-  waitpid(child, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? message : "died";
 }
 
 }  // namespace

@@ -6,19 +6,18 @@
 //   config: the shipped training configs (models/*.json) and each model file's own config.
 //   tokenizer, labelled_text, sentence_pairs, imdb_archive: short texts written here (no
 //     IMDB or Tatoeba text), plain and compressed.
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
+#include "../data_helpers.hpp"
 #include "../helpers.hpp"
 #include "core/rng.hpp"
 #include "io/model_file.hpp"
 #include "io/translator_file.hpp"
 
 using namespace attnlens;
+using attnlens::testing::archive_in_memory;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
@@ -112,34 +111,6 @@ void translator_seeds(const fs::path& models, const fs::path& corpus) {
   }
 }
 
-// `entries` as one archive in `format` ("raw" for a compressed single file, else tar) with `filter`.
-std::vector<uint8_t> archive_bytes(const std::vector<std::pair<std::string, std::string>>& entries, const std::string& filter) {
-  std::vector<uint8_t> bytes(1 << 20);
-  size_t used = 0;
-  archive* writer = archive_write_new();
-  if (filter == "gzip") archive_write_add_filter_gzip(writer);
-  if (filter == "bzip2") archive_write_add_filter_bzip2(writer);
-  if (filter == "xz") archive_write_add_filter_xz(writer);
-  const bool raw = entries.size() == 1 && entries[0].first.empty();
-  raw ? archive_write_set_format_raw(writer) : archive_write_set_format_pax_restricted(writer);
-  archive_write_set_bytes_in_last_block(writer, 1);
-  if (archive_write_open_memory(writer, bytes.data(), bytes.size(), &used) != ARCHIVE_OK) throw Error("libarchive: cannot open");
-  for (const auto& [name, text] : entries) {
-    archive_entry* entry = archive_entry_new();
-    if (!raw) archive_entry_set_pathname(entry, name.c_str());
-    archive_entry_set_filetype(entry, AE_IFREG);
-    archive_entry_set_perm(entry, 0644);
-    archive_entry_set_size(entry, static_cast<la_int64_t>(text.size()));
-    archive_write_header(writer, entry);
-    archive_write_data(writer, text.data(), text.size());
-    archive_entry_free(entry);
-  }
-  archive_write_close(writer);
-  archive_write_free(writer);
-  bytes.resize(used);
-  return bytes;
-}
-
 void text_seeds(const fs::path& corpus) {
   // The tokenizer's first byte picks its options (fuzz_tokenizer.cpp).
   const std::vector<std::string> texts = {
@@ -155,19 +126,19 @@ void text_seeds(const fs::path& corpus) {
   write(corpus / "labelled_text" / "plain.tsv", labelled);
   write(corpus / "labelled_text" / "crlf-no-header.tsv", "great\ttrue\r\nawful\t0\r\n");
   for (const char* filter : {"gzip", "bzip2", "xz"})
-    write(corpus / "labelled_text" / (std::string("compressed.") + filter), archive_bytes({{"", labelled}}, filter));
+    write(corpus / "labelled_text" / (std::string("compressed.") + filter), archive_in_memory({{"", labelled}}, filter));
 
   const std::string pairs = "Go.\tVa !\tCC-BY 2.0 (France) Attribution: example\nI am cold.\tJ'ai froid.\r\n\nWho?\tQui ?\n";
   write(corpus / "sentence_pairs" / "plain.tsv", pairs);
-  write(corpus / "sentence_pairs" / "compressed.gz", archive_bytes({{"", pairs}}, "gzip"));
+  write(corpus / "sentence_pairs" / "compressed.gz", archive_in_memory({{"", pairs}}, "gzip"));
 
   const std::vector<std::pair<std::string, std::string>> reviews = {
       {"aclImdb/train/pos/3_9.txt", "Great <br />film"},     {"aclImdb/train/neg/7_2.txt", "Awful"},
       {"aclImdb/test/pos/1_10.txt", "Loved it."},            {"aclImdb/test/neg/4_1.txt", "No."},
       {"aclImdb/train/unsup/5_0.txt", "Saw it once."},       {"aclImdb/README", "not a review"}};
-  write(corpus / "imdb_archive" / "reviews.tar", archive_bytes(reviews, "none"));
-  write(corpus / "imdb_archive" / "reviews.tar.gz", archive_bytes(reviews, "gzip"));
-  write(corpus / "imdb_archive" / "reviews.tar.xz", archive_bytes(reviews, "xz"));
+  write(corpus / "imdb_archive" / "reviews.tar", archive_in_memory(reviews, "none"));
+  write(corpus / "imdb_archive" / "reviews.tar.gz", archive_in_memory(reviews, "gzip"));
+  write(corpus / "imdb_archive" / "reviews.tar.xz", archive_in_memory(reviews, "xz"));
 }
 
 }  // namespace
