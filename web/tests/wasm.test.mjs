@@ -215,3 +215,39 @@ test('classify(text, {explanation, layer, head}) chooses the weights, in both en
   assert.throws(() => lstm.classify(text, { explanation: 'attention' }), /the lstm model has no attention to show/);
   for (const model of [small, big, transformer, lstm]) model.delete();
 });
+
+test('odd text classifies, or explains why not, on every shipped model: empty, spaces, lone surrogates, combining marks, right-to-left, zero-width, 1 MB', async () => {
+  const train = await loadTrainEngine();  // the engine with gradients: every model's default explanation
+  const odd = {
+    empty: '',
+    whitespace: ' \n\t\r\u00a0\u3000 ',
+    surrogates: '\ud800 good \udfff bad \udc00\ud800 \ud83d',
+    combining: `e${'\u0301'.repeat(500)} good o\u0308\u0332 film`,
+    'right-to-left': '\u202eסרט טוב\u202c فيلم رائع good \u200f!',
+    'zero-width': '\u200bgood\u200d\ufeffbad\u2060 \u200c',
+    controls: 'good\u0000film\u0007\u001b[31m bad\u007f',
+  };
+  const check = (what, text, result) => {
+    assert.ok(result.label === 'positive' || result.label === 'negative', `${what}: label ${result.label}`);
+    assert.ok(result.probability >= 0 && result.probability <= 1, `${what}: probability ${result.probability}`);
+    let end = 0;
+    for (const token of result.tokens) {
+      assert.ok(token.start >= end && token.start < token.end && token.end <= text.length, `${what}: token ${JSON.stringify(token)}`);
+      assert.ok(Number.isFinite(token.weight), `${what}: weight ${token.weight}`);
+      end = token.end;
+    }
+  };
+  for (const name of ['bilstm-attention', 'gru-attention', 'lstm', 'cnn', 'transformer']) {
+    const m = train.Model.fromBytes(new Uint8Array(fs.readFileSync(path.join(DIST, `${name}.safetensors`))));
+    for (const [what, text] of Object.entries(odd)) check(`${name}, ${what}`, text, m.classify(text));
+    assert.deepEqual(m.classify('').tokens, []);
+    m.delete();
+  }
+  // 1 MB in the page's engine: 262,145 tokens, classified whole (a few seconds), the module usable after.
+  const big = 'a truly great film, '.repeat(52429);
+  assert.ok(big.length > 1_000_000);
+  const result = model.classify(big);
+  check('1 MB', big, result);
+  assert.equal(result.tokens.length, 262145);
+  assert.equal(model.classify('great').tokens.length, 1);
+});
