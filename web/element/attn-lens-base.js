@@ -151,6 +151,12 @@ export class LensElement extends HTMLBase {
     announce(message, { delay: 0 });
   }
 
+  // The engine's worker stopped (attn-lens-client.js's 'stopped' event): a ready element says so;
+  // one whose request was in flight shows that request's error instead.
+  engineStopped({ detail }) {
+    if (this.started && this.stateName === 'ready') this.notice(`${detail.message}. It starts again with your next change.`);
+  }
+
   fail(message) {
     this.setState('error', message);
     this.emit('attn-lens-error', { message });

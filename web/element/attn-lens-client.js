@@ -351,6 +351,8 @@ class EngineClient extends EventTarget {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const { reject } of pending) reject(new Error(message));
+    // Elements with nothing in flight say so too (detail: {message}); their next request starts a new worker.
+    this.dispatchEvent(new CustomEvent('stopped', { detail: { message } }));
   }
 
   #idleCheck() {

@@ -177,7 +177,14 @@ export class AttnLensTranslateElement extends LensElement {
     });
   }
 
+  #onStopped = (event) => this.engineStopped(event);
+
+  connected() {
+    engine.addEventListener('stopped', this.#onStopped);
+  }
+
   release() {
+    engine.removeEventListener('stopped', this.#onStopped);
     for (const { key } of Object.values(this.#held)) engine.release(key);
     this.#held = {};
     this.#opening = null;

@@ -99,8 +99,11 @@ export class AttnLensElement extends LensElement {
     if (this.started) this.open();
   };
 
+  #onStopped = (event) => this.engineStopped(event);
+
   connected() {
     engine.addEventListener('register', this.#onRegister);
+    engine.addEventListener('stopped', this.#onStopped);
     this.#syncPanels();
   }
   attributeChanged(name) {
@@ -109,6 +112,7 @@ export class AttnLensElement extends LensElement {
   }
   release() {
     engine.removeEventListener('register', this.#onRegister);
+    engine.removeEventListener('stopped', this.#onStopped);
     for (const entry of this.#panels.values()) {
       this.#releasePanel(entry);
       this.#settle(entry, new Error('classify(): the element left the document'));

@@ -659,3 +659,49 @@ test('importing the module where there is no DOM (a static-site build) defines n
   assert.equal(typeof module.registerModel, 'function');
   assert.equal(globalThis.customElements, undefined);
 });
+
+test('faults: the engine worker dying is reported in words and a new one serves the next keystroke; a failed download is tried again', async (t) => {
+  const { page, seen } = await open(t, `${site}examples/plain.html`);
+  await allClassified(page);
+  const first = page.locator('attn-lens').first();
+  // The worker stops dead (an uncaught error after a long task, as an out-of-memory abort would
+  // end it) while the first element waits for it and the second has nothing in flight: both say so,
+  // in words.
+  const [worker] = page.workers();
+  assert.ok(worker, 'the engine worker');
+  await worker.evaluate(() => setTimeout(() => {
+    const end = Date.now() + 1500;
+    while (Date.now() < end);
+    throw new Error('simulated crash');
+  }, 0));
+  await page.fill('attn-lens >> nth=0 >> textarea', 'A request the dying worker never answers.');
+  await page.waitForFunction(() => document.querySelector('attn-lens').state === 'error', null, { timeout: 20000 });
+  assert.match(await first.evaluate((e) => e.shadowRoot.textContent), /The attnlens engine stopped: .*simulated crash/);
+  const second = page.locator('attn-lens').nth(1);
+  assert.match(await second.evaluate((e) => e.shadowRoot.querySelector('.status').textContent),
+    /The attnlens engine stopped: .*simulated crash\. It starts again with your next change\./);
+  assert.equal(await second.evaluate((e) => e.state), 'ready');
+  // The next keystroke: a new worker opens the model again and classifies.
+  await page.fill('attn-lens >> nth=0 >> textarea', 'A fine film, after all.');
+  await page.waitForFunction(() => {
+    const e = document.querySelector('attn-lens');
+    return e.state === 'ready' && e.result?.text === 'A fine film, after all.';
+  }, null, { timeout: 60000 });
+  const stats = await page.evaluate(async () => (await import('../dist/attn-lens.js')).engine.stats());
+  assert.equal(stats.workersStarted, 2);
+  assert.equal(stats.workerRunning, true);
+
+  // A model whose download fails (the server errs once): the message names it; asking again downloads it.
+  let failures = 0;
+  await page.route('**/cnn.safetensors', (route) => (failures++ === 0 ? route.fulfill({ status: 503, body: '' }) : route.continue()));
+  await first.evaluate((e) => { e.model = 'cnn'; });
+  await page.waitForFunction(() => document.querySelector('attn-lens').state === 'error', null, { timeout: 20000 });
+  assert.match(await first.evaluate((e) => e.shadowRoot.textContent), /Could not download the model cnn .*HTTP 503/);
+  await page.fill('attn-lens >> nth=0 >> textarea', 'Tried again.');
+  await page.waitForFunction(() => {
+    const e = document.querySelector('attn-lens');
+    return e.state === 'ready' && e.result?.text === 'Tried again.' && e.result.model === 'cnn';
+  }, null, { timeout: 60000 });
+  assert.equal(failures, 2);
+  assert.deepEqual(seen.errors.filter((e) => !/simulated crash|503/.test(e)), []);
+});
