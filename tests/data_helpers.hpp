@@ -11,6 +11,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -59,10 +60,23 @@ inline std::vector<uint8_t> archive_in_memory(const std::vector<std::pair<std::s
   return bytes;
 }
 
+// The address space this process has now (VmSize) and the most it has had (VmPeak), in bytes.
+inline std::pair<uint64_t, uint64_t> address_space() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  uint64_t size = 0, peak = 0;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmSize:", 0) == 0) size = std::stoull(line.substr(7)) * 1024;
+    if (line.rfind("VmPeak:", 0) == 0) peak = std::stoull(line.substr(7)) * 1024;
+  }
+  return {size, peak};
+}
+
 // Runs `body` in a child process whose address space may grow by at most `extra` bytes over this
 // process's (not under AddressSanitizer, which reserves terabytes of shadow), so code that
 // allocated what hostile input asks for fails there instead of exhausting the machine. Returns
-// "ok", the message of what it threw, or "died" (killed, or out of memory outside an allocation).
+// what `body` returns (or "ok" when it returns nothing), the message of what it threw, or "died"
+// (killed, or out of memory outside an allocation).
 template <class Body>
 std::string run_with_memory_limit([[maybe_unused]] uint64_t extra, Body body) {
   int channel[2];
@@ -72,17 +86,14 @@ std::string run_with_memory_limit([[maybe_unused]] uint64_t extra, Body body) {
   if (child == 0) {
     close(channel[0]);
 #ifndef ATTNLENS_TESTS_UNDER_ASAN
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    uint64_t kilobytes = 0;
-    while (std::getline(status, line))
-      if (line.rfind("VmSize:", 0) == 0) kilobytes = std::stoull(line.substr(7));
-    const rlimit limit{kilobytes * 1024 + extra, kilobytes * 1024 + extra};
+    const uint64_t now = address_space().first;
+    const rlimit limit{now + extra, now + extra};
     setrlimit(RLIMIT_AS, &limit);
 #endif
     std::string message = "ok";
     try {
-      body();
+      if constexpr (std::is_void_v<decltype(body())>) body();
+      else message = body();
     } catch (const std::exception& e) {
       message = e.what();
     }

@@ -2,9 +2,12 @@
 // names the problem, never a crash. Also: a full model save/load round trip.
 
 #include <catch2/catch.hpp>
+#include <malloc.h>
 #include <cmath>
+#include <cctype>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -46,14 +49,61 @@ void expect_rejected(const std::vector<uint8_t>& bytes, const std::string& messa
   CHECK_THROWS_WITH(load_classifier(bytes.data(), bytes.size(), "model.safetensors"), Catch::Contains(message_part));
 }
 
-// Loads `bytes` as a classifier in a child process that may take at most 1 GiB more memory, so a
-// loader that allocated what a hostile config asks for fails there instead of exhausting this
-// machine: its error message, "loaded", or "died".
-std::string load_in_limited_child(const std::vector<uint8_t>& bytes) {
-  const std::string outcome = testing::run_with_memory_limit(uint64_t{1} << 30, [&] {
-    load_classifier(bytes.data(), bytes.size(), "bomb.safetensors");
+// What the loader may take to load a file of n bytes: 2n (the bytes read, and the weights built
+// from them) plus a fixed overhead. The overhead covers reading the header (nlohmann's lexer holds
+// up to about four copies of its longest string, and the header is at most 16 MiB), the JSON
+// trees of the config and provenance (at most 65,536 values each) and the program itself.
+constexpr uint64_t kFixedOverhead = uint64_t{96} << 20;
+
+// What loading a file did in a child process whose address space could grow by at most
+// 2 × the file's size + kFixedOverhead: its error message (or "loaded"; "died" or a message that is
+// not attnlens' own, such as std::bad_alloc, when it went past the limit), and how far its
+// resident memory grew, reading the file included.
+struct LimitedLoad {
+  std::string message;
+  uint64_t resident_growth = 0;
+};
+
+template <class Load>
+LimitedLoad load_within_twice_its_size(const std::vector<uint8_t>& bytes, const std::string& name, Load load) {
+  const std::string path = (std::filesystem::temp_directory_path() / ("attnlens-" + name)).string();
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  const std::string outcome = testing::run_with_memory_limit(2 * bytes.size() + kFixedOverhead, [&]() -> std::string {
+    malloc_trim(0);  // the free memory inherited from the parent goes back, so what the load takes shows
+    std::ofstream("/proc/self/clear_refs") << "5";  // and the resident high-water mark starts from now
+    const auto resident = [](const char* field) {
+      std::ifstream status("/proc/self/status");
+      std::string line;
+      while (std::getline(status, line))
+        if (line.rfind(field, 0) == 0) return std::stoull(line.substr(std::strlen(field))) * 1024;
+      return 0ull;
+    };
+    const uint64_t before = resident("VmRSS:");
+    std::string message = "loaded";
+    try {
+      load(path);
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    return std::to_string(resident("VmHWM:") - before) + " " + message;
   });
-  return outcome == "ok" ? "loaded" : outcome;
+  std::filesystem::remove(path);
+  LimitedLoad result;
+  const size_t space = outcome.find(' ');
+  if (space != std::string::npos && std::isdigit(static_cast<unsigned char>(outcome[0]))) {
+    result.resident_growth = std::stoull(outcome.substr(0, space));
+    result.message = outcome.substr(space + 1);
+  } else {
+    result.message = outcome;
+  }
+  return result;
+}
+
+std::string load_in_limited_child(const std::vector<uint8_t>& bytes) {
+  return load_within_twice_its_size(bytes, "bomb.safetensors", [](const std::string& path) { load_classifier(path); }).message;
 }
 
 }  // namespace
@@ -137,7 +187,102 @@ TEST_CASE("no config makes the loader allocate weights the file does not hold (m
     h["__metadata__"]["config"] = config.dump();
     INFO(config.dump());
     const std::string message = load_in_limited_child(from_parts(h.dump(), data));
-    CHECK_THAT(message, Catch::Contains("bomb.safetensors: the config's sizes need more weights than the file holds: " + first_refused));
+    CHECK_THAT(message, Catch::Contains("attnlens-bomb.safetensors: the config's sizes need more weights than the file holds: " + first_refused));
+  }
+}
+
+TEST_CASE("no model file makes the loader allocate more than twice its size (every size field)", "[safetensors][hostile]") {
+  // Each file is loaded by path, as the CLI does, in a child whose address space may grow by
+  // 2 × the file + kFixedOverhead (reading the file included): refused by name, or loaded.
+  const auto parts = split_file(serialize_classifier(small_bundle()));
+  const json& header = parts.first;
+  const std::vector<uint8_t>& data = parts.second;
+  const int many = 1 << 20;  // the most words a config allows
+  json words = json::array({"<pad>", "<unk>"});
+  for (int i = 2; i < many; ++i) words.push_back("w" + std::to_string(i));
+  const std::string vocabulary = words.dump();
+  const auto with = [&](const std::function<void(json&)>& change) {
+    json h = header;
+    change(h);
+    return from_parts(h.dump(), data);
+  };
+  const auto with_config = [&](json& h, const char* key, const json& value) {
+    json config = json::parse(h["__metadata__"]["config"].get<std::string>());
+    config[key] = value;
+    h["__metadata__"]["config"] = config.dump();
+  };
+
+  // A valid model as large as a config allows in words: 2^20 words, 4 numbers each.
+  ClassifierBundle large;
+  {
+    ClassifierConfig config;
+    config.vocab_size = many;
+    config.embedding_dim = 4;
+    config.hidden_size = 2;
+    large.model = std::make_unique<Classifier>(config);
+    Rng rng(1);
+    large.model->init(rng);
+    large.vocabulary = Vocabulary(words.get<std::vector<std::string>>());
+  }
+  std::vector<uint8_t> huge_length(1024, 0);
+  huge_length[2] = 0x00;
+  huge_length[3] = 0x01;  // 16 MiB of header announced, 1 KB present
+
+  struct Case {
+    const char* what;
+    std::vector<uint8_t> bytes;
+    std::string expected;  // part of the error, or "loaded"
+  };
+  std::vector<Case> cases;
+  cases.push_back({"config.vocab_size 2^20 with 2^20 words, no embedding for them",
+                   with([&](json& h) {
+                     with_config(h, "vocab_size", many);
+                     h["__metadata__"]["vocabulary"] = vocabulary;
+                   }),
+                   "the config's sizes need more weights than the file holds: embedding.weight"});
+  cases.push_back({"2^20 words where config.vocab_size is 6", with([&](json& h) { h["__metadata__"]["vocabulary"] = vocabulary; }),
+                   "__metadata__.vocabulary has more than 6 words, config.vocab_size is 6"});
+  cases.push_back({"200,000 tensors",
+                   with([&](json& h) {
+                     for (int i = 0; i < 200000; ++i)
+                       h["t" + std::to_string(i)] = {{"dtype", "F32"}, {"shape", {0}}, {"data_offsets", {0, 0}}};
+                   }),
+                   "header holds more than 65536 JSON values"});
+  cases.push_back({"a provenance of 8,000,000 numbers",
+                   with([&](json& h) {
+                     std::string zeros = "[";
+                     for (int i = 1; i < 8000000; ++i) zeros += "0,";
+                     h["__metadata__"]["provenance"] = zeros + "0]";
+                   }),
+                   "__metadata__.provenance holds more than 65536 JSON values"});
+  cases.push_back({"a header length of 16 MiB in a 1 KB file", huge_length, "is larger than the"});
+  cases.push_back({"a tensor of 2^31 × 2^31 values", with([&](json& h) { h["fc.weight"]["shape"] = {1ll << 31, 1ll << 31}; }),
+                   "tensor 'fc.weight': data_offsets span 16 bytes but F32 [2147483648, 2147483648] needs"});
+  cases.push_back({"a 16,000,000-character description", with([&](json& h) { h["__metadata__"]["description"] = std::string(16000000, 'x'); }),
+                   "loaded"});
+  cases.push_back({"a valid model of 2^20 words", serialize_classifier(large), "loaded"});
+
+  for (const Case& c : cases) {
+    INFO(c.what << " (" << c.bytes.size() << " bytes)");
+    const LimitedLoad load = load_within_twice_its_size(c.bytes, "hostile.safetensors", [](const std::string& path) { load_classifier(path); });
+    CHECK_THAT(load.message, Catch::Contains(c.expected));
+    INFO("resident memory grew by " << load.resident_growth << " bytes");
+    CHECK(load.resident_growth <= 2 * c.bytes.size() + kFixedOverhead);
+  }
+
+  // The translator's own size fields: each needs weights its file does not hold.
+  const auto translator = split_file(serialize_translator(testing::small_translator_bundle()));
+  for (const char* field : {"source_vocab_size", "target_vocab_size", "hidden_size", "embedding_dim", "decoder_size", "output_size"}) {
+    json h = translator.first;
+    json config = json::parse(h["__metadata__"]["config"].get<std::string>());
+    config[field] = std::string(field).find("vocab") != std::string::npos ? many : 4096;
+    h["__metadata__"]["config"] = config.dump();
+    if (std::string(field) == "source_vocab_size") h["__metadata__"]["source_vocabulary"] = vocabulary;
+    const std::vector<uint8_t> bytes = from_parts(h.dump(), translator.second);
+    INFO(field << " (" << bytes.size() << " bytes)");
+    const LimitedLoad load = load_within_twice_its_size(bytes, "hostile-translator.safetensors", [](const std::string& path) { load_translator(path); });
+    CHECK_THAT(load.message, Catch::Contains("weights, but its config describes"));
+    CHECK(load.resident_growth <= 2 * bytes.size() + kFixedOverhead);
   }
 }
 

@@ -91,16 +91,16 @@ double forward_flops(const ClassifierConfig& config, int tokens) {
 }
 
 std::string synthetic_review(const Vocabulary& vocabulary, int tokens, int offset) {
-  std::vector<const std::string*> words;
+  std::vector<std::string_view> words;
   for (int32_t id = 2; id < std::min(vocabulary.size(), 502); ++id) {
-    const std::string& w = vocabulary.word(id);
-    if (!w.empty() && std::all_of(w.begin(), w.end(), [](unsigned char c) { return c >= 'a' && c <= 'z'; })) words.push_back(&w);
+    const std::string_view w = vocabulary.word(id);
+    if (!w.empty() && std::all_of(w.begin(), w.end(), [](unsigned char c) { return c >= 'a' && c <= 'z'; })) words.push_back(w);
   }
   check(!words.empty(), "bench: the vocabulary has no alphabetic words among its first 500");
   std::string text;
   for (int i = 0; i < tokens; ++i) {
     if (i) text += ' ';
-    text += *words[static_cast<size_t>(i + offset) % words.size()];
+    text += words[static_cast<size_t>(i + offset) % words.size()];
   }
   return text;
 }

@@ -239,7 +239,7 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& args) {
   cmd->add_option("--max-length", args.training.max_length, "Cut training reviews to this many tokens (0: whole reviews)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--vocab-size", args.vocab_size, "Vocabulary size including <pad> and <unk>")
-      ->check(CLI::Range(2, 5000000))->capture_default_str();
+      ->check(CLI::Range(2, 1 << 20))->capture_default_str();
   cmd->add_option("--min-count", args.min_count, "Minimum count for a word to enter the vocabulary")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--embedding-dim", args.model.embedding_dim, "Embedding size")->check(CLI::Range(1, 4096))->capture_default_str();
   cmd->add_option("--hidden-size", args.model.hidden_size, "Recurrent layer size per direction (all recurrent layers of the config)")->check(CLI::Range(1, 4096))->capture_default_str();

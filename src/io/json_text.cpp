@@ -1,6 +1,5 @@
 #include "io/json_text.hpp"
 
-#include <set>
 #include <vector>
 
 #include "core/error.hpp"
@@ -11,47 +10,81 @@ using nlohmann::json;
 
 namespace {
 
-// nlohmann's tree builder behind the virtual SAX interface, keeping the keys of every object
-// still open to refuse a duplicate.
+// Builds the tree from the SAX events itself, so that it can refuse, as the text is read:
+//  - an object that names a key twice (checked against the object being built, no copy of its keys);
+//  - more than `max_values` values, before the tree grows past what the caller allows.
 class StrictTreeBuilder final : public nlohmann::json_sax<json> {
  public:
-  explicit StrictTreeBuilder(json& result) : tree_(result, /*allow_exceptions=*/false) {}
+  StrictTreeBuilder(json& result, size_t max_values) : root_(result), max_values_(max_values) {}
 
   std::string duplicate;  // the first key named twice in one object
   std::string error;      // the parser's message for malformed text
+  bool too_many = false;  // more than max_values values
 
-  bool null() override { return tree_.null(); }
-  bool boolean(bool value) override { return tree_.boolean(value); }
-  bool number_integer(number_integer_t value) override { return tree_.number_integer(value); }
-  bool number_unsigned(number_unsigned_t value) override { return tree_.number_unsigned(value); }
-  bool number_float(number_float_t value, const string_t& text) override { return tree_.number_float(value, text); }
-  bool string(string_t& value) override { return tree_.string(value); }
-  bool binary(binary_t& value) override { return tree_.binary(value); }
-  bool start_object(std::size_t size) override {
-    open_.emplace_back();
-    return tree_.start_object(size);
-  }
+  bool null() override { return add(nullptr) != nullptr; }
+  bool boolean(bool value) override { return add(value) != nullptr; }
+  bool number_integer(number_integer_t value) override { return add(value) != nullptr; }
+  bool number_unsigned(number_unsigned_t value) override { return add(value) != nullptr; }
+  bool number_float(number_float_t value, const string_t&) override { return add(value) != nullptr; }
+  bool string(string_t& value) override { return add(std::move(value)) != nullptr; }
+  bool binary(binary_t& value) override { return add(std::move(value)) != nullptr; }
+  bool start_object(std::size_t) override { return open(json::value_t::object); }
   bool key(string_t& name) override {
-    if (!open_.back().insert(name).second) {
+    json& object = *open_.back();
+    if (object.contains(name)) {
       duplicate = name;
       return false;
     }
-    return tree_.key(name);
+    member_ = &object[name];
+    return true;
   }
   bool end_object() override {
     open_.pop_back();
-    return tree_.end_object();
+    return true;
   }
-  bool start_array(std::size_t size) override { return tree_.start_array(size); }
-  bool end_array() override { return tree_.end_array(); }
+  bool start_array(std::size_t) override { return open(json::value_t::array); }
+  bool end_array() override {
+    open_.pop_back();
+    return true;
+  }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
     error = e.what();
     return false;
   }
 
  private:
-  nlohmann::detail::json_sax_dom_parser<json> tree_;
-  std::vector<std::set<std::string>> open_;
+  json& root_;
+  const size_t max_values_;
+  size_t values_ = 0;
+  std::vector<json*> open_;  // the objects and arrays being filled, innermost last
+  json* member_ = nullptr;   // an object's member named by the last key
+
+  // Places a value where the text has it: the root, the end of the open array, or the member
+  // the last key named. Pointers into a parent stay valid: a parent only grows once its child is closed.
+  template <class Value>
+  json* add(Value&& value) {
+    if (++values_ > max_values_) {
+      too_many = true;
+      return nullptr;
+    }
+    if (open_.empty()) {
+      root_ = json(std::forward<Value>(value));
+      return &root_;
+    }
+    json& parent = *open_.back();
+    if (parent.is_array()) {
+      parent.emplace_back(std::forward<Value>(value));
+      return &parent.back();
+    }
+    *member_ = json(std::forward<Value>(value));
+    return member_;
+  }
+  bool open(json::value_t type) {
+    json* container = add(json(type));
+    if (container == nullptr) return false;
+    open_.push_back(container);
+    return true;
+  }
 };
 
 }  // namespace
@@ -62,11 +95,13 @@ bool sax_parse_json(const char* begin, const char* end, nlohmann::json_sax<json>
   return json::sax_parse(begin, end, sax);
 }
 
-json parse_json(const char* begin, const char* end, const std::string& what) {
+json parse_json(const char* begin, const char* end, const std::string& what, size_t max_values) {
   json result;
-  StrictTreeBuilder builder(result);
+  StrictTreeBuilder builder(result, max_values);
   if (!sax_parse_json(begin, end, builder)) {
     if (!builder.duplicate.empty()) throw Error(what + " names '" + builder.duplicate + "' twice");
+    if (builder.too_many)
+      throw Error(what + " holds more than " + std::to_string(max_values) + " JSON values (the limit for it)");
     throw Error(what + " is not valid JSON (" + builder.error + ")");
   }
   return result;

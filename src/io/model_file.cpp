@@ -1,6 +1,7 @@
 #include "io/model_file.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -65,16 +66,17 @@ std::vector<uint8_t> serialize_model(const char* format, const char* version, st
 json metadata_json(const safetensors::File& file, const std::string& key) {
   const auto it = file.metadata().find(key);
   check(it != file.metadata().end(), file.source() + ": __metadata__." + key + " is missing");
-  return parse_json(it->second, file.source() + ": __metadata__." + key);
+  return parse_json(it->second, file.source() + ": __metadata__." + key, kMaxMetadataValues);
 }
 
 namespace {
 
-// Reads a JSON array of strings straight into words, with no JSON tree in between (a model's
-// vocabulary is tens of thousands of words, read on every load). Anything else is refused.
+// Reads a JSON array of strings straight into a vocabulary, with no JSON tree or vector of strings
+// in between (a model's vocabulary is tens of thousands of words, read on every load, and a
+// hostile file's may be millions). Anything else is refused.
 class WordListReader : public nlohmann::json_sax<json> {
  public:
-  std::vector<std::string> words;
+  Vocabulary::Builder words;
   std::string problem;  // empty: the input was an array of strings
 
   bool null() override { return other(); }
@@ -85,7 +87,11 @@ class WordListReader : public nlohmann::json_sax<json> {
   bool binary(binary_t&) override { return other(); }
   bool string(string_t& value) override {
     if (depth_ != 1) return other();
-    words.push_back(std::move(value));
+    if (words.size() == limit_) {
+      problem = "has more than " + std::to_string(limit_) + " words";
+      return false;
+    }
+    words.add(value);
     return true;
   }
   bool start_object(std::size_t) override { return other(); }
@@ -104,8 +110,10 @@ class WordListReader : public nlohmann::json_sax<json> {
     problem = std::string("is not valid JSON (") + e.what() + ")";
     return false;
   }
+  explicit WordListReader(size_t limit) : limit_(limit) {}
 
  private:
+  size_t limit_;  // more words than this cannot be right: stop reading
   int depth_ = 0;  // 0 before the array, 1 inside it, 2 after it
   bool other() {
     problem = depth_ == 1 ? "entry " + std::to_string(words.size()) + " is not a string" : "must be an array of strings";
@@ -121,15 +129,17 @@ Vocabulary read_vocabulary(const safetensors::File& file, const std::string& key
   const auto it = file.metadata().find(key);
   check(it != file.metadata().end(), source + ": __metadata__." + key + " is missing");
   const std::string& text = it->second;
-  WordListReader reader;  // room for the words the config promises, as many as the text can hold ("w", is 4 bytes)
-  reader.words.reserve(std::min(static_cast<size_t>(std::max(expected_size, 0)), text.size() / 4 + 1));
+  const size_t expected = static_cast<size_t>(std::max(expected_size, 0));
+  WordListReader reader(expected);  // room for the words the config promises, as many as the text can hold ("w", is 4 bytes)
+  reader.words.reserve(std::min(expected, text.size() / 4 + 1), text.size());
   sax_parse_json(text.data(), text.data() + text.size(), reader);
-  check(reader.problem.empty(), source + ": __metadata__." + key + " " + reader.problem);
-  check(reader.words.size() == static_cast<size_t>(expected_size), source + ": __metadata__." + key + " has " +
-                                                                       std::to_string(reader.words.size()) + " words, " +
-                                                                       size_field + " is " + std::to_string(expected_size));
+  check(reader.problem.empty() || reader.problem.rfind("has more than", 0) == 0,
+        source + ": __metadata__." + key + " " + reader.problem);
+  check(reader.problem.empty() && reader.words.size() == expected,
+        source + ": __metadata__." + key + " has " + (reader.problem.empty() ? "" : "more than ") +
+            std::to_string(reader.words.size()) + " words, " + size_field + " is " + std::to_string(expected_size));
   try {
-    return Vocabulary(std::move(reader.words));
+    return std::move(reader.words).build();
   } catch (const Error& e) {
     throw Error(source + ": __metadata__." + key + ": " + e.what());
   }
@@ -173,22 +183,30 @@ ClassifierBundle load_classifier(const uint8_t* bytes, size_t size, const std::s
   } catch (const Error& e) {
     throw Error(source + ": __metadata__." + e.what());
   }
-  bundle.vocabulary = read_vocabulary(file, "vocabulary", config.vocab_size, "config.vocab_size");
-  if (meta.count("provenance")) bundle.provenance = metadata_json(file, "provenance");
-
   {
     const ParameterBudget budget(file.weight_values(), source);  // the config cannot ask for more weights than these
     bundle.model = std::make_unique<Classifier>(config);
   }
+  // After the model: config.vocab_size is now backed by the embedding's rows in the file.
+  bundle.vocabulary = read_vocabulary(file, "vocabulary", config.vocab_size, "config.vocab_size");
+  if (meta.count("provenance")) bundle.provenance = metadata_json(file, "provenance");
   read_parameters(file, *bundle.model, config.architecture);
   bundle.storage = file.storage();
   return bundle;
 }
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::error_code error;
+  check(!std::filesystem::is_directory(path, error), path + ": is a directory, not a model file");
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   check(in.good(), path + ": cannot open model file");
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::streamoff size = in.tellg();
+  check(size >= 0, path + ": cannot tell the file's size");
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));  // one allocation of exactly the file's size
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(bytes.data()), size);
+  check(in.gcount() == size, path + ": cannot read the whole file");
+  return bytes;
 }
 
 ClassifierBundle load_classifier(const std::string& path) {

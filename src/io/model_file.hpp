@@ -41,6 +41,7 @@ ClassifierBundle load_classifier(const std::string& path);
 // The __metadata__.format of a model file ("attnlens.classifier", "attnlens.translator"),
 // after the full safetensors validation; throws on anything that is not a model file.
 std::string model_format(const std::string& path);
+// The whole file, read into one allocation of its size. Throws Error for a file that cannot be read.
 std::vector<uint8_t> read_file_bytes(const std::string& path);
 
 // Shared by the model-file writers and readers (classifier, translator).
@@ -49,6 +50,9 @@ namespace detail {
 // are stored as `storage` says.
 std::vector<uint8_t> serialize_model(const char* format, const char* version, std::map<std::string, std::string> metadata,
                                      Module& model, const nlohmann::json& provenance, safetensors::WeightStorage storage);
+// A JSON field of __metadata__ (config, tokenizer, provenance, a checkpoint's state), at most
+// kMaxMetadataValues values: its tree stays within its text plus about 6.5 MB.
+constexpr size_t kMaxMetadataValues = size_t{1} << 16;
 nlohmann::json metadata_json(const safetensors::File& file, const std::string& key);
 Vocabulary read_vocabulary(const safetensors::File& file, const std::string& key, int expected_size,
                            const std::string& size_field);

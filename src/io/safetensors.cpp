@@ -67,7 +67,7 @@ File File::parse(const uint8_t* bytes, size_t size, const std::string& source) {
 
   // The header, duplicate keys refused (io/json_text.hpp).
   const char* header_begin = reinterpret_cast<const char*>(bytes + 8);
-  json header = parse_json(header_begin, header_begin + header_length, where + "header");
+  json header = parse_json(header_begin, header_begin + header_length, where + "header", kMaxHeaderValues);
   check(header.is_object(), where + "header must be a JSON object, found " + header.type_name());
 
   File file;
@@ -134,7 +134,7 @@ File File::parse(const uint8_t* bytes, size_t size, const std::string& source) {
     previous = name;
   }
   check(covered == data_size, where + std::to_string(data_size - covered) + " unused bytes after the last tensor");
-  file.data_.assign(bytes + 8 + header_length, bytes + size);
+  file.data_ = bytes + 8 + header_length;  // the caller's bytes, not a copy (they outlive the File)
   return file;
 }
 
@@ -187,7 +187,7 @@ void File::read_parameter(const std::string& name, const std::vector<int64_t>& e
                                           shape_string(expected_shape));
   const int64_t count = info.element_count();
   check(out.size() == count, where + " does not fit its parameter");
-  const uint8_t* src = data_.data() + info.begin;
+  const uint8_t* src = data_ + info.begin;
   std::vector<float> scales;
   int64_t columns = 1;
   if (info.dtype == "I8") {
@@ -199,7 +199,7 @@ void File::read_parameter(const std::string& name, const std::vector<int64_t>& e
     check(scale->second.dtype == "F32" && scale->second.shape == std::vector<int64_t>{info.shape[0]},
           source_ + ": tensor '" + scale_name + "' must be F32 of shape [" + std::to_string(info.shape[0]) + "]");
     scales.resize(static_cast<size_t>(info.shape[0]));
-    std::memcpy(scales.data(), data_.data() + scale->second.begin, 4 * scales.size());
+    std::memcpy(scales.data(), data_ + scale->second.begin, 4 * scales.size());
     for (size_t r = 0; r < scales.size(); ++r)
       check_with(std::isfinite(scales[r]) && scales[r] >= 0, [&] {
         return source_ + ": tensor '" + scale_name + "' holds an invalid scale (" + std::to_string(scales[r]) + ") at row " +

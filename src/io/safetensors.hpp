@@ -17,7 +17,13 @@
 
 namespace attnlens::safetensors {
 
-constexpr uint64_t kMaxHeaderBytes = 64ull << 20;  // 64 MiB: far above any real header
+// 16 MiB: room for the largest vocabulary a config allows (2^20 words, about 14 bytes each as
+// JSON inside JSON). Reading a header costs up to about four times its longest string while
+// nlohmann's lexer holds it, so this limit is also what bounds that cost.
+constexpr uint64_t kMaxHeaderBytes = 16ull << 20;
+// At most 65,536 JSON values in the header: a model of several thousand tensors (about 8 values
+// each) fits, and the header's tree stays within its strings plus about 6.5 MB.
+constexpr size_t kMaxHeaderValues = size_t{1} << 16;
 
 // How a model's weights are stored. Tensors of one dimension (biases, norms) always stay F32.
 //   float32  F32
@@ -40,7 +46,8 @@ struct TensorInfo {
 
 class File {
  public:
-  // Parses and validates `size` bytes; keeps a copy of the data block.
+  // Parses and validates `size` bytes. The File reads its tensors from `bytes` without copying
+  // them: the bytes must outlive it.
   static File parse(const uint8_t* bytes, size_t size, const std::string& source);
 
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
@@ -61,7 +68,7 @@ class File {
   std::string source_;
   std::map<std::string, std::string> metadata_;
   std::map<std::string, TensorInfo> tensors_;
-  std::vector<uint8_t> data_;
+  const uint8_t* data_ = nullptr;  // the data block, inside the caller's bytes
 };
 
 // Serialises tensors (in the given order, stored as `storage` says) and string metadata to

@@ -40,6 +40,15 @@ TranslatorBundle load_translator(const uint8_t* bytes, size_t size, const std::s
   } catch (const Error& e) {
     throw Error(source + ": __metadata__." + e.what());
   }
+  const int64_t stored = file.weight_values();
+  check(stored == config.parameter_count(), source + ": the file holds " + std::to_string(stored) +
+                                                " weights, but its config describes " +
+                                                std::to_string(config.parameter_count()));
+  {
+    const ParameterBudget budget(stored, source);  // and building the model cannot claim more
+    bundle.model = std::make_unique<Translator>(config);
+  }
+  // After the model: the vocabulary sizes are now backed by the embeddings' rows in the file.
   bundle.source_vocabulary = read_vocabulary(file, "source_vocabulary", config.source_vocab_size, "config.source_vocab_size");
   bundle.target_vocabulary = read_vocabulary(file, "target_vocabulary", config.target_vocab_size, "config.target_vocab_size");
   check(bundle.target_vocabulary.word(kBos) == "<s>" && bundle.target_vocabulary.word(kEos) == "</s>",
@@ -51,14 +60,6 @@ TranslatorBundle load_translator(const uint8_t* bytes, size_t size, const std::s
     (std::string(key) == "source_language" ? bundle.source_language : bundle.target_language) = it->second;
   }
   if (file.metadata().count("provenance")) bundle.provenance = metadata_json(file, "provenance");
-  const int64_t stored = file.weight_values();
-  check(stored == config.parameter_count(), source + ": the file holds " + std::to_string(stored) +
-                                                " weights, but its config describes " +
-                                                std::to_string(config.parameter_count()));
-  {
-    const ParameterBudget budget(stored, source);  // and building the model cannot claim more
-    bundle.model = std::make_unique<Translator>(config);
-  }
   read_parameters(file, *bundle.model, config.architecture);
   bundle.storage = file.storage();
   return bundle;

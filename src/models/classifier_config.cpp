@@ -160,7 +160,7 @@ ClassifierConfig ClassifierConfig::from_json(const json& j) {
         "config.pooling: '" + c.pooling + "' is not supported (attention, max, mean, last)");
   check(c.dense.size() <= 8, "config.dense: at most 8 hidden layers");
   for (int d : c.dense) check_range("config.dense[]", d, 1, 4096);
-  check_range("config.vocab_size", c.vocab_size, 2, 5'000'000);
+  check_range("config.vocab_size", c.vocab_size, 2, 1 << 20);  // as many words as a model file's header can hold
   check_range("config.embedding_dim", c.embedding_dim, 1, 4096);
   check_range("config.embedding_dropout", c.embedding_dropout, 0, 0.95);
   check_range("config.dropout", c.dropout, 0, 0.95);

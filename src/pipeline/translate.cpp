@@ -17,7 +17,7 @@ Translation translate_text(TranslatorBundle& bundle, std::string_view text, cons
     result.source_tokens.push_back({std::move(tokens[i].text), tokens[i].start, tokens[i].end, ids[i] == Vocabulary::kUnk});
   const Hypothesis h = options.beam == 1 ? greedy_decode(*bundle.model, {ids}, options.max_length).front()
                                          : beam_search(*bundle.model, ids, options);
-  for (int32_t id : h.tokens) result.target_tokens.push_back(bundle.target_vocabulary.word(id));
+  for (int32_t id : h.tokens) result.target_tokens.emplace_back(bundle.target_vocabulary.word(id));
   result.attention = h.attention;
   result.log_probability = h.log_probability;
   result.score = h.score;

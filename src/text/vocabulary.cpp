@@ -1,22 +1,86 @@
 #include "text/vocabulary.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <limits>
 
 #include "core/error.hpp"
 
 namespace attnlens {
 
+namespace {
+
+size_t slot_of(std::string_view word, size_t mask) { return std::hash<std::string_view>{}(word) & mask; }
+
+}  // namespace
+
+void Vocabulary::Builder::reserve(size_t words, size_t bytes) {
+  ends_.reserve(words);
+  text_.reserve(bytes);
+}
+
+void Vocabulary::Builder::add(std::string_view word) {
+  check(text_.size() + word.size() <= std::numeric_limits<uint32_t>::max(), "vocabulary: more than 4 GiB of words");
+  check(ends_.size() < static_cast<size_t>(std::numeric_limits<int32_t>::max()), "vocabulary: too many words");
+  text_.append(word);
+  ends_.push_back(static_cast<uint32_t>(text_.size()));
+}
+
+Vocabulary Vocabulary::Builder::build() && {
+  Vocabulary v{Empty{}};
+  v.text_ = std::move(text_);
+  v.ends_ = std::move(ends_);
+  const size_t n = v.ends_.size();
+  check(n >= 2 && v.at(0) == kPadToken && v.at(1) == kUnkToken, "vocabulary: the first two entries must be <pad> and <unk>");
+  size_t slots = 8;
+  while (slots * 3 < n * 4) slots *= 2;
+  v.slots_.assign(slots, -1);
+  const size_t mask = slots - 1;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string_view word = v.at(i);
+    check(!word.empty(), "vocabulary: entry " + std::to_string(i) + " is empty");
+    size_t s = slot_of(word, mask);
+    while (v.slots_[s] >= 0) {
+      check(v.at(static_cast<size_t>(v.slots_[s])) != word,
+            "vocabulary: duplicate entry '" + std::string(word) + "' at " + std::to_string(i));
+      s = (s + 1) & mask;
+    }
+    v.slots_[s] = static_cast<int32_t>(i);
+  }
+  return v;
+}
+
 Vocabulary::Vocabulary() : Vocabulary(std::vector<std::string>{kPadToken, kUnkToken}) {}
 
-Vocabulary::Vocabulary(std::vector<std::string> words) : words_(std::move(words)) {
-  check(words_.size() >= 2 && words_[0] == kPadToken && words_[1] == kUnkToken,
-        "vocabulary: the first two entries must be <pad> and <unk>");
-  index_.reserve(words_.size());
-  for (size_t i = 0; i < words_.size(); ++i) {
-    check(!words_[i].empty(), "vocabulary: entry " + std::to_string(i) + " is empty");
-    const bool inserted = index_.emplace(words_[i], static_cast<int32_t>(i)).second;
-    check(inserted, "vocabulary: duplicate entry '" + words_[i] + "' at " + std::to_string(i));
+Vocabulary::Vocabulary(const std::vector<std::string>& words) {
+  Builder builder;
+  size_t bytes = 0;
+  for (const std::string& w : words) bytes += w.size();
+  builder.reserve(words.size(), bytes);
+  for (const std::string& w : words) builder.add(w);
+  *this = std::move(builder).build();
+}
+
+int32_t Vocabulary::id(std::string_view word) const {
+  if (slots_.empty()) return kUnk;  // moved from
+  const size_t mask = slots_.size() - 1;
+  for (size_t s = slot_of(word, mask);; s = (s + 1) & mask) {
+    const int32_t i = slots_[s];
+    if (i < 0) return kUnk;
+    if (at(static_cast<size_t>(i)) == word) return i;
   }
+}
+
+std::string_view Vocabulary::word(int32_t id) const {
+  check(id >= 0 && id < size(), "vocabulary: id " + std::to_string(id) + " is outside 0.." + std::to_string(size() - 1));
+  return at(static_cast<size_t>(id));
+}
+
+std::vector<std::string> Vocabulary::words() const {
+  std::vector<std::string> words;
+  words.reserve(ends_.size());
+  for (size_t i = 0; i < ends_.size(); ++i) words.emplace_back(at(i));
+  return words;
 }
 
 Vocabulary Vocabulary::from_counts(const std::unordered_map<std::string, int64_t>& counts, int max_size, int min_count) {
@@ -29,7 +93,7 @@ Vocabulary Vocabulary::from_counts(const std::unordered_map<std::string, int64_t
   });
   std::vector<std::string> words{kPadToken, kUnkToken};
   for (size_t i = 0; i < ranked.size() && words.size() < static_cast<size_t>(max_size); ++i) words.push_back(ranked[i].first);
-  return Vocabulary(std::move(words));
+  return Vocabulary(words);
 }
 
 }  // namespace attnlens

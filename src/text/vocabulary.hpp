@@ -1,8 +1,13 @@
 // Word ↔ id map. Id 0 is PAD, id 1 is UNK; the rest are the most frequent training
 // words, most frequent first (ties broken alphabetically so a build is reproducible).
+//
+// Stored compactly, because a model file from anyone may hold millions of words: the words back
+// to back in one buffer, where each ends, and an open-addressing table of ids. A word of n bytes
+// costs n + 4 bytes, plus 5 to 11 bytes of table, about its length as JSON in the file.
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -17,26 +22,49 @@ class Vocabulary {
   static constexpr const char* kPadToken = "<pad>";
   static constexpr const char* kUnkToken = "<unk>";
 
+  // Collects words one by one, then checks them and builds the table (a loader's path: no
+  // vector of strings in between).
+  class Builder {
+   public:
+    void reserve(size_t words, size_t bytes);
+    void add(std::string_view word);
+    size_t size() const { return ends_.size(); }
+    // Throws Error "vocabulary: …" unless words 0 and 1 are <pad> and <unk>, none is empty and
+    // none is named twice.
+    Vocabulary build() &&;
+
+   private:
+    friend class Vocabulary;
+    std::string text_;
+    std::vector<uint32_t> ends_;
+  };
+
   Vocabulary();
   // words[0] must be <pad>, words[1] <unk>; no duplicates, no empty words.
-  explicit Vocabulary(std::vector<std::string> words);
+  explicit Vocabulary(const std::vector<std::string>& words);
 
   // Counts tokens over `texts` and keeps the `max_size - 2` most frequent (min_count ≥ 1).
   template <typename TokenLists>
   static Vocabulary build(const TokenLists& token_lists, int max_size, int min_count = 1);
 
-  int32_t id(const std::string& word) const {
-    const auto it = index_.find(word);
-    return it == index_.end() ? kUnk : it->second;
-  }
-  const std::string& word(int32_t id) const { return words_.at(static_cast<size_t>(id)); }
-  int size() const { return static_cast<int>(words_.size()); }
-  const std::vector<std::string>& words() const { return words_; }
+  int32_t id(std::string_view word) const;
+  std::string_view word(int32_t id) const;  // throws Error for an id outside the vocabulary
+  int size() const { return static_cast<int>(ends_.size()); }
+  std::vector<std::string> words() const;  // a copy, for saving and comparing
+  // Bytes held: the words, their ends and the table.
+  size_t memory_bytes() const { return text_.capacity() + ends_.capacity() * 4 + slots_.capacity() * 4; }
 
  private:
+  struct Empty {};
+  explicit Vocabulary(Empty) {}
   static Vocabulary from_counts(const std::unordered_map<std::string, int64_t>& counts, int max_size, int min_count);
-  std::vector<std::string> words_;
-  std::unordered_map<std::string, int32_t> index_;
+  std::string_view at(size_t i) const {
+    const size_t begin = i == 0 ? 0 : ends_[i - 1];
+    return std::string_view(text_).substr(begin, ends_[i] - begin);
+  }
+  std::string text_;             // every word, back to back
+  std::vector<uint32_t> ends_;   // where word i ends in text_
+  std::vector<int32_t> slots_;   // open addressing, linear probing: an id, or -1; a power of two, at most 3/4 full
 };
 
 template <typename TokenLists>

@@ -42,7 +42,7 @@ namespace {
 
 std::vector<std::string> words_of(const Hypothesis& h, const Vocabulary& vocabulary) {
   std::vector<std::string> words;
-  for (int32_t id : h.tokens) words.push_back(vocabulary.word(id));
+  for (int32_t id : h.tokens) words.emplace_back(vocabulary.word(id));
   return words;
 }
 

@@ -95,6 +95,61 @@ test('a config asking for gigabytes of weights is refused before they are alloca
   assert.equal(model.classify('great').tokens.length, 1, 'the module is still usable');
 });
 
+// The shipped model's file with its header changed by `change(header)`.
+function craftedModel(change) {
+  const bytes = modelBytes();
+  const length = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+  change(header);
+  const text = new TextEncoder().encode(JSON.stringify(header));
+  const crafted = new Uint8Array(8 + text.length + bytes.length - 8 - length);
+  new DataView(crafted.buffer).setBigUint64(0, BigInt(text.length), true);
+  crafted.set(text, 8);
+  crafted.set(bytes.subarray(8 + length), 8 + text.length);
+  return crafted;
+}
+
+test('no model file grows the module\'s memory by more than twice its size (every size field)', async (t) => {
+  // Each file goes to a fresh module; its memory (which only grows) may end at most
+  // 2 × the file (its copy in the module, the weights built from it) + 96 MiB above where it began,
+  // as natively (tests/test_safetensors.cpp).
+  const many = 1 << 20;
+  const words = ['<pad>', '<unk>'];
+  for (let i = 2; i < many; ++i) words.push(`w${i}`);
+  const vocabulary = JSON.stringify(words);
+  const withConfig = (changes) => (h) => { h.__metadata__.config = JSON.stringify({ ...JSON.parse(h.__metadata__.config), ...changes }); };
+  const cases = [
+    ['config.vocab_size 2^20 with 2^20 words', (h) => { withConfig({ vocab_size: many })(h); h.__metadata__.vocabulary = vocabulary; },
+      /need more weights than the file holds: embedding\.weight/],
+    ['config.embedding_dim 4096', withConfig({ embedding_dim: 4096 }), /need more weights than the file holds: embedding\.weight/],
+    ['an encoder layer of 4096', withConfig({ encoder: [{ type: 'lstm', size: 4096, bidirectional: true }] }), /need more weights than the file holds: rnn\./],
+    ['24 Transformer layers of 16,384', withConfig({ encoder: [{ type: 'transformer', layers: 24, heads: 64, feedforward: 16384 }], pooling: 'mean' }),
+      /need more weights than the file holds: encoder\.layers\.0/],
+    ['a 4096 × 64 convolution', withConfig({ encoder: [{ type: 'conv1d', size: 4096, kernel_size: 64 }], pooling: 'max' }), /need more weights than the file holds: conv0/],
+    ['dense layers of 4096', withConfig({ dense: [4096, 4096, 4096, 4096] }), /need more weights than the file holds: dense/],
+    ['2^20 words where config.vocab_size is 10000', (h) => { h.__metadata__.vocabulary = vocabulary; },
+      /__metadata__\.vocabulary has more than 10000 words, config\.vocab_size is 10000/],
+    ['200,000 tensors', (h) => { for (let i = 0; i < 200000; ++i) h[`t${i}`] = { dtype: 'F32', shape: [0], data_offsets: [0, 0] }; },
+      /header holds more than 65536 JSON values/],
+    ['a provenance of 8,000,000 numbers', (h) => { h.__metadata__.provenance = `[${'0,'.repeat(7999999)}0]`; },
+      /__metadata__\.provenance holds more than 65536 JSON values/],
+    ['a 16,000,000-character description', (h) => { h.__metadata__.description = 'x'.repeat(16000000); }, null],
+  ];
+  for (const [what, change, expected] of cases) {
+    const bytes = craftedModel(change);
+    const engine = await loadEngine();
+    const before = engine.HEAPU8.buffer.byteLength;
+    if (expected) assert.throws(() => engine.Model.fromBytes(bytes), expected, what);
+    else engine.Model.fromBytes(bytes).delete();
+    const growth = engine.HEAPU8.buffer.byteLength - before;
+    t.diagnostic(`${what}: ${bytes.length.toLocaleString('en')} bytes, memory grew by ${growth.toLocaleString('en')}`);
+    assert.ok(growth <= 2 * bytes.length + 96 * 2 ** 20, `${what}: ${bytes.length} bytes grew the memory by ${growth}`);
+    const good = engine.Model.fromBytes(modelBytes());
+    assert.equal(good.classify('great').tokens.length, 1, `${what}: the module still works`);
+    good.delete();
+  }
+});
+
 function expectSameAsNative(texts) {
   const native = nativePredictions(texts);
   assert.equal(native.length, texts.length);
