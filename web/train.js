@@ -191,7 +191,9 @@ function stopCueTask(discard = false) {
 }
 
 // ---------------------------------------------------------------- 2. your data
-const own = { run: null, panel: null, data: null, training: false };
+// epochs: the reports of the run's finished epochs, kept with saved progress to redraw its curve;
+// runData: the data the run in the page trains on; resuming: a saved file is being loaded.
+const own = { run: null, panel: null, data: null, training: false, epochs: [], runData: null, resuming: false };
 
 function describeData(data) {
   return data.kind === 'folder' ? `${data.files.length.toLocaleString('en')} files from the folder ${data.name}` : `the file ${data.name}`;
@@ -200,7 +202,7 @@ function describeData(data) {
 function chooseData(data) {
   own.data = data;
   $('data-chosen').textContent = `Training data: ${describeData(data)}.`;
-  $('data-train').disabled = false;
+  ownButtons();
   setStatus($('data-status'), 'Pick an architecture and press Train.', 'ready');
 }
 
@@ -209,10 +211,22 @@ function ownButtons() {
   $('data-train').disabled = own.training || !own.data;
   $('data-train').textContent = own.run && !own.training && trained ? 'Train from scratch' : 'Train';
   $('data-resume').hidden = !(own.run && !own.training && trained);
-  $('data-stop').disabled = !own.training;
-  $('data-cancel').disabled = !own.training;
+  $('data-stop').disabled = !own.training || own.resuming;
+  $('data-cancel').disabled = !own.training || own.resuming;
   $('data-download').disabled = !trained || own.training;
   $('data-use').disabled = !trained || own.training;
+  $('data-save').disabled = !trained || own.training;
+  $('data-resume-file').disabled = own.training;
+}
+
+// The report listeners of a run of your data: the panel, and the finished epochs for saved progress.
+function listenToOwnRun() {
+  const probe = () => $('data-probe').value;
+  own.run.addEventListener('batch', (event) => own.panel.add(event.detail, probe()));
+  own.run.addEventListener('epoch', (event) => {
+    own.panel.add(event.detail, probe());
+    own.epochs.push(event.detail.step);
+  });
 }
 
 async function trainOwn(fresh) {
@@ -235,9 +249,9 @@ async function trainOwn(fresh) {
         options: { batchSize: 32, learningRate: Number($('data-lr').value) || 0.002, validationFraction: 0.1,
           maxLength: Number($('data-max-length').value), seed: 1 },
       });
-      const onReport = (event) => own.panel.add(event.detail, $('data-probe').value);
-      own.run.addEventListener('batch', onReport);
-      own.run.addEventListener('epoch', onReport);
+      own.epochs = [];
+      own.runData = own.data;
+      listenToOwnRun();
       own.panel.root.querySelector('h3').textContent = `${architecture.name}, size ${dim}`;
     }
     const { info } = own.run;
@@ -268,6 +282,82 @@ async function exportOwn(action) {
     else useModel('yours', `Yours (${ARCHITECTURES[$('data-architecture').value].name})`, bytes);
   } catch (error) {
     setStatus($('data-status'), error.message, 'error');
+  }
+}
+
+async function saveProgress() {
+  try {
+    const bytes = await own.run.checkpoint(own.epochs);
+    download(bytes, `attnlens-${$('data-architecture').value}-progress.safetensors`);
+    setStatus($('data-status'), `Progress saved (${(bytes.length / 2 ** 20).toFixed(1)} MB). To continue it later, choose `
+      + `${describeData(own.runData)} again, then “resume from a saved file”.`, 'ready');
+  } catch (error) {
+    setStatus($('data-status'), error.message, 'error');
+  }
+}
+
+// The identity a checkpoint file carries in its header (train/checkpoint.hpp): the model's config
+// and the training options it must continue with. The engine checks it again, with the data.
+function savedRun(bytes, name) {
+  const notSaved = new Error(`${name} is not saved progress from this page (a model file goes to “Classify”; `
+    + 'saved progress is the file “Save progress” downloads)');
+  if (bytes.length < 10) throw notSaved;
+  const length = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  if (length > bytes.length - 8) throw notSaved;
+  let identity;
+  try {
+    const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))).__metadata__;
+    if (meta?.format !== 'attnlens.checkpoint') throw notSaved;
+    identity = JSON.parse(meta.identity);
+  } catch {
+    throw notSaved;
+  }
+  const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isObject(identity) || identity.kind !== 'classifier' || !isObject(identity.config) || !isObject(identity.training)) throw notSaved;
+  return identity;
+}
+
+async function resumeSaved(file) {
+  const status = $('data-status');
+  if (!own.data) {
+    setStatus(status, 'First choose the data the saved progress was trained on, then the saved file.', 'error');
+    return;
+  }
+  own.training = own.resuming = true;
+  ownButtons();
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const { config, training } = savedRun(bytes, file.name);
+    setStatus(status, `Reading ${describeData(own.data)}…`, 'loading');
+    const run = await Training.create({
+      config, data: own.data.kind === 'folder' ? { files: own.data.files } : { file: own.data.file },
+      probe: $('data-probe').value || null, checkpoint: bytes,
+      options: { batchSize: training.batch_size, learningRate: training.learning_rate, learningRateDecay: training.learning_rate_decay,
+        clipNorm: training.clip_norm, maxLength: training.max_length, seed: training.seed, validationFraction: 0.1 },
+    });
+    own.run?.terminate();  // only now: a file that cannot be resumed leaves the run in the page as it was
+    own.run = run;
+    own.panel.reset();
+    own.panel.root.hidden = false;
+    // The settings shown are the saved run's.
+    if (ARCHITECTURES[config.architecture]) $('data-architecture').value = config.architecture;
+    if ([...$('data-size').options].some((o) => o.value === String(config.embedding_dim))) $('data-size').value = String(config.embedding_dim);
+    $('data-lr').value = String(training.learning_rate);
+    $('data-max-length').value = String(training.max_length);
+    own.panel.root.querySelector('h3').textContent = `${ARCHITECTURES[config.architecture]?.name ?? config.architecture}, size ${config.embedding_dim}`;
+    own.runData = own.data;
+    own.epochs = own.run.history;  // one record per finished epoch, as saved (drawn where it has numbers)
+    for (const step of own.epochs) if (typeof step?.loss === 'number' && typeof step.batches === 'number') own.panel.add({ step });
+    own.panel.root.dataset.batches = String(Math.max(1, Number(own.panel.root.dataset.batches)));  // it has trained
+    listenToOwnRun();
+    const epochs = own.run.history.length;
+    setStatus(status, `Saved progress loaded: ${epochs} full epoch${epochs === 1 ? '' : 's'} done. Press Resume to train on, `
+      + 'or download or use the model as it is.', 'ready');
+  } catch (error) {
+    setStatus(status, error.message, 'error');
+  } finally {
+    own.training = own.resuming = false;
+    ownButtons();
   }
 }
 
@@ -415,6 +505,12 @@ export async function showTrain(options = {}) {
   $('data-cancel').addEventListener('click', () => own.run?.terminate());
   $('data-download').addEventListener('click', () => exportOwn('download'));
   $('data-use').addEventListener('click', () => exportOwn('use'));
+  $('data-save').addEventListener('click', saveProgress);
+  $('data-resume-file').addEventListener('change', (e) => {
+    const file = e.target.files[0];
+    e.target.value = '';  // the same file can be chosen again
+    if (file) resumeSaved(file);
+  });
   ownButtons();
 
   $('teach-positive').addEventListener('click', () => addTeachSentence(1));

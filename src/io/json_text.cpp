@@ -17,7 +17,8 @@ class StrictTreeBuilder final : public nlohmann::json_sax<json> {
  public:
   StrictTreeBuilder(json& result, size_t max_values) : root_(result), max_values_(max_values) {}
 
-  std::string duplicate;  // the first key named twice in one object
+  bool duplicated = false;
+  std::string duplicate;  // the first key named twice in one object (when duplicated)
   std::string error;      // the parser's message for malformed text
   bool too_many = false;  // more than max_values values
 
@@ -32,6 +33,7 @@ class StrictTreeBuilder final : public nlohmann::json_sax<json> {
   bool key(string_t& name) override {
     json& object = *open_.back();
     if (object.contains(name)) {
+      duplicated = true;
       duplicate = name;
       return false;
     }
@@ -99,7 +101,7 @@ json parse_json(const char* begin, const char* end, const std::string& what, siz
   json result;
   StrictTreeBuilder builder(result, max_values);
   if (!sax_parse_json(begin, end, builder)) {
-    if (!builder.duplicate.empty()) throw Error(what + " names '" + builder.duplicate + "' twice");
+    if (builder.duplicated) throw Error(what + " names '" + builder.duplicate + "' twice");
     if (builder.too_many)
       throw Error(what + " holds more than " + std::to_string(max_values) + " JSON values (the limit for it)");
     throw Error(what + " is not valid JSON (" + builder.error + ")");

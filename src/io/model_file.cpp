@@ -201,7 +201,10 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   check(in.good(), path + ": cannot open model file");
   const std::streamoff size = in.tellg();
-  check(size >= 0, path + ": cannot tell the file's size");
+  if (size < 0) {  // a pipe: read it as it comes
+    in.clear();
+    return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
   std::vector<uint8_t> bytes(static_cast<size_t>(size));  // one allocation of exactly the file's size
   in.seekg(0);
   in.read(reinterpret_cast<char*>(bytes.data()), size);

@@ -316,6 +316,9 @@ std::vector<uint8_t> serialize(const std::vector<const Parameter*>& tensors,
     offset += e.bytes.size();
   }
   std::string text = header.dump();
+  check(text.size() <= kMaxHeaderBytes, "safetensors: the header would take " + std::to_string(text.size()) +
+                                            " bytes, more than the " + std::to_string(kMaxHeaderBytes) +
+                                            " a loader accepts (a smaller vocabulary fits)");
   while ((8 + text.size()) % 8 != 0) text += ' ';  // align the data block to 8 bytes, as the spec allows
   std::vector<uint8_t> out(8 + text.size() + offset);
   const uint64_t length = text.size();

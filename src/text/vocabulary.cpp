@@ -1,8 +1,10 @@
 #include "text/vocabulary.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <limits>
+#include <unistd.h>
 
 #include "core/error.hpp"
 
@@ -10,9 +12,24 @@ namespace attnlens {
 
 namespace {
 
-size_t slot_of(std::string_view word, size_t mask) { return std::hash<std::string_view>{}(word) & mask; }
+// A secret per process, so that no file can be crafted to put its words in a few slots of the
+// table (the probes would take hours): the hash, mixed with it, by multiply-shift.
+uint64_t table_seed() {
+  static const uint64_t seed = [] {
+    uint64_t value = 0;
+    if (getentropy(&value, sizeof value) != 0)  // the system's (or, in wasm, the browser's) randomness
+      value = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    return value;
+  }();
+  return seed;
+}
 
 }  // namespace
+
+size_t Vocabulary::slot_of(std::string_view word) const {
+  const uint64_t hash = static_cast<uint64_t>(std::hash<std::string_view>{}(word));
+  return static_cast<size_t>(((hash ^ table_seed()) * 0x9E3779B97F4A7C15ull) >> shift_);
+}
 
 void Vocabulary::Builder::reserve(size_t words, size_t bytes) {
   ends_.reserve(words);
@@ -33,13 +50,14 @@ Vocabulary Vocabulary::Builder::build() && {
   const size_t n = v.ends_.size();
   check(n >= 2 && v.at(0) == kPadToken && v.at(1) == kUnkToken, "vocabulary: the first two entries must be <pad> and <unk>");
   size_t slots = 8;
-  while (slots * 3 < n * 4) slots *= 2;
+  v.shift_ = 61;
+  while (slots * 3 < n * 4) slots *= 2, --v.shift_;
   v.slots_.assign(slots, -1);
   const size_t mask = slots - 1;
   for (size_t i = 0; i < n; ++i) {
     const std::string_view word = v.at(i);
     check(!word.empty(), "vocabulary: entry " + std::to_string(i) + " is empty");
-    size_t s = slot_of(word, mask);
+    size_t s = v.slot_of(word);
     while (v.slots_[s] >= 0) {
       check(v.at(static_cast<size_t>(v.slots_[s])) != word,
             "vocabulary: duplicate entry '" + std::string(word) + "' at " + std::to_string(i));
@@ -64,7 +82,7 @@ Vocabulary::Vocabulary(const std::vector<std::string>& words) {
 int32_t Vocabulary::id(std::string_view word) const {
   if (slots_.empty()) return kUnk;  // moved from
   const size_t mask = slots_.size() - 1;
-  for (size_t s = slot_of(word, mask);; s = (s + 1) & mask) {
+  for (size_t s = slot_of(word);; s = (s + 1) & mask) {
     const int32_t i = slots_[s];
     if (i < 0) return kUnk;
     if (at(static_cast<size_t>(i)) == word) return i;

@@ -2,8 +2,9 @@
 // words, most frequent first (ties broken alphabetically so a build is reproducible).
 //
 // Stored compactly, because a model file from anyone may hold millions of words: the words back
-// to back in one buffer, where each ends, and an open-addressing table of ids. A word of n bytes
-// costs n + 4 bytes, plus 5 to 11 bytes of table, about its length as JSON in the file.
+// to back in one buffer, where each ends, and an open-addressing table of ids (its slots chosen by
+// a hash with a secret per-process seed). A word of n bytes costs n + 4 bytes, plus 5 to 11 bytes
+// of table, about its length as JSON in the file.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -65,6 +66,8 @@ class Vocabulary {
   std::string text_;             // every word, back to back
   std::vector<uint32_t> ends_;   // where word i ends in text_
   std::vector<int32_t> slots_;   // open addressing, linear probing: an id, or -1; a power of two, at most 3/4 full
+  int shift_ = 61;               // 64 - log2(slots_.size())
+  size_t slot_of(std::string_view word) const;
 };
 
 template <typename TokenLists>

@@ -223,7 +223,7 @@ class JsTrainer {
       else if (key == "clipNorm") s.training.clip_norm = number(0, 1e6);
       else if (key == "maxLength") s.training.max_length = static_cast<int>(number(0, 1e6));
       else if (key == "seed") s.training.seed = s.dataset.seed = static_cast<uint64_t>(number(0, 9007199254740991.0));
-      else if (key == "vocabSize") s.dataset.vocab_size = static_cast<int>(number(3, 5e6));
+      else if (key == "vocabSize") s.dataset.vocab_size = static_cast<int>(number(3, 1 << 20));
       else if (key == "minCount") s.dataset.min_count = static_cast<int>(number(1, 1e9));
       else if (key == "validationFraction") s.dataset.validation_fraction = number(0, 0.9);
       else if (key == "data") {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ARTIFACTS, useSite } from './browser.mjs';
-import { loadEngine, loadTrainEngine, readSafetensors, runCli } from './helpers.mjs';
+import { ROOT, loadEngine, loadTrainEngine, readSafetensors, runCli } from './helpers.mjs';
 
 const site = useSite();
 const engine = await loadEngine();
@@ -166,6 +166,58 @@ test('an aclImdb folder trains; bad files get a line-numbered message; Cancel di
   await page.waitForFunction(() => /Cancelled/.test(document.getElementById('data-status').textContent));
   assert.equal(await page.isDisabled('#data-download'), true, 'nothing to download after a cancel');
   assert.deepEqual(problems, []);
+});
+
+test('your data: Save progress downloads the run; resuming it (same data) trains on from there; other files are refused', async (t) => {
+  const data = cueFile('progress.csv', 400, 20);
+  const first = await openTrain(t);
+  await first.page.setInputFiles('#data-file', data);
+  await first.page.selectOption('#data-architecture', 'cnn');
+  await first.page.selectOption('#data-size', '32');
+  await first.page.fill('#data-epochs', '2');
+  await first.page.fill('#data-lr', '0.01');
+  await first.page.click('#data-train');
+  await first.page.waitForFunction(() => /^Done/.test(document.getElementById('data-status').textContent), null, { timeout: 60000 });
+  const [download] = await Promise.all([first.page.waitForEvent('download'), first.page.click('#data-save')]);
+  assert.equal(download.suggestedFilename(), 'attnlens-cnn-progress.safetensors');
+  const saved = path.join(ARTIFACTS, 'progress.safetensors');
+  await download.saveAs(saved);
+  assert.match(await first.page.textContent('#data-status'), /Progress saved \(\d+\.\d MB\)/);
+  const validation = await first.page.$eval('#data-panel', (node) => node.dataset.validation);
+
+  // Another visit, with the page's default settings.
+  const { page, problems } = await openTrain(t);
+  const status = () => page.textContent('#data-status');
+  const resume = async (file) => {
+    await page.setInputFiles('#data-resume-file', file);
+    await page.waitForFunction(() => !document.getElementById('data-resume-file').disabled
+      && !/Reading/.test(document.getElementById('data-status').textContent), null, { timeout: 60000 });
+  };
+  await resume(saved);
+  assert.match(await status(), /First choose the data the saved progress was trained on/);
+  await page.setInputFiles('#data-file', data);
+  await resume(path.join(ROOT, 'models/cnn.safetensors'));
+  assert.match(await status(), /cnn\.safetensors is not saved progress from this page/);
+  await page.setInputFiles('#data-file', cueFile('other.csv', 300, 20));
+  await resume(saved);
+  assert.match(await status(), /a checkpoint of another run: its (data|config)/);
+  assert.equal(await page.isDisabled('#data-save'), true, 'nothing was loaded');
+
+  await page.setInputFiles('#data-file', data);
+  await resume(saved);
+  assert.match(await status(), /Saved progress loaded: 2 full epochs done/);
+  assert.equal(await page.$eval('#data-architecture', (s) => s.value), 'cnn');
+  assert.equal(await page.$eval('#data-size', (s) => s.value), '32');
+  assert.equal(await page.$eval('#data-lr', (s) => s.value), '0.01');
+  assert.equal(await page.$eval('#data-panel', (node) => node.dataset.epochs), '2', 'the saved epochs are drawn');
+  assert.equal(await page.$eval('#data-panel', (node) => node.dataset.validation), validation);
+  assert.equal(await page.isVisible('#data-resume'), true);
+  await page.fill('#data-epochs', '1');
+  await page.click('#data-resume');
+  await page.waitForFunction(() => /^Done/.test(document.getElementById('data-status').textContent), null, { timeout: 60000 });
+  assert.equal(await page.$eval('#data-panel', (node) => node.dataset.epochs), '3', 'the third epoch follows the saved two');
+  assert.deepEqual(problems, []);
+  assert.deepEqual(first.problems, []);
 });
 
 test('teach the model: fine-tuning on sentences you label changes their predictions', async (t) => {
