@@ -395,6 +395,20 @@ TEST_CASE("cli: cue-task → train --train-file/--test-file learns it, bad label
   fails_with("good\t1\ncaf\xE9\t0\n", "line 2: not valid UTF-8");
   fails_with("text\tlabel\ngood\t1\ngreat\tpos\n", "all 2 texts are labelled positive");
   fails_with("good\t1\n \t0\n", "line 2: empty text");
+  // A config file's value passes its flag's own checks (it bypassed them before: epochs 10^9 ran).
+  for (const auto& [training, message] : std::vector<std::pair<std::string, std::string>>{
+           {R"("training": {"epochs": 1000000000})", "'epochs' (as --epochs): Value 1000000000 not in range"},
+           {R"("training": {"max_length": -3})", "'max_length' (as --max-length)"},
+           {R"("vocabulary": {"max_size": 1})", "'max_size' (as --vocab-size)"},
+           {R"("training": {"batch_size": 0})", "'batch_size' (as --batch-size)"}}) {
+    const std::string bad_config = temp_path("attnlens-bad-config.json");
+    std::ofstream(bad_config) << "{" << training << "}";
+    const Run r = run("train --train-file '" + train_file + "' --config '" + bad_config + "' --out '" +
+                          temp_path("attnlens-unused.safetensors") + "'", true);
+    INFO(training << ": " << r.out);
+    CHECK(r.status == 1);
+    CHECK(r.out.find(message) != std::string::npos);
+  }
   CHECK(run("cue-task --length 1").status != 0);
   const Run unknown = run("frobnicate", true);
   CHECK(unknown.status == 2);

@@ -67,18 +67,35 @@ inline json read_config(const std::string& path, std::initializer_list<const cha
   return config;
 }
 
-// Reads section[key] into target, unless the flag was given on the command line (flags win).
+// Reads section[key] into target, unless `flag` (may be null) was given on the command line
+// (flags win). A value from the file must pass the flag's own checks (its ranges).
 template <class T>
-void set_from_config(const std::string& path, const json& section, const char* key, bool flag_given, T& target) {
-  if (!section.contains(key) || flag_given) return;
+void set_from_config(const std::string& path, const json& section, const char* key, const CLI::App& cmd,
+                     const char* flag, T& target) {
+  if (!section.contains(key) || (flag && cmd.count(flag) > 0)) return;
+  const json& value = section.at(key);
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    target = json_integer<T>(section.at(key), path + ": '" + key + "'");
-    return;
+    target = json_integer<T>(value, path + ": '" + key + "'");
+  } else {
+    try {
+      target = value.get<T>();
+    } catch (const json::exception&) {
+      throw Error(path + ": '" + key + "' has the wrong type");
+    }
   }
-  try {
-    target = section.at(key).get<T>();
-  } catch (const json::exception&) {
-    throw Error(path + ": '" + key + "' has the wrong type");
+  if (!flag) return;
+  // CLI11 hands out an option's validators only through a non-const option (they are not changed here).
+  CLI::Option* option = const_cast<CLI::App&>(cmd).get_option_no_throw(flag);
+  for (int i = 0; option; ++i) {
+    CLI::Validator* validator = nullptr;
+    try {
+      validator = option->get_validator(i);
+    } catch (const CLI::OptionNotFound&) {
+      break;
+    }
+    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    const std::string problem = (*validator)(text);
+    check(problem.empty(), path + ": '" + key + "' (as " + flag + "): " + problem);
   }
 }
 
@@ -115,7 +132,7 @@ inline void add_checkpoint_options(CLI::App* cmd, std::string& checkpoint, size_
 inline void read_training_section(const std::string& path, const json& config, const CLI::App& cmd, TrainOptions& options) {
   const json training = config.value("training", json::object());
   const auto set = [&](const char* key, const char* flag, auto& target) {
-    set_from_config(path, training, key, cmd.count(flag) > 0, target);
+    set_from_config(path, training, key, cmd, flag, target);
   };
   set("epochs", "--epochs", options.epochs);
   set("batch_size", "--batch-size", options.batch_size);

@@ -20,7 +20,7 @@ void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
   if (args.config_path.empty()) return;
   const json config = read_config(args.config_path, {"model", "training", "vocabulary", "pretraining"});
   const auto set = [&](const json& section, const char* key, const char* flag, auto& target) {
-    set_from_config(args.config_path, section, key, flag && cmd.count(flag), target);
+    set_from_config(args.config_path, section, key, cmd, flag, target);
   };
   if (config.contains("model")) {
     json model = config["model"];
