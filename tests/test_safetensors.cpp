@@ -214,18 +214,21 @@ TEST_CASE("no model file makes the loader allocate more than twice its size (eve
     h["__metadata__"]["config"] = config.dump();
   };
 
-  // A valid model as large as a config allows in words: 2^20 words, 4 numbers each.
-  ClassifierBundle large;
-  {
+  // A model of these words, `dim` numbers each (a BiLSTM of 2).
+  const auto bundle_of = [](const std::vector<std::string>& vocabulary_words, int dim) {
     ClassifierConfig config;
-    config.vocab_size = many;
-    config.embedding_dim = 4;
+    config.vocab_size = static_cast<int>(vocabulary_words.size());
+    config.embedding_dim = dim;
     config.hidden_size = 2;
-    large.model = std::make_unique<Classifier>(config);
+    ClassifierBundle bundle;
+    bundle.model = std::make_unique<Classifier>(config);
     Rng rng(1);
-    large.model->init(rng);
-    large.vocabulary = Vocabulary(words.get<std::vector<std::string>>());
-  }
+    bundle.model->init(rng);
+    bundle.vocabulary = Vocabulary(vocabulary_words);
+    return bundle;
+  };
+  // A valid model as large as a config allows in words: 2^20 words, 4 numbers each.
+  const ClassifierBundle large = bundle_of(words.get<std::vector<std::string>>(), 4);
   std::vector<uint8_t> huge_length(1024, 0);
   huge_length[2] = 0x00;
   huge_length[3] = 0x01;  // 16 MiB of header announced, 1 KB present
@@ -276,16 +279,9 @@ TEST_CASE("no model file makes the loader allocate more than twice its size (eve
 
   // The writer refuses a header no loader would read: 2^20 words of 20 bytes.
   {
-    ClassifierBundle wordy;
-    ClassifierConfig config;
-    config.vocab_size = many;
-    config.embedding_dim = 1;
-    config.hidden_size = 1;
-    wordy.model = std::make_unique<Classifier>(config);
     std::vector<std::string> long_words{"<pad>", "<unk>"};
     for (int i = 2; i < many; ++i) long_words.push_back("a-rather-long-" + std::to_string(1000000 + i));
-    wordy.vocabulary = Vocabulary(long_words);
-    CHECK_THROWS_WITH(serialize_classifier(wordy), Catch::Contains("more than the 16777216 a loader accepts"));
+    CHECK_THROWS_WITH(serialize_classifier(bundle_of(long_words, 1)), Catch::Contains("more than the 16777216 a loader accepts"));
   }
 
   // The translator's own size fields: each needs weights its file does not hold.
