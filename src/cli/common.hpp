@@ -63,6 +63,7 @@ inline json read_config(const std::string& path, std::initializer_list<const cha
     bool known = false;
     for (const char* section : sections) known = known || item.key() == section;
     check(known, path + ": unknown section '" + item.key() + "'");
+    check(item.value().is_object(), path + ": section '" + item.key() + "' must be a JSON object");
   }
   return config;
 }
