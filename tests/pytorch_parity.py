@@ -2,6 +2,7 @@
 """PyTorch parity of the five shipped classifiers (issue 17, "An independent reference").
 
     /usr/bin/python3 tests/pytorch_parity.py REPO_ROOT ATTNLENS [--reviews 50] [--max-tokens 400] [--seed 17]
+                                            [--models NAME|FILE ...] [--methods METHOD ...]
 
 For each of models/{bilstm-attention,lstm,cnn,gru-attention,transformer}.safetensors and a fixed,
 seeded sample of IMDB test reviews, runs
@@ -185,7 +186,11 @@ def run():
     parser.add_argument("--reviews", type=int, default=50, help="reviews per model (default 50)")
     parser.add_argument("--max-tokens", type=int, default=400, help="pass over longer reviews (0: no limit)")
     parser.add_argument("--seed", type=int, default=17, help="the sample's seed")
-    parser.add_argument("--models", nargs="*", default=MODELS, help="model names under models/")
+    parser.add_argument("--models", nargs="*", default=MODELS,
+                        help="model names under models/, or paths of classifier files (.safetensors)")
+    parser.add_argument("--methods", nargs="*", default=METHODS, choices=METHODS,
+                        help="the explanations compared (default all; the probability is compared with each; a model "
+                             "without attention left with none is compared by gradient-x-input)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     args = parser.parse_args()
     started = time.time()
@@ -209,6 +214,13 @@ def run():
     sys.path.insert(0, module_dir)
     import attnlens_torch as at
 
+    # A name is models/NAME.safetensors; a path is itself (named by its file).
+    paths = {}
+    for model in args.models:
+        path = model if model.endswith(".safetensors") else os.path.join(repo, "models", model + ".safetensors")
+        paths[os.path.basename(path)[:-len(".safetensors")]] = os.path.abspath(path)
+    args.models = list(paths)
+
     reviews = read_test_reviews(archive)
     if len(reviews) < args.reviews:
         print(f"error: {archive} holds {len(reviews)} test reviews, {args.reviews} needed")
@@ -226,7 +238,7 @@ def run():
         with open(pool_path, "w", encoding="utf-8", newline="\n") as f:
             f.writelines(one_line(reviews[n]) + "\n" for n in pool)
         try:
-            probe = run_cli([attnlens, "classify", "--model", os.path.join(repo, "models", args.models[0] + ".safetensors"),
+            probe = run_cli([attnlens, "classify", "--model", paths[args.models[0]],
                              "--json", "--batch", "--input", pool_path], len(pool))
         except RuntimeError as error:
             print(f"error: {error}")
@@ -255,11 +267,11 @@ def run():
         plans = {}
         tasks = []
         for name in args.models:
-            path = os.path.join(repo, "models", name + ".safetensors")
+            path = paths[name]
             file = at.read_model(path)
             has_attention = file.config.get("pooling") == "attention" or any(
                 layer.get("type") == "transformer" for layer in file.config.get("encoder", []))
-            methods = [m for m in METHODS if m != "attention" or has_attention]
+            methods = [m for m in args.methods if m != "attention" or has_attention] or ["gradient-x-input"]
             index = file.word_ids()
             ids = [[index.get(w, at.UNK) for w in words_of[n]] for n in chosen]
             plans[name] = {"path": path, "methods": methods, "ids": ids,
@@ -343,9 +355,11 @@ def run():
                                 f"{scores[t]:.9f}, PyTorch {ref['scores'][t]:.9f} (|diff| {diff:.2e})")
         lines[name] = (f"{name:17s} probability {worst['probability']:.1e}  logit {worst['logit']:.1e}  "
                        + (f"{plan['attention']} {worst['attention']:.1e}  " if "attention" in methods else "")
-                       + f"grad×input {worst['gradient-x-input']:.1e}  IG {worst['integrated-gradients']:.1e}  "
-                       f"(largest |score| {largest_score:.1f}; reference IG completeness gap up to {gap:.1e}; "
-                       f"CLI {seconds[name]['cli']:.0f} s, PyTorch {seconds[name]['reference']:.0f} s)")
+                       + (f"grad×input {worst['gradient-x-input']:.1e}  " if "gradient-x-input" in methods else "")
+                       + (f"IG {worst['integrated-gradients']:.1e}  " if "integrated-gradients" in methods else "")
+                       + f"(largest |score| {largest_score:.1f}; "
+                       + (f"reference IG completeness gap up to {gap:.1e}; " if "integrated-gradients" in methods else "")
+                       + f"CLI {seconds[name]['cli']:.0f} s, PyTorch {seconds[name]['reference']:.0f} s)")
         for key, value in worst.items():
             worst_overall[key] = max(worst_overall.get(key, 0.0), value)
 

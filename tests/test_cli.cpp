@@ -380,6 +380,42 @@ TEST_CASE("cli: cue-task → train --train-file/--test-file learns it, bad label
   CHECK(provenance["test_count"] == 200);
   CHECK(provenance["data"].get<std::string>().find("attnlens-cue-train.tsv (labelled texts)") == 0);
 
+  // --write-dataset: the same vocabulary, split and config as this training, as JSON Lines for
+  // tools/pytorch/train.py; nothing is trained.
+  const std::string dataset = temp_path("attnlens-cue-dataset.jsonl");
+  REQUIRE(run("train --train-file '" + train_file + "' --config '" + config + "' --write-dataset '" + dataset + "'").status == 0);
+  {
+    std::ifstream in(dataset);
+    std::string line;
+    REQUIRE(std::getline(in, line));
+    const json header = json::parse(line);
+    const ClassifierBundle model = load_classifier(out);
+    CHECK(header["format"] == "attnlens.dataset");
+    CHECK(header["config"] == model.model->config().to_json());
+    CHECK(header["vocabulary"] == json(model.vocabulary.words()));
+    CHECK(header["tokenizer"] == tokenizer_to_json(model.tokenizer));
+    CHECK(header["training"]["epochs"] == 8);
+    CHECK(header["provenance"]["data"] == provenance["data"]);
+    int train_rows = 0, validation_rows = 0, positives = 0;
+    bool ids_in_range = true;
+    while (std::getline(in, line)) {
+      const json row = json::parse(line);
+      (row["part"] == "train" ? train_rows : validation_rows) += 1;
+      positives += row["label"].get<int>();
+      for (const auto& id : row["ids"]) ids_in_range = ids_in_range && id.get<int>() >= 0 && id.get<int>() < model.vocabulary.size();
+      // A cue text's ids are its tokens in the model's vocabulary.
+      if (train_rows + validation_rows == 1) CHECK(row["ids"].size() == 30);
+    }
+    CHECK(train_rows == provenance["train_examples"].get<int>());
+    CHECK(validation_rows == provenance["validation_examples"].get<int>());
+    CHECK(train_rows + validation_rows == 600);
+    CHECK(positives > 200);
+    CHECK(ids_in_range);
+  }
+  const Run both = run("train --train-file '" + train_file + "' --write-dataset '" + dataset + "' --resume '" + out + "'", true);
+  CHECK(both.status == 1);
+  CHECK(both.out.find("--write-dataset writes the prepared data and trains nothing") != std::string::npos);
+
   const auto fails_with = [&](const std::string& content, const std::string& message) {
     const std::string file = temp_path("attnlens-bad-labelled.tsv");
     std::ofstream(file, std::ios::binary) << content;
@@ -400,7 +436,10 @@ TEST_CASE("cli: cue-task → train --train-file/--test-file learns it, bad label
            {R"("training": {"epochs": 1000000000})", "'epochs' (as --epochs): Value 1000000000 not in range"},
            {R"("training": {"max_length": -3})", "'max_length' (as --max-length)"},
            {R"("vocabulary": {"max_size": 1})", "'max_size' (as --vocab-size)"},
-           {R"("training": {"batch_size": 0})", "'batch_size' (as --batch-size)"}}) {
+           {R"("training": {"batch_size": 0})", "'batch_size' (as --batch-size)"},
+           // A section that is not an object (the fuzzer's find: "model": "..." ended in std::terminate).
+           {R"("model": "bilstm-attention")", "section 'model' must be a JSON object"},
+           {R"("training": [8])", "section 'training' must be a JSON object"}}) {
     const std::string bad_config = temp_path("attnlens-bad-config.json");
     std::ofstream(bad_config) << "{" << training << "}";
     const Run r = run("train --train-file '" + train_file + "' --config '" + bad_config + "' --out '" +

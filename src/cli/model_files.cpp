@@ -62,7 +62,22 @@ std::string number(const json& value, int precision) {
   return out.str();
 }
 
-std::string pretraining_summary(const json& pretraining) {
+// The commands that made a model, runnable from the repository's root: the engine's own run from
+// build/release/, as recorded; a model trained elsewhere (tools/pytorch/train.py) after the
+// engine's command that wrote its data.
+std::string reproduce_commands(const json& provenance) {
+  const auto runnable = [](const std::string& command) {
+    return command.rfind("attnlens ", 0) == 0 ? "./build/release/" + command : command;
+  };
+  std::string out;
+  const std::string data = provenance.value("dataset_command", std::string());
+  if (!data.empty()) out += runnable(data) + "\n";
+  return out + runnable(provenance.value("command", std::string("attnlens train"))) + "\n";
+}
+
+std::string pretraining_summary(const json& provenance) {
+  const json pretraining = provenance.value("pretraining", json());
+  if (provenance.value("initialisation", json()).is_string()) return provenance["initialisation"].get<std::string>();
   if (!pretraining.is_object()) return "random (N(0, 1/dim))";
   std::ostringstream out;
   out << pretraining.value("method", std::string("word2vec")) << ", " << pretraining.value("epochs", json()).dump()
@@ -96,7 +111,7 @@ int run_card(const std::vector<std::string>& models) {
               << "| vocabulary | " << bundle.vocabulary.size() << " words (PAD = 0, UNK = 1), from the training part of the split only |\n"
               << "| file size | " << size << " bytes |\n"
               << weights_card_row(p, safetensors::storage_name(bundle.storage))
-              << "| embedding initialisation | " << pretraining_summary(p.value("pretraining", json())) << " |\n"
+              << "| embedding initialisation | " << pretraining_summary(p) << " |\n"
               << "| dropout | embeddings " << c.embedding_dropout << ", pooled vector " << c.dropout << " |\n"
               << "| data | " << p.value("data", std::string("not recorded")) << " |\n"
               << "| **IMDB test accuracy** (25,000 reviews, whole reviews) | **" << percent(p.value("test_accuracy", json())) << "** (loss "
@@ -105,14 +120,16 @@ int run_card(const std::vector<std::string>& models) {
               << number(p.value("validation_loss", json()), 4)
               << "; held-out training reviews, which share movies with the training part, so it reads higher than test) |\n"
               << "| best epoch / epochs run | " << p.value("best_epoch", json()).dump() << " / " << p.value("epochs_run", json()).dump() << " |\n"
+              << (p.value("trainer", json()).is_string() ? "| trained with | " + p["trainer"].get<std::string>() + " |\n" : "")
               << "| training time | " << number(p.value("training_seconds", json()), 0)
-              << " s (reading and tokenizing the data, word2vec and all epochs; not the test evaluation) |\n"
+              << (p.contains("trainer") ? " s (all epochs; not writing the data or the test evaluation) |\n"
+                                        : " s (reading and tokenizing the data, word2vec and all epochs; not the test evaluation) |\n")
               << "| machine | " << p.value("machine", std::string("not recorded")) << " |\n"
               << "| seed | " << p.value("seed", json()).dump() << " |\n"
               << "| trained | " << p.value("date", std::string("not recorded")) << " |\n"
               << "| training options | `" << p.value("training", json()).dump() << "` |\n\n"
               << "Reproduce (from the repository root, with the IMDB data in `../shared/data/imdb/`):\n\n"
-              << "```sh\n./build/release/" << p.value("command", std::string("attnlens train")) << "\n```\n\n"
+              << "```sh\n" << reproduce_commands(p) << "```\n\n"
               << "Check the test accuracy:\n\n"
               << "```sh\n./build/release/attnlens eval --model models/" << name << " --split test\n```\n";
   }

@@ -96,6 +96,36 @@ json pretrain_embedding(TrainArgs& args, ClassifierBundle& bundle, const std::ve
           {"seconds", seconds}};
 }
 
+// The prepared data as JSON Lines, for training elsewhere (tools/pytorch/train.py): a first
+// line describing it (the resolved model config, tokenizer, vocabulary, training options and
+// provenance, as `train` would record them), then one line per review, the training part in
+// split order and then the validation part: {"part": "train"|"validation", "label": 0|1, "ids": [...]}.
+// The ids are whole reviews; max_length is a training option, applied by the trainer.
+void write_dataset(const TrainArgs& args, const PreparedTraining& prepared, json provenance) {
+  const ClassifierBundle& bundle = prepared.bundle;
+  json header = {{"format", "attnlens.dataset"},
+                 {"format_version", "1"},
+                 {"config", bundle.model->config().to_json()},
+                 {"tokenizer", tokenizer_to_json(bundle.tokenizer)},
+                 {"vocabulary", bundle.vocabulary.words()},
+                 {"training", args.training.to_json()},
+                 {"provenance", std::move(provenance)}};
+  std::string out = header.dump() + "\n";
+  const auto write_part = [&](const char* part, const std::vector<size_t>& indices) {
+    for (size_t i : indices) {
+      const Example& e = prepared.examples[i];
+      out += json{{"part", part}, {"label", e.label > 0.5f ? 1 : 0}, {"ids", e.ids}}.dump();
+      out += '\n';
+    }
+  };
+  write_part("train", prepared.split.train);
+  write_part("validation", prepared.split.validation);
+  write_text_file(args.write_dataset, out);
+  std::cerr << "wrote " << args.write_dataset << ": " << prepared.split.train.size() << " training and "
+            << prepared.split.validation.size() << " validation reviews, vocabulary " << bundle.vocabulary.size()
+            << ", " << out.size() << " bytes" << std::endl;
+}
+
 }  // namespace
 
 int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_line) {
@@ -123,6 +153,28 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
   const Split& split = prepared.split;
   // A checkpoint belongs to this run only if it has the same model, arithmetic, data, vocabulary and split.
   const CheckpointIdentity identity = classifier_checkpoint_identity(prepared, args.training);
+  const auto data_provenance = [&]() {
+    json p = training_provenance(
+        (imdb ? std::string("IMDB (Maas et al. 2011), official train split")
+              : std::filesystem::path(args.train_file).filename().string() + " (labelled texts)") +
+            "; stratified " + std::to_string(static_cast<int>(std::lround(100 * (1 - args.validation_fraction)))) + "/" +
+            std::to_string(static_cast<int>(std::lround(100 * args.validation_fraction))) + " train/validation",
+        split, args.training);
+    p["vocabulary"] = {{"max_size", args.vocab_size}, {"min_count", args.min_count}};
+    return p;
+  };
+  if (!args.write_dataset.empty()) {
+    check(args.resume.empty() && args.checkpoint.empty() && !args.eval_test && args.test_file.empty(),
+          "--write-dataset writes the prepared data and trains nothing: leave out --resume, --checkpoint, --eval-test "
+          "and --test-file");
+    json provenance = data_provenance();
+    provenance["command"] = command_line;
+    if (args.pretraining.epochs > 0)
+      std::cerr << "note: --write-dataset leaves out the word2vec pretraining (" << args.pretraining.epochs
+                << " epochs in the options); tools/pytorch/train.py starts from PyTorch's initialisation" << std::endl;
+    write_dataset(args, prepared, provenance);
+    return 0;
+  }
   Trainer trainer(*bundle.model, args.training);
   EpochLoopState loop(args.training.seed);
   json resumed = json::object();  // the provenance the interrupted run was building
@@ -144,13 +196,7 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
 
   const std::string history_prefix =
       args.history.empty() ? args.out.substr(0, args.out.rfind(".safetensors")) + ".history" : args.history;
-  json provenance = training_provenance(
-      (imdb ? std::string("IMDB (Maas et al. 2011), official train split")
-            : std::filesystem::path(args.train_file).filename().string() + " (labelled texts)") +
-          "; stratified " + std::to_string(static_cast<int>(std::lround(100 * (1 - args.validation_fraction)))) + "/" +
-          std::to_string(static_cast<int>(std::lround(100 * args.validation_fraction))) + " train/validation",
-      split, args.training);
-  provenance["vocabulary"] = {{"max_size", args.vocab_size}, {"min_count", args.min_count}};
+  json provenance = data_provenance();
   provenance["command"] = command_line;
   provenance["pretraining"] = pretraining_record;
   provenance["machine"] = machine_description();
@@ -259,6 +305,10 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& args) {
                         "Also learn word2vec from IMDB's 50,000 unlabelled reviews (true/false)")->capture_default_str();
   cmd->add_flag("--eval-test", args.eval_test, "After training, evaluate on the official test split and record it in the model file");
   add_checkpoint_options(cmd, args.checkpoint, args.checkpoint_every, args.resume);
+  cmd->add_option("--write-dataset", args.write_dataset,
+                  "Train nothing: write the prepared data (model config, tokenizer, vocabulary, training options, and "
+                  "each review's token ids, label and part, train or validation) as JSON Lines for "
+                  "tools/pytorch/train.py, and exit");
   return cmd;
 }
 

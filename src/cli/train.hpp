@@ -1,6 +1,7 @@
 // The CLI's classifier training commands: train (IMDB or labelled texts, optional word2vec
-// pretraining of the embedding, per-epoch history, the best model kept atomically) and cue-task
-// (the Train view's synthetic task as labelled texts).
+// pretraining of the embedding, per-epoch history, the best model kept atomically; or, with
+// --write-dataset, the prepared data for tools/pytorch/train.py) and cue-task (the Train view's
+// synthetic task as labelled texts).
 #pragma once
 #include <CLI/CLI.hpp>
 #include <string>
@@ -27,6 +28,7 @@ struct TrainArgs {
   bool pretrain_unlabelled = true;
   std::string checkpoint, resume;  // checkpoint file to keep; one to continue from
   size_t checkpoint_every = 0;     // batches between checkpoints (0: after every epoch only)
+  std::string write_dataset;       // write the prepared data for tools/pytorch/train.py instead of training
 };
 
 CLI::App* add_train_command(CLI::App& app, TrainArgs& args);

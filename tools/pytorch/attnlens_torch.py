@@ -267,6 +267,10 @@ class Classifier(nn.Module):
             self._dense.append(name)
             channels = int(size)
         self.fc = nn.Linear(channels, 1)
+        # Training only (forward with lengths, in train mode), where the engine applies them:
+        # on the embedded tokens and on the pooled vector. No parameters.
+        self.embedding_dropout = float(config.get("embedding_dropout", 0.0))
+        self.dropout = float(config.get("dropout", 0.0))
         self.to(dtype)
         self.dtype = dtype
         self.eval()  # no dropout anywhere: inference, as the engine explains
@@ -343,7 +347,118 @@ class Classifier(nn.Module):
         pooled, alpha = self.pool(self.encode(embedded))
         return self.head(pooled), alpha
 
-    def forward(self, ids) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    # -- padded batches (training, tools/pytorch/train.py)
+
+    @staticmethod
+    def _steps_mask(lengths: torch.Tensor, steps: int) -> torch.Tensor:
+        """[B, steps]: True at each review's real steps."""
+        return torch.arange(steps, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)
+
+    def encode_padded(self, x: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Right-padded embedded reviews [B, L, E] and their lengths [B] -> ([B, L', C], lengths').
+
+        Each review's real steps get exactly what encode() gives it alone (the engine's layers are
+        length-aware in the same way): a recurrent layer's reverse direction starts at each review's
+        own end (_recurrent_padded); every step past a review's end is zero before
+        a convolution (as its own zero padding would be); max pooling ignores those steps; the
+        Transformer's attention masks them as keys."""
+        def zero_padding(h, n):
+            return h * self._steps_mask(n, h.shape[1]).unsqueeze(-1).to(h.dtype)
+
+        x = zero_padding(x, lengths)
+        for kind, arg in self._steps:
+            if kind == "rnn":
+                x = zero_padding(self._recurrent_padded(x, lengths), lengths)
+            elif kind == "conv":
+                name, k, padding, out_channels = arg
+                if padding == "valid":
+                    lengths = (lengths - (k - 1)).clamp(min=0)
+                    if x.shape[1] < k:
+                        x = x.new_zeros(x.shape[0], 0, out_channels)
+                        continue
+                x = zero_padding(getattr(self, name)(x.transpose(1, 2)).transpose(1, 2), lengths)
+            elif kind == "relu":
+                x = torch.relu(x)
+            elif kind == "maxpool":
+                size, steps = arg, x.shape[1]
+                if steps > 0:
+                    windows = -(-steps // size)
+                    h = x.masked_fill(~self._steps_mask(lengths, steps).unsqueeze(-1), -math.inf)
+                    h = F.pad(h.transpose(1, 2), (0, windows * size - steps), value=-math.inf)
+                    lengths = torch.div(lengths + size - 1, size, rounding_mode="floor")
+                    x = zero_padding(F.max_pool1d(h, size, stride=size).transpose(1, 2).nan_to_num(neginf=0.0), lengths)
+            elif kind == "transformer":
+                steps = x.shape[1]
+                x = x * math.sqrt(self.embedding_dim) + sinusoidal_positions(steps, x.shape[2], self.dtype).to(x.device).unsqueeze(0)
+                if steps > 0:
+                    x = self.encoder(x, src_key_padding_mask=~self._steps_mask(lengths, steps))
+                    x = zero_padding(x, lengths)
+        return x, lengths
+
+    def _recurrent_padded(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """self.rnn over a right-padded batch, layer by layer and direction by direction with the
+        module's own parameters: the forward direction runs over the padded tensor (padding comes
+        after every real step), the reverse one over each review reversed within its length.
+        (PyTorch's packed sequences compute the same, but on the CPU their backward pass costs
+        time quadratic in the length: a full-size zero tensor per step.)"""
+        rnn = self.rnn
+        run = torch._VF.lstm if isinstance(rnn, nn.LSTM) else torch._VF.gru
+        B, L, _ = x.shape
+        steps = torch.arange(L, device=x.device).unsqueeze(0)
+        mirrored = lengths.unsqueeze(1) - 1 - steps
+        mirror = torch.where(mirrored >= 0, mirrored, steps.expand(B, L))  # an involution; padding stays put
+
+        def flip(h):
+            return h.gather(1, mirror.unsqueeze(-1).expand(B, L, h.shape[2]))
+
+        for layer in range(rnn.num_layers):
+            outputs = []
+            for suffix in ("", "_reverse") if rnn.bidirectional else ("",):
+                weights = [getattr(rnn, f"{n}_l{layer}{suffix}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+                h0 = x.new_zeros(1, B, rnn.hidden_size)
+                state = (h0, h0) if isinstance(rnn, nn.LSTM) else h0
+                source = flip(x) if suffix else x
+                out = run(source, state, weights, True, 1, 0.0, self.training, False, True)[0]
+                outputs.append(flip(out) if suffix else out)
+            x = torch.cat(outputs, dim=2)
+        return x
+
+    def pool_padded(self, h: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """pool() over each review's real steps; a review with none pools to zeros."""
+        B, L, C = h.shape
+        if L == 0:
+            return h.new_zeros(B, C), (h.new_zeros(B, 0) if self.pooling == "attention" else None)
+        mask = self._steps_mask(lengths, L)
+        empty = (lengths == 0).unsqueeze(-1)
+        if self.pooling == "attention":
+            scores = torch.tanh(self.attention(h).squeeze(-1)).masked_fill(~mask, -math.inf)
+            alpha = torch.softmax(scores, dim=1).nan_to_num(0.0)
+            return torch.einsum("bl,blc->bc", alpha, h), alpha
+        if self.pooling == "max":
+            return h.masked_fill(~mask.unsqueeze(-1), -math.inf).max(dim=1).values.masked_fill(empty, 0.0), None
+        if self.pooling == "mean":
+            return h.sum(dim=1) / lengths.clamp(min=1).unsqueeze(-1).to(h.dtype), None
+        last = h[torch.arange(B, device=h.device), (lengths - 1).clamp(min=0)]
+        return last.masked_fill(empty, 0.0), None
+
+    def forward_padded(self, ids: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """A right-padded batch [B, L] (<pad> = 0 after each review) with lengths [B] -> (logits [B],
+        attention [B, L'] or None). In eval mode each row equals forward() on that review alone;
+        in train mode dropout applies to the embedded tokens and the pooled vector."""
+        x = self.embed(ids)
+        if self.training and self.embedding_dropout > 0:
+            x = F.dropout(x, self.embedding_dropout, training=True)
+        h, lengths = self.encode_padded(x, lengths)
+        pooled, alpha = self.pool_padded(h, lengths)
+        if self.training and self.dropout > 0:
+            pooled = F.dropout(pooled, self.dropout, training=True)
+        return self.head(pooled), alpha
+
+    def forward(self, ids, lengths=None) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """ids [L] (one review) or [B, L] (reviews of one length; with `lengths`, a right-padded
+        batch: forward_padded)."""
+        if lengths is not None:
+            return self.forward_padded(ids, lengths)
         ids = torch.as_tensor(ids, dtype=torch.long)
         single = ids.dim() == 1
         logits, alpha = self.forward_embedded(self.embed(ids.unsqueeze(0) if single else ids))
