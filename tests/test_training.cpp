@@ -10,6 +10,10 @@
 #include "train/synthetic.hpp"
 #include "train/dataset.hpp"
 #include "train/trainer.hpp"
+#include "pipeline/explain.hpp"
+#include "io/model_file.hpp"
+#include <unistd.h>
+#include <cstdio>
 
 using namespace attnlens;
 
@@ -254,4 +258,77 @@ TEST_CASE("the cue task: one cue a text, label by cue and negation, reproducible
   CHECK(negated < 250);
   CHECK_THROWS_WITH(make_cue_task(CueTaskOptions{10, 1, 5, 0, 1}), Catch::Contains("length must be between 2"));
   CHECK_THROWS_WITH(make_cue_task(CueTaskOptions{10, 10, 5000, 0, 1}), Catch::Contains("fillers must be between 1 and 4900"));
+}
+
+// The classical baseline (issue 18): a linear bag of words and bigrams, naive-Bayes initialised.
+TEST_CASE("n-gram model: bigrams learn negation, explanations are exact, files round-trip", "[training][ngram]") {
+  // The cue task with negation: "not good" is negative, which no bag of words can learn.
+  const std::vector<CueText> task = make_cue_task(CueTaskOptions{1200, 12, 10, 0.4, 7});
+  std::vector<LabelledText> data;
+  for (const auto& t : task) data.push_back({t.text, t.label});
+  const auto accuracy_with = [&](int order, ClassifierBundle* keep) {
+    ClassifierConfig config = ClassifierConfig::from_json(
+        {{"architecture", "ngram"}, {"ngram_order", order}, {"embedding_dim", 1}, {"pooling", "sum"}});
+    PreparedTraining prepared = prepare_training(config, data, DatasetOptions{5000, 1, 0.25, 3});
+    TrainOptions options;
+    options.epochs = 8;
+    options.batch_size = 16;
+    options.learning_rate = 0.05;
+    options.threads = 1;
+    Trainer trainer(*prepared.bundle.model, options);
+    trainer.fit(prepared.examples, prepared.split.train, prepared.split.validation, [](const EpochStats&) {});
+    const double accuracy = trainer.evaluate(prepared.examples, prepared.split.validation).accuracy;
+    if (keep) *keep = std::move(prepared.bundle);
+    return accuracy;
+  };
+  ClassifierBundle bigrams;
+  const double words_only = accuracy_with(1, nullptr), with_bigrams = accuracy_with(2, &bigrams);
+  INFO("validation accuracy: words " << words_only << ", words and bigrams " << with_bigrams);
+  CHECK(with_bigrams >= 0.98);  // measured: 1.0
+  CHECK(words_only <= 0.75);    // 40 % of the cues are negated; measured: about 0.6
+  CHECK(bigrams.vocabulary.id("not good") >= 2);
+  CHECK(bigrams.model->config().describe().find("bag of words and bigrams") == 0);
+
+  // Exact explanations: the model is linear, so gradient × input gives each token its share of
+  // the feature weights, summing to F − bias (F: the predicted class's logit, so the sign follows
+  // the prediction); integrated gradients equals it.
+  const std::string review = "not good at all , not good";
+  ExplainRequest request;
+  request.method = ExplainRequest::Method::GradientXInput;
+  const Explanation gxi = explain(bigrams, review, request);
+  request.method = ExplainRequest::Method::IntegratedGradients;
+  const Explanation ig = explain(bigrams, review, request);
+  double bias = 0, total = 0;
+  for (Parameter* p : bigrams.model->parameters())
+    if (p->name == "fc.bias") bias = p->value(0, 0);
+  REQUIRE(gxi.tokens.size() == 7);
+  for (size_t t = 0; t < gxi.tokens.size(); ++t) {
+    total += gxi.tokens[t].weight;
+    CHECK(ig.tokens[t].weight == Approx(gxi.tokens[t].weight).margin(1e-5));
+  }
+  CHECK(total == Approx((gxi.logit > 0 ? 1 : -1) * (gxi.logit - bias)).margin(1e-4));
+  CHECK(gxi.tokens[0].weight == Approx(gxi.tokens[5].weight).margin(1e-6));  // both "not"s share "not good" equally
+  CHECK(gxi.probability < 0.5);
+
+  // The file: the same outputs after a save and a load (the loader binds the n-grams).
+  const std::string path = "attnlens-test-ngram-" + std::to_string(::getpid()) + ".safetensors";
+  save_classifier(path, bigrams);
+  ClassifierBundle loaded = load_classifier(path);
+  std::remove(path.c_str());
+  const Explanation again = explain(loaded, review, request);
+  CHECK(again.logit == Approx(ig.logit).margin(1e-6));
+  CHECK(loaded.model->config().to_json() == bigrams.model->config().to_json());
+
+  // Configs that are not n-gram models are refused by name; a model without its vocabulary cannot run.
+  CHECK_THROWS_WITH(ClassifierConfig::from_json({{"ngram_order", 2}, {"embedding_dim", 1}, {"pooling", "mean"}}),
+                    Catch::Contains("config.pooling: an n-gram model's is sum"));
+  CHECK_THROWS_WITH(ClassifierConfig::from_json({{"ngram_order", 2}, {"embedding_dim", 8}, {"pooling", "sum"}}),
+                    Catch::Contains("config.embedding_dim: an n-gram model's is 1"));
+  CHECK_THROWS_WITH(ClassifierConfig::from_json({{"ngram_order", 4}, {"embedding_dim", 1}, {"pooling", "sum"}}),
+                    Catch::Contains("config.ngram_order"));
+  CHECK_THROWS_WITH(ClassifierConfig::from_json({{"ngram_order", 2}, {"embedding_dim", 1}, {"pooling", "sum"},
+                                                 {"encoder", {{{"type", "relu"}}}}}),
+                    Catch::Contains("has no encoder"));
+  Classifier unbound(loaded.model->config());
+  CHECK_THROWS_WITH(unbound.forward(single_batch({2, 3})), Catch::Contains("needs its vocabulary"));
 }

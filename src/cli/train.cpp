@@ -184,6 +184,8 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
     std::cerr << "resuming " << args.resume << ": epoch " << loop.epoch << ", " << loop.next_batch << " batches into it"
               << std::endl;
   }
+  check(args.model.ngram_order == 0 || args.pretraining.epochs == 0,
+        "an n-gram model starts from naive Bayes weights, not word2vec: set --pretrain-epochs 0 (or pretraining.epochs 0)");
   json pretraining_record = resumed.value("pretraining", json());
   if (args.pretraining.epochs > 0 && args.resume.empty()) {
     std::vector<std::vector<int32_t>> train_ids;

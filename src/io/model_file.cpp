@@ -189,6 +189,7 @@ ClassifierBundle load_classifier(const uint8_t* bytes, size_t size, const std::s
   }
   // After the model: config.vocab_size is now backed by the embedding's rows in the file.
   bundle.vocabulary = read_vocabulary(file, "vocabulary", config.vocab_size, "config.vocab_size");
+  bundle.model->bind_vocabulary(bundle.vocabulary);
   if (meta.count("provenance")) bundle.provenance = metadata_json(file, "provenance");
   read_parameters(file, *bundle.model, config.architecture);
   bundle.storage = file.storage();

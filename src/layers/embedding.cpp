@@ -25,13 +25,17 @@ void Embedding::forward(const TokenBatch& tokens, SequenceBatch& out) {
   out.steps = tokens.steps;
   out.batch = tokens.batch;
   out.lengths = tokens.lengths;
+  for (Eigen::Index col = 0; col < columns; ++col) {
+    const int32_t id = tokens.ids[col];
+    check_with(id >= 0 && id < vocab_size(), [&] {
+      return "embedding: token id " + std::to_string(id) + " outside vocabulary of " + std::to_string(vocab_size());
+    });
+  }
+  if (ngram_order_ > 0) return forward_ngrams(tokens, out);
   out.values.resize(dim(), columns);
   for (Eigen::Index col = 0; col < columns; ++col) {
     const int32_t id = tokens.ids[col];
     const int t = static_cast<int>(col / tokens.batch), b = static_cast<int>(col % tokens.batch);
-    check_with(id >= 0 && id < vocab_size(), [&] {
-      return "embedding: token id " + std::to_string(id) + " outside vocabulary of " + std::to_string(vocab_size());
-    });
     if (!tokens.real(t, b) || id == padding_index_) out.values.col(col).setZero();
     else out.values.col(col) = weight.value.row(id).transpose();
   }
@@ -39,6 +43,10 @@ void Embedding::forward(const TokenBatch& tokens, SequenceBatch& out) {
 
 void Embedding::backward(const SequenceBatch& grad_out) {
   if (InputGradientsOnly::active()) return;  // the embedding's only gradient is its table's
+  if (ngram_order_ > 0) {
+    for (const Share& s : shares_) weight.grad.row(s.row) += s.share * grad_out.values.col(s.column).transpose();
+    return;
+  }
   const Eigen::Index columns = grad_out.values.cols();
   for (Eigen::Index col = 0; col < columns; ++col) {
     const int t = static_cast<int>(col / tokens_.batch), b = static_cast<int>(col % tokens_.batch);

@@ -17,10 +17,13 @@ Classifier& Classifier::operator=(const Classifier& other) {
     mine[i]->value = theirs[i]->value;
     mine[i]->grad = theirs[i]->grad;
   }
+  embedding_.share_ngrams(other.embedding_);
+  ngrams_bound_ = other.ngrams_bound_;
   return *this;
 }
 
 const Matrix& Classifier::forward(const TokenBatch& tokens, Rng* dropout_rng) {
+  check(config_.ngram_order == 0 || ngrams_bound_, "classifier: an n-gram model needs its vocabulary (bind_vocabulary)");
   embedding_.forward(tokens, embedded_);  // [E, T*B]
   embedding_dropout_.forward(embedded_.values, dropout_rng);
   from_tokens_ = true;
@@ -86,6 +89,7 @@ void Classifier::backward(const Matrix& grad_logits) {
   head_backward(grad_logits);
   dropout_.backward(grad_pooled_);
   pooling_->backward(grad_pooled_, grad_a_);
+  if (encoder_.empty()) std::swap(grad_embedded_, grad_a_);  // an n-gram model pools its embeddings
   for (size_t i = encoder_.size(); i-- > 0;) {
     SequenceBatch* target = i == 0 ? &grad_embedded_ : &grad_b_;
     encoder_[i]->backward(grad_a_, target);

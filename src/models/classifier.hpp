@@ -8,6 +8,7 @@
 //   cnn               encoder [conv1d 128×5, relu, maxpool 5, conv1d 128×5, relu], pooling max, dense […]
 //   gru-attention     encoder [gru 64 (bi)], pooling attention
 //   transformer       encoder [transformer 2 layers × 4 heads], pooling mean
+//   ngram             bag of words and bigrams (ngram_order 2), embedding 1, pooling sum: the classical baseline
 #pragma once
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -21,6 +22,8 @@
 #include "layers/pooling.hpp"
 
 namespace attnlens {
+
+class Vocabulary;
 
 // One encoder layer. Types: "lstm", "gru" (size = hidden size per direction, bidirectional),
 // "conv1d" (size = filters, kernel_size, padding "same" | "valid"), "relu", "maxpool1d" (pool_size),
@@ -50,6 +53,12 @@ struct ClassifierConfig {
   std::vector<int> dense;             // hidden Dense + ReLU layers before the output
   double embedding_dropout = 0.0;     // on embedded tokens, training only
   double dropout = 0.0;               // on the pooled vector, training only
+  // 1..3: a linear bag-of-n-grams model (the classical baseline, architecture "ngram"): the
+  // vocabulary holds the words and the n-grams (words joined by one space), the embedding
+  // (dim 1) gives each feature present its weight shared among its tokens (layers/embedding.hpp),
+  // no encoder, sum pooling, no hidden layers: the logit is bias + the weights of the n-grams
+  // present, and each token's share of it is exact. 0: the neural models.
+  int ngram_order = 0;
 
   std::vector<LayerSpec> encoder_layers() const;  // the explicit list, or the shorthand's one layer
   bool has_attention() const { return pooling == "attention"; }
@@ -78,6 +87,13 @@ class Classifier : public Module {
   // replaced) and, when `grad` is given, dlogit/dweights [steps] (no parameter gradients: this
   // works in an engine without them). What the attention experiments vary.
   double logit_with_attention(const Vector& weights, Vector* grad = nullptr);
+  // N-gram models: finds the vocabulary's n-grams (entries of 2..ngram_order words joined by one
+  // space, each word itself in the vocabulary; others are never features) for the embedding. Every
+  // n-gram model needs this once its vocabulary is known (the loader and prepare_training call
+  // it); a no-op for the others.
+  void bind_vocabulary(const Vocabulary& vocabulary);
+  // N-gram models: the distinct feature rows (vocabulary ids of the words and n-grams) in `ids`.
+  std::vector<int32_t> ngram_features(const std::vector<int32_t>& ids) { return embedding_.ngram_features(ids); }
   // α [steps, batch] of the last forward for attention models (zero on padding), else nullptr.
   const Matrix* attention() const { return pooling_->step_weights(); }
   // The Transformer encoder layers' self-attention, when the encoder has one (else nullptr).
@@ -105,6 +121,7 @@ class Classifier : public Module {
   // Activations and gradients reused between calls.
   SequenceBatch embedded_, grad_embedded_;
   bool from_tokens_ = true;  // the last forward looked its embeddings up (not forward_embedded)
+  bool ngrams_bound_ = false;  // an n-gram model's vocabulary has been bound
   std::vector<SequenceBatch> encoded_;
   SequenceBatch grad_a_, grad_b_;
   Matrix pooled_, grad_pooled_;

@@ -87,7 +87,7 @@ LayerSpec LayerSpec::from_json(const json& j, const std::string& where) {
 }
 
 std::vector<LayerSpec> ClassifierConfig::encoder_layers() const {
-  if (!encoder.empty()) return encoder;
+  if (!encoder.empty() || ngram_order > 0) return encoder;
   LayerSpec recurrent;
   recurrent.type = cell;
   recurrent.size = hidden_size;
@@ -99,6 +99,9 @@ std::string ClassifierConfig::describe() const {
   // Plain concatenation: a string stream would link the whole locale machinery (about 70 KB)
   // into the wasm module for this one sentence.
   using std::to_string;
+  if (ngram_order > 0)
+    return std::string("bag of ") + (ngram_order == 1 ? "words" : ngram_order == 2 ? "words and bigrams" : "words, bigrams and trigrams") +
+           " (presence; each feature's weight shared among its tokens) → sum → dense 1 → sigmoid";
   std::string out = "embedding " + to_string(embedding_dim);
   for (const LayerSpec& s : encoder_layers()) {
     out += " → ";
@@ -119,6 +122,7 @@ std::string ClassifierConfig::describe() const {
   out += std::string(" → ") + (pooling == "attention" ? "attention pooling (e_t = tanh(w·h_t + b), α = softmax over real tokens)"
                                : pooling == "max"     ? "global max pooling"
                                : pooling == "mean"    ? "mean pooling"
+                               : pooling == "sum"     ? "sum pooling"
                                                       : "last real step");
   for (int d : dense) out += " → dense " + to_string(d) + " + ReLU";
   out += " → dense 1 → sigmoid";
@@ -128,9 +132,11 @@ std::string ClassifierConfig::describe() const {
 json ClassifierConfig::to_json() const {
   json layers = json::array();
   for (const LayerSpec& s : encoder_layers()) layers.push_back(s.to_json());
-  return {{"architecture", architecture}, {"vocab_size", vocab_size}, {"embedding_dim", embedding_dim},
-          {"encoder", layers},            {"pooling", pooling},       {"dense", dense},
-          {"embedding_dropout", embedding_dropout},                   {"dropout", dropout}};
+  json j = {{"architecture", architecture}, {"vocab_size", vocab_size}, {"embedding_dim", embedding_dim},
+            {"encoder", layers},            {"pooling", pooling},       {"dense", dense},
+            {"embedding_dropout", embedding_dropout},                   {"dropout", dropout}};
+  if (ngram_order > 0) j["ngram_order"] = ngram_order;  // absent for the neural models, whose configs stay as they were
+  return j;
 }
 
 ClassifierConfig ClassifierConfig::from_json(const json& j) {
@@ -147,7 +153,15 @@ ClassifierConfig ClassifierConfig::from_json(const json& j) {
   c.dense = field(j, "dense", c.dense, where);
   c.embedding_dropout = field(j, "embedding_dropout", c.embedding_dropout, where);
   c.dropout = field(j, "dropout", c.dropout, where);
-  if (j.contains("encoder")) {
+  c.ngram_order = field(j, "ngram_order", c.ngram_order, where);
+  if (c.ngram_order != 0) {
+    check_range("config.ngram_order", c.ngram_order, 1, 3);
+    check(!j.contains("encoder") || (j["encoder"].is_array() && j["encoder"].empty()),
+          "config.encoder: an n-gram model (ngram_order) has no encoder: leave it out or give []");
+    check(c.embedding_dim == 1, "config.embedding_dim: an n-gram model's is 1 (one weight per feature)");
+    check(c.pooling == "sum", "config.pooling: an n-gram model's is sum");
+    check(c.dense.empty(), "config.dense: an n-gram model has no hidden layers (its explanations are exact because it is linear)");
+  } else if (j.contains("encoder")) {
     check(j["encoder"].is_array() && !j["encoder"].empty(), "config.encoder: expected a non-empty array of layers");
     check(j["encoder"].size() <= 32, "config.encoder: at most 32 layers");
     for (size_t i = 0; i < j["encoder"].size(); ++i)
@@ -156,8 +170,8 @@ ClassifierConfig ClassifierConfig::from_json(const json& j) {
     check(is_recurrent(c.cell), "config.cell: '" + c.cell + "' is not supported (supported: lstm, gru)");
     check_range("config.hidden_size", c.hidden_size, 1, 4096);
   }
-  check(c.pooling == "attention" || c.pooling == "max" || c.pooling == "mean" || c.pooling == "last",
-        "config.pooling: '" + c.pooling + "' is not supported (attention, max, mean, last)");
+  check(c.pooling == "attention" || c.pooling == "max" || c.pooling == "mean" || c.pooling == "last" || c.pooling == "sum",
+        "config.pooling: '" + c.pooling + "' is not supported (attention, max, mean, sum, last)");
   check(c.dense.size() <= 8, "config.dense: at most 8 hidden layers");
   for (int d : c.dense) check_range("config.dense[]", d, 1, 4096);
   check_range("config.vocab_size", c.vocab_size, 2, 1 << 20);  // as many words as a model file's header can hold

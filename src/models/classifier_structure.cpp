@@ -14,6 +14,7 @@
 #include "layers/relu.hpp"
 #include "layers/transformer.hpp"
 #include "models/classifier.hpp"
+#include "text/vocabulary.hpp"
 
 namespace attnlens {
 
@@ -60,6 +61,7 @@ Classifier::Classifier(const ClassifierConfig& config)
   if (config.pooling == "attention") pooling_ = std::make_unique<AttentionPooling>("attention", channels);
   else if (config.pooling == "max") pooling_ = std::make_unique<GlobalMaxPooling>();
   else if (config.pooling == "mean") pooling_ = std::make_unique<MeanPooling>();
+  else if (config.pooling == "sum") pooling_ = std::make_unique<MeanPooling>(true);
   else pooling_ = std::make_unique<LastPooling>();
   for (size_t i = 0; i < config.dense.size(); ++i) {
     hidden_.emplace_back("dense" + std::to_string(i), channels, config.dense[i]);
@@ -67,6 +69,30 @@ Classifier::Classifier(const ClassifierConfig& config)
   }
   hidden_out_.resize(hidden_.size());
   output_ = Dense("fc", channels, 1);
+  if (config.ngram_order > 0) embedding_.set_ngrams(config.ngram_order, {});  // bind_vocabulary adds the n-grams
+}
+
+void Classifier::bind_vocabulary(const Vocabulary& vocabulary) {
+  if (config_.ngram_order == 0) return;
+  check(vocabulary.size() == config_.vocab_size, "classifier: the vocabulary's size differs from config.vocab_size");
+  std::vector<Embedding::NgramRow> table;
+  for (int32_t row = 2; row < vocabulary.size(); ++row) {
+    const std::string_view entry = vocabulary.word(row);
+    int32_t ids[Embedding::kMaxNgramOrder];
+    int n = 0;
+    size_t begin = 0;
+    bool usable = entry.find(' ') != std::string_view::npos;
+    while (usable && begin <= entry.size()) {
+      const size_t end = std::min(entry.find(' ', begin), entry.size());
+      const int32_t id = n < config_.ngram_order ? vocabulary.id(entry.substr(begin, end - begin)) : Vocabulary::kUnk;
+      usable = id >= 2;  // each word known (and not <pad> or <unk>), at most ngram_order of them
+      if (usable) ids[n++] = id;
+      begin = end + 1;
+    }
+    if (usable && n >= 2) table.push_back({Embedding::pack_ngram(ids, n), row});
+  }
+  embedding_.set_ngrams(config_.ngram_order, std::move(table));
+  ngrams_bound_ = true;
 }
 
 const TransformerEncoder* Classifier::transformer() const {

@@ -203,6 +203,9 @@ std::string transformer(GraphBuilder& g, const std::string& embedded, const Para
 std::string export_onnx(ClassifierBundle& bundle) {
   Classifier& model = *bundle.model;
   const ClassifierConfig& config = model.config();
+  check(config.ngram_order == 0,
+        "onnx export: an n-gram model's features (its words and n-grams present) are not an ONNX graph of token ids; "
+        "its weights are one per vocabulary entry in embedding.weight");
   const auto params = by_name(model);
   const ParamLookup param = [&](const std::string& name) -> const Parameter& {
     const auto it = params.find(name);
@@ -337,6 +340,9 @@ std::string export_onnx(ClassifierBundle& bundle) {
     onnx::NodeProto* n = g.node(config.pooling == "max" ? "ReduceMax" : "ReduceMean", {x}, {pooled});
     GraphBuilder::attribute(n, "axes", std::vector<int64_t>{1});
     GraphBuilder::attribute(n, "keepdims", int64_t{0});
+  } else if (config.pooling == "sum") {  // ReduceSum takes its axes as an input from opset 13
+    pooled = "pooled";
+    GraphBuilder::attribute(g.node("ReduceSum", {x, g.constant_axes({1})}, {pooled}), "keepdims", int64_t{0});
   } else {  // last: the last step (batches have no padding)
     g.int64_initializer("last_step", {}, {-1});
     pooled = "pooled";

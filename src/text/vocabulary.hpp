@@ -6,12 +6,14 @@
 // a hash with a secret per-process seed). A word of n bytes costs n + 4 bytes, plus 5 to 11 bytes
 // of table, about its length as JSON in the file.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "core/error.hpp"
 #include "text/tokenizer.hpp"
 
 namespace attnlens {
@@ -47,6 +49,11 @@ class Vocabulary {
   // Counts tokens over `texts` and keeps the `max_size - 2` most frequent (min_count ≥ 1).
   template <typename TokenLists>
   static Vocabulary build(const TokenLists& token_lists, int max_size, int min_count = 1);
+  // For n-gram models: the words and the n-grams of 2..order consecutive tokens (joined by one
+  // space), ranked together by the number of texts containing them (so an n-gram never ranks
+  // above its words, ties aside); the `max_size - 2` first with at least min_count texts.
+  template <typename TokenLists>
+  static Vocabulary build_ngrams(const TokenLists& token_lists, int order, int max_size, int min_count = 1);
 
   int32_t id(std::string_view word) const;
   std::string_view word(int32_t id) const;  // throws Error for an id outside the vocabulary
@@ -76,6 +83,29 @@ Vocabulary Vocabulary::build(const TokenLists& token_lists, int max_size, int mi
   for (const auto& tokens : token_lists)
     for (const auto& token : tokens) ++counts[token.text];
   return from_counts(counts, max_size, min_count);
+}
+
+template <typename TokenLists>
+Vocabulary Vocabulary::build_ngrams(const TokenLists& token_lists, int order, int max_size, int min_count) {
+  check(order >= 1 && order <= 3, "vocabulary: n-gram order must be 1, 2 or 3");
+  std::unordered_map<std::string, int64_t> texts_containing;
+  std::vector<std::string> grams;
+  for (const auto& tokens : token_lists) {
+    grams.clear();
+    for (size_t t = 0; t < tokens.size(); ++t) {
+      std::string gram = tokens[t].text;
+      grams.push_back(gram);
+      for (int n = 2; n <= order && t + static_cast<size_t>(n) <= tokens.size(); ++n) {
+        gram += ' ';
+        gram += tokens[t + static_cast<size_t>(n) - 1].text;
+        grams.push_back(gram);
+      }
+    }
+    std::sort(grams.begin(), grams.end());
+    grams.erase(std::unique(grams.begin(), grams.end()), grams.end());
+    for (const std::string& g : grams) ++texts_containing[g];
+  }
+  return from_counts(texts_containing, max_size, min_count);
 }
 
 }  // namespace attnlens

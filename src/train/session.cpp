@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "core/error.hpp"
 
@@ -21,6 +22,40 @@ std::vector<float> labels_of(const std::vector<LabelledText>& data) {
 
 }  // namespace
 
+void naive_bayes_init(Classifier& model, const std::vector<Example>& examples, const std::vector<size_t>& train) {
+  check(model.config().ngram_order > 0, "naive_bayes_init: not an n-gram model");
+  const size_t features = static_cast<size_t>(model.config().vocab_size);
+  std::vector<double> in_positive(features, 0), in_negative(features, 0);
+  double positives = 0, negatives = 0;
+  for (size_t i : train) {
+    const bool positive = examples[i].label > 0.5f;
+    (positive ? positives : negatives) += 1;
+    for (int32_t row : model.ngram_features(examples[i].ids)) (positive ? in_positive : in_negative)[static_cast<size_t>(row)] += 1;
+  }
+  double positive_total = 0, negative_total = 0;
+  for (size_t f = 0; f < features; ++f) {
+    in_positive[f] += 1;  // add-one smoothing (alpha = 1, as Wang & Manning)
+    in_negative[f] += 1;
+    positive_total += in_positive[f];
+    negative_total += in_negative[f];
+  }
+  for (Parameter* p : model.parameters()) {
+    if (p->name == "embedding.weight") {
+      for (size_t f = 0; f < features; ++f)
+        p->value(static_cast<Eigen::Index>(f), 0) =
+            static_cast<Scalar>(std::log(in_positive[f] / positive_total) - std::log(in_negative[f] / negative_total));
+      p->value.row(Vocabulary::kPad).setZero();
+    } else if (p->name == "fc.weight") {
+      // The naive Bayes logit shrunk tenfold: a prior the logistic regression then corrects. Chosen on
+      // IMDB's validation part (models/ngram.json, 10 epochs): 1 → 90.40 %, 0.3 → 90.90 %, 0.1 → 91.04 %,
+      // 0.05 → 91.08 % after 13.
+      p->value.setConstant(Scalar(0.1));
+    } else if (p->name == "fc.bias") {
+      p->value.setConstant(static_cast<Scalar>(std::log((positives + 1) / (negatives + 1))));
+    }
+  }
+}
+
 PreparedTraining prepare_training(ClassifierConfig config, const std::vector<LabelledText>& data,
                                   const DatasetOptions& options, const TokenizerOptions& tokenizer) {
   check(!data.empty(), "no training examples");
@@ -36,7 +71,9 @@ PreparedTraining prepare_training(ClassifierConfig config, const std::vector<Lab
     std::vector<std::vector<Token>> train_tokens;  // the vocabulary sees the training part only
     train_tokens.reserve(prepared.split.train.size());
     for (size_t i : prepared.split.train) train_tokens.push_back(tokenized[i]);
-    prepared.bundle.vocabulary = Vocabulary::build(train_tokens, options.vocab_size, options.min_count);
+    prepared.bundle.vocabulary =
+        config.ngram_order > 0 ? Vocabulary::build_ngrams(train_tokens, config.ngram_order, options.vocab_size, options.min_count)
+                               : Vocabulary::build(train_tokens, options.vocab_size, options.min_count);
   }
   prepared.bundle.tokenizer = tokenizer;
   config.vocab_size = prepared.bundle.vocabulary.size();
@@ -46,8 +83,10 @@ PreparedTraining prepare_training(ClassifierConfig config, const std::vector<Lab
     tokenized[i] = {};
   }
   prepared.bundle.model = std::make_unique<Classifier>(config);
+  prepared.bundle.model->bind_vocabulary(prepared.bundle.vocabulary);
   Rng init_rng(options.seed);
   prepared.bundle.model->init(init_rng);
+  if (config.ngram_order > 0) naive_bayes_init(*prepared.bundle.model, prepared.examples, prepared.split.train);
   return prepared;
 }
 

@@ -81,6 +81,22 @@ void classifier_seeds(const fs::path& models, const fs::path& corpus) {
     write(corpus / "config" / (name + "-model.json"), config.dump(1));
   }
   write(corpus / "classifier_file" / "fixture-six-words.safetensors", serialize_classifier(testing::small_bundle()));
+  // The n-gram baseline (models/ngram.json): words and bigrams, the loader's n-gram binding.
+  ClassifierBundle ngram;
+  ngram.vocabulary = Vocabulary({Vocabulary::kPadToken, Vocabulary::kUnkToken, "the", "film", "not", "good", ".", "not good", "the film"});
+  const json config = {{"architecture", "ngram"}, {"ngram_order", 2},    {"embedding_dim", 1},
+                       {"pooling", "sum"},        {"vocab_size", ngram.vocabulary.size()}};
+  ngram.model = std::make_unique<Classifier>(ClassifierConfig::from_json(config));
+  ngram.model->bind_vocabulary(ngram.vocabulary);
+  Rng rng(1);
+  ngram.model->init(rng);
+  ngram.provenance = provenance();
+  for (const auto& [suffix, storage] : kStorages) {
+    if (storage == safetensors::WeightStorage::Float16) continue;
+    ngram.storage = storage;
+    write(corpus / "classifier_file" / ("ngram-" + std::string(suffix) + ".safetensors"), serialize_classifier(ngram));
+  }
+  write(corpus / "config" / "ngram-model.json", ngram.model->config().to_json().dump(1));
 }
 
 void translator_seeds(const fs::path& models, const fs::path& corpus) {

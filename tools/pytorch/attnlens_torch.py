@@ -194,6 +194,9 @@ class Classifier(nn.Module):
 
     def __init__(self, config: dict, dtype: torch.dtype = torch.float64):
         super().__init__()
+        if int(config.get("ngram_order", 0)):
+            raise NotImplementedError("an n-gram model (ngram_order): its features are the words and n-grams present, "
+                                      "not a torch.nn layer stack; the C++ engine reads it")
         self.config = dict(config)
         E = int(config.get("embedding_dim", 64))
         vocab = int(config.get("vocab_size", 20000))
