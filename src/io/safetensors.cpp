@@ -264,7 +264,10 @@ std::vector<uint8_t> serialize(const std::vector<const Parameter*>& tensors,
   for (const Parameter* p : tensors) {
     check(names.insert(p->name).second, "safetensors: duplicate tensor name '" + p->name + "'");
     const Eigen::Index n = p->value.size();
-    const WeightStorage kind = p->shape.size() >= 2 ? storage : WeightStorage::Float32;
+    const bool one_value_per_row = p->shape.size() >= 2 && p->value.cols() == 1;
+    const WeightStorage kind = p->shape.size() < 2                                 ? WeightStorage::Float32
+                               : storage == WeightStorage::Int8 && one_value_per_row ? WeightStorage::Float16
+                                                                                     : storage;
     Encoded e{p->name, "F32", p->shape, {}};
     if (kind == WeightStorage::Float32) {
       e.bytes.resize(static_cast<size_t>(n) * 4);
