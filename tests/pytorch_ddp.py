@@ -31,17 +31,10 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pytorch_parity import prerequisites, skip  # noqa: E402 (the same prerequisites, the same skip)
 
 MODELS = ["bilstm-attention", "lstm", "cnn", "gru-attention", "transformer"]
-SKIP = 77
-
-
-def skip(message):
-    print(message, flush=True)
-    if os.environ.get("CI") == "true":
-        print("CI=true: a missing prerequisite is a failure here", flush=True)
-        sys.exit(1)
-    sys.exit(SKIP)
 
 
 def run(command, what, env=None):
@@ -86,20 +79,10 @@ def main():
     args = parser.parse_args()
     started = time.time()
     repo = os.path.abspath(args.repo)
-    attnlens = os.path.abspath(args.attnlens)
-    if not (os.path.isfile(attnlens) and os.access(attnlens, os.X_OK)):
-        print(f"error: {attnlens} is not an executable attnlens (build it first: tools/build)")
+    attnlens, archive = prerequisites(repo, args.attnlens)
+    if attnlens is None:
         return 1
-    data = os.environ.get("ATTNLENS_DATA") or os.path.join(repo, "..", "shared", "data")
-    archive = os.path.join(data, "imdb", "aclImdb-labeled.tar.gz")
-    if not os.path.isfile(archive):
-        skip(f"skipped: the IMDB archive is missing: put aclImdb-labeled.tar.gz at {os.path.abspath(archive)} "
-             f"(or set ATTNLENS_DATA to a folder holding imdb/aclImdb-labeled.tar.gz)")
-    try:
-        import numpy  # noqa: F401
-        import torch  # noqa: F401
-    except ImportError as error:
-        skip(f"skipped: {error}: install Debian's python3-torch and python3-numpy and run this with /usr/bin/python3")
+    data = os.path.dirname(os.path.dirname(archive))
     torchrun = shutil.which("torchrun")
     if torchrun is None:
         skip("skipped: torchrun is missing (Debian's python3-torch provides /usr/bin/torchrun)")

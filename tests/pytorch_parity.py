@@ -74,6 +74,26 @@ def skip(message):
     sys.exit(SKIP)
 
 
+def prerequisites(repo, attnlens):
+    """(the attnlens binary's path, the IMDB archive's path); (None, None) after saying so when the
+    binary is not there; skips (exit 77, or 1 under CI=true) when the data, numpy or torch is missing."""
+    attnlens = os.path.abspath(attnlens)
+    if not (os.path.isfile(attnlens) and os.access(attnlens, os.X_OK)):
+        print(f"error: {attnlens} is not an executable attnlens (build it first: tools/build)")
+        return None, None
+    data = os.environ.get("ATTNLENS_DATA") or os.path.join(repo, "..", "shared", "data")
+    archive = os.path.join(data, "imdb", "aclImdb-labeled.tar.gz")
+    if not os.path.isfile(archive):
+        skip(f"skipped: the IMDB archive is missing: put aclImdb-labeled.tar.gz at {os.path.abspath(archive)} "
+             f"(or set ATTNLENS_DATA to a folder holding imdb/aclImdb-labeled.tar.gz)")
+    try:
+        import numpy  # noqa: F401
+        import torch  # noqa: F401 (the workers' dependency, checked here)
+    except ImportError as error:
+        skip(f"skipped: {error}: install Debian's python3-torch and python3-numpy and run this with /usr/bin/python3")
+    return attnlens, archive
+
+
 def read_test_reviews(archive):
     """{member name: text} of every aclImdb/test/{pos,neg}/*.txt, in one pass over the archive."""
     reviews = {}
@@ -195,21 +215,10 @@ def run():
     args = parser.parse_args()
     started = time.time()
     repo = os.path.abspath(args.repo)
-    attnlens = os.path.abspath(args.attnlens)
-    if not (os.path.isfile(attnlens) and os.access(attnlens, os.X_OK)):
-        print(f"error: {attnlens} is not an executable attnlens (build it first: tools/build)")
+    attnlens, archive = prerequisites(repo, args.attnlens)
+    if attnlens is None:
         return 1
-
-    data = os.environ.get("ATTNLENS_DATA") or os.path.join(repo, "..", "shared", "data")
-    archive = os.path.join(data, "imdb", "aclImdb-labeled.tar.gz")
-    if not os.path.isfile(archive):
-        skip(f"skipped: the IMDB archive is missing: put aclImdb-labeled.tar.gz at {os.path.abspath(archive)} "
-             f"(or set ATTNLENS_DATA to a folder holding imdb/aclImdb-labeled.tar.gz)")
-    try:
-        import numpy as np
-        import torch  # noqa: F401 (the workers' dependency, checked here)
-    except ImportError as error:
-        skip(f"skipped: {error}: install Debian's python3-torch and python3-numpy and run this with /usr/bin/python3")
+    import numpy as np
     module_dir = os.path.join(repo, "tools", "pytorch")
     sys.path.insert(0, module_dir)
     import attnlens_torch as at
