@@ -130,6 +130,10 @@ void write_dataset(const TrainArgs& args, const PreparedTraining& prepared, json
 
 int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_line) {
   apply_config_file(args, cmd);
+  check(args.model.ngram_order == 0 || args.pretraining.epochs == 0,
+        "an n-gram model starts from naive Bayes weights, not word2vec: set --pretrain-epochs 0 (or pretraining.epochs 0)");
+  check(args.model.ngram_order == 0 || args.write_dataset.empty(),
+        "--write-dataset: tools/pytorch/train.py trains the neural architectures; an n-gram model trains here, in seconds");
   const auto started = std::chrono::steady_clock::now();
   const bool imdb = args.train_file.empty();
   std::vector<LabelledText> data;
@@ -184,8 +188,6 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
     std::cerr << "resuming " << args.resume << ": epoch " << loop.epoch << ", " << loop.next_batch << " batches into it"
               << std::endl;
   }
-  check(args.model.ngram_order == 0 || args.pretraining.epochs == 0,
-        "an n-gram model starts from naive Bayes weights, not word2vec: set --pretrain-epochs 0 (or pretraining.epochs 0)");
   json pretraining_record = resumed.value("pretraining", json());
   if (args.pretraining.epochs > 0 && args.resume.empty()) {
     std::vector<std::vector<int32_t>> train_ids;
@@ -201,6 +203,8 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
   json provenance = data_provenance();
   provenance["command"] = command_line;
   provenance["pretraining"] = pretraining_record;
+  if (args.model.ngram_order > 0)
+    provenance["initialisation"] = "naive Bayes log-count ratios (Wang & Manning 2012), the output weight 0.1";
   provenance["machine"] = machine_description();
   if (!args.resume.empty()) provenance["resumed"] = true;
   ProgressBar bar;

@@ -264,10 +264,11 @@ std::vector<uint8_t> serialize(const std::vector<const Parameter*>& tensors,
   for (const Parameter* p : tensors) {
     check(names.insert(p->name).second, "safetensors: duplicate tensor name '" + p->name + "'");
     const Eigen::Index n = p->value.size();
+    // Vectors, and under int8 tensors of one value per row (whose scales would cost more than the
+    // values they scale), stay F32.
     const bool one_value_per_row = p->shape.size() >= 2 && p->value.cols() == 1;
-    const WeightStorage kind = p->shape.size() < 2                                 ? WeightStorage::Float32
-                               : storage == WeightStorage::Int8 && one_value_per_row ? WeightStorage::Float16
-                                                                                     : storage;
+    const WeightStorage kind =
+        p->shape.size() < 2 || (storage == WeightStorage::Int8 && one_value_per_row) ? WeightStorage::Float32 : storage;
     Encoded e{p->name, "F32", p->shape, {}};
     if (kind == WeightStorage::Float32) {
       e.bytes.resize(static_cast<size_t>(n) * 4);

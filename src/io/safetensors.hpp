@@ -31,8 +31,8 @@ constexpr size_t kMaxHeaderValues = size_t{1} << 16;
 //   int8     I8 with symmetric per-row scales: tensor "<name>.scale", F32 [rows], and
 //            value = int8 × scale[row], where a row is the first dimension (an embedding row,
 //            a gate's output unit) and scale = max |row| / 127. A tensor whose rows hold one value
-//            each (an n-gram model's weights, [features, 1]) is stored F16 instead: a scale per
-//            value would make int8 larger than float32.
+//            each (an n-gram model's weights, [features, 1]) stays F32: a scale per value would
+//            make it larger than float32.
 enum class WeightStorage { Float32, Float16, Int8 };
 constexpr const char* kScaleSuffix = ".scale";
 std::string storage_name(WeightStorage storage);

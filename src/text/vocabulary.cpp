@@ -105,8 +105,12 @@ Vocabulary Vocabulary::from_counts(const std::unordered_map<std::string, int64_t
   std::vector<std::pair<std::string, int64_t>> ranked;
   for (const auto& [word, count] : counts)
     if (count >= min_count && word != kPadToken && word != kUnkToken) ranked.emplace_back(word, count);
-  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
-    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  // By count, then (n-gram vocabularies) fewer words first, so no n-gram outranks its words.
+  const auto words_in = [](const std::string& entry) { return std::count(entry.begin(), entry.end(), ' '); };
+  std::sort(ranked.begin(), ranked.end(), [&](const auto& a, const auto& b) {
+    if (a.second != b.second) return a.second > b.second;
+    const auto wa = words_in(a.first), wb = words_in(b.first);
+    return wa != wb ? wa < wb : a.first < b.first;
   });
   std::vector<std::string> words{kPadToken, kUnkToken};
   for (size_t i = 0; i < ranked.size() && words.size() < static_cast<size_t>(max_size); ++i) words.push_back(ranked[i].first);

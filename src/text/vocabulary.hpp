@@ -50,8 +50,9 @@ class Vocabulary {
   template <typename TokenLists>
   static Vocabulary build(const TokenLists& token_lists, int max_size, int min_count = 1);
   // For n-gram models: the words and the n-grams of 2..order consecutive tokens (joined by one
-  // space), ranked together by the number of texts containing them (so an n-gram never ranks
-  // above its words, ties aside); the `max_size - 2` first with at least min_count texts.
+  // space), ranked together by the number of texts containing them (an n-gram is in no more
+  // texts than its words, and ties go to fewer words, so none outranks its words); the
+  // `max_size - 2` first with at least min_count texts.
   template <typename TokenLists>
   static Vocabulary build_ngrams(const TokenLists& token_lists, int order, int max_size, int min_count = 1);
 

@@ -36,7 +36,7 @@ PreparedTraining prepare_training(ClassifierConfig config, const std::vector<Lab
 // An n-gram model's weights from naive Bayes (Wang & Manning 2012): each feature's log-count
 // ratio r = log(p / |p|1) − log(q / |q|1), where p and q count the training texts of each class
 // containing it (plus one), the output weight 0.1 (the NB logit shrunk) and the bias
-// log(positives / negatives). prepare_training calls it for
+// log((positives + 1) / (negatives + 1)), over whole texts. prepare_training calls it for
 // n-gram models; training then fits the weights as a logistic regression started there.
 void naive_bayes_init(Classifier& model, const std::vector<Example>& examples, const std::vector<size_t>& train);
 // Fine-tuning: keeps the bundle's vocabulary (new words are <unk>), tokenizer and weights.

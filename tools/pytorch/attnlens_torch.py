@@ -371,14 +371,17 @@ class Classifier(nn.Module):
         x = zero_padding(x, lengths)
         for kind, arg in self._steps:
             if kind == "rnn":
-                x = zero_padding(self._recurrent_padded(x, lengths), lengths)
+                if x.shape[1] == 0:  # nothing real to run over (as encode())
+                    x = x.new_zeros(x.shape[0], 0, arg)
+                else:
+                    x = zero_padding(self._recurrent_padded(x, lengths), lengths)
             elif kind == "conv":
                 name, k, padding, out_channels = arg
                 if padding == "valid":
                     lengths = (lengths - (k - 1)).clamp(min=0)
-                    if x.shape[1] < k:
-                        x = x.new_zeros(x.shape[0], 0, out_channels)
-                        continue
+                if x.shape[1] == 0 or (padding == "valid" and x.shape[1] < k):
+                    x = x.new_zeros(x.shape[0], 0, out_channels)  # nothing real to convolve (as encode())
+                    continue
                 x = zero_padding(getattr(self, name)(x.transpose(1, 2)).transpose(1, 2), lengths)
             elif kind == "relu":
                 x = torch.relu(x)

@@ -46,6 +46,7 @@ sys.dont_write_bytecode = True  # importing attnlens_torch must leave nothing in
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 DATASET_FORMAT = "attnlens.dataset"
+MAX_HEADER_BYTES = 16 << 20  # safetensors::kMaxHeaderBytes (src/io/safetensors.hpp)
 WINDOW_BATCHES = 50  # the engine's bucket iterator: sort by length within windows of 50 batches
 
 
@@ -137,6 +138,8 @@ def save_classifier(path, state, header, provenance):
     entries, blobs, offset = {}, [], 0
     for name in sorted(state):
         array = np.ascontiguousarray(state[name].detach().to("cpu").float().numpy().astype("<f4"))
+        if not np.all(np.isfinite(array)):
+            fail(f"{name} holds NaN or infinity after training: no file written (try a lower --lr or --clip-norm)")
         data = array.tobytes()
         entries[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
@@ -152,6 +155,9 @@ def save_classifier(path, state, header, provenance):
     }
     text = json.dumps(entries, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     text += b" " * (-len(text) % 8)  # the data block starts 8-byte aligned
+    if len(text) > MAX_HEADER_BYTES:
+        fail(f"the file's header would be {len(text)} bytes; the engine reads at most {MAX_HEADER_BYTES} "
+             f"(a vocabulary of that size does not fit a model file)")
     temporary = f"{path}.tmp-{os.getpid()}"
     with open(temporary, "wb") as f:
         f.write(struct.pack("<Q", len(text)))
@@ -277,7 +283,8 @@ def main():
             for begin in range(0, len(mine), 64):
                 chunk = [i for i in mine[begin:begin + 64]]
                 nonempty = [i for i in chunk if validation_set[i][0]]
-                logits = torch.zeros(len(chunk), device=device)
+                # An empty review's logit is the head's on a zero pooled vector, as the engine gives it.
+                logits = model.head(torch.zeros(1, model.pooled_channels, device=device)).expand(len(chunk)).clone()
                 if nonempty:
                     ids, lengths, _ = padded(validation_set, nonempty, device)
                     out, _ = model(ids, lengths)
