@@ -35,8 +35,8 @@ class Embedding : public Module {
   static uint64_t pack_ngram(const int32_t* ids, int n);
   // Switches to n-gram mode (order 1..3); the table is sorted here, and a key given twice is an error.
   void set_ngrams(int order, std::vector<NgramRow> table);
-  // Takes the other layer's n-gram mode and table (copies of a model, e.g. training replicas).
-  void share_ngrams(const Embedding& other) {
+  // Copies the other layer's n-gram mode and table (copies of a model, e.g. training replicas).
+  void copy_ngrams(const Embedding& other) {
     ngram_order_ = other.ngram_order_;
     ngrams_ = other.ngrams_;
   }

@@ -17,7 +17,7 @@ Classifier& Classifier::operator=(const Classifier& other) {
     mine[i]->value = theirs[i]->value;
     mine[i]->grad = theirs[i]->grad;
   }
-  embedding_.share_ngrams(other.embedding_);
+  embedding_.copy_ngrams(other.embedding_);
   ngrams_bound_ = other.ngrams_bound_;
   return *this;
 }

@@ -143,10 +143,10 @@ TEST_CASE("Embedding in n-gram mode shares each feature's weight among its token
     CHECK_THROWS_WITH(f.set_ngrams(4, {}), Catch::Contains("1, 2 or 3"));
     CHECK_THROWS_WITH(e.forward(token_batch({{2, 9}}), out), Catch::Contains("outside vocabulary"));
   }
-  SECTION("copies share the mode and table") {
+  SECTION("copies take the mode and table") {
     Embedding copy("embedding", 8, 1);
     copy.weight.value = e.weight.value;
-    copy.share_ngrams(e);
+    copy.copy_ngrams(e);
     SequenceBatch again;
     copy.forward(token_batch({{2, 3, 2, 3}, {1, 0, 2}, {3}}), again);
     CHECK(again.values == out.values);
