@@ -13,6 +13,7 @@
 #include "core/rng.hpp"
 #include "data/imdb.hpp"
 #include "data/labelled.hpp"
+#include "data/short_reviews.hpp"
 #include "data/tatoeba.hpp"
 #include "data/text_file.hpp"
 #include "train/word2vec.hpp"
@@ -263,4 +264,32 @@ TEST_CASE("labelled texts: a long line or a million columns costs at most twice 
   const std::string wide = file("wide.tsv", columns);
   CHECK_THROWS_WITH(load_labelled_texts(wide), Catch::Contains("wide.tsv line 1: more than two tab-separated columns"));
   fs::remove_all(root);
+}
+
+// The short-review check (issue 18): one sentence per strongly rated review, cut by a plain rule.
+TEST_CASE("short reviews: the last sentence of 4 to 30 words of each review rated 1, 2, 9 or 10", "[data][short-reviews]") {
+  CHECK(review_sentences("Great film. I loved it!! Really?<br /><br />10/10 \"Go see it.\" Rated 3.5 stars...") ==
+        std::vector<std::string>{"Great film.", "I loved it!!", "Really?", "10/10 \"Go see it.\"", "Rated 3.5 stars..."});
+  CHECK(review_sentences("  ").empty());
+  CHECK(review_sentences("no end mark at all") == std::vector<std::string>{"no end mark at all"});
+  CHECK(review_sentences("(It works.) Then<br/>more<br>and more") ==
+        std::vector<std::string>{"(It works.)", "Then", "more", "and more"});
+
+  const std::string long_sentence = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                                    "sixteen seventeen eighteen nineteen twenty twenty-one twenty-two twenty-three twenty-four "
+                                    "twenty-five twenty-six twenty-seven twenty-eight twenty-nine thirty thirty-one.";
+  const std::vector<Review> reviews = {
+      {"Boring from start to end. Avoid.", 0, 1, 10},                               // "Avoid." has 1 word: the one before
+      {"The plot was weak. But the acting made it worth watching!", 1, 7, 11},      // rated 7: left out
+      {"A masterpiece of quiet cinema. See it twice.<br />Truly.", 1, 10, 12},      // "Truly." too short
+      {"Too short. " + long_sentence, 1, 9, 13},                                     // 31 words, and 2: none fits
+      {"I expected nothing and got even less than that.", 0, 2, 14},
+  };
+  const std::vector<Review> short_ones = short_reviews(reviews);
+  REQUIRE(short_ones.size() == 3);
+  CHECK(short_ones[0].text == "Boring from start to end.");
+  CHECK(short_ones[0].label == 0);
+  CHECK(short_ones[1].text == "A masterpiece of quiet cinema.");
+  CHECK((short_ones[1].label == 1 && short_ones[1].rating == 10 && short_ones[1].id == 12));
+  CHECK(short_ones[2].text == "I expected nothing and got even less than that.");
 }

@@ -1,5 +1,7 @@
 #include "cli/classify.hpp"
 
+#include "data/short_reviews.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -47,6 +49,7 @@ void print_prediction(const Prediction& p, std::ostream& out) {
 
 int run_eval(const EvalArgs& args) {
   if (model_format(args.model) == kTranslatorFormat) {
+    check(!args.short_reviews, "--short-reviews is for classifiers (IMDB reviews)");
     TranslatorEvalArgs translator{args.model, args.data_dir, args.split, args.json_output, args.record, args.threads, DecodeOptions{}};
     translator.decode.beam = args.beam;
     return run_eval_translator(translator);
@@ -54,7 +57,9 @@ int run_eval(const EvalArgs& args) {
   check(args.split != "validation", "--split validation: classifiers are evaluated on IMDB's train or test split");
   check(!args.record, "--record is for translators");
   ClassifierBundle bundle = load_classifier(args.model);
-  const std::vector<Review> reviews = subsample(load_imdb(args.data_dir, args.split), args.limit);
+  std::vector<Review> reviews = load_imdb(args.data_dir, args.split);
+  if (args.short_reviews) reviews = short_reviews(reviews);
+  reviews = subsample(std::move(reviews), args.limit);
   const std::vector<Example> examples = encode_reviews(reviews, bundle.vocabulary, bundle.tokenizer);
   TrainOptions options;
   options.threads = args.threads;
@@ -65,15 +70,19 @@ int run_eval(const EvalArgs& args) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   json result = r.to_json();
   result["split"] = args.split;
+  if (args.short_reviews)
+    result["short_reviews"] = "the last sentence of " + std::to_string(kShortReviewMinWords) + " to " +
+                              std::to_string(kShortReviewMaxWords) + " words of each review rated 1, 2, 9 or 10, labelled by its review";
   result["model"] = args.model;
   result["seconds"] = seconds;
   result["reviews_per_second"] = r.count / std::max(seconds, 1e-9);
   if (args.json_output) {
     std::cout << result.dump() << std::endl;
   } else {
-    std::cout << "IMDB " << args.split << ": accuracy " << std::fixed << std::setprecision(2) << 100 * r.accuracy
+    std::cout << "IMDB " << args.split << (args.short_reviews ? ", short reviews" : "") << ": accuracy " << std::fixed << std::setprecision(2) << 100 * r.accuracy
               << "%  loss " << std::setprecision(4) << r.loss << "  on " << r.count << " reviews (" << std::setprecision(1)
               << seconds << " s)\n"
+              << (args.short_reviews ? "(each the last sentence of 4 to 30 words of a review rated 1, 2, 9 or 10, labelled by its review)\n" : "")
               << "confusion matrix (rows: actual, columns: predicted)\n"
               << "              positive  negative\n"
               << "  positive  " << std::setw(10) << r.true_positive << std::setw(10) << r.false_negative << "\n"
@@ -200,6 +209,9 @@ CLI::App* add_eval_command(CLI::App& app, EvalArgs& args) {
   cmd->add_option("--beam", args.beam, "Translators: beam width (1: greedy)")->check(CLI::Range(1, 64))->capture_default_str();
   cmd->add_flag("--record", args.record, "Translators: store the test BLEU in the model file's provenance (as train-translator --eval-test does)");
   cmd->add_flag("--json", args.json_output, "Print one JSON object");
+  cmd->add_flag("--short-reviews", args.short_reviews,
+                "Classifiers: the short-review check, one sentence per review: the last sentence of 4 to 30 words of "
+                "each review rated 1, 2, 9 or 10, labelled by its review");
   cmd->add_option("--limit", args.limit, "Evaluate an evenly spaced subset of this many reviews (0: all)");
   cmd->add_option("--max-length", args.max_length, "Cut reviews to this many tokens (0: whole reviews, as classify does)");
   cmd->add_option("--threads", args.threads, "Worker threads")->check(CLI::Range(1, 64))->capture_default_str();

@@ -17,6 +17,7 @@ struct EvalArgs {
   size_t limit = 0, max_length = 0;
   int threads = 2, batch_size = 64, beam = 1;
   bool record = false;
+  bool short_reviews = false;  // classifiers: the short-review check (data/short_reviews.hpp) instead of whole reviews
 };
 
 struct ClassifyArgs {
