@@ -107,6 +107,32 @@ int cli_train(const std::string& cli, const std::string& data) {
   ClassifierBundle bundle = load_classifier(model);
   EXPECT(bundle.provenance["train_examples"] == 320);
   EXPECT(bundle.provenance.contains("command"));
+
+  // Distillation: the tiny model, trained on this split's training part, labels 800 unlabelled
+  // reviews (--limit 400 reads twice as many) for a student; a teacher of another split is refused.
+  const std::string student = (dir / "student.safetensors").string();
+  const std::string student_log =
+      capture("'" + cli + "' train --data '" + data + "' --limit 400 --epochs 1 --vocab-size 2000 --embedding-dim 8 "
+              "--hidden-size 8 --teacher '" + model + "' --teacher '" + model + "' --out '" + student + "' 2>&1", status);
+  std::cout << student_log;
+  EXPECT(status == 0);
+  const ClassifierBundle distilled = load_classifier(student);
+  const json& d = distilled.provenance["distillation"];
+  EXPECT(d["reviews"] == 800 && d["teachers"].size() == 2 && d["teachers"][0]["file"] == "tiny.safetensors");
+  EXPECT(d["mean_label"].get<double>() > 0.05 && d["mean_label"].get<double>() < 0.95);
+  EXPECT(distilled.provenance["train_examples"] == 320);  // the gold part, as a teacher's split check reads it
+  EXPECT(student_log.find("on 1120 reviews") != std::string::npos);  // 320 gold + 800 soft-labelled
+  const std::string card = capture("'" + cli + "' card --model '" + student + "'", status);
+  EXPECT(status == 0 && card.find("| distillation | soft labels") != std::string::npos);
+  const std::string other = (dir / "other-split.safetensors").string();
+  capture("'" + cli + "' train --data '" + data + "' --limit 400 --epochs 1 --vocab-size 2000 --embedding-dim 8 "
+          "--hidden-size 8 --seed 2 --out '" + other + "' 2>&1", status);
+  EXPECT(status == 0);
+  const std::string refused =
+      capture("'" + cli + "' train --data '" + data + "' --limit 400 --epochs 1 --vocab-size 2000 --embedding-dim 8 "
+              "--hidden-size 8 --teacher '" + other + "' --out '" + (dir / "never.safetensors").string() + "' 2>&1", status);
+  EXPECT(status != 0 && refused.find("its provenance has seed 2 where this run has 1") != std::string::npos);
+  EXPECT(!std::filesystem::exists(dir / "never.safetensors"));
   std::filesystem::remove_all(dir);
   std::cout << "cli-train: passed\n";
   return 0;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "train/adam.hpp"
+#include "train/distillation.hpp"
 #include "train/session.hpp"
 #include "train/synthetic.hpp"
 #include "train/dataset.hpp"
@@ -13,10 +14,29 @@
 #include "pipeline/explain.hpp"
 #include "io/model_file.hpp"
 #include "io/safetensors.hpp"
+#include "core/loss.hpp"
 #include <unistd.h>
 #include <cstdio>
 
 using namespace attnlens;
+
+namespace {
+
+// The cue task's texts as labelled texts, and the small BiLSTM the session tests train on them.
+std::vector<LabelledText> cue_texts(const CueTaskOptions& options) {
+  std::vector<LabelledText> data;
+  for (const auto& t : make_cue_task(options)) data.push_back({t.text, t.label});
+  return data;
+}
+
+ClassifierConfig tiny_bilstm() {
+  ClassifierConfig config;
+  config.embedding_dim = 8;
+  config.hidden_size = 8;
+  return config;
+}
+
+}  // namespace
 
 TEST_CASE("Adam minimises a quadratic, clipping bounds the norm", "[training][adam]") {
   Parameter p("x", {3});
@@ -167,12 +187,8 @@ TEST_CASE("early stopping stops after `patience` epochs without improvement", "[
 }
 
 TEST_CASE("training one batch at a time gives the same weights as fit() with one thread", "[training][session]") {
-  const std::vector<CueText> task = make_cue_task(CueTaskOptions{200, 20, 10, 0.25, 3});
-  std::vector<LabelledText> data;
-  for (const auto& t : task) data.push_back({t.text, t.label});
-  ClassifierConfig config;
-  config.embedding_dim = 8;
-  config.hidden_size = 8;
+  const std::vector<LabelledText> data = cue_texts(CueTaskOptions{200, 20, 10, 0.25, 3});
+  ClassifierConfig config = tiny_bilstm();
   config.dropout = 0.3;  // the dropout masks must line up too
   const DatasetOptions dataset{100, 1, 0.2, 5};
   TrainOptions options;
@@ -264,9 +280,7 @@ TEST_CASE("the cue task: one cue a text, label by cue and negation, reproducible
 // The classical baseline (issue 18): a linear bag of words and bigrams, naive-Bayes initialised.
 TEST_CASE("n-gram model: bigrams learn negation, explanations are exact, files round-trip", "[training][ngram]") {
   // The cue task with negation: "not good" is negative, which no bag of words can learn.
-  const std::vector<CueText> task = make_cue_task(CueTaskOptions{1200, 12, 10, 0.4, 7});
-  std::vector<LabelledText> data;
-  for (const auto& t : task) data.push_back({t.text, t.label});
+  const std::vector<LabelledText> data = cue_texts(CueTaskOptions{1200, 12, 10, 0.4, 7});
   const auto accuracy_with = [&](int order, ClassifierBundle* keep) {
     ClassifierConfig config = ClassifierConfig::from_json(
         {{"architecture", "ngram"}, {"ngram_order", order}, {"embedding_dim", 1}, {"pooling", "sum"}});
@@ -341,4 +355,42 @@ TEST_CASE("n-gram model: bigrams learn negation, explanations are exact, files r
                     Catch::Contains("has no encoder"));
   Classifier unbound(loaded.model->config());
   CHECK_THROWS_WITH(unbound.forward(single_batch({2, 3})), Catch::Contains("needs its vocabulary"));
+}
+
+// Distillation (issue 18): the teachers' soft label is σ(mean of their logits), each teacher reading
+// with its own vocabulary; soft labels train (binary cross-entropy takes a probability as target);
+// a teacher of another split is refused.
+TEST_CASE("distillation: soft labels are the sigmoid of the teachers' mean logit, teachers must share the split", "[training][distillation]") {
+  const std::vector<LabelledText> data = cue_texts(CueTaskOptions{200, 8, 10, 0, 5});
+  const ClassifierConfig config = tiny_bilstm();
+  std::vector<ClassifierBundle> teachers;
+  for (uint64_t seed : {1, 2}) teachers.push_back(prepare_training(config, data, DatasetOptions{seed == 1 ? 12 : 25, 1, 0.25, seed}).bundle);
+  REQUIRE(teachers[0].vocabulary.size() != teachers[1].vocabulary.size());
+  const std::vector<std::string> texts = {data[0].text, data[1].text, "", "words no teacher knows", data[2].text};
+  for (int threads : {1, 2}) {
+    const std::vector<float> labels = teacher_labels(teachers, texts, threads);
+    REQUIRE(labels.size() == texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      double sum = 0;
+      for (ClassifierBundle& t : teachers)
+        sum += t.model->forward(single_batch(encode(tokenize(texts[i], t.tokenizer), t.vocabulary)))(0, 0);
+      CHECK(labels[i] == Approx(sigmoid(sum / 2)).margin(1e-6));
+    }
+  }
+  CHECK_THROWS_WITH(teacher_labels({}, texts, 1), Catch::Contains("no teacher"));
+
+  // Soft targets train: the loss of a soft label is smallest at its own probability.
+  Matrix grad;
+  const double at_target = bce_with_logits(Matrix::Constant(1, 1, 0.4f), {static_cast<float>(sigmoid(0.4))}, &grad);
+  CHECK(std::abs(grad(0, 0)) < 1e-6);
+  CHECK(bce_with_logits(Matrix::Constant(1, 1, 1.4f), {static_cast<float>(sigmoid(0.4))}, nullptr) > at_target);
+
+  const nlohmann::json student = {{"data", "IMDB"}, {"seed", 1}, {"train_examples", 20000}, {"validation_examples", 5000}};
+  CHECK_NOTHROW(check_teacher_split(student, student, "same.safetensors"));
+  nlohmann::json other = student;
+  other["validation_examples"] = 2500;
+  CHECK_THROWS_WITH(check_teacher_split(other, student, "other.safetensors"),
+                    Catch::Contains("teacher other.safetensors: its provenance has validation_examples 2500 where this run has 5000"));
+  CHECK_THROWS_WITH(check_teacher_split(nlohmann::json::object(), student, "bare.safetensors"),
+                    Catch::Contains("its provenance has data (none)"));
 }

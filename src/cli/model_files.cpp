@@ -88,6 +88,23 @@ std::string pretraining_summary(const json& provenance) {
   return out.str();
 }
 
+// Distillation's row of a card, or nothing.
+std::string distillation_card_row(const json& provenance) {
+  const json d = provenance.value("distillation", json());
+  if (!d.is_object()) return "";
+  std::string teachers;
+  for (const json& t : d.value("teachers", json::array())) {
+    if (!teachers.empty()) teachers += ", ";
+    teachers += "`" + t.value("file", std::string("?")) + "` (" + t.value("architecture", std::string("?"));
+    if (t.contains("validation_accuracy")) teachers += ", validation " + percent(t["validation_accuracy"]);
+    teachers += ")";
+  }
+  return "| distillation | " + d.value("method", std::string("soft labels from teachers")) + ": " +
+         d.value("reviews", json()).dump() + " " + d.value("corpus", std::string("unlabelled reviews")) + " (mean soft label " +
+         number(d.value("mean_label", json()), 3) + ", labelled in " + number(d.value("seconds", json()), 0) + " s) by " +
+         teachers + "; each teacher trained on this model's training part only |\n";
+}
+
 }  // namespace
 
 int run_card(const std::vector<std::string>& models) {
@@ -112,6 +129,7 @@ int run_card(const std::vector<std::string>& models) {
               << "| file size | " << size << " bytes |\n"
               << weights_card_row(p, safetensors::storage_name(bundle.storage))
               << "| embedding initialisation | " << pretraining_summary(p) << " |\n"
+              << distillation_card_row(p)
               << "| dropout | embeddings " << c.embedding_dropout << ", pooled vector " << c.dropout << " |\n"
               << "| data | " << p.value("data", std::string("not recorded")) << " |\n"
               << "| **IMDB test accuracy** (25,000 reviews, whole reviews) | **" << percent(p.value("test_accuracy", json())) << "** (loss "
@@ -123,7 +141,9 @@ int run_card(const std::vector<std::string>& models) {
               << (p.value("trainer", json()).is_string() ? "| trained with | " + p["trainer"].get<std::string>() + " |\n" : "")
               << "| training time | " << number(p.value("training_seconds", json()), 0)
               << (p.contains("trainer") ? " s (all epochs; not writing the data or the test evaluation) |\n"
-                                        : " s (reading and tokenizing the data, word2vec and all epochs; not the test evaluation) |\n")
+                                        : std::string(" s (reading and tokenizing the data, word2vec") +
+                                              (p.contains("distillation") ? ", the teachers' labelling" : "") +
+                                              " and all epochs; not the test evaluation) |\n")
               << "| machine | " << p.value("machine", std::string("not recorded")) << " |\n"
               << "| seed | " << p.value("seed", json()).dump() << " |\n"
               << "| trained | " << p.value("date", std::string("not recorded")) << " |\n"

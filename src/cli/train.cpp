@@ -12,13 +12,14 @@
 #include "data/labelled.hpp"
 #include "io/model_file.hpp"
 #include "train/checkpoint.hpp"
+#include "train/distillation.hpp"
 #include "train/session.hpp"
 
 namespace attnlens::cli {
 
 void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
   if (args.config_path.empty()) return;
-  const json config = read_config(args.config_path, {"model", "training", "vocabulary", "pretraining"});
+  const json config = read_config(args.config_path, {"model", "training", "vocabulary", "pretraining", "distillation"});
   const auto set = [&](const json& section, const char* key, const char* flag, auto& target) {
     set_from_config(args.config_path, section, key, cmd, flag, target);
   };
@@ -48,6 +49,9 @@ void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
   set(pretraining, "window", "--pretrain-window", args.pretraining.window);
   set(pretraining, "negatives", "--pretrain-negatives", args.pretraining.negatives);
   set(pretraining, "unlabelled_reviews", "--pretrain-unlabelled", args.pretrain_unlabelled);
+  const json distillation = config.value("distillation", json::object());
+  if (cmd.count("--teacher") == 0)  // (each file is checked as it is read)
+    set_from_config(args.config_path, distillation, "teachers", cmd, nullptr, args.teachers);
 }
 
 namespace {
@@ -126,6 +130,42 @@ void write_dataset(const TrainArgs& args, const PreparedTraining& prepared, json
             << ", " << out.size() << " bytes" << std::endl;
 }
 
+// Distillation: the teachers (checked to share this run's split) label IMDB's unlabelled reviews,
+// which join the training part with those soft labels. Returns the record for the provenance.
+json add_teacher_labels(const TrainArgs& args, PreparedTraining& prepared, const json& student) {
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<ClassifierBundle> teachers;
+  json described = json::array();
+  for (const std::string& path : args.teachers) {
+    teachers.push_back(load_classifier(path));
+    const ClassifierBundle& t = teachers.back();
+    check_teacher_split(t.provenance, student, path);
+    json d = {{"file", std::filesystem::path(path).filename().string()}, {"architecture", t.model->config().architecture}};
+    if (t.provenance.contains("validation_accuracy")) d["validation_accuracy"] = t.provenance["validation_accuracy"];
+    described.push_back(d);
+  }
+  std::cerr << "reading unlabelled reviews from " << locate_imdb_unlabelled(args.data_dir) << std::endl;
+  std::vector<std::string> texts;
+  for (Review& r : subsample(load_imdb(args.data_dir, "unsup"), args.limit ? args.limit * 2 : 0)) texts.push_back(std::move(r.text));
+  std::cerr << "labelling " << texts.size() << " unlabelled reviews with " << teachers.size() << " teachers..." << std::endl;
+  const std::vector<float> labels = teacher_labels(teachers, texts, args.training.threads);
+  double positive = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    prepared.split.train.push_back(prepared.examples.size());
+    prepared.examples.push_back({encode(tokenize(texts[i], prepared.bundle.tokenizer), prepared.bundle.vocabulary), labels[i]});
+    positive += labels[i];
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::cerr << "distillation: " << texts.size() << " reviews labelled in " << std::fixed << std::setprecision(0) << seconds
+            << " s" << std::endl;
+  return {{"method", "soft labels σ(mean of the teachers' logits) on unlabelled reviews, beside the gold labels (Hinton et al. 2015)"},
+          {"teachers", described},
+          {"reviews", texts.size()},
+          {"corpus", "IMDB unlabelled reviews (train/unsup)"},
+          {"mean_label", texts.empty() ? 0.0 : positive / static_cast<double>(texts.size())},
+          {"seconds", seconds}};
+}
+
 }  // namespace
 
 int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_line) {
@@ -155,8 +195,7 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
   args.model = bundle.model->config();
   const std::vector<Example>& examples = prepared.examples;
   const Split& split = prepared.split;
-  // A checkpoint belongs to this run only if it has the same model, arithmetic, data, vocabulary and split.
-  const CheckpointIdentity identity = classifier_checkpoint_identity(prepared, args.training);
+  const size_t gold_train = split.train.size();  // the labelled training part (distillation appends more)
   const auto data_provenance = [&]() {
     json p = training_provenance(
         (imdb ? std::string("IMDB (Maas et al. 2011), official train split")
@@ -165,8 +204,17 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
             std::to_string(static_cast<int>(std::lround(100 * args.validation_fraction))) + " train/validation",
         split, args.training);
     p["vocabulary"] = {{"max_size", args.vocab_size}, {"min_count", args.min_count}};
+    p["train_examples"] = gold_train;
     return p;
   };
+  json distillation_record;
+  if (!args.teachers.empty()) {
+    check(imdb, "--teacher: distillation labels IMDB's unlabelled reviews; it needs IMDB training data, not --train-file");
+    check(args.write_dataset.empty(), "--write-dataset: tools/pytorch/train.py reads gold labels only; leave out --teacher");
+    distillation_record = add_teacher_labels(args, prepared, data_provenance());
+  }
+  // A checkpoint belongs to this run only if it has the same model, arithmetic, data, vocabulary and split.
+  const CheckpointIdentity identity = classifier_checkpoint_identity(prepared, args.training);
   if (!args.write_dataset.empty()) {
     check(args.resume.empty() && args.checkpoint.empty() && !args.eval_test && args.test_file.empty(),
           "--write-dataset writes the prepared data and trains nothing: leave out --resume, --checkpoint, --eval-test "
@@ -191,7 +239,7 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
   json pretraining_record = resumed.value("pretraining", json());
   if (args.pretraining.epochs > 0 && args.resume.empty()) {
     std::vector<std::vector<int32_t>> train_ids;
-    for (size_t i : split.train) train_ids.push_back(examples[i].ids);
+    for (size_t k = 0; k < gold_train; ++k) train_ids.push_back(examples[split.train[k]].ids);
     pretraining_record = pretrain_embedding(args, bundle, train_ids);
   }
   std::cerr << "training " << args.model.architecture << " (" << bundle.model->parameter_count() << " parameters, vocabulary "
@@ -203,6 +251,7 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
   json provenance = data_provenance();
   provenance["command"] = command_line;
   provenance["pretraining"] = pretraining_record;
+  if (!distillation_record.is_null()) provenance["distillation"] = distillation_record;
   if (args.model.ngram_order > 0)
     provenance["initialisation"] = "naive Bayes log-count ratios (Wang & Manning 2012), the output weight 0.1";
   provenance["machine"] = machine_description();
@@ -309,6 +358,10 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& args) {
   cmd->add_option("--pretrain-negatives", args.pretraining.negatives, "word2vec negative samples")->check(CLI::Range(1, 50))->capture_default_str();
   cmd->add_option("--pretrain-unlabelled", args.pretrain_unlabelled,
                         "Also learn word2vec from IMDB's 50,000 unlabelled reviews (true/false)")->capture_default_str();
+  cmd->add_option("--teacher", args.teachers,
+                  "Distillation (repeatable): these models, trained on this run's training part, label IMDB's unlabelled "
+                  "reviews (the mean of their logits, through the sigmoid), which join the training part with those soft labels")
+      ->check(CLI::ExistingFile);
   cmd->add_flag("--eval-test", args.eval_test, "After training, evaluate on the official test split and record it in the model file");
   add_checkpoint_options(cmd, args.checkpoint, args.checkpoint_every, args.resume);
   cmd->add_option("--write-dataset", args.write_dataset,

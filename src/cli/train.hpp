@@ -29,6 +29,7 @@ struct TrainArgs {
   std::string checkpoint, resume;  // checkpoint file to keep; one to continue from
   size_t checkpoint_every = 0;     // batches between checkpoints (0: after every epoch only)
   std::string write_dataset;       // write the prepared data for tools/pytorch/train.py instead of training
+  std::vector<std::string> teachers;  // distillation: models whose mean logit labels IMDB's unlabelled reviews
 };
 
 CLI::App* add_train_command(CLI::App& app, TrainArgs& args);

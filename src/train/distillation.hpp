@@ -1,0 +1,26 @@
+// Distillation (Hinton et al. 2015; issue 18's fifth way): teacher models label reviews nobody
+// labelled (IMDB's 50,000 unlabelled ones), and a student learns from those soft labels beside
+// the gold labels of its training part. The teachers must have been trained on the student's
+// training part and no more, so that its validation reviews stay unseen by everything that
+// shapes it (check_teacher_split).
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "io/model_file.hpp"
+
+namespace attnlens {
+
+// The teachers' soft labels for `texts`: σ(the mean of their logits), each teacher reading each
+// text whole with its own tokenizer and vocabulary. Runs `threads` copies of each teacher.
+std::vector<float> teacher_labels(const std::vector<ClassifierBundle>& teachers, const std::vector<std::string>& texts,
+                                  int threads);
+
+// Throws an Error naming `teacher` unless its provenance records the same labelled data, seed and
+// sizes of the training and validation parts as `student` (training_provenance's fields): the
+// same data, fraction and seed give the same split, so the teacher never saw the student's
+// validation reviews.
+void check_teacher_split(const nlohmann::json& teacher, const nlohmann::json& student, const std::string& name);
+
+}  // namespace attnlens
