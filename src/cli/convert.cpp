@@ -99,8 +99,10 @@ int run_convert(const ConvertArgs& given, const std::string& command_line) {
       bundle.provenance["test_accuracy"] = r.accuracy;
       bundle.provenance["test_loss"] = r.loss;
       bundle.provenance["test_count"] = r.count;
-      std::cerr << "test accuracy " << std::fixed << std::setprecision(2) << 100 * r.accuracy << "% (was "
-                << 100 * bundle.provenance["conversion"]["original"]["test"].value("test_accuracy", 0.0) << "%)" << std::endl;
+      const json before = bundle.provenance["conversion"]["original"]["test"].value("test_accuracy", json());
+      std::cerr << "test accuracy " << std::fixed << std::setprecision(2) << 100 * r.accuracy << "% (";
+      if (before.is_number()) std::cerr << "was " << 100 * before.get<double>() << "%)" << std::endl;
+      else std::cerr << "the original file records none)" << std::endl;
     } else {
       for (const char* key : {"test_accuracy", "test_loss", "test_count"}) bundle.provenance.erase(key);  // not measured
     }
