@@ -133,6 +133,18 @@ int cli_train(const std::string& cli, const std::string& data) {
               "--hidden-size 8 --teacher '" + other + "' --out '" + (dir / "never.safetensors").string() + "' 2>&1", status);
   EXPECT(status != 0 && refused.find("its provenance has seed 2 where this run has 1") != std::string::npos);
   EXPECT(!std::filesystem::exists(dir / "never.safetensors"));
+  const std::string itself = capture("'" + cli + "' train --data '" + data + "' --limit 400 --epochs 1 --teacher '" + student +
+                                         "' --out '" + student + "' 2>&1", status);
+  EXPECT(status != 0 && itself.find("is the file this run writes (--out)") != std::string::npos);
+  const std::string no_dataset = capture("'" + cli + "' train --data '" + data + "' --limit 400 --teacher '" + model +
+                                             "' --write-dataset '" + (dir / "never.jsonl").string() + "' 2>&1", status);
+  EXPECT(status != 0 && no_dataset.find("leave out --teacher") != std::string::npos);
+
+  // The short-review check: at most one sentence of 4 to 30 words per review rated 1, 2, 9 or 10.
+  const json short_result = json::parse(capture("'" + cli + "' eval --model '" + student + "' --data '" + data +
+                                                    "' --split test --short-reviews --limit 200 --json", status));
+  EXPECT(status == 0 && short_result["short_reviews"] == true && short_result["count"] == 200);
+  EXPECT(short_result["short_reviews_rule"].get<std::string>().find("4 to 30 words") != std::string::npos);
   std::filesystem::remove_all(dir);
   std::cout << "cli-train: passed\n";
   return 0;

@@ -99,7 +99,7 @@ int run_convert(const ConvertArgs& given, const std::string& command_line) {
       bundle.provenance["test_accuracy"] = r.accuracy;
       bundle.provenance["test_loss"] = r.loss;
       bundle.provenance["test_count"] = r.count;
-      const json before = bundle.provenance["conversion"]["original"]["test"].value("test_accuracy", json());
+      const json before = bundle.provenance.value(json::json_pointer("/conversion/original/test/test_accuracy"), json());
       std::cerr << "test accuracy " << std::fixed << std::setprecision(2) << 100 * r.accuracy << "% (";
       if (before.is_number()) std::cerr << "was " << 100 * before.get<double>() << "%)" << std::endl;
       else std::cerr << "the original file records none)" << std::endl;

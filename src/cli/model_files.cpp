@@ -102,7 +102,7 @@ std::string distillation_card_row(const json& provenance) {
   return "| distillation | " + d.value("method", std::string("soft labels from teachers")) + ": " +
          d.value("reviews", json()).dump() + " " + d.value("corpus", std::string("unlabelled reviews")) + " (mean soft label " +
          number(d.value("mean_label", json()), 3) + ", labelled in " + number(d.value("seconds", json()), 0) + " s) by " +
-         teachers + "; each teacher trained on this model's training part only |\n";
+         teachers + "; each teacher trained on this model's training part only (its best epoch chosen on the same validation reviews) |\n";
 }
 
 }  // namespace

@@ -137,6 +137,9 @@ json add_teacher_labels(const TrainArgs& args, PreparedTraining& prepared, const
   std::vector<ClassifierBundle> teachers;
   json described = json::array();
   for (const std::string& path : args.teachers) {
+    std::error_code same_error;
+    check(!std::filesystem::equivalent(path, args.out, same_error),
+          "--teacher " + path + " is the file this run writes (--out): a teacher must be a finished model");
     teachers.push_back(load_classifier(path));
     const ClassifierBundle& t = teachers.back();
     check_teacher_split(t.provenance, student, path);
@@ -148,7 +151,9 @@ json add_teacher_labels(const TrainArgs& args, PreparedTraining& prepared, const
   std::vector<std::string> texts;
   for (Review& r : subsample(load_imdb(args.data_dir, "unsup"), args.limit ? args.limit * 2 : 0)) texts.push_back(std::move(r.text));
   std::cerr << "labelling " << texts.size() << " unlabelled reviews with " << teachers.size() << " teachers..." << std::endl;
-  const std::vector<float> labels = teacher_labels(teachers, texts, args.training.threads);
+  const std::vector<float> labels = teacher_labels(teachers, texts, args.training.threads, [&](size_t done) {
+    std::cerr << "teacher " << done << '/' << teachers.size() << " (" << args.teachers[done - 1] << ") done" << std::endl;
+  });
   double positive = 0;
   for (size_t i = 0; i < texts.size(); ++i) {
     prepared.split.train.push_back(prepared.examples.size());
@@ -176,6 +181,10 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
         "--write-dataset: tools/pytorch/train.py trains the neural architectures; an n-gram model trains here, in seconds");
   const auto started = std::chrono::steady_clock::now();
   const bool imdb = args.train_file.empty();
+  check(args.teachers.empty() || imdb,
+        "--teacher: distillation labels IMDB's unlabelled reviews; it needs IMDB training data, not --train-file");
+  check(args.teachers.empty() || args.write_dataset.empty(),
+        "--write-dataset: tools/pytorch/train.py reads gold labels only; leave out --teacher");
   std::vector<LabelledText> data;
   if (imdb) {
     std::cerr << "reading IMDB training reviews from " << locate_imdb(args.data_dir) << std::endl;
@@ -209,8 +218,6 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
   };
   json distillation_record;
   if (!args.teachers.empty()) {
-    check(imdb, "--teacher: distillation labels IMDB's unlabelled reviews; it needs IMDB training data, not --train-file");
-    check(args.write_dataset.empty(), "--write-dataset: tools/pytorch/train.py reads gold labels only; leave out --teacher");
     distillation_record = add_teacher_labels(args, prepared, data_provenance());
   }
   // A checkpoint belongs to this run only if it has the same model, arithmetic, data, vocabulary and split.
@@ -360,7 +367,8 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& args) {
                         "Also learn word2vec from IMDB's 50,000 unlabelled reviews (true/false)")->capture_default_str();
   cmd->add_option("--teacher", args.teachers,
                   "Distillation (repeatable): these models, trained on this run's training part, label IMDB's unlabelled "
-                  "reviews (the mean of their logits, through the sigmoid), which join the training part with those soft labels")
+                  "reviews (the mean of their logits, through the sigmoid; a file given twice counts twice), which join "
+                  "the training part with those soft labels")
       ->check(CLI::ExistingFile);
   cmd->add_flag("--eval-test", args.eval_test, "After training, evaluate on the official test split and record it in the model file");
   add_checkpoint_options(cmd, args.checkpoint, args.checkpoint_every, args.resume);

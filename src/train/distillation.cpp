@@ -9,12 +9,14 @@
 namespace attnlens {
 
 std::vector<float> teacher_labels(const std::vector<ClassifierBundle>& teachers, const std::vector<std::string>& texts,
-                                  int threads) {
+                                  int threads, const std::function<void(size_t)>& on_teacher) {
   check(!teachers.empty(), "distillation: no teacher");
   check(threads >= 1, "distillation: threads must be at least 1");
   std::vector<double> logit_sums(texts.size(), 0.0);
-  for (const ClassifierBundle& teacher : teachers) {
+  for (size_t k = 0; k < teachers.size(); ++k) {
+    const ClassifierBundle& teacher = teachers[k];
     std::vector<Classifier> copies;
+    copies.reserve(static_cast<size_t>(threads));
     for (int i = 0; i < threads; ++i) copies.push_back(*teacher.model);
     parallel_ranges(texts.size(), threads, [&](size_t part, size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) {
@@ -22,6 +24,7 @@ std::vector<float> teacher_labels(const std::vector<ClassifierBundle>& teachers,
         logit_sums[i] += copies[part].forward(single_batch(ids))(0, 0);
       }
     });
+    if (on_teacher) on_teacher(k + 1);
   }
   std::vector<float> labels(texts.size());
   for (size_t i = 0; i < texts.size(); ++i)

@@ -1,9 +1,11 @@
 // Distillation (Hinton et al. 2015; issue 18's fifth way): teacher models label reviews nobody
 // labelled (IMDB's 50,000 unlabelled ones), and a student learns from those soft labels beside
 // the gold labels of its training part. The teachers must have been trained on the student's
-// training part and no more, so that its validation reviews stay unseen by everything that
-// shapes it (check_teacher_split).
+// training part and no more, so that no model in the chain is ever trained on its validation
+// reviews (check_teacher_split; they did choose the teachers' best epochs, as they choose the
+// student's, so validation figures read a little high and test is the clean measure).
 #pragma once
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -13,9 +15,10 @@
 namespace attnlens {
 
 // The teachers' soft labels for `texts`: σ(the mean of their logits), each teacher reading each
-// text whole with its own tokenizer and vocabulary. Runs `threads` copies of each teacher.
+// text whole with its own tokenizer and vocabulary. Runs `threads` copies of each teacher;
+// on_teacher(k) is called once the first k teachers are done.
 std::vector<float> teacher_labels(const std::vector<ClassifierBundle>& teachers, const std::vector<std::string>& texts,
-                                  int threads);
+                                  int threads, const std::function<void(size_t)>& on_teacher = {});
 
 // Throws an Error naming `teacher` unless its provenance records the same labelled data, seed and
 // sizes of the training and validation parts as `student` (training_provenance's fields): the
