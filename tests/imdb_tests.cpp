@@ -113,7 +113,8 @@ int cli_train(const std::string& cli, const std::string& data) {
   const std::string student = (dir / "student.safetensors").string();
   const std::string student_log =
       capture("'" + cli + "' train --data '" + data + "' --limit 400 --epochs 1 --vocab-size 2000 --embedding-dim 8 "
-              "--hidden-size 8 --teacher '" + model + "' --teacher '" + model + "' --out '" + student + "' 2>&1", status);
+              "--hidden-size 8 --pretrain-epochs 1 --teacher '" + model + "' --teacher '" + model + "' --out '" + student +
+              "' 2>&1", status);
   std::cout << student_log;
   EXPECT(status == 0);
   const ClassifierBundle distilled = load_classifier(student);
@@ -121,6 +122,7 @@ int cli_train(const std::string& cli, const std::string& data) {
   EXPECT(d["reviews"] == 800 && d["teachers"].size() == 2 && d["teachers"][0]["file"] == "tiny.safetensors");
   EXPECT(d["mean_label"].get<double>() > 0.05 && d["mean_label"].get<double>() < 0.95);
   EXPECT(distilled.provenance["train_examples"] == 320);  // the gold part, as a teacher's split check reads it
+  EXPECT(distilled.provenance["pretraining"]["reviews"] == 1120);  // word2vec: the gold part and the same 800 reviews
   EXPECT(student_log.find("on 1120 reviews") != std::string::npos);  // 320 gold + 800 soft-labelled
   const std::string card = capture("'" + cli + "' card --model '" + student + "'", status);
   EXPECT(status == 0 && card.find("| distillation | soft labels") != std::string::npos);

@@ -57,11 +57,15 @@ void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
 namespace {
 
 // Initialises the embedding with skip-gram word2vec vectors learnt from the training part
-// and (optionally) the unlabelled reviews; never from validation or test reviews.
-json pretrain_embedding(TrainArgs& args, ClassifierBundle& bundle, const std::vector<std::vector<int32_t>>& train_ids) {
+// and (optionally) the unlabelled reviews; never from validation or test reviews. `unlabelled`:
+// the unlabelled reviews already encoded (distillation's), else they are read here.
+json pretrain_embedding(TrainArgs& args, ClassifierBundle& bundle, const std::vector<std::vector<int32_t>>& train_ids,
+                        const std::vector<std::vector<int32_t>>& unlabelled) {
   const auto started = std::chrono::steady_clock::now();
   std::vector<std::vector<int32_t>> corpus = train_ids;
-  if (args.pretrain_unlabelled) {
+  if (args.pretrain_unlabelled && !unlabelled.empty()) {
+    corpus.insert(corpus.end(), unlabelled.begin(), unlabelled.end());
+  } else if (args.pretrain_unlabelled) {
     std::cerr << "reading unlabelled reviews from " << locate_imdb_unlabelled(args.data_dir) << std::endl;
     for (const Review& r : subsample(load_imdb(args.data_dir, "unsup"), args.limit ? args.limit * 2 : 0))
       corpus.push_back(encode(tokenize(r.text, bundle.tokenizer), bundle.vocabulary));
@@ -245,9 +249,10 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
   }
   json pretraining_record = resumed.value("pretraining", json());
   if (args.pretraining.epochs > 0 && args.resume.empty()) {
-    std::vector<std::vector<int32_t>> train_ids;
+    std::vector<std::vector<int32_t>> train_ids, unlabelled_ids;
     for (size_t k = 0; k < gold_train; ++k) train_ids.push_back(examples[split.train[k]].ids);
-    pretraining_record = pretrain_embedding(args, bundle, train_ids);
+    for (size_t k = gold_train; k < split.train.size(); ++k) unlabelled_ids.push_back(examples[split.train[k]].ids);
+    pretraining_record = pretrain_embedding(args, bundle, train_ids, unlabelled_ids);
   }
   std::cerr << "training " << args.model.architecture << " (" << bundle.model->parameter_count() << " parameters, vocabulary "
             << bundle.vocabulary.size() << ") on " << split.train.size() << " reviews, validating on "
