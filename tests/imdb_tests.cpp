@@ -114,7 +114,7 @@ int cli_train(const std::string& cli, const std::string& data) {
   const std::string student_log =
       capture("'" + cli + "' train --data '" + data + "' --limit 400 --epochs 1 --vocab-size 2000 --embedding-dim 8 "
               "--hidden-size 8 --pretrain-epochs 1 --teacher '" + model + "' --teacher '" + model + "' --out '" + student +
-              "' 2>&1", status);
+              "' --checkpoint '" + (dir / "student.ckpt").string() + "' 2>&1", status);
   std::cout << student_log;
   EXPECT(status == 0);
   const ClassifierBundle distilled = load_classifier(student);
@@ -135,6 +135,14 @@ int cli_train(const std::string& cli, const std::string& data) {
               "--hidden-size 8 --teacher '" + other + "' --out '" + (dir / "never.safetensors").string() + "' 2>&1", status);
   EXPECT(status != 0 && refused.find("its provenance has seed 2 where this run has 1") != std::string::npos);
   EXPECT(!std::filesystem::exists(dir / "never.safetensors"));
+  // Resuming it with other teachers is refused before any labelling.
+  const std::string other_teachers =
+      capture("'" + cli + "' train --data '" + data + "' --limit 400 --epochs 2 --vocab-size 2000 --embedding-dim 8 "
+              "--hidden-size 8 --pretrain-epochs 1 --teacher '" + model + "' --out '" + student + "' --resume '" +
+              (dir / "student.ckpt").string() + "' 2>&1", status);
+  EXPECT(status != 0 && other_teachers.find("that run's teachers were [\"tiny.safetensors\",\"tiny.safetensors\"], this "
+                                            "run's are [\"tiny.safetensors\"]") != std::string::npos);
+  EXPECT(other_teachers.find("labelling") == std::string::npos);
   const std::string itself = capture("'" + cli + "' train --data '" + data + "' --limit 400 --epochs 1 --teacher '" + student +
                                          "' --out '" + student + "' 2>&1", status);
   EXPECT(status != 0 && itself.find("is the file this run writes (--out)") != std::string::npos);

@@ -189,6 +189,16 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
         "--teacher: distillation labels IMDB's unlabelled reviews; it needs IMDB training data, not --train-file");
   check(args.teachers.empty() || args.write_dataset.empty(),
         "--write-dataset: tools/pytorch/train.py reads gold labels only; leave out --teacher");
+  if (!args.resume.empty() && args.write_dataset.empty()) {  // the same teachers, said before the minutes of labelling (the data's fingerprint checks it again)
+    const json extra = checkpoint_extra(args.resume);
+    json recorded = json::array(), given = json::array();
+    if (extra.is_object())
+      for (const json& t : extra.value(json::json_pointer("/provenance/distillation/teachers"), json::array()))
+        recorded.push_back(t.is_object() ? t.value("file", json()) : json());
+    for (const std::string& path : args.teachers) given.push_back(std::filesystem::path(path).filename().string());
+    check(recorded == given, "--resume " + args.resume + ": that run's teachers were " + recorded.dump() + ", this run's are " +
+                                 given.dump() + "; give the same --teacher files to continue it");
+  }
   std::vector<LabelledText> data;
   if (imdb) {
     std::cerr << "reading IMDB training reviews from " << locate_imdb(args.data_dir) << std::endl;

@@ -128,14 +128,28 @@ void save_checkpoint(const std::string& path, const CheckpointIdentity& identity
   safetensors::write_file_atomic(path, bytes);
 }
 
-json load_checkpoint(const uint8_t* bytes, size_t size, const std::string& source, const CheckpointIdentity& expected,
-                     Module& model, Adam& optimizer, EpochLoopState& state) {
-  const safetensors::File file = safetensors::File::parse(bytes, size, source);
+namespace {
+
+safetensors::File parse_checkpoint(const uint8_t* bytes, size_t size, const std::string& source) {
+  safetensors::File file = safetensors::File::parse(bytes, size, source);
   const auto format = file.metadata().find("format");
   check(format != file.metadata().end() && format->second == kCheckpointFormat,
         source + ": not a training checkpoint (its format is '" +
             (format == file.metadata().end() ? std::string("missing") : format->second.substr(0, 40)) + "')");
   detail::check_format(file, kCheckpointFormat, kCheckpointFormatVersion);
+  return file;
+}
+
+}  // namespace
+
+json checkpoint_extra(const std::string& path) {
+  const std::vector<uint8_t> bytes = read_file_bytes(path);
+  return detail::metadata_json(parse_checkpoint(bytes.data(), bytes.size(), path), "extra");
+}
+
+json load_checkpoint(const uint8_t* bytes, size_t size, const std::string& source, const CheckpointIdentity& expected,
+                     Module& model, Adam& optimizer, EpochLoopState& state) {
+  const safetensors::File file = parse_checkpoint(bytes, size, source);
   const std::string different = difference(detail::metadata_json(file, "identity"), expected.to_json(), "");
   check(different.empty(), source + ": a checkpoint of another run: its " + different);
   const json loop = detail::metadata_json(file, "loop");

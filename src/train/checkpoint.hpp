@@ -74,5 +74,8 @@ nlohmann::json load_checkpoint(const uint8_t* bytes, size_t size, const std::str
                                const CheckpointIdentity& expected, Module& model, Adam& optimizer, EpochLoopState& state);
 nlohmann::json load_checkpoint(const std::string& path, const CheckpointIdentity& expected, Module& model, Adam& optimizer,
                                EpochLoopState& state);
+// A checkpoint's extra alone (what a run checks before preparing its data), after the same checks
+// of its format; nothing else is read into anything.
+nlohmann::json checkpoint_extra(const std::string& path);
 
 }  // namespace attnlens
