@@ -72,9 +72,7 @@ int run_eval(const EvalArgs& args) {
   result["split"] = args.split;
   result["short_reviews"] = args.short_reviews;
   if (args.short_reviews)
-    result["short_reviews_rule"] = "the last sentence of " + std::to_string(kShortReviewMinWords) + " to " +
-                                   std::to_string(kShortReviewMaxWords) +
-                                   " words of each review rated 1, 2, 9 or 10 (none when it has no such sentence), labelled by its review";
+    result["short_reviews_rule"] = short_review_rule();
   result["model"] = args.model;
   result["seconds"] = seconds;
   result["reviews_per_second"] = r.count / std::max(seconds, 1e-9);
@@ -84,10 +82,7 @@ int run_eval(const EvalArgs& args) {
     std::cout << "IMDB " << args.split << (args.short_reviews ? ", short reviews" : "") << ": accuracy " << std::fixed << std::setprecision(2) << 100 * r.accuracy
               << "%  loss " << std::setprecision(4) << r.loss << "  on " << r.count << " reviews (" << std::setprecision(1)
               << seconds << " s)\n"
-              << (args.short_reviews ? "(each the last sentence of " + std::to_string(kShortReviewMinWords) + " to " +
-                                           std::to_string(kShortReviewMaxWords) +
-                                           " words of a review rated 1, 2, 9 or 10, labelled by its review)\n"
-                                     : std::string())
+              << (args.short_reviews ? "(" + short_review_rule() + ")\n" : std::string())
               << "confusion matrix (rows: actual, columns: predicted)\n"
               << "              positive  negative\n"
               << "  positive  " << std::setw(10) << r.true_positive << std::setw(10) << r.false_negative << "\n"
@@ -215,9 +210,7 @@ CLI::App* add_eval_command(CLI::App& app, EvalArgs& args) {
   cmd->add_flag("--record", args.record, "Translators: store the test BLEU in the model file's provenance (as train-translator --eval-test does)");
   cmd->add_flag("--json", args.json_output, "Print one JSON object");
   cmd->add_flag("--short-reviews", args.short_reviews,
-                "Classifiers: the short-review check, at most one sentence per review: the last sentence of " +
-                    std::to_string(kShortReviewMinWords) + " to " + std::to_string(kShortReviewMaxWords) +
-                    " words of each review rated 1, 2, 9 or 10, labelled by its review");
+                "Classifiers: the short-review check, instead of whole reviews: " + short_review_rule());
   cmd->add_option("--limit", args.limit, "Evaluate an evenly spaced subset of this many reviews (0: all)");
   cmd->add_option("--max-length", args.max_length, "Cut reviews to this many tokens (0: whole reviews, as classify does)");
   cmd->add_option("--threads", args.threads, "Worker threads")->check(CLI::Range(1, 64))->capture_default_str();

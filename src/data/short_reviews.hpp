@@ -22,4 +22,10 @@ std::vector<std::string> review_sentences(std::string_view text);
 // (white-space separated): its last such sentence, with the review's label, rating and id.
 std::vector<Review> short_reviews(const std::vector<Review>& reviews);
 
+// The rule above in one line, for help texts and results.
+inline std::string short_review_rule() {
+  return "the last sentence of " + std::to_string(kShortReviewMinWords) + " to " + std::to_string(kShortReviewMaxWords) +
+         " words of each review rated 1, 2, 9 or 10 (none when it has no such sentence), labelled by its review";
+}
+
 }  // namespace attnlens
