@@ -1,6 +1,7 @@
 // Tests that need the IMDB data. Exit 0 pass, 1 fail, 77 skipped (data missing and CI
 // is not "true"; under CI=true missing data is a failure).
-//   imdb_tests accuracy MODEL MIN_ACCURACY   the model on the full official test set
+//   imdb_tests accuracy MODEL MIN_ACCURACY [BEFORE]   the model on the full official test set; with
+//       BEFORE (the model it replaced), also on the short reviews, where it must not do worse
 //   imdb_tests cli-train ATTNLENS_BINARY     train → history → eval --json through the CLI
 //   imdb_tests storage ATTNLENS_BINARY       float16 and int8 weights against float32 on every test review
 #include <sys/wait.h>
@@ -19,6 +20,7 @@
 #include "core/error.hpp"
 #include "missing_data.hpp"
 #include "data/imdb.hpp"
+#include "data/short_reviews.hpp"
 #include "io/model_file.hpp"
 #include "pipeline/classify.hpp"
 #include "core/loss.hpp"
@@ -29,9 +31,8 @@ using nlohmann::json;
 
 namespace {
 
-int accuracy(const std::string& model, double threshold, const std::string& data) {
+EvalResult evaluate(const std::string& model, const std::vector<Review>& reviews) {
   ClassifierBundle bundle = load_classifier(model);
-  const std::vector<Review> reviews = load_imdb(data, "test");
   std::vector<Example> examples;
   std::vector<size_t> indices;
   for (const Review& r : reviews) {
@@ -41,14 +42,27 @@ int accuracy(const std::string& model, double threshold, const std::string& data
   TrainOptions options;
   options.threads = 2;
   Trainer evaluator(*bundle.model, options);
-  const EvalResult result = evaluator.evaluate(examples, indices);
+  return evaluator.evaluate(examples, indices);
+}
+
+int accuracy(const std::string& model, double threshold, const std::string& before, const std::string& data) {
+  const std::vector<Review> reviews = load_imdb(data, "test");
+  const EvalResult result = evaluate(model, reviews);
   std::cout << model << ": IMDB test accuracy " << 100 * result.accuracy << " % (loss " << result.loss << ") on "
             << result.count << " reviews; required " << 100 * threshold << " %\n";
   if (result.count != 25000) {
     std::cout << "FAILED: expected the full 25,000-review test set\n";
     return 1;
   }
-  return result.accuracy >= threshold ? 0 : 1;
+  bool passed = result.accuracy >= threshold;
+  if (!before.empty()) {
+    const std::vector<Review> sentences = short_reviews(reviews);
+    const EvalResult now = evaluate(model, sentences), then = evaluate(before, sentences);
+    std::cout << "short reviews (" << short_review_rule() << "): " << 100 * now.accuracy << " % on " << now.count
+              << " sentences; " << before << ": " << 100 * then.accuracy << " %\n";
+    passed = passed && now.accuracy >= then.accuracy;
+  }
+  return passed ? 0 : 1;
 }
 
 std::string capture(const std::string& command, int& status) {
@@ -277,9 +291,9 @@ int faithfulness_study(const std::string& cli, const std::string& data) {
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
-  if (!((mode == "accuracy" && argc == 4) ||
+  if (!((mode == "accuracy" && (argc == 4 || argc == 5)) ||
         ((mode == "cli-train" || mode == "storage" || mode == "faithfulness-study") && argc == 3))) {
-    std::cerr << "usage: imdb_tests accuracy MODEL MIN_ACCURACY | imdb_tests cli-train|storage|faithfulness-study ATTNLENS_BINARY\n";
+    std::cerr << "usage: imdb_tests accuracy MODEL MIN_ACCURACY [BEFORE] | imdb_tests cli-train|storage|faithfulness-study ATTNLENS_BINARY\n";
     return 1;
   }
   const std::string data = default_data_directory();
@@ -289,7 +303,7 @@ int main(int argc, char** argv) {
     return testing::missing_data(e.what(), "the IMDB data", "the IMDB data in ../shared/data/imdb/");
   }
   try {
-    if (mode == "accuracy") return accuracy(argv[2], std::stod(argv[3]), data);
+    if (mode == "accuracy") return accuracy(argv[2], std::stod(argv[3]), argc == 5 ? argv[4] : "", data);
     if (mode == "faithfulness-study") return faithfulness_study(argv[2], data);
     return mode == "storage" ? storage(argv[2], data) : cli_train(argv[2], data);
   } catch (const std::exception& e) {

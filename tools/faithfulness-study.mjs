@@ -7,7 +7,11 @@
 // README.md,*.svg}.
 //
 //   node tools/faithfulness-study.mjs [--reviews N] [--max-tokens N] [--threads N] [--data DIR] [--report-only]
+//   node tools/faithfulness-study.mjs --only lstm,cnn   (re-runs those models; the others' figures are kept)
 //
+// Every review is computed alone with its own seed, so one model's figures are the same whether it
+// runs with the others or alone (--only): a merge checks the sample is the same and records the
+// command that made each model's figures.
 // The numbers come from `attnlens faithfulness-study` (src/cli/study.cpp); this script runs it,
 // records the command, and makes the Markdown and the figures from the JSON alone.
 import { spawnSync } from 'node:child_process';
@@ -43,8 +47,8 @@ function run(args) {
   return result.stdout;
 }
 
-export function studyArgs(options) {
-  const args = ['faithfulness-study', '--models', ...MODELS.map((m) => `models/${m}.safetensors`),
+export function studyArgs(options, models = MODELS) {
+  const args = ['faithfulness-study', '--models', ...models.map((m) => `models/${m}.safetensors`),
     '--reviews', String(options.reviews ?? 1000), '--max-tokens', String(options['max-tokens'] ?? 400),
     '--threads', String(options.threads ?? 2)];
   if (options.data) args.push('--data', options.data);
@@ -200,6 +204,11 @@ function markdown(results) {
     `Command (${Math.round(results.seconds)} s on this 2-core machine, ${results.threads} thread${results.threads === 1 ? '' : 's'}; `
       + 'the figures do not depend on the thread count):', '',
     `    ${results.command}`);
+  const reruns = MODELS.filter((name) => results.models[name]?.command);
+  if (reruns.length) {
+    lines.push('', 'Re-run alone since (`node tools/faithfulness-study.mjs --only …`; a model\'s figures do not depend on the others):', '');
+    for (const name of reruns) lines.push(`    ${results.models[name].command}   (${Math.round(results.models[name].seconds)} s)`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -319,12 +328,23 @@ export async function writeReport(results, dir = OUT) {
 async function main() {
   const { values } = parseArgs({ options: {
     reviews: { type: 'string' }, 'max-tokens': { type: 'string' }, threads: { type: 'string' }, data: { type: 'string' },
-    'report-only': { type: 'boolean', default: false }, from: { type: 'string' },
+    'report-only': { type: 'boolean', default: false }, from: { type: 'string' }, only: { type: 'string' },
   } });
   const resultsPath = path.join(OUT, 'results.json');
   let results;
   if (values['report-only']) {
     results = JSON.parse(fs.readFileSync(values.from ?? resultsPath, 'utf8'));
+  } else if (values.only) {
+    const names = values.only.split(',');
+    for (const n of names) if (!MODELS.includes(n)) throw new Error(`unknown model '${n}' (${MODELS.join(', ')})`);
+    results = JSON.parse(fs.readFileSync(resultsPath, 'utf8'));
+    const args = studyArgs(values, names);
+    console.error(`running attnlens ${args.join(' ')}`);
+    const rerun = roundPerReview(JSON.parse(run(args)));
+    for (const key of Object.keys(rerun).filter((k) => k !== 'models' && k !== 'seconds'))
+      if (JSON.stringify(rerun[key]) !== JSON.stringify(results[key]))
+        throw new Error(`the re-run's ${key} differs from results.json's (${JSON.stringify(rerun[key])}); run the whole study`);
+    for (const name of names) results.models[name] = { ...rerun.models[name], command: `attnlens ${args.join(' ')}` };
   } else {
     const args = studyArgs(values);
     console.error(`running attnlens ${args.join(' ')}`);

@@ -77,24 +77,30 @@ async function loadStudy() {
     return;
   }
   const body = $('study-table').querySelector('tbody');
-  const order = ['lstm', 'cnn', 'bilstm-attention', 'gru-attention', 'transformer'];
-  rows.sort((a, b) => order.indexOf(a.model) - order.indexOf(b.model) || b.protocol.localeCompare(a.protocol));
+  const order = ['ngram', 'lstm', 'cnn', 'bilstm-attention', 'gru-attention', 'transformer'];
+  const protocols = ['seed', 'best', 'semi-supervised'];
+  const protocolNames = { seed: 'seed tutorial’s', best: 'ours, supervised (teacher)', 'semi-supervised': 'ours, semi-supervised (shipped)' };
+  rows.sort((a, b) => order.indexOf(a.model) - order.indexOf(b.model) || protocols.indexOf(a.protocol) - protocols.indexOf(b.protocol));
   for (const row of rows) {
-    const cells = [modelTitle(row.model), row.protocol === 'seed' ? 'seed tutorial’s' : 'ours (shipped)', percent(row.test_accuracy, 2),
+    const cells = [row.model === 'ngram' ? 'n-gram baseline' : modelTitle(row.model), protocolNames[row.protocol] ?? row.protocol,
+      percent(row.test_accuracy, 2), row.short_review_accuracy == null ? '' : percent(row.short_review_accuracy, 2),
       row.seed_tutorial_accuracy == null ? '' : percent(row.seed_tutorial_accuracy, 2), row.test_loss.toFixed(4),
       Number(row.parameters).toLocaleString('en'), `${Math.round(row.training_seconds)} s`, String(Math.round(row.training_reviews_per_second))];
     body.append(tableRow(cells));
   }
   $('study-table').hidden = false;
-  statusNode.textContent = 'IMDB official test set (25,000 reviews). Seed protocol: 200 tokens, Adam 1e-3, batch 128, 5 epochs; '
-    + 'ours: the shipped models, whole reviews. The figures below are drawn from the same results.json with Vega-Lite.';
+  statusNode.textContent = 'IMDB official test set (25,000 reviews). Seed protocol: 200 tokens, Adam 1e-3, batch 128, 5 epochs. '
+    + 'Ours, whole reviews: supervised (word2vec on the training and unlabelled reviews; these are the teachers), and '
+    + 'semi-supervised (each architecture again, on the gold labels and the teachers’ soft labels for the 50,000 unlabelled '
+    + 'reviews; these are the shipped models). Short reviews: one sentence from each strongly rated test review. '
+    + 'The figures below are drawn from the same results.json with Vega-Lite.';
   const figures = $('study-figures');
-  for (const protocol of rows.some((r) => r.protocol === 'seed') ? ['seed', 'best'] : ['best']) {
+  for (const protocol of protocols.filter((p) => rows.some((r) => r.protocol === p))) {
     for (const [field, title] of [['train_accuracy', 'Training accuracy'], ['validation_accuracy', 'Validation accuracy'],
       ['train_loss', 'Training loss'], ['validation_loss', 'Validation loss']]) {
       const img = document.createElement('img');
       img.src = new URL(`./dist/study/${protocol}-${field}.svg`, import.meta.url).href;
-      img.alt = `${title} per epoch for every model (${protocol === 'seed' ? 'seed protocol' : 'our settings'})`;
+      img.alt = `${title} per epoch for every model (${{ seed: 'seed protocol', best: 'supervised', 'semi-supervised': 'semi-supervised' }[protocol]})`;
       img.loading = 'lazy';
       figures.append(img);
     }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from './helpers.mjs';
-import { MODELS, writeReport } from '../../tools/study.mjs';
+import { BASELINE, MODELS, TEACHERS, asTrained, modelFile, writeReport } from '../../tools/study.mjs';
 import { DECODERS, writeReport as writeTranslationReport } from '../../tools/translation-study.mjs';
 import { MODELS as FAITHFULNESS_MODELS, METHODS, studyArgs, writeReport as writeFaithfulnessReport } from '../../tools/faithfulness-study.mjs';
 
@@ -31,18 +31,32 @@ function provenance(file) {
 
 // The study measured the models as trained (float32); a shipped file converted to other weight
 // storage (attnlens convert) keeps those figures in provenance.conversion.original.test.
-const asTrained = (recorded) => recorded.conversion?.original?.test ?? recorded;
-
-test('every best-settings row is a shipped model file recording the same test accuracy', () => {
+test('every best-settings and semi-supervised row is a model file in the repository recording the same test accuracy', () => {
   const rows = JSON.parse(fs.readFileSync(path.join(STUDY, 'results.json'), 'utf8'));
-  for (const row of rows.filter((r) => r.protocol === 'best')) {
-    assert.ok(MODELS.includes(row.model));
+  const kept = rows.filter((r) => r.protocol !== 'seed');
+  // The teachers (the n-gram baseline and every architecture's best settings) are all there.
+  assert.deepEqual(kept.filter((r) => r.protocol === 'best').map((r) => r.file).sort(), [...TEACHERS].sort());
+  for (const row of kept) {
+    assert.ok(MODELS.includes(row.model) || (row.model === BASELINE && row.protocol === 'best'), row.model);
+    assert.equal(row.file, modelFile(row.model, row.protocol));
     const file = path.join(ROOT, row.file);
     assert.ok(fs.existsSync(file), `${row.file} is missing`);
     assert.equal(row.test_count, 25000);
     const recorded = provenance(file);
     assert.equal(recorded.command, row.command, `${row.file} was not made by the study's command`);
     assert.ok(Math.abs(asTrained(recorded).test_accuracy - row.test_accuracy) < 1e-12, `${row.model}: card and study differ`);
+    if (row.protocol === 'semi-supervised') {
+      // The provenance names each teacher's file (the command holds its path).
+      assert.deepEqual(recorded.distillation.teachers.map((t) => t.file), TEACHERS.map((t) => path.basename(t)), `${row.file}: its teachers`);
+      assert.equal(recorded.conversion?.weights, 'int8', `${row.file} is shipped as int8`);
+    }
+  }
+  // Every shipped classifier is its architecture's semi-supervised model, or (until it has one)
+  // the same bytes as its teacher.
+  for (const name of MODELS) {
+    const shipped = path.join(ROOT, `models/${name}.safetensors`);
+    if (kept.some((r) => r.model === name && r.protocol === 'semi-supervised')) continue;
+    assert.ok(fs.readFileSync(shipped).equals(fs.readFileSync(path.join(ROOT, modelFile(name, 'best')))), `${name}: shipped file is neither`);
   }
 });
 
@@ -91,6 +105,9 @@ test('the faithfulness study covers every shipped classifier and method on at le
   assert.equal(results.command, `attnlens ${studyArgs({}).join(' ')}`);
   assert.deepEqual(Object.keys(results.models).sort(), [...FAITHFULNESS_MODELS].sort());
   for (const [name, model] of Object.entries(results.models)) {
+    assert.equal(model.file, `models/${name}.safetensors`);
+    // A model re-run alone (--only) records that command.
+    if (model.command) assert.equal(model.command, `attnlens ${studyArgs({}, [name]).join(' ')}`, name);
     const expected = METHODS.filter((m) => (m === 'attention' ? name !== 'lstm' && name !== 'cnn' : m === 'attention-rollout' ? name === 'transformer' : true));
     assert.deepEqual(Object.keys(model.methods).sort(), expected.sort(), name);
     for (const [method, m] of Object.entries(model.methods)) {
