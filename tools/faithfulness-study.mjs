@@ -204,10 +204,16 @@ function markdown(results) {
     `Command (${Math.round(results.seconds)} s on this 2-core machine, ${results.threads} thread${results.threads === 1 ? '' : 's'}; `
       + 'the figures do not depend on the thread count):', '',
     `    ${results.command}`);
-  const reruns = MODELS.filter((name) => results.models[name]?.command);
-  if (reruns.length) {
-    lines.push('', 'Re-run alone since (`node tools/faithfulness-study.mjs --only …`; a model\'s figures do not depend on the others):', '');
-    for (const name of reruns) lines.push(`    ${results.models[name].command}   (${Math.round(results.models[name].seconds)} s)`);
+  const reruns = new Map();  // command → the models whose figures it made
+  for (const name of MODELS.filter((n) => results.models[n]?.command))
+    reruns.set(results.models[name].command, [...(reruns.get(results.models[name].command) ?? []), name]);
+  if (reruns.size) {
+    lines.push('', 'Re-run since (`node tools/faithfulness-study.mjs --only …`; a model\'s figures do not depend on the others run with it):', '');
+    for (const [command, names] of reruns) {
+      const seconds = names.reduce((sum, name) => sum + results.models[name].seconds, 0);
+      lines.push(`    ${command}`, '', `  ${names.join(', ')}: ${Math.round(seconds)} s.`, '');
+    }
+    lines.pop();
   }
   return `${lines.join('\n')}\n`;
 }

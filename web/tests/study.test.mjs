@@ -106,8 +106,12 @@ test('the faithfulness study covers every shipped classifier and method on at le
   assert.deepEqual(Object.keys(results.models).sort(), [...FAITHFULNESS_MODELS].sort());
   for (const [name, model] of Object.entries(results.models)) {
     assert.equal(model.file, `models/${name}.safetensors`);
-    // A model re-run alone (--only) records that command.
-    if (model.command) assert.equal(model.command, `attnlens ${studyArgs({}, [name]).join(' ')}`, name);
+    // A model re-run since (--only) records that run's command, which names it.
+    if (model.command) {
+      const models = model.command.match(/--models (.*?) --reviews/)[1].split(' ').map((file) => path.basename(file, '.safetensors'));
+      assert.ok(models.includes(name), name);
+      assert.equal(model.command, `attnlens ${studyArgs({}, models).join(' ')}`, name);
+    }
     const expected = METHODS.filter((m) => (m === 'attention' ? name !== 'lstm' && name !== 'cnn' : m === 'attention-rollout' ? name === 'transformer' : true));
     assert.deepEqual(Object.keys(model.methods).sort(), expected.sort(), name);
     for (const [method, m] of Object.entries(model.methods)) {
