@@ -72,11 +72,11 @@ function studyRun(name, protocol, options) {
     if (reuse) command = recorded;
   }
   console.error(`${reuse ? 'reusing' : 'training'} ${name} (${protocol}): ${command}`);
-  if (!reuse) {
-    run(args, { capture: false });
-    // The shipped files are stored as int8 (a quarter of the size); the card keeps both accuracies.
-    if (protocol === 'semi-supervised') run(['convert', '--model', out, '--out', out, '--weights', 'int8', '--eval-test', ...(options.data ? ['--data', options.data] : [])], { capture: false });
-  }
+  if (!reuse) run(args, { capture: false });
+  // The shipped files are stored as int8 (a quarter of the size); the card keeps both accuracies.
+  // Also after a study stopped between training and converting.
+  if (protocol === 'semi-supervised' && JSON.parse(run(['info', '--model', out])).provenance.conversion?.weights !== 'int8')
+    run(['convert', '--model', out, '--out', out, '--weights', 'int8', '--eval-test', ...(options.data ? ['--data', options.data] : [])], { capture: false });
   // Test accuracy: whole reviews for our protocols (as trained, recorded by --eval-test); the first
   // 200 tokens for the seed's.
   const evalArgs = ['eval', '--model', out, '--split', 'test', '--json'];

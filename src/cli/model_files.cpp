@@ -65,27 +65,48 @@ std::string number(const json& value, int precision) {
 // The commands that made a model, runnable from the repository's root: the engine's own run from
 // build/release/, as recorded; a model trained elsewhere (tools/pytorch/train.py) after the
 // engine's command that wrote its data.
-std::string reproduce_commands(const json& provenance) {
+// The --out a recorded command wrote to ("--out X" or "--out=X"), and where in the command that
+// path starts; {"", npos} when it names none.
+std::pair<std::string, size_t> recorded_out(const std::string& command) {
+  for (const char* flag : {" --out ", " --out="}) {
+    const size_t at = command.find(flag);
+    if (at == std::string::npos) continue;
+    const size_t start = at + 7, end = command.find(' ', start);
+    return {command.substr(start, end == std::string::npos ? std::string::npos : end - start), start};
+  }
+  return {"", std::string::npos};
+}
+
+// True when the recorded command wrote the file somewhere else than `path`: the teachers were
+// trained as models/NAME.safetensors and moved (or copied) to models/teachers/.
+bool written_elsewhere(const json& provenance, const std::string& path) {
+  const std::string out = recorded_out(provenance.value("command", std::string())).first;
+  return !out.empty() && std::filesystem::path(out).lexically_normal() != std::filesystem::path(path).lexically_normal();
+}
+
+// The commands that made the file, runnable from the repository root; when the file has moved
+// since, with --out set to where it is now, so that running them cannot overwrite another file.
+std::string reproduce_commands(const json& provenance, const std::string& path) {
   const auto runnable = [](const std::string& command) {
     return command.rfind("attnlens ", 0) == 0 ? "./build/release/" + command : command;
   };
   std::string out;
   const std::string data = provenance.value("dataset_command", std::string());
   if (!data.empty()) out += runnable(data) + "\n";
-  return out + runnable(provenance.value("command", std::string("attnlens train"))) + "\n";
+  std::string command = provenance.value("command", std::string("attnlens train"));
+  if (written_elsewhere(provenance, path)) {
+    const auto [old_out, start] = recorded_out(command);
+    command.replace(start, old_out.size(), path);
+  }
+  return out + runnable(command) + "\n";
 }
 
-// Where the recorded command wrote the file (its --out), when that is not where it is now: the
-// teachers were trained as models/NAME.safetensors and moved to models/teachers/.
+// A note when the recorded command wrote the file elsewhere (see reproduce_commands).
 std::string moved_note(const json& provenance, const std::string& path) {
-  const std::string command = provenance.value("command", std::string());
-  const size_t at = command.find(" --out ");
-  if (at == std::string::npos) return "";
-  const size_t start = at + 7, end = command.find(' ', start);
-  const std::string out = command.substr(start, end == std::string::npos ? std::string::npos : end - start);
-  if (std::filesystem::path(out).lexically_normal() == std::filesystem::path(path).lexically_normal()) return "";
-  return "These commands wrote the file as `" + out + "`; it has been moved to `" + path +
-         "` since. Give `--out` another name to keep both.\n\n";
+  if (!written_elsewhere(provenance, path)) return "";
+  return "The recorded command wrote this file as `" + recorded_out(provenance.value("command", std::string())).first +
+         "`; it has since been moved or copied here, and the command above writes here instead (its other "
+         "arguments as recorded).\n\n";
 }
 
 std::string pretraining_summary(const json& provenance) {
@@ -167,7 +188,7 @@ int run_card(const std::vector<std::string>& models) {
               << "| trained | " << p.value("date", std::string("not recorded")) << " |\n"
               << "| training options | `" << p.value("training", json()).dump() << "` |\n\n"
               << "Reproduce (from the repository root, with the IMDB data in `../shared/data/imdb/`):\n\n"
-              << "```sh\n" << reproduce_commands(p) << "```\n\n" << moved_note(p, path)
+              << "```sh\n" << reproduce_commands(p, path) << "```\n\n" << moved_note(p, path)
               << "Check the test accuracy:\n\n"
               << "```sh\n./build/release/attnlens eval --model " << path << " --split test\n```\n";
   }

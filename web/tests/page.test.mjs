@@ -151,7 +151,8 @@ test('switching models, the Compare view and the Study view', async (t) => {
   assert.equal(await page.locator('#study-table tbody tr').count(), rows.length);
   assert.match(await page.textContent('#study-table tbody'), /\d+\.\d\d %/);
   await page.waitForFunction(() => [...document.querySelectorAll('#study-figures img')].every((img) => img.complete && img.naturalWidth > 0));
-  assert.ok(await page.locator('#study-figures img').count() >= 4);
+  // Four figures for each protocol the study has run.
+  assert.equal(await page.locator('#study-figures img').count(), 4 * new Set(rows.map((r) => r.protocol)).size);
   // The translation study: one row per decoder, and its two figures.
   await page.waitForSelector('#translation-study-table:not([hidden])', { timeout: 10000 });
   const translationRows = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/study/translation/results.json'), 'utf8'));
