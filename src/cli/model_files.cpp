@@ -62,9 +62,6 @@ std::string number(const json& value, int precision) {
   return out.str();
 }
 
-// The commands that made a model, runnable from the repository's root: the engine's own run from
-// build/release/, as recorded; a model trained elsewhere (tools/pytorch/train.py) after the
-// engine's command that wrote its data.
 // The --out a recorded command wrote to ("--out X" or "--out=X"), and where in the command that
 // path starts; {"", npos} when it names none.
 std::pair<std::string, size_t> recorded_out(const std::string& command) {
@@ -84,8 +81,10 @@ bool written_elsewhere(const json& provenance, const std::string& path) {
   return !out.empty() && std::filesystem::path(out).lexically_normal() != std::filesystem::path(path).lexically_normal();
 }
 
-// The commands that made the file, runnable from the repository root; when the file has moved
-// since, with --out set to where it is now, so that running them cannot overwrite another file.
+// The commands that made a model, runnable from the repository's root: the engine's own run from
+// build/release/, as recorded; a model trained elsewhere (tools/pytorch/train.py) after the
+// engine's command that wrote its data. When the file has moved since, --out is set to where it
+// is now, so that running them cannot overwrite another file.
 std::string reproduce_commands(const json& provenance, const std::string& path) {
   const auto runnable = [](const std::string& command) {
     return command.rfind("attnlens ", 0) == 0 ? "./build/release/" + command : command;
