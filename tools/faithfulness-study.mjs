@@ -11,10 +11,13 @@
 //
 // Every review is computed alone with its own seed, so one model's figures are the same whether it
 // runs with the others or alone (--only): a merge checks the sample is the same and records the
-// command that made each model's figures.
+// command that made each model's figures. Each model's figures also record the SHA-256 of the file
+// they were measured on, so a retrained model cannot inherit its predecessor's figures (the tests
+// compare it with the file in the repository).
 // The numbers come from `attnlens faithfulness-study` (src/cli/study.cpp); this script runs it,
 // records the command, and makes the Markdown and the figures from the JSON alone.
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +48,11 @@ function run(args) {
   const result = spawnSync(CLI, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'inherit'] });
   if (result.status !== 0) throw new Error(`attnlens ${args.join(' ')} failed (exit ${result.status})`);
   return result.stdout;
+}
+
+// The file a model's figures were measured on, by content.
+export function fileDigest(file) {
+  return crypto.createHash('sha256').update(fs.readFileSync(path.join(ROOT, file))).digest('hex');
 }
 
 export function studyArgs(options, models = MODELS) {
@@ -345,16 +353,20 @@ async function main() {
     for (const n of names) if (!MODELS.includes(n)) throw new Error(`unknown model '${n}' (${MODELS.join(', ')})`);
     results = JSON.parse(fs.readFileSync(resultsPath, 'utf8'));
     const args = studyArgs(values, names);
+    const digests = Object.fromEntries(names.map((name) => [name, fileDigest(`models/${name}.safetensors`)]));
     console.error(`running attnlens ${args.join(' ')}`);
     const rerun = roundPerReview(JSON.parse(run(args)));
     for (const key of Object.keys(rerun).filter((k) => k !== 'models' && k !== 'seconds'))
       if (JSON.stringify(rerun[key]) !== JSON.stringify(results[key]))
         throw new Error(`the re-run's ${key} differs from results.json's (${JSON.stringify(rerun[key])}); run the whole study`);
-    for (const name of names) results.models[name] = { ...rerun.models[name], command: `attnlens ${args.join(' ')}` };
+    for (const name of names)
+      results.models[name] = { ...rerun.models[name], sha256: digests[name], command: `attnlens ${args.join(' ')}` };
   } else {
     const args = studyArgs(values);
+    const digests = Object.fromEntries(MODELS.map((name) => [name, fileDigest(`models/${name}.safetensors`)]));
     console.error(`running attnlens ${args.join(' ')}`);
     results = roundPerReview(JSON.parse(run(args)));
+    for (const [name, model] of Object.entries(results.models)) model.sha256 = digests[name];
     results.command = `attnlens ${args.join(' ')}`;
   }
   if (!results.command) throw new Error('the results record no command');

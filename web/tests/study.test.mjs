@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { ROOT } from './helpers.mjs';
 import { BASELINE, MODELS, TEACHERS, asTrained, modelFile, writeReport } from '../../tools/study.mjs';
 import { DECODERS, writeReport as writeTranslationReport } from '../../tools/translation-study.mjs';
-import { MODELS as FAITHFULNESS_MODELS, METHODS, studyArgs, writeReport as writeFaithfulnessReport } from '../../tools/faithfulness-study.mjs';
+import { MODELS as FAITHFULNESS_MODELS, METHODS, fileDigest, studyArgs, writeReport as writeFaithfulnessReport } from '../../tools/faithfulness-study.mjs';
 
 const STUDY = path.join(ROOT, 'models/study');
 
@@ -106,6 +106,9 @@ test('the faithfulness study covers every shipped classifier and method on at le
   assert.deepEqual(Object.keys(results.models).sort(), [...FAITHFULNESS_MODELS].sort());
   for (const [name, model] of Object.entries(results.models)) {
     assert.equal(model.file, `models/${name}.safetensors`);
+    // Measured on the file shipped today, by content: a retrained model needs its own figures
+    // (node tools/faithfulness-study.mjs --only NAME).
+    assert.equal(model.sha256, fileDigest(model.file), `${name}'s figures were measured on another file`);
     // A model re-run since (--only) records that run's command, which names it.
     if (model.command) {
       const models = model.command.match(/--models (.*?) --reviews/)[1].split(' ').map((file) => path.basename(file, '.safetensors'));
