@@ -31,6 +31,22 @@ class InputGradientsOnly {
   bool previous_;
 };
 
+// While a ForwardOnly guard lives, no backward pass follows the forward passes on this thread, so
+// layers need not keep what one would need: the self-attention then keeps, of its L × L attention
+// matrices, only what each key receives (memory linear in the text's length).
+class ForwardOnly {
+ public:
+  ForwardOnly() : previous_(active_) { active_ = true; }
+  ~ForwardOnly() { active_ = previous_; }
+  ForwardOnly(const ForwardOnly&) = delete;
+  ForwardOnly& operator=(const ForwardOnly&) = delete;
+  static bool active() { return active_; }
+
+ private:
+  static inline thread_local bool active_ = false;
+  bool previous_;
+};
+
 class Module {
  public:
   virtual ~Module() = default;

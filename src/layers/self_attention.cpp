@@ -30,12 +30,23 @@ std::vector<Parameter*> MultiHeadSelfAttention::parameters() {
 
 namespace {
 using StridedColumns = Eigen::Map<Matrix, 0, Eigen::OuterStride<>>;
-// The L columns of sample b in a time-major [rows, T*B] matrix, as a [rows, L] view.
-StridedColumns sample_columns(Matrix& m, int b, int batch, int length) {
-  return StridedColumns(m.data() + static_cast<Eigen::Index>(b) * m.rows(), m.rows(), length,
+// Steps first … first + length − 1 of sample b in a time-major [rows, T*B] matrix, as a
+// [rows, length] view.
+StridedColumns sample_columns(Matrix& m, int b, int batch, int length, int first = 0) {
+  return StridedColumns(m.data() + (static_cast<Eigen::Index>(first) * batch + b) * m.rows(), m.rows(), length,
                         Eigen::OuterStride<>(m.rows() * batch));
 }
+// Adds what each key receives from a block of queries (columns of `a`) to `received` [keys]:
+// their attention summed.
+void add_received(const Matrix& a, Scalar* received) {
+  for (Eigen::Index j = 0; j < a.cols(); ++j)
+    for (Eigen::Index key = 0; key < a.rows(); ++key) received[key] += a(key, j);
+}
 }  // namespace
+
+// ForwardOnly: texts up to kWhole steps get one head's whole score matrix at a time (at most
+// 4 MB), the same products as a kept forward's; longer ones kQueryBlock queries at a time.
+constexpr int kWhole = 1024, kQueryBlock = 256;
 
 void MultiHeadSelfAttention::forward(const SequenceBatch& x, Matrix& out) {
   check_with(x.values.rows() == channels_, [&] {
@@ -43,31 +54,52 @@ void MultiHeadSelfAttention::forward(const SequenceBatch& x, Matrix& out) {
   });
   const int T = x.steps, B = x.batch, E = channels_, d = E / heads_;
   const Scalar scale = static_cast<Scalar>(1.0 / std::sqrt(static_cast<double>(d)));
-  input_ = x;
+  kept_ = !ForwardOnly::active();
+  if (kept_) input_ = x;
+  else input_ = SequenceBatch{};
   qkv_.noalias() = in_proj_weight.value * x.values;  // [3E, T*B]: queries, keys, values
   qkv_.colwise() += in_proj_bias.value.col(0);
   context_.setZero(E, static_cast<Eigen::Index>(T) * B);
-  attention_.resize(static_cast<size_t>(B * heads_));  // kept between calls: same-sized products reuse their memory
+  // Kept between calls: same-sized products reuse their memory.
+  if (kept_) attention_.resize(static_cast<size_t>(B * heads_));
+  else attention_.clear();
+  received_.setZero(T, B * heads_);
   for (int b = 0; b < B; ++b) {
     const int L = std::max(0, std::min(x.lengths[b], T));
     if (L == 0) continue;
     auto qkv = sample_columns(qkv_, b, B, L);
-    auto context = sample_columns(context_, b, B, L);
+    // Kept: the whole matrix at once. ForwardOnly: texts up to kWhole steps too (into one
+    // scratch matrix, the same products), longer ones a block of queries at a time, adding up
+    // what each key receives.
+    const int block = kept_ || L <= kWhole ? L : kQueryBlock;
     for (int h = 0; h < heads_; ++h) {
-      const auto q = qkv.middleRows(h * d, d), k = qkv.middleRows(E + h * d, d), v = qkv.middleRows(2 * E + h * d, d);
-      Matrix& a = attention_[static_cast<size_t>(b * heads_ + h)];
-      // Column j holds query j's scores over the keys, so the softmax runs down contiguous
-      // columns (vectorised exp): Aᵀ = softmax_columns(KᵀQ / √d)  [L, L] over real steps only.
-      a.noalias() = k.transpose() * q;
-      for (Eigen::Index j = 0; j < L; ++j) kernels::softmax(a.col(j).data(), L, scale);
-      context.middleRows(h * d, d).noalias() = v * a;  // O = V Aᵀ  [d, L]
+      const auto k = qkv.middleRows(E + h * d, d), v = qkv.middleRows(2 * E + h * d, d);
+      Scalar* received = received_.col(b * heads_ + h).data();
+      for (int first = 0; first < L; first += block) {
+        const int n = std::min(block, L - first);
+        Matrix& a = kept_ ? attention_[static_cast<size_t>(b * heads_ + h)] : scores_;
+        // Column j holds query j's scores over the keys, so the softmax runs down contiguous
+        // columns (vectorised exp): Aᵀ = softmax_columns(KᵀQ / √d)  [L, n] over real steps only.
+        const auto q = sample_columns(qkv_, b, B, n, first).middleRows(h * d, d);
+        a.noalias() = k.transpose() * q;
+        for (Eigen::Index j = 0; j < n; ++j) kernels::softmax(a.col(j).data(), L, scale);
+        sample_columns(context_, b, B, n, first).middleRows(h * d, d).noalias() = v * a;  // O = V Aᵀ  [d, n]
+        add_received(a, received);
+      }
+      for (int key = 0; key < L; ++key) received[key] /= static_cast<Scalar>(L);  // the mean over the queries
     }
   }
   out = out_proj.forward(context_);
   zero_padding_columns(out, T, B, x.lengths);
 }
 
+const Matrix& MultiHeadSelfAttention::attention(int b, int h) const {
+  check(kept_, "self-attention: the last forward pass kept no attention matrices (it ran under ForwardOnly)");
+  return attention_[static_cast<size_t>(b * heads_ + h)];
+}
+
 void MultiHeadSelfAttention::backward(const Matrix& grad_out, Matrix& grad_in) {
+  check(kept_, "self-attention: backward after a forward pass that ran under ForwardOnly");
   const int T = input_.steps, B = input_.batch, E = channels_, d = E / heads_;
   const Scalar scale = static_cast<Scalar>(1.0 / std::sqrt(static_cast<double>(d)));
   Matrix grad = grad_out;

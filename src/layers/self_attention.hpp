@@ -1,5 +1,9 @@
 // Multi-head self-attention (Vaswani et al. 2017): scaled dot-product attention per head, with a
 // padding mask: a padding step is never attended to, and the outputs at padding steps are zero.
+// A forward pass keeps each (sample, head)'s L × L attention matrix for backward() and for
+// attention(). Under a ForwardOnly guard it keeps only what each key receives (received()), and
+// a long text's attention is computed a block of queries at a time: memory grows linearly with
+// the length (a 10,000-token text would otherwise need 400 MB per head and layer).
 #pragma once
 #include <string>
 #include <vector>
@@ -17,10 +21,16 @@ class MultiHeadSelfAttention : public Module {
   void init(Rng& rng);
   // x [E, T*B] (time-major) → out [E, T*B]; zero at padding steps.
   void forward(const SequenceBatch& x, Matrix& out);
+  // After a forward pass that kept the attention (not under ForwardOnly).
   void backward(const Matrix& grad_out, Matrix& grad_in);
   // Attention of sample b, head h of the last forward: [L_b keys, L_b queries]; column q is
-  // query q's distribution over the keys (it sums to 1).
-  const Matrix& attention(int b, int h) const { return attention_[static_cast<size_t>(b * heads_ + h)]; }
+  // query q's distribution over the keys (it sums to 1). Only after a forward that kept it.
+  const Matrix& attention(int b, int h) const;
+  bool kept_attention() const { return kept_; }
+  // The attention each key of sample b received from head h in the last forward, the mean over
+  // the queries [L_b] (after either kind of forward).
+  // Its first L_b entries hold them.
+  auto received(int b, int h) const { return received_.col(b * heads_ + h); }
   int heads() const { return heads_; }
   std::vector<Parameter*> parameters() override;
 
@@ -31,7 +41,10 @@ class MultiHeadSelfAttention : public Module {
   int channels_ = 0, heads_ = 1;
   SequenceBatch input_;
   Matrix qkv_, context_;
-  std::vector<Matrix> attention_;  // per (sample, head)
+  bool kept_ = false;                          // the last forward kept attention_ (else received_)
+  std::vector<Matrix> attention_;              // per (sample, head)
+  Matrix received_;                            // [T, (sample, head)]
+  Matrix scores_;                              // ForwardOnly: one head's scores for a block of queries
 };
 
 }  // namespace attnlens

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "core/loss.hpp"
 #include "layers/transformer.hpp"
@@ -59,9 +60,9 @@ std::vector<double> received_self_attention(const Classifier& model, int layer, 
   const int heads = attention.heads();
   std::vector<double> received;
   for (int h = head < 0 ? 0 : head; h < (head < 0 ? heads : head + 1); ++h) {
-    const Matrix& a = attention.attention(0, h);  // [L keys, L queries]; each query's column sums to 1
-    if (received.empty()) received.assign(static_cast<size_t>(a.rows()), 0.0);
-    for (Eigen::Index k = 0; k < a.rows(); ++k) received[static_cast<size_t>(k)] += static_cast<double>(a.row(k).mean());
+    const auto by_head = attention.received(0, h);  // the mean over the queries; the text is sample 0, all its rows
+    if (received.empty()) received.assign(static_cast<size_t>(by_head.size()), 0.0);
+    for (size_t k = 0; k < received.size(); ++k) received[k] += static_cast<double>(by_head(static_cast<Eigen::Index>(k)));
   }
   const double count = head < 0 ? heads : 1;
   for (double& w : received) w /= count;
@@ -82,6 +83,10 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text, const Expla
                 "(web/dist/attnlens-train.js), or predict() for the label alone");
   const std::vector<Token> tokens = tokenize(text, bundle.tokenizer);
   const TokenBatch batch = single_batch(encode(tokens, bundle.vocabulary));
+  // Without gradients nothing goes backward: a Transformer keeps only the attention each token
+  // receives, in memory linear in the length.
+  std::optional<ForwardOnly> forward_only;
+  if (!gradients) forward_only.emplace();
   const Matrix& logits = bundle.model->forward(batch);
   Prediction prediction;
   prediction.logit = logits(0, 0);
@@ -111,6 +116,10 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text, const Expla
     for (size_t t = 0; t < tokens.size(); ++t) weights[t] = (*attention)(static_cast<Eigen::Index>(t), 0);
   } else {
     prediction.explanation = "gradient×input";
+    if (forward_only) {  // the attention could not be shown: again, keeping what backward needs
+      forward_only.reset();
+      bundle.model->forward(batch);
+    }
     {
       InputGradientsOnly input_gradients_only;
       bundle.model->backward(Matrix::Ones(1, 1));  // ∂logit/∂(embedded tokens)
@@ -150,13 +159,15 @@ std::vector<double> logits_of(Classifier& model, const std::vector<Example>& exa
   std::vector<size_t> order(examples.size());
   for (size_t i = 0; i < examples.size(); ++i) order[i] = i;
   // Batches of similar length, bounded so memory stays small however many texts come: at most
-  // 65,536 token columns, and for a Transformer (one L × L attention matrix per text and head)
-  // at most 2²² attention entries per head.
+  // 65,536 token columns, and for a Transformer (whose self-attention work grows as L² per text)
+  // at most 2²² query–key pairs per head. Under ForwardOnly its attention takes memory linear in
+  // the length, a block of queries at a time.
   // (By length, then position: what a stable sort gives, with std::sort's smaller code.)
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     const size_t la = examples[a].ids.size(), lb = examples[b].ids.size();
     return la < lb || (la == lb && a < b);
   });
+  ForwardOnly forward_only;  // scores only: nothing goes backward
   const bool quadratic = model.transformer() != nullptr;
   std::vector<double> out(examples.size());
   for (size_t begin = 0; begin < order.size();) {

@@ -4,6 +4,7 @@
 #include <emscripten/val.h>
 
 #include <cstdint>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -20,14 +21,23 @@ using emscripten::val;
   val::global("Error").new_(val("attnlens: " + message)).throw_();
 }
 
-// Runs a binding's body: what it returns, or the C++ error it throws as a JS Error with the same
-// message (never an abort). Every function the modules export goes through here.
+// A C++ error as a JS Error with the same message; running out of memory (std::bad_alloc) as
+// one that says so. Written once, not in each binding.
+[[noreturn]] __attribute__((noinline)) inline void throw_as_js_error(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e))
+    throw_js_error("out of memory: this call needs more memory than the browser gives this module (a very long text? "
+                   "predict() needs the least; or classify it in parts)");
+  throw_js_error(e.what());
+}
+
+// Runs a binding's body: what it returns, or the C++ error it throws as a JS Error (never an
+// abort). Every function the modules export goes through here.
 template <typename Body>
 auto js_errors(Body&& body) -> decltype(body()) {
   try {
     return body();
   } catch (const std::exception& e) {
-    throw_js_error(e.what());
+    throw_as_js_error(e);
   }
 }
 

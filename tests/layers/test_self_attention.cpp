@@ -60,3 +60,49 @@ TEST_CASE("self-attention: a fresh layer loaded from the saved bytes gives the s
   for (int b = 0; b < 2; ++b)
     for (int h = 0; h < 2; ++h) CHECK(fresh.attention(b, h) == attention.attention(b, h));
 }
+
+TEST_CASE("self-attention under ForwardOnly: the same output and received attention, linear memory, no backward",
+          "[layers][transformer][self_attention]") {
+  Rng rng(57);
+  const auto normal = [&](Eigen::Index rows, Eigen::Index cols) {
+    Matrix m(rows, cols);
+    for (Eigen::Index k = 0; k < m.size(); ++k) m.data()[k] = static_cast<Scalar>(rng.normal());
+    return m;
+  };
+  MultiHeadSelfAttention attention("self_attn", 8, 2);
+  attention.init(rng);
+  attention.in_proj_bias.value = 0.1 * normal(24, 1);
+  // Short texts take the kept forward's products exactly; one of 1,500 steps is done a block of
+  // queries at a time (the same figures up to float rounding).
+  for (const int steps : {1, 7, 1500}) {
+    INFO("steps " << steps);
+    const SequenceBatch input = sequence_batch(normal(8, 2 * steps), steps, 2, {steps, std::max(1, steps / 2)});
+    Matrix kept, streamed;
+    attention.forward(input, kept);
+    REQUIRE(attention.kept_attention());
+    const std::vector<int> lengths = input.lengths;
+    std::vector<Vector> received;
+    for (int b = 0; b < 2; ++b)
+      for (int h = 0; h < 2; ++h) received.push_back(attention.received(b, h).head(lengths[static_cast<size_t>(b)]));
+    {
+      ForwardOnly forward_only;
+      attention.forward(input, streamed);
+    }
+    REQUIRE_FALSE(attention.kept_attention());
+    const double tolerance = steps <= 1024 ? 0.0 : 1e-6;
+    CHECK((streamed - kept).cwiseAbs().maxCoeff() <= tolerance);
+    for (int b = 0; b < 2; ++b)
+      for (int h = 0; h < 2; ++h) {
+        const Vector now = attention.received(b, h).head(lengths[static_cast<size_t>(b)]);
+        const Vector& before = received[static_cast<size_t>(b * 2 + h)];
+        CHECK((now - before).cwiseAbs().maxCoeff() <= tolerance);
+        CHECK_THAT(now.sum(), WithinAbs(1.0, 1e-4));  // each query's attention sums to 1: so does their mean
+      }
+    // What only a kept forward has is refused by name, never read stale.
+    CHECK_THROWS_WITH(attention.attention(0, 0), Catch::Contains("kept no attention matrices"));
+#if ATTNLENS_GRADIENTS
+    Matrix grad_in;
+    CHECK_THROWS_WITH(attention.backward(kept, grad_in), Catch::Contains("ran under ForwardOnly"));
+#endif
+  }
+}
