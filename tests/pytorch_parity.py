@@ -33,7 +33,7 @@ miss 1e-4 is re-run in the reference three times with weights perturbed that way
 each token must then agree within 1e-4 + 3 x the largest change the perturbations made to its
 score. The output says how many reviews needed this and how close they came; everywhere else
 the differences are about 1e-6. (On the default sample, 2 of 50 LSTM reviews and 2 of 50
-BiLSTM-attention reviews.)
+BiLSTM-attention reviews with the supervised models; none with the semi-supervised ones.)
 
 The reviews come from imdb/aclImdb-labeled.tar.gz (members aclImdb/test/{pos,neg}/*.txt) in
 $ATTNLENS_DATA, else ../shared/data seen from the repository root, read with tarfile; newlines

@@ -15,37 +15,31 @@ namespace attnlens {
 [[noreturn]] void no_gradients(const std::string& layer);
 
 
-// While an InputGradientsOnly guard lives, backward passes on this thread leave parameter
-// gradients alone and compute only dL/d(input): what input attributions (gradient × input,
-// and later integrated gradients) need, at a fraction of a training backward pass.
-class InputGradientsOnly {
+// A flag of this thread, set while a guard of it lives (guards nest: each restores what it
+// found). Each guard class is its own flag: class Guard : public ThreadFlag<Guard> {}.
+template <class Guard>
+class ThreadFlag {
  public:
-  InputGradientsOnly() : previous_(active_) { active_ = true; }
-  ~InputGradientsOnly() { active_ = previous_; }
-  InputGradientsOnly(const InputGradientsOnly&) = delete;
-  InputGradientsOnly& operator=(const InputGradientsOnly&) = delete;
+  ThreadFlag() : previous_(active_) { active_ = true; }
+  ~ThreadFlag() { active_ = previous_; }
+  ThreadFlag(const ThreadFlag&) = delete;
+  ThreadFlag& operator=(const ThreadFlag&) = delete;
   static bool active() { return active_; }
 
  private:
   static inline thread_local bool active_ = false;
   bool previous_;
 };
+
+// While an InputGradientsOnly guard lives, backward passes on this thread leave parameter
+// gradients alone and compute only dL/d(input): what input attributions (gradient × input,
+// and later integrated gradients) need, at a fraction of a training backward pass.
+class InputGradientsOnly : public ThreadFlag<InputGradientsOnly> {};
 
 // While a ForwardOnly guard lives, no backward pass follows the forward passes on this thread, so
 // layers need not keep what one would need: the self-attention then keeps, of its L × L attention
 // matrices, only what each key receives (memory linear in the text's length).
-class ForwardOnly {
- public:
-  ForwardOnly() : previous_(active_) { active_ = true; }
-  ~ForwardOnly() { active_ = previous_; }
-  ForwardOnly(const ForwardOnly&) = delete;
-  ForwardOnly& operator=(const ForwardOnly&) = delete;
-  static bool active() { return active_; }
-
- private:
-  static inline thread_local bool active_ = false;
-  bool previous_;
-};
+class ForwardOnly : public ThreadFlag<ForwardOnly> {};
 
 class Module {
  public:
