@@ -121,6 +121,18 @@ int cli_train(const std::string& cli, const std::string& data) {
   ClassifierBundle bundle = load_classifier(model);
   EXPECT(bundle.provenance["train_examples"] == 320);
   EXPECT(bundle.provenance.contains("command"));
+  // --split validation rebuilds the part training validated on: cut as training cut it, the same
+  // accuracy as recorded for the kept epoch; whole reviews by default.
+  const auto validation = [&](const std::string& file, const std::string& extra) {
+    int code;
+    const std::string out = capture("'" + cli + "' eval --model '" + file + "' --data '" + data + "' --split validation --json " + extra, code);
+    return code == 0 ? json::parse(out) : json{{"failed", out}};  // compares unequal to any accuracy
+  };
+  json cut = validation(model, "--max-length 400"), whole = validation(model, "");  // not const: [] on a failure is null
+  EXPECT(cut["count"] == 80 && whole["count"] == 80);
+  EXPECT(cut["accuracy"] == bundle.provenance["validation_accuracy"]);
+  std::cout << "validation, cut to 400 tokens: " << cut["accuracy"] << " (recorded " << bundle.provenance["validation_accuracy"]
+            << "); whole reviews: " << whole["accuracy"] << "\n";
 
   // Distillation: the tiny model, trained on this split's training part, labels 800 unlabelled
   // reviews (--limit 400 reads twice as many) for a student; a teacher of another split is refused.
@@ -144,6 +156,8 @@ int cli_train(const std::string& cli, const std::string& data) {
   capture("'" + cli + "' train --data '" + data + "' --limit 400 --epochs 1 --vocab-size 2000 --embedding-dim 8 "
           "--hidden-size 8 --seed 2 --out '" + other + "' 2>&1", status);
   EXPECT(status == 0);
+  EXPECT(validation(other, "--max-length 400")["accuracy"] == load_classifier(other).provenance["validation_accuracy"]);
+  EXPECT(validation(student, "--max-length 400")["accuracy"] == distilled.provenance["validation_accuracy"]);
   const std::string refused =
       capture("'" + cli + "' train --data '" + data + "' --limit 400 --epochs 1 --vocab-size 2000 --embedding-dim 8 "
               "--hidden-size 8 --teacher '" + other + "' --out '" + (dir / "never.safetensors").string() + "' 2>&1", status);

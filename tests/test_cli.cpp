@@ -379,6 +379,9 @@ TEST_CASE("cli: cue-task → train --train-file/--test-file learns it, bad label
   CHECK(provenance["test_accuracy"].get<double>() >= 0.9);
   CHECK(provenance["test_count"] == 200);
   CHECK(provenance["data"].get<std::string>().find("attnlens-cue-train.tsv (labelled texts)") == 0);
+  const Run validation = run("eval --model '" + out + "' --split validation", true);
+  CHECK(validation.status == 1);
+  CHECK(validation.out.find("does not record an IMDB train/validation split") != std::string::npos);
 
   // --write-dataset: the same vocabulary, split and config as this training, as JSON Lines for
   // tools/pytorch/train.py; nothing is trained.

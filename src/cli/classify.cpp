@@ -21,6 +21,7 @@
 #include "pipeline/attention_experiments.hpp"
 #include "pipeline/explain.hpp"
 #include "pipeline/faithfulness.hpp"
+#include "train/dataset.hpp"
 #include "train/trainer.hpp"
 
 namespace attnlens::cli {
@@ -45,6 +46,38 @@ void print_prediction(const Prediction& p, std::ostream& out) {
   }
 }
 
+// The validation part a classifier was trained beside, rebuilt from its provenance: the IMDB train
+// split (cut by train --limit to the recorded number of reviews, as train cuts it) divided by
+// stratified_split with the recorded seed and fraction. The recorded sizes must come out again, or
+// this is not that split and nothing is evaluated. Whole reviews, where training validated on
+// reviews cut to its max_length: models trained with different cuts compare fairly here.
+std::vector<Review> validation_reviews(const json& provenance, const std::string& data_dir) {
+  const std::string data = provenance.value("data", std::string());
+  const auto count = [&](const char* field) -> size_t {
+    const json& v = provenance.contains(field) ? provenance[field] : json();
+    return v.is_number_unsigned() ? v.get<size_t>() : 0;
+  };
+  const size_t train = count("train_examples"), held_out = count("validation_examples");
+  check(data.rfind("IMDB (Maas et al. 2011), official train split", 0) == 0 && train > 0 && held_out > 0 &&
+            provenance.contains("seed") && provenance["seed"].is_number_unsigned(),
+        "--split validation: this model's provenance does not record an IMDB train/validation split (data, seed, "
+        "train_examples, validation_examples), so its validation reviews cannot be rebuilt");
+  std::vector<Review> all = subsample(load_imdb(data_dir, "train"), train + held_out);
+  check(all.size() == train + held_out, "--split validation: the model was trained on " + std::to_string(train + held_out) +
+                                            " IMDB training reviews, the data directory has " + std::to_string(all.size()));
+  std::vector<float> labels;
+  for (const Review& r : all) labels.push_back(static_cast<float>(r.label));
+  const Split split = stratified_split(labels, static_cast<double>(held_out) / static_cast<double>(train + held_out),
+                                       provenance["seed"].get<uint64_t>());
+  check(split.train.size() == train && split.validation.size() == held_out,
+        "--split validation: the rebuilt split has " + std::to_string(split.train.size()) + " training and " +
+            std::to_string(split.validation.size()) + " validation reviews, the model records " + std::to_string(train) +
+            " and " + std::to_string(held_out));
+  std::vector<Review> reviews;
+  for (size_t i : split.validation) reviews.push_back(std::move(all[i]));
+  return reviews;
+}
+
 }  // namespace
 
 int run_eval(const EvalArgs& args) {
@@ -54,10 +87,10 @@ int run_eval(const EvalArgs& args) {
     translator.decode.beam = args.beam;
     return run_eval_translator(translator);
   }
-  check(args.split != "validation", "--split validation: classifiers are evaluated on IMDB's train or test split");
   check(!args.record, "--record is for translators");
   ClassifierBundle bundle = load_classifier(args.model);
-  std::vector<Review> reviews = load_imdb(args.data_dir, args.split);
+  std::vector<Review> reviews =
+      args.split == "validation" ? validation_reviews(bundle.provenance, args.data_dir) : load_imdb(args.data_dir, args.split);
   if (args.short_reviews) reviews = short_reviews(reviews);
   reviews = subsample(std::move(reviews), args.limit);
   const std::vector<Example> examples = encode_reviews(reviews, bundle.vocabulary, bundle.tokenizer);
@@ -204,7 +237,9 @@ CLI::App* add_eval_command(CLI::App& app, EvalArgs& args) {
   CLI::App* cmd = app.add_subcommand("eval", "Accuracy, loss and confusion matrix of a model on an IMDB split");
   cmd->add_option("--model", args.model, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--data", args.data_dir, "Data directory holding IMDB")->capture_default_str();
-  cmd->add_option("--split", args.split, "Split (validation: translators only)")
+  cmd->add_option("--split", args.split,
+                  "Split (validation: the part of IMDB's train split the classifier was validated on, rebuilt from its "
+                  "provenance, whole reviews; a translator's validation pairs)")
       ->check(CLI::IsMember({"train", "validation", "test"}))->capture_default_str();
   cmd->add_option("--beam", args.beam, "Translators: beam width (1: greedy)")->check(CLI::Range(1, 64))->capture_default_str();
   cmd->add_flag("--record", args.record, "Translators: store the test BLEU in the model file's provenance (as train-translator --eval-test does)");
