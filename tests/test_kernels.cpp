@@ -186,3 +186,89 @@ TEST_CASE("weights kept in a second layout follow in-place changes (as Adam make
     CHECK(after.values == fresh_out.values);
   }
 }
+
+TEST_CASE("gemm: packed W·x + b (and ReLU) equals Eigen's product for every shape class", "[kernels][gemm]") {
+  // Panel edges (rows around multiples of the panel height), tile edges (n around multiples of
+  // kTile and kColumnBlock), one input, none, length 1, and x read with a stride above its
+  // height (a block of a larger matrix) or below it (Conv1D's overlapping windows).
+  Rng rng(11);
+  const int panel = kernels::PackedWeights::panel_rows();
+  const std::vector<int> row_counts = {1, 3, panel - 1, panel, panel + 1, 2 * panel + 3, 64, 192, 256};
+  int cases = 0;
+  for (int rows : row_counts)
+    for (int cols : {0, 1, 5, 64, 129})
+      for (int n : {0, 1, 2, 3, 4, 5, 7, 63, 64, 65, 131})
+        for (int stride_extra : {0, 3, -1}) {
+          if (stride_extra < 0 && cols < 2) continue;
+          const int ldx = cols + stride_extra;
+          CAPTURE(rows, cols, n, ldx);
+          const Eigen::MatrixXd w = random_matrix(rows, cols, rng), b = random_matrix(rows, 1, rng);
+          const int x_size = n == 0 ? 1 : (n - 1) * ldx + cols;
+          const Eigen::MatrixXd xs = random_matrix(std::max(x_size, 1), 1, rng);
+          Eigen::MatrixXd x(cols, n);
+          for (int j = 0; j < n; ++j)
+            for (int k = 0; k < cols; ++k) x(k, j) = xs(j * ldx + k);
+          const ParamMatrix wf = w.cast<Scalar>();
+          const Matrix bf = b.cast<Scalar>(), xf = xs.cast<Scalar>();
+          kernels::PackedWeights packed;
+          packed.update(wf);
+          for (const bool relu : {false, true}) {
+            Matrix y = Matrix::Constant(rows, n, Scalar(7));
+            kernels::gemm(packed, relu ? bf.data() : nullptr, xf.data(), ldx, n, y.data(),
+                          relu ? kernels::Activation::Relu : kernels::Activation::None);
+            Eigen::MatrixXd expected = w * x;
+            if (relu) expected = (expected.colwise() + b.col(0)).cwiseMax(0.0);
+            if (n > 0) CHECK((y.cast<double>() - expected).cwiseAbs().maxCoeff() <= 1e-5 * (1 + cols));
+          }
+          ++cases;
+        }
+  CHECK(cases > 1000);
+}
+
+TEST_CASE("gemm: packed weights follow in-place changes and keep nothing stale", "[kernels][gemm]") {
+  Rng rng(12);
+  ParamMatrix w = random_matrix(20, 9, rng).cast<Scalar>();
+  const Matrix x = random_matrix(9, 6, rng).cast<Scalar>();
+  kernels::PackedWeights packed;
+  CHECK(packed.update(w));
+  CHECK_FALSE(packed.update(w));  // the same bits: nothing to do
+  w(19, 8) += Scalar(0.5);        // one weight, in place (an optimiser step)
+  CHECK(packed.update(w));
+  Matrix y(20, 6);
+  kernels::gemm(packed, nullptr, x.data(), 9, 6, y.data());
+  CHECK((y - w * x).cwiseAbs().maxCoeff() <= Scalar(1e-5));
+  const ParamMatrix smaller = w.topRows(5);
+  CHECK(packed.update(smaller));  // another shape
+  CHECK(packed.rows() == 5);
+}
+
+TEST_CASE("gemm: weights packed from strided memory, results into a block of a taller matrix", "[kernels][gemm]") {
+  // As self-attention uses it: Kᵀ and V read in place from the Q/K/V projections of one sample
+  // of a batch, the context written into one head's rows.
+  Rng rng(13);
+  for (auto [rows, cols] : {std::pair{37, 16}, {16, 37}, {1, 5}, {64, 1}}) {
+    CAPTURE(rows, cols);
+    const int row_stride = 3 * cols + 2, col_stride = 1;  // a row of W is contiguous, rows far apart
+    const Eigen::MatrixXd memory = random_matrix(rows * row_stride + cols, 1, rng);
+    Eigen::MatrixXd w(rows, cols);
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c) w(r, c) = memory(r * row_stride + c * col_stride);
+    const Matrix mf = memory.cast<Scalar>();
+    for (const bool transposed : {false, true}) {
+      kernels::PackedWeights packed;
+      const Eigen::MatrixXd expected_w = transposed ? Eigen::MatrixXd(w.transpose()) : w;
+      if (transposed) packed.pack_strided(mf.data(), cols, rows, col_stride, row_stride);
+      else packed.pack_strided(mf.data(), rows, cols, row_stride, col_stride);
+      REQUIRE(packed.rows() == expected_w.rows());
+      const int n = 7, y_stride = static_cast<int>(expected_w.rows()) + 5;
+      const Eigen::MatrixXd x = random_matrix(static_cast<int>(expected_w.cols()), n, rng);
+      const Matrix xf = x.cast<Scalar>();
+      Matrix y = Matrix::Constant(y_stride, n, Scalar(9));
+      kernels::gemm(packed, nullptr, xf.data(), xf.rows(), n, y.data() + 2, y_stride);
+      const Eigen::MatrixXd expected = expected_w * x;
+      CHECK((y.middleRows(2, expected_w.rows()).cast<double>() - expected).cwiseAbs().maxCoeff() <= 1e-5 * (1 + cols + rows));
+      CHECK((y.topRows(2).array() == Scalar(9)).all());  // outside the block: untouched
+      CHECK((y.bottomRows(3).array() == Scalar(9)).all());
+    }
+  }
+}

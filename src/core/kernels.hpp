@@ -13,6 +13,8 @@
 // the page runs, and the gates match what Eigen's .logistic()/.tanh() gave before. The
 // double-precision build (gradient checks) runs the same formulas element by element in std::.
 #pragma once
+#include <vector>
+
 #include "core/tensor.hpp"
 
 namespace attnlens::kernels {
@@ -38,6 +40,51 @@ void lstm_cell(int H, Scalar* gates, Scalar* cell, Scalar* hidden);
 // gates [3H] out: r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r·h_n);
 // hidden [H]: h_{t-1} in, h_t = (1 − z)·n + z·h_{t-1} out.
 void gru_cell(int H, const Scalar* input_proj, const Scalar* hidden_proj, Scalar* gates, Scalar* hidden);
+
+// ---- y = W·x + b over a sequence: the projections of every layer (Dense, Conv1D's taps, the
+// recurrent layers' input projections, self-attention's Q/K/V) ----
+//
+// W is packed once into panels of kPanelRows output rows, each stored column by column (the
+// panel's kPanelRows weights of input 0, then of input 1, …; the last panel zero-padded), so the
+// micro-kernel reads the weights in one contiguous stream. The micro-kernel computes kPanelRows
+// outputs (kPanelVectors vector registers) for kTile columns of x at once: per input k it loads
+// the panel's weight vectors, broadcasts x[k] of each column, and multiplies and adds into
+// kPanelVectors·kTile accumulators (the "splat" GEMM of XNNPACK's wasm SIMD kernels, with the roles of rows and columns
+// as this engine lays activations out). The bias is the accumulators' starting value, and ReLU is
+// applied before the one store: no extra passes over the output. Columns are taken in blocks of
+// kColumnBlock so a block of x stays in the L1 cache while every panel passes over it.
+enum class Activation { None, Relu };
+
+class PackedWeights {
+ public:
+  // Packs W (rows × cols, any storage order) when it differs in any bit or shape from what was
+  // packed last (training changes weights in place; see changed_since); returns whether it did.
+  bool update(const ParamMatrix& w);
+  void update(const Matrix& w);  // packs unconditionally (a caller that knows W changed)
+  // Packs unconditionally the rows × cols matrix whose element (r, c) is data[r·row_stride +
+  // c·col_stride] (attention's keys and values, read in place from the Q/K/V projections).
+  void pack_strided(const Scalar* data, int rows, int cols, std::ptrdiff_t row_stride, std::ptrdiff_t col_stride);
+  int rows() const { return rows_; }
+  int cols() const { return cols_; }
+  const Scalar* panels() const { return panels_.data(); }
+  static int panel_rows();  // kPanelRows (kernels.cpp): a few vectors of floats
+
+ private:
+  template <class M>
+  void pack(const M& w);
+  ParamMatrix source_;
+  std::vector<Scalar, Eigen::aligned_allocator<Scalar>> panels_;
+  int rows_ = 0, cols_ = 0;
+};
+
+// y[:, j] = activation(W · x_j + bias) for j < n: y column-major [w.rows(), n]; x_j the w.cols()
+// values at x + j·x_stride (x_stride ≥ w.cols() for a matrix's columns; smaller strides read
+// overlapping windows); bias: w.rows() values, or nullptr for none.
+void gemm(const PackedWeights& w, const Scalar* bias, const Scalar* x, std::ptrdiff_t x_stride, int n, Scalar* y,
+          Activation activation = Activation::None);
+// The same with y's columns y_stride ≥ w.rows() apart (a block of rows of a taller matrix).
+void gemm(const PackedWeights& w, const Scalar* bias, const Scalar* x, std::ptrdiff_t x_stride, int n, Scalar* y,
+          std::ptrdiff_t y_stride, Activation activation = Activation::None);
 
 // For weights kept in a second layout (the recurrent layers' column-major W_hh, Conv1D's
 // unfolded taps): true when `value` differs from `copy` in any bit or in shape, and then `copy`

@@ -31,6 +31,7 @@ void Conv1D::unfold_weights() {
   for (Eigen::Index o = 0; o < out; ++o)
     for (Eigen::Index i = 0; i < in; ++i)
       for (Eigen::Index j = 0; j < k; ++j) taps_(o, j * in + i) = weight.value(o, i * k + j);
+  packed_.update(taps_);
 }
 
 void Conv1D::forward_impl(const SequenceBatch& in, SequenceBatch& out) {
@@ -67,8 +68,8 @@ void Conv1D::forward_impl(const SequenceBatch& in, SequenceBatch& out) {
   out.steps = out_steps_;
   out.batch = B;
   out.lengths = out_lengths_;
-  out.values.noalias() = taps_ * unfolded_;
-  out.values.colwise() += bias.value.col(0);
+  out.values.resize(taps_.rows(), columns);
+  kernels::gemm(packed_, bias.value.data(), unfolded_.data(), unfolded_.rows(), static_cast<int>(columns), out.values.data());
   for (int t = 0; t < out_steps_; ++t)
     for (int b = 0; b < B; ++b)
       if (t >= out_lengths_[b]) out.values.col(static_cast<Eigen::Index>(t) * B + b).setZero();

@@ -6,6 +6,7 @@
 #pragma once
 #include <string>
 
+#include "core/kernels.hpp"
 #include "layers/module.hpp"
 
 namespace attnlens {
@@ -39,6 +40,7 @@ class Conv1D : public SequenceLayerOf<Conv1D> {
   std::vector<int> in_lengths_;
   Matrix taps_;          // W' [out, k·in]
   ParamMatrix taps_of_;  // the weight taps_ was made from (rebuilt only when the weight changes)
+  kernels::PackedWeights packed_;  // taps_, packed for kernels::gemm
   Matrix unfolded_;  // X' of the last forward
   std::vector<int> out_lengths_;
   int out_steps_ = 0;

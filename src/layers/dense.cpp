@@ -13,13 +13,14 @@ void Dense::init(Rng& rng) {
   bias.value.setZero();
 }
 
-void Dense::apply(const Matrix& x, Matrix& y) const {
+void Dense::apply(const Matrix& x, Matrix& y, kernels::Activation activation) const {
   check_with(x.rows() == weight.value.cols(), [&] {
     return "dense " + weight.name + ": input has " + std::to_string(x.rows()) +
            " features, expected " + std::to_string(weight.value.cols());
   });
-  y.noalias() = weight.value * x;
-  y.colwise() += bias.value.col(0);
+  packed_.update(weight.value);
+  y.resize(weight.value.rows(), x.cols());
+  kernels::gemm(packed_, bias.value.data(), x.data(), x.rows(), static_cast<int>(x.cols()), y.data(), activation);
 }
 
 void Dense::backward(const Matrix& dy, const Matrix& x, Matrix& dx) {
@@ -30,9 +31,9 @@ void Dense::backward(const Matrix& dy, const Matrix& x, Matrix& dx) {
   dx.noalias() = weight.value.transpose() * dy;  // dL/dx = Wᵀ · dL/dy
 }
 
-const Matrix& Dense::forward(const Matrix& x) {
+const Matrix& Dense::forward(const Matrix& x, kernels::Activation activation) {
   input_ = x;
-  apply(x, output_);
+  apply(x, output_, activation);
   return output_;
 }
 

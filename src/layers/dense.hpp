@@ -2,6 +2,7 @@
 #pragma once
 #include <string>
 
+#include "core/kernels.hpp"
 #include "layers/module.hpp"
 
 namespace attnlens {
@@ -11,14 +12,14 @@ class Dense : public Module {
   Dense() = default;
   Dense(const std::string& name, int in_features, int out_features);
   void init(Rng& rng);
-  // x [in, batch] -> [out, batch]
-  const Matrix& forward(const Matrix& x);
+  // x [in, batch] -> [out, batch], then the activation (ReLU fused into the product's store)
+  const Matrix& forward(const Matrix& x, kernels::Activation activation = kernels::Activation::None);
   // dy [out, batch] -> dx [in, batch]
   const Matrix& backward(const Matrix& dy);
   // The same without the cache, for a layer applied at many steps whose inputs the caller
   // keeps (the translator's decoder): y = W x + b; and, from dy and that x, dx = Wᵀ dy with
   // the parameter gradients accumulated (unless InputGradientsOnly is active).
-  void apply(const Matrix& x, Matrix& y) const;
+  void apply(const Matrix& x, Matrix& y, kernels::Activation activation = kernels::Activation::None) const;
   void backward(const Matrix& dy, const Matrix& x, Matrix& dx);
   std::vector<Parameter*> parameters() override { return {&weight, &bias}; }
 
@@ -27,6 +28,7 @@ class Dense : public Module {
 
  private:
   Matrix input_, output_, grad_input_;
+  mutable kernels::PackedWeights packed_;  // weight, packed for kernels::gemm (re-packed when it changes)
 };
 
 }  // namespace attnlens

@@ -72,8 +72,14 @@ class Recurrent final : public SequenceLayerOf<Recurrent<Cell>> {
     const Eigen::Index H = hidden_size_, columns = static_cast<Eigen::Index>(T) * B;
     input_ = in;
     // All input projections at once: [G·H, T*B] = W_ih · x + the Cell's bias.
-    projections_.noalias() = weight_ih.value * in.values;
-    projections_.colwise() += Cell::input_bias(bias_ih, bias_hh);
+    check_with(in.values.rows() == weight_ih.value.cols(), [&] {
+      return name() + ": input has " + std::to_string(in.values.rows()) + " channels, expected " +
+             std::to_string(weight_ih.value.cols());
+    });
+    packed_ih_.update(weight_ih.value);
+    const Vector input_bias = Cell::input_bias(bias_ih, bias_hh);
+    projections_.resize(weight_ih.value.rows(), columns);
+    kernels::gemm(packed_ih_, input_bias.data(), in.values.data(), in.values.rows(), static_cast<int>(columns), projections_.data());
     prev_hidden_.resize(H, columns);
     cell_.begin(H, columns, B);
     out.steps = T;
@@ -165,6 +171,7 @@ class Recurrent final : public SequenceLayerOf<Recurrent<Cell>> {
   Matrix projections_;        // [G·H, T*B] W_ih x + the Cell's bias (the LSTM's become its gates)
   Matrix recurrent_;          // W_hh column-major, for the per-step product
   ParamMatrix recurrent_of_;  // the W_hh it was copied from (recopied only when W_hh changes)
+  kernels::PackedWeights packed_ih_;  // W_ih, packed for kernels::gemm
   Matrix prev_hidden_;        // [H, T*B] h_{t-1} seen by step t
   Matrix grad_input_pre_;     // [G·H, T*B] dL/d(W_ih x + b_ih)
   Matrix grad_hidden_pre_;    // [G·H, T*B] dL/d(W_hh h + b_hh), when it differs (the GRU's)

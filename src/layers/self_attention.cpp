@@ -57,8 +57,9 @@ void MultiHeadSelfAttention::forward(const SequenceBatch& x, Matrix& out) {
   kept_ = !ForwardOnly::active();
   if (kept_) input_ = x;
   else input_ = SequenceBatch{};
-  qkv_.noalias() = in_proj_weight.value * x.values;  // [3E, T*B]: queries, keys, values
-  qkv_.colwise() += in_proj_bias.value.col(0);
+  packed_in_.update(in_proj_weight.value);  // [3E, T*B]: queries, keys, values
+  qkv_.resize(3 * E, x.values.cols());
+  kernels::gemm(packed_in_, in_proj_bias.value.data(), x.values.data(), E, static_cast<int>(x.values.cols()), qkv_.data());
   context_.setZero(E, static_cast<Eigen::Index>(T) * B);
   // Kept between calls: same-sized products reuse their memory.
   if (kept_) attention_.resize(static_cast<size_t>(B * heads_));
@@ -67,23 +68,29 @@ void MultiHeadSelfAttention::forward(const SequenceBatch& x, Matrix& out) {
   for (int b = 0; b < B; ++b) {
     const int L = std::max(0, std::min(x.lengths[b], T));
     if (L == 0) continue;
-    auto qkv = sample_columns(qkv_, b, B, L);
     // Kept: the whole matrix at once. ForwardOnly: texts up to kWhole steps too (into one
     // scratch matrix, the same products), longer ones a block of queries at a time, adding up
     // what each key receives.
     const int block = kept_ || L <= kWhole ? L : kQueryBlock;
+    // Sample b's step t is column t·B + b of qkv_ ([3E] per column) and of context_ ([E]).
+    const std::ptrdiff_t qkv_step = static_cast<std::ptrdiff_t>(B) * 3 * E, context_step = static_cast<std::ptrdiff_t>(B) * E;
+    const Scalar* sample_qkv = qkv_.data() + static_cast<std::ptrdiff_t>(b) * 3 * E;
     for (int h = 0; h < heads_; ++h) {
-      const auto k = qkv.middleRows(E + h * d, d), v = qkv.middleRows(2 * E + h * d, d);
+      // Kᵀ [L, d] and V [d, L] of this head, packed for kernels::gemm straight from qkv_.
+      keys_.pack_strided(sample_qkv + E + h * d, L, d, qkv_step, 1);
+      values_.pack_strided(sample_qkv + 2 * E + h * d, d, L, 1, qkv_step);
       Scalar* received = received_.col(b * heads_ + h).data();
       for (int first = 0; first < L; first += block) {
         const int n = std::min(block, L - first);
         Matrix& a = kept_ ? attention_[static_cast<size_t>(b * heads_ + h)] : scores_;
         // Column j holds query j's scores over the keys, so the softmax runs down contiguous
         // columns (vectorised exp): Aᵀ = softmax_columns(KᵀQ / √d)  [L, n] over real steps only.
-        const auto q = sample_columns(qkv_, b, B, n, first).middleRows(h * d, d);
-        a.noalias() = k.transpose() * q;
+        a.resize(L, n);
+        kernels::gemm(keys_, nullptr, sample_qkv + first * qkv_step + h * d, qkv_step, n, a.data());
         for (Eigen::Index j = 0; j < n; ++j) kernels::softmax(a.col(j).data(), L, scale);
-        sample_columns(context_, b, B, n, first).middleRows(h * d, d).noalias() = v * a;  // O = V Aᵀ  [d, n]
+        // O = V Aᵀ  [d, n], into the head's rows of the queries' context columns.
+        kernels::gemm(values_, nullptr, a.data(), L, n,
+                      context_.data() + static_cast<std::ptrdiff_t>(b) * E + first * context_step + h * d, context_step);
         add_received(a, received);
       }
       for (int key = 0; key < L; ++key) received[key] /= static_cast<Scalar>(L);  // the mean over the queries

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/kernels.hpp"
 #include "layers/dense.hpp"
 #include "layers/module.hpp"
 
@@ -41,6 +42,8 @@ class MultiHeadSelfAttention : public Module {
   int channels_ = 0, heads_ = 1;
   SequenceBatch input_;
   Matrix qkv_, context_;
+  kernels::PackedWeights packed_in_;  // in_proj_weight, packed for kernels::gemm
+  kernels::PackedWeights keys_, values_;  // the forward's current head: Kᵀ and V, packed
   bool kept_ = false;                          // the last forward kept attention_ (else received_)
   std::vector<Matrix> attention_;              // per (sample, head)
   Matrix received_;                            // [T, (sample, head)]

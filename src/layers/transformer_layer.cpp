@@ -38,7 +38,7 @@ void TransformerEncoderLayer::forward(const SequenceBatch& x, SequenceBatch& y) 
   self_attn_.forward(normed, attended_);
   residual_ = x.values + attended_;              // h = x + MHA(LN₁(x))
   norm2_.forward(residual_, normed2_);
-  hidden_ = linear1_.forward(normed2_).cwiseMax(Scalar(0));
+  hidden_ = linear1_.forward(normed2_, kernels::Activation::Relu);
   y.steps = x.steps;
   y.batch = x.batch;
   y.lengths = x.lengths;
