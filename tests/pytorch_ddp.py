@@ -124,7 +124,7 @@ def main():
                 done, train_seconds = run(
                     [torchrun, "--standalone", "--nproc_per_node", "2", "--redirects", "2", "--tee", "2",
                      train_py, "--data", dataset, "--out", out, "--epochs", "2", "--batch-size", "16", "--lr", "0.01",
-                     "--max-length", "120", "--threads", "1"],
+                     "--max-length", "120", "--threads", "1", "--seed", "7"],  # a training seed other than the split's
                     f"{name}: torchrun train.py", env=environment)
             except RuntimeError as error:
                 failures.append(str(error))
@@ -150,6 +150,19 @@ def main():
             except (RuntimeError, json.JSONDecodeError) as error:
                 failures.append(f"{name}: {error}")
                 continue
+            # eval --split validation rebuilds the data file's validation part (its seed, not --seed 7):
+            # the same reviews, so the same accuracy as train.py measured, up to a review or two whose
+            # probability sits within float rounding of 0.5 in one of the two engines.
+            try:
+                evaluated, _ = run([attnlens, "eval", "--model", out, "--data", data, "--split", "validation",
+                                    "--max-length", "120", "--json"], f"{name}: attnlens eval --split validation")
+                result = json.loads(evaluated.stdout)
+                if result["count"] != parts.count("validation") or \
+                        abs(result["accuracy"] - provenance.get("validation_accuracy", -1)) * result["count"] > 2.5:
+                    failures.append(f"{name}: eval --split validation gave {result['accuracy']} on {result['count']} reviews; "
+                                    f"train.py measured {provenance.get('validation_accuracy')} on {parts.count('validation')}")
+            except (RuntimeError, json.JSONDecodeError, KeyError) as error:
+                failures.append(f"{name}: {error}")
             worst = check_padded_forward(module_dir, out)
             if worst > 1e-6:
                 failures.append(f"{name}: the padded-batch forward pass differs from the one-review one by {worst:.2e}")

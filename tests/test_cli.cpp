@@ -381,7 +381,7 @@ TEST_CASE("cli: cue-task → train --train-file/--test-file learns it, bad label
   CHECK(provenance["data"].get<std::string>().find("attnlens-cue-train.tsv (labelled texts)") == 0);
   const Run validation = run("eval --model '" + out + "' --split validation", true);
   CHECK(validation.status == 1);
-  CHECK(validation.out.find("does not record an IMDB train/validation split") != std::string::npos);
+  CHECK(validation.out.find("this model was not trained on IMDB's train split") != std::string::npos);
 
   // --write-dataset: the same vocabulary, split and config as this training, as JSON Lines for
   // tools/pytorch/train.py; nothing is trained.

@@ -212,12 +212,14 @@ TEST_CASE("gemm: packed W·x + b (and ReLU) equals Eigen's product for every sha
           const Matrix bf = b.cast<Scalar>(), xf = xs.cast<Scalar>();
           kernels::PackedWeights packed;
           packed.update(wf);
-          for (const bool relu : {false, true}) {
+          for (const int variant : {0, 1, 2}) {  // no bias; bias; bias and ReLU
+            const bool with_bias = variant > 0, relu = variant == 2;
             Matrix y = Matrix::Constant(rows, n, Scalar(7));
-            kernels::gemm(packed, relu ? bf.data() : nullptr, xf.data(), ldx, n, y.data(),
+            kernels::gemm(packed, with_bias ? bf.data() : nullptr, xf.data(), ldx, n, y.data(),
                           relu ? kernels::Activation::Relu : kernels::Activation::None);
             Eigen::MatrixXd expected = w * x;
-            if (relu) expected = (expected.colwise() + b.col(0)).cwiseMax(0.0);
+            if (with_bias) expected = expected.colwise() + b.col(0);
+            if (relu) expected = expected.cwiseMax(0.0);
             if (n > 0) CHECK((y.cast<double>() - expected).cwiseAbs().maxCoeff() <= 1e-5 * (1 + cols));
           }
           ++cases;

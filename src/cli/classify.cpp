@@ -47,29 +47,49 @@ void print_prediction(const Prediction& p, std::ostream& out) {
 }
 
 // The validation part a classifier was trained beside, rebuilt from its provenance: the IMDB train
-// split (cut by train --limit to the recorded number of reviews, as train cuts it) divided by
-// stratified_split with the recorded seed and fraction. The recorded sizes must come out again, or
-// this is not that split and nothing is evaluated. Whole reviews, where training validated on
-// reviews cut to its max_length: models trained with different cuts compare fairly here.
+// split, cut by train --limit as train cuts it, divided by stratified_split with the seed and
+// fraction recorded in provenance.split (train records it; tools/pytorch/train.py copies it from
+// the dataset file). Files from before that record: the engine's own trainings, from their seed
+// and part sizes. The data's review count and the part sizes must come out as recorded, or this
+// is not that split and nothing is evaluated. Whole reviews, where training validated on reviews
+// cut to its max_length: models trained with different cuts compare fairly here.
 std::vector<Review> validation_reviews(const json& provenance, const std::string& data_dir) {
   const std::string data = provenance.value("data", std::string());
-  const auto count = [&](const char* field) -> size_t {
-    const json& v = provenance.contains(field) ? provenance[field] : json();
+  const auto count = [](const json& object, const char* field) -> size_t {
+    const json v = object.is_object() ? object.value(field, json()) : json();
     return v.is_number_unsigned() ? v.get<size_t>() : 0;
   };
-  const size_t train = count("train_examples"), held_out = count("validation_examples");
-  check(data.rfind("IMDB (Maas et al. 2011), official train split", 0) == 0 && train > 0 && held_out > 0 &&
-            provenance.contains("seed") && provenance["seed"].is_number_unsigned(),
-        "--split validation: this model's provenance does not record an IMDB train/validation split (data, seed, "
-        "train_examples, validation_examples), so its validation reviews cannot be rebuilt");
-  std::vector<Review> all = subsample(load_imdb(data_dir, "train"), train + held_out);
-  check(all.size() == train + held_out, "--split validation: the model was trained on " + std::to_string(train + held_out) +
-                                            " IMDB training reviews, the data directory has " + std::to_string(all.size()));
+  const json& split_record = provenance.contains("split") ? provenance["split"] : json();
+  const bool recorded = split_record.is_object();
+  check(data.rfind("IMDB (Maas et al. 2011), official train split", 0) == 0,
+        "--split validation: this model was not trained on IMDB's train split (its provenance says \"" + data + "\")");
+  check(recorded || !provenance.contains("trainer"),
+        "--split validation: this model's provenance does not record its split's seed (provenance.split); its trainer (" +
+            provenance.value("trainer", std::string()) + ") may have used another seed than the split's");
+  const size_t train = recorded ? count(split_record, "train_examples") : count(provenance, "train_examples");
+  const size_t held_out = recorded ? count(split_record, "validation_examples") : count(provenance, "validation_examples");
+  const json seed = recorded ? split_record.value("seed", json()) : provenance.value("seed", json());
+  check(held_out > 0 && train > 0 && seed.is_number_unsigned(),
+        "--split validation: this model's provenance does not record its train/validation split (seed and part sizes)");
+  std::vector<Review> all = load_imdb(data_dir, "train");
+  size_t used = train + held_out;
+  double fraction = static_cast<double>(held_out) / static_cast<double>(used);
+  if (recorded) {
+    const size_t source = count(split_record, "source_examples"), limit = count(split_record, "limit");
+    check(all.size() == source, "--split validation: the model was trained on a train split of " + std::to_string(source) +
+                                    " reviews; " + data_dir + " has " + std::to_string(all.size()));
+    used = limit == 0 ? source : std::min(limit, source);
+    const json f = split_record.value("validation_fraction", json());
+    check(f.is_number() && f.get<double>() >= 0 && f.get<double>() < 1, "--split validation: provenance.split has no valid validation_fraction");
+    fraction = f.get<double>();
+  }
+  all = subsample(std::move(all), used);
+  check(all.size() == used, "--split validation: the model was trained on " + std::to_string(used) +
+                                " IMDB training reviews, the data directory has " + std::to_string(all.size()));
   std::vector<float> labels;
   for (const Review& r : all) labels.push_back(static_cast<float>(r.label));
-  const Split split = stratified_split(labels, static_cast<double>(held_out) / static_cast<double>(train + held_out),
-                                       provenance["seed"].get<uint64_t>());
-  check(split.train.size() == train && split.validation.size() == held_out,
+  const Split split = stratified_split(labels, fraction, seed.get<uint64_t>());
+  check(split.validation.size() == held_out && split.train.size() == train,
         "--split validation: the rebuilt split has " + std::to_string(split.train.size()) + " training and " +
             std::to_string(split.validation.size()) + " validation reviews, the model records " + std::to_string(train) +
             " and " + std::to_string(held_out));

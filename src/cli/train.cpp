@@ -200,12 +200,15 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
                                  given.dump() + "; give the same --teacher files to continue it");
   }
   std::vector<LabelledText> data;
+  size_t source_examples = 0;  // before --limit
   if (imdb) {
     std::cerr << "reading IMDB training reviews from " << locate_imdb(args.data_dir) << std::endl;
-    for (Review& r : subsample(load_imdb(args.data_dir, "train"), args.limit))
-      data.push_back({std::move(r.text), static_cast<float>(r.label)});
+    std::vector<Review> all = load_imdb(args.data_dir, "train");
+    source_examples = all.size();
+    for (Review& r : subsample(std::move(all), args.limit)) data.push_back({std::move(r.text), static_cast<float>(r.label)});
   } else {
     data = load_labelled_texts(args.train_file);
+    source_examples = data.size();
     if (args.limit && args.limit < data.size()) data.resize(args.limit);
     check(args.pretraining.epochs == 0 || !args.pretrain_unlabelled,
           "--pretrain-unlabelled reads IMDB's unlabelled reviews; with --train-file set --pretrain-unlabelled false");
@@ -228,6 +231,14 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
         split, args.training);
     p["vocabulary"] = {{"max_size", args.vocab_size}, {"min_count", args.min_count}};
     p["train_examples"] = gold_train;
+    // What rebuilds the validation part (eval --split validation), kept apart from the training
+    // seed a later trainer may change (tools/pytorch/train.py --seed).
+    p["split"] = {{"seed", args.training.seed},
+                  {"validation_fraction", args.validation_fraction},
+                  {"source_examples", source_examples},
+                  {"limit", args.limit},
+                  {"train_examples", gold_train},
+                  {"validation_examples", split.validation.size()}};
     return p;
   };
   json distillation_record;

@@ -28,7 +28,11 @@ class Dense : public Module {
 
  private:
   Matrix input_, output_, grad_input_;
-  mutable kernels::PackedWeights packed_;  // weight, packed for kernels::gemm (re-packed when it changes)
+  // weight, packed for kernels::gemm (re-packed when it changes) for inputs of more than
+  // kMatrixVectorColumns columns. apply() is const but writes this cache: one Dense must not be
+  // applied from two threads at once (every caller gives each thread its own model copy).
+  mutable kernels::PackedWeights packed_;
+  static constexpr Eigen::Index kMatrixVectorColumns = 16;
 };
 
 }  // namespace attnlens

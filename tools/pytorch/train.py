@@ -319,6 +319,9 @@ def main():
         "train_examples": len(train_set),
         "validation_examples": len(validation_set),
         "seed": seed,
+        # how the engine divided the data (eval --split validation rebuilds it from this), unchanged
+        # by this run's --seed
+        "split": dataset_provenance.get("split"),
         "training": dict(options, processes=world, threads_per_process=torch.get_num_threads(),
                          effective_batch_size=batch * world),
         "vocabulary": dataset_provenance.get("vocabulary", {}),
