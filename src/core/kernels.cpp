@@ -342,7 +342,7 @@ bool PackedWeights::update(const ParamMatrix& w) {
   return true;
 }
 
-void PackedWeights::update(const Matrix& w) { pack(w); }
+void PackedWeights::repack(const Matrix& w) { pack(w); }
 
 void gemm(const PackedWeights& w, const Scalar* bias, const Scalar* x, std::ptrdiff_t x_stride, int n, Scalar* y,
           std::ptrdiff_t y_stride, Activation activation) {

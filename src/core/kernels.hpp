@@ -60,7 +60,7 @@ class PackedWeights {
   // Packs W (rows × cols, any storage order) when it differs in any bit or shape from what was
   // packed last (training changes weights in place; see changed_since); returns whether it did.
   bool update(const ParamMatrix& w);
-  void update(const Matrix& w);  // packs unconditionally (a caller that knows W changed)
+  void repack(const Matrix& w);  // packs unconditionally (a caller that knows W changed)
   // Packs unconditionally the rows × cols matrix whose element (r, c) is data[r·row_stride +
   // c·col_stride] (attention's keys and values, read in place from the Q/K/V projections).
   void pack_strided(const Scalar* data, int rows, int cols, std::ptrdiff_t row_stride, std::ptrdiff_t col_stride);

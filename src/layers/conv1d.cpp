@@ -31,7 +31,7 @@ void Conv1D::unfold_weights() {
   for (Eigen::Index o = 0; o < out; ++o)
     for (Eigen::Index i = 0; i < in; ++i)
       for (Eigen::Index j = 0; j < k; ++j) taps_(o, j * in + i) = weight.value(o, i * k + j);
-  packed_.update(taps_);
+  packed_.repack(taps_);
 }
 
 void Conv1D::forward_impl(const SequenceBatch& in, SequenceBatch& out) {
