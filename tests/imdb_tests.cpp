@@ -268,8 +268,10 @@ int storage(const std::string& cli, const std::string& data) {
   // how much int8 moves it depends on that model: two such models measured 51 labels / 0.014 and
   // 98 labels / 0.032 at the 99th percentile. The bound is for any of them: 1 % of the labels, 0.06.
   EXPECT(compare("int8", int8, 250, 0.06));
-  const std::vector<double> back = probabilities((dir / "int8-f32.safetensors").string(), 2000);  // int8 → float32 is exact
-  EXPECT(std::equal(back.begin(), back.end(), int8.begin()));
+  // int8 → float32 is exact: the same reviews in the same batches give the same bits (only the
+  // same batches: a product's rounding may depend on its column count).
+  const std::vector<double> back = probabilities((dir / "int8-f32.safetensors").string(), 2000);
+  EXPECT(back == probabilities((dir / "int8.safetensors").string(), 2000));
   std::filesystem::remove_all(dir);
   std::cout << "storage: passed\n";
   return 0;

@@ -13,23 +13,24 @@ void Dense::init(Rng& rng) {
   bias.value.setZero();
 }
 
-void Dense::apply(const Matrix& x, Matrix& y, kernels::Activation activation) const {
+void Dense::check_input(const Matrix& x) const {
   check_with(x.rows() == weight.value.cols(), [&] {
     return "dense " + weight.name + ": input has " + std::to_string(x.rows()) +
            " features, expected " + std::to_string(weight.value.cols());
   });
-  if (x.cols() <= kMatrixVectorColumns) {
-    // A few columns (a decoder's step, its beams included; a classifier's head): each weight is
-    // used a few times, so packing W would not pay, and checking that the packed copy is current
-    // reads W once more (the translator's 8,000 × 256 output layer at every decoding step).
-    y.noalias() = weight.value * x;
-    y.colwise() += bias.value.col(0);
-    if (activation == kernels::Activation::Relu) y = y.cwiseMax(Scalar(0));
-    return;
-  }
+}
+
+void Dense::apply(const Matrix& x, Matrix& y, kernels::Activation activation) const {
+  check_input(x);
   packed_.update(weight.value);
   y.resize(weight.value.rows(), x.cols());
   kernels::gemm(packed_, bias.value.data(), x.data(), x.rows(), static_cast<int>(x.cols()), y.data(), activation);
+}
+
+void Dense::apply_step(const Matrix& x, Matrix& y) const {
+  check_input(x);
+  y.noalias() = weight.value * x;
+  y.colwise() += bias.value.col(0);
 }
 
 void Dense::backward(const Matrix& dy, const Matrix& x, Matrix& dx) {

@@ -19,7 +19,14 @@ class Dense : public Module {
   // The same without the cache, for a layer applied at many steps whose inputs the caller
   // keeps (the translator's decoder): y = W x + b; and, from dy and that x, dx = Wᵀ dy with
   // the parameter gradients accumulated (unless InputGradientsOnly is active).
+  // Every column of y is computed the same way whatever the other columns are, so a review's
+  // logit does not depend on the batch it is in (nor on the batch's size).
   void apply(const Matrix& x, Matrix& y, kernels::Activation activation = kernels::Activation::None) const;
+  // y = W x + b on Eigen's product, without the packed copy: for one decoding step of a few
+  // columns (the translator's beams), where each weight is used a few times, so packing W would
+  // not pay, and checking that the packed copy is current would read W once more (the
+  // translator's 8,000 × 256 output layer at every step).
+  void apply_step(const Matrix& x, Matrix& y) const;
   void backward(const Matrix& dy, const Matrix& x, Matrix& dx);
   std::vector<Parameter*> parameters() override { return {&weight, &bias}; }
 
@@ -27,12 +34,13 @@ class Dense : public Module {
   Parameter bias;    // [out]
 
  private:
+  void check_input(const Matrix& x) const;
+
   Matrix input_, output_, grad_input_;
-  // weight, packed for kernels::gemm (re-packed when it changes) for inputs of more than
-  // kMatrixVectorColumns columns. apply() is const but writes this cache: one Dense must not be
-  // applied from two threads at once (every caller gives each thread its own model copy).
+  // weight, packed for kernels::gemm (re-packed when it changes). apply() is const but writes
+  // this cache: one Dense must not be applied from two threads at once (every caller gives each
+  // thread its own model copy).
   mutable kernels::PackedWeights packed_;
-  static constexpr Eigen::Index kMatrixVectorColumns = 16;
 };
 
 }  // namespace attnlens

@@ -79,7 +79,7 @@ void Translator::encode(const TokenBatch& source, Rng* dropout_rng, Encoded& e) 
     e.summary.col(b).head(H) = e.states.values.col(last).head(H);  // forward direction's final state
     e.summary.col(b).tail(H) = e.states.values.col(b).tail(H);     // reverse direction's final state (at t = 0)
   }
-  bridge_.apply(e.summary, e.initial);
+  bridge_.apply_step(e.summary, e.initial);
   e.initial = e.initial.array().tanh().matrix();
   if (config_.has_attention()) attention_.prepare(e.states.values, source.steps, B, source.lengths, e.memory);
 }
@@ -99,13 +99,13 @@ void Translator::step(const Encoded& e, const Matrix& x, Matrix& hidden, Matrix&
   c.combined.resize(D + c.context.rows(), B);
   c.combined.topRows(D) = hidden;
   c.combined.bottomRows(c.context.rows()) = c.context;
-  combine_.apply(c.combined, c.output);
+  combine_.apply_step(c.combined, c.output);
   c.output = c.output.array().tanh().matrix();
   feed = c.output;
 }
 
 void Translator::log_softmax_step(const Matrix& output, Matrix& log_probs) const {
-  out_.apply(output, log_probs);
+  out_.apply_step(output, log_probs);
   for (Eigen::Index k = 0; k < log_probs.cols(); ++k) {
     auto col = log_probs.col(k);
     const Scalar top = col.maxCoeff();
