@@ -19,11 +19,15 @@ void LayerNorm::init(Rng&) {
 void LayerNorm::forward(const Matrix& x, Matrix& y) {
   const Eigen::Index E = x.rows();
   const RowVector mean = x.colwise().mean();
-  normalized_ = x.rowwise() - mean;
-  const RowVector variance = normalized_.array().square().colwise().sum() / static_cast<Scalar>(E);
+  // x̂ is kept for backward; under ForwardOnly it is built in y instead (y may be x).
+  const bool kept = !ForwardOnly::active();
+  if (!kept) normalized_ = Matrix();
+  Matrix& normalized = kept ? normalized_ : y;
+  normalized = x.rowwise() - mean;
+  const RowVector variance = normalized.array().square().colwise().sum() / static_cast<Scalar>(E);
   inverse_std_ = (variance.array() + static_cast<Scalar>(epsilon_)).rsqrt();
-  normalized_.array().rowwise() *= inverse_std_.array();
-  y = (normalized_.array().colwise() * weight.value.col(0).array()).colwise() + bias.value.col(0).array();
+  normalized.array().rowwise() *= inverse_std_.array();
+  y = (normalized.array().colwise() * weight.value.col(0).array()).colwise() + bias.value.col(0).array();
 }
 
 void LayerNorm::backward(const Matrix& dy, Matrix& dx) {

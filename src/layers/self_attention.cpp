@@ -48,19 +48,25 @@ void add_received(const Matrix& a, Scalar* received) {
 // 4 MB), the same products as a kept forward's; longer ones kQueryBlock queries at a time.
 constexpr int kWhole = 1024, kQueryBlock = 256;
 
-void MultiHeadSelfAttention::forward(const SequenceBatch& x, Matrix& out) {
+void MultiHeadSelfAttention::forward(const SequenceBatch& x, Matrix& out, Workspace* shared) {
   check_with(x.values.rows() == channels_, [&] {
     return in_proj_weight.name + ": input has wrong channel count";
   });
   const int T = x.steps, B = x.batch, E = channels_, d = E / heads_;
   const Scalar scale = static_cast<Scalar>(1.0 / std::sqrt(static_cast<double>(d)));
   kept_ = !ForwardOnly::active();
-  if (kept_) input_ = x;
-  else input_ = SequenceBatch{};
+  Workspace& w = kept_ || !shared ? own_ : *shared;
+  if (kept_) {
+    input_ = x;
+  } else {  // nothing of a kept forward is needed any more
+    input_ = SequenceBatch{};
+    if (&w != &own_) own_ = Workspace{};
+  }
+  Matrix& qkv = w.qkv;
   packed_in_.update(in_proj_weight.value);  // [3E, T*B]: queries, keys, values
-  qkv_.resize(3 * E, x.values.cols());
-  kernels::gemm(packed_in_, in_proj_bias.value.data(), x.values.data(), E, static_cast<int>(x.values.cols()), qkv_.data());
-  context_.setZero(E, static_cast<Eigen::Index>(T) * B);
+  qkv.resize(3 * E, x.values.cols());
+  kernels::gemm(packed_in_, in_proj_bias.value.data(), x.values.data(), E, static_cast<int>(x.values.cols()), qkv.data());
+  w.context.setZero(E, static_cast<Eigen::Index>(T) * B);
   // Kept between calls: same-sized products reuse their memory.
   if (kept_) attention_.resize(static_cast<size_t>(B * heads_));
   else attention_.clear();
@@ -72,31 +78,32 @@ void MultiHeadSelfAttention::forward(const SequenceBatch& x, Matrix& out) {
     // scratch matrix, the same products), longer ones a block of queries at a time, adding up
     // what each key receives.
     const int block = kept_ || L <= kWhole ? L : kQueryBlock;
-    // Sample b's step t is column t·B + b of qkv_ ([3E] per column) and of context_ ([E]).
+    // Sample b's step t is column t·B + b of qkv ([3E] per column) and of the context ([E]).
     const std::ptrdiff_t qkv_step = static_cast<std::ptrdiff_t>(B) * 3 * E, context_step = static_cast<std::ptrdiff_t>(B) * E;
-    const Scalar* sample_qkv = qkv_.data() + static_cast<std::ptrdiff_t>(b) * 3 * E;
+    const Scalar* sample_qkv = qkv.data() + static_cast<std::ptrdiff_t>(b) * 3 * E;
     for (int h = 0; h < heads_; ++h) {
-      // Kᵀ [L, d] and V [d, L] of this head, packed for kernels::gemm straight from qkv_.
-      keys_.pack_strided(sample_qkv + E + h * d, L, d, qkv_step, 1);
-      values_.pack_strided(sample_qkv + 2 * E + h * d, d, L, 1, qkv_step);
+      // Kᵀ [L, d] and V [d, L] of this head, packed for kernels::gemm straight from qkv.
+      w.keys.pack_strided(sample_qkv + E + h * d, L, d, qkv_step, 1);
+      w.values.pack_strided(sample_qkv + 2 * E + h * d, d, L, 1, qkv_step);
       Scalar* received = received_.col(b * heads_ + h).data();
       for (int first = 0; first < L; first += block) {
         const int n = std::min(block, L - first);
-        Matrix& a = kept_ ? attention_[static_cast<size_t>(b * heads_ + h)] : scores_;
+        Matrix& a = kept_ ? attention_[static_cast<size_t>(b * heads_ + h)] : w.scores;
         // Column j holds query j's scores over the keys, so the softmax runs down contiguous
         // columns (vectorised exp): Aᵀ = softmax_columns(KᵀQ / √d)  [L, n] over real steps only.
         a.resize(L, n);
-        kernels::gemm(keys_, nullptr, sample_qkv + first * qkv_step + h * d, qkv_step, n, a.data());
+        kernels::gemm(w.keys, nullptr, sample_qkv + first * qkv_step + h * d, qkv_step, n, a.data());
         for (Eigen::Index j = 0; j < n; ++j) kernels::softmax(a.col(j).data(), L, scale);
         // O = V Aᵀ  [d, n], into the head's rows of the queries' context columns.
-        kernels::gemm(values_, nullptr, a.data(), L, n,
-                      context_.data() + static_cast<std::ptrdiff_t>(b) * E + first * context_step + h * d, context_step);
+        kernels::gemm(w.values, nullptr, a.data(), L, n,
+                      w.context.data() + static_cast<std::ptrdiff_t>(b) * E + first * context_step + h * d, context_step);
         add_received(a, received);
       }
       for (int key = 0; key < L; ++key) received[key] /= static_cast<Scalar>(L);  // the mean over the queries
     }
   }
-  out = out_proj.forward(context_);
+  if (kept_) out = out_proj.forward(w.context);  // keeps its input for backward
+  else out_proj.apply(w.context, out);
   zero_padding_columns(out, T, B, x.lengths);
 }
 
@@ -116,7 +123,7 @@ void MultiHeadSelfAttention::backward(const Matrix& grad_out, Matrix& grad_in) {
   for (int b = 0; b < B; ++b) {
     const int L = std::max(0, std::min(input_.lengths[b], T));
     if (L == 0) continue;
-    auto qkv = sample_columns(qkv_, b, B, L);
+    auto qkv = sample_columns(own_.qkv, b, B, L);
     auto dqkv = sample_columns(grad_qkv, b, B, L);
     auto dcontext = sample_columns(grad_context, b, B, L);
     for (int h = 0; h < heads_; ++h) {

@@ -20,8 +20,16 @@ class MultiHeadSelfAttention : public Module {
   // Names: <prefix>.in_proj_weight [3E, E], .in_proj_bias [3E], .out_proj.weight [E, E], .out_proj.bias [E].
   MultiHeadSelfAttention(const std::string& prefix, int channels, int heads);
   void init(Rng& rng);
+  // What a forward pass works in: the projections, the context, a block's scores, the current
+  // head's packed keys and values. A kept forward uses the layer's own (backward reads them);
+  // under ForwardOnly the caller may lend one shared by several layers (the Transformer's
+  // encoder does: one layer's working memory, not one per layer).
+  struct Workspace {
+    Matrix qkv, context, scores;
+    kernels::PackedWeights keys, values;  // Kᵀ and V of the current head, packed
+  };
   // x [E, T*B] (time-major) → out [E, T*B]; zero at padding steps.
-  void forward(const SequenceBatch& x, Matrix& out);
+  void forward(const SequenceBatch& x, Matrix& out, Workspace* shared = nullptr);
   // After a forward pass that kept the attention (not under ForwardOnly).
   void backward(const Matrix& grad_out, Matrix& grad_in);
   // Attention of sample b, head h of the last forward: [L_b keys, L_b queries]; column q is
@@ -41,13 +49,11 @@ class MultiHeadSelfAttention : public Module {
  private:
   int channels_ = 0, heads_ = 1;
   SequenceBatch input_;
-  Matrix qkv_, context_;
+  Workspace own_;                      // a kept forward's (qkv and context for backward)
   kernels::PackedWeights packed_in_;  // in_proj_weight, packed for kernels::gemm
-  kernels::PackedWeights keys_, values_;  // the forward's current head: Kᵀ and V, packed
-  bool kept_ = false;                          // the last forward kept attention_ (else received_)
-  std::vector<Matrix> attention_;              // per (sample, head)
-  Matrix received_;                            // [T, (sample, head)]
-  Matrix scores_;                              // ForwardOnly: one head's scores for a block of queries
+  bool kept_ = false;                 // the last forward kept attention_ (else received_)
+  std::vector<Matrix> attention_;     // per (sample, head)
+  Matrix received_;                   // [T, (sample, head)]
 };
 
 }  // namespace attnlens

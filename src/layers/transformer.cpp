@@ -46,7 +46,7 @@ void TransformerEncoder::forward_impl(const SequenceBatch& in, SequenceBatch& ou
   }
   for (int t = 0; t < T; ++t) x0.values.middleCols(static_cast<Eigen::Index>(t) * B, B).colwise() += positions_.col(t);
   zero_padding_columns(x0.values, T, B, in.lengths);
-  for (size_t l = 0; l < layers_.size(); ++l) layers_[l].forward(states_[l], states_[l + 1]);
+  for (size_t l = 0; l < layers_.size(); ++l) layers_[l].forward(states_[l], states_[l + 1], &workspace_);
   out = states_.back();
   norm_.forward(states_.back().values, out.values);
   zero_padding_columns(out.values, T, B, in.lengths);

@@ -38,6 +38,7 @@ class TransformerEncoder : public SequenceLayerOf<TransformerEncoder> {
   std::vector<SequenceBatch> states_;  // input of each layer, then the last layer's output
   Matrix positions_;                   // sinusoidal position encodings [E, longest length seen]
   Matrix normed_;
+  TransformerEncoderLayer::Workspace workspace_;  // under ForwardOnly, lent to each layer in turn
 };
 
 }  // namespace attnlens

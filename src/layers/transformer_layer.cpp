@@ -26,23 +26,38 @@ std::vector<Parameter*> TransformerEncoderLayer::parameters() {
   return params;
 }
 
-void TransformerEncoderLayer::forward(const SequenceBatch& x, SequenceBatch& y) {
+void TransformerEncoderLayer::forward(const SequenceBatch& x, SequenceBatch& y, Workspace* shared) {
   lengths_ = x.lengths;
   batch_ = x.batch;
-  SequenceBatch normed;
-  norm1_.forward(x.values, normed1_);
-  normed.steps = x.steps;
-  normed.batch = x.batch;
-  normed.lengths = x.lengths;
-  normed.values = normed1_;
-  self_attn_.forward(normed, attended_);
-  residual_ = x.values + attended_;              // h = x + MHA(LN₁(x))
-  norm2_.forward(residual_, normed2_);
-  hidden_ = linear1_.forward(normed2_, kernels::Activation::Relu);
   y.steps = x.steps;
   y.batch = x.batch;
   y.lengths = x.lengths;
-  y.values = residual_ + linear2_.forward(hidden_);  // y = h + FFN(LN₂(h))
+  if (ForwardOnly::active() && shared) {
+    normed1_ = attended_ = residual_ = normed2_ = hidden_ = Matrix();  // a kept forward's, not needed now
+    Workspace& w = *shared;
+    w.normed.steps = x.steps;
+    w.normed.batch = x.batch;
+    w.normed.lengths = x.lengths;
+    norm1_.forward(x.values, w.normed.values);
+    self_attn_.forward(w.normed, w.attended, &w.attention);
+    y.values = x.values + w.attended;  // h = x + MHA(LN₁(x))
+    norm2_.forward(y.values, w.normed.values);
+    linear1_.apply(w.normed.values, w.hidden, kernels::Activation::Relu);
+    linear2_.apply(w.hidden, w.added);
+    y.values += w.added;  // y = h + FFN(LN₂(h))
+  } else {
+    SequenceBatch normed;
+    norm1_.forward(x.values, normed1_);
+    normed.steps = x.steps;
+    normed.batch = x.batch;
+    normed.lengths = x.lengths;
+    normed.values = normed1_;
+    self_attn_.forward(normed, attended_);
+    residual_ = x.values + attended_;  // h = x + MHA(LN₁(x))
+    norm2_.forward(residual_, normed2_);
+    hidden_ = linear1_.forward(normed2_, kernels::Activation::Relu);
+    y.values = residual_ + linear2_.forward(hidden_);  // y = h + FFN(LN₂(h))
+  }
   zero_padding_columns(y.values, x.steps, x.batch, x.lengths);
 }
 

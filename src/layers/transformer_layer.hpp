@@ -18,7 +18,16 @@ class TransformerEncoderLayer : public Module {
   TransformerEncoderLayer() = default;
   TransformerEncoderLayer(const std::string& prefix, int channels, int heads, int feedforward);
   void init(Rng& rng);
-  void forward(const SequenceBatch& x, SequenceBatch& y);
+  // Under ForwardOnly, what the pass works in: one per encoder, lent to each layer in turn, so a
+  // long text takes one layer's working memory instead of one per layer.
+  struct Workspace {
+    SequenceBatch normed;            // LayerNorm₁(x), then LayerNorm₂(h)
+    Matrix attended, hidden, added;  // MHA(LN₁(x)); ReLU(W₁ LN₂(h) + b₁); W₂ · hidden + b₂
+    MultiHeadSelfAttention::Workspace attention;
+  };
+  // x → y (y must not be x). A kept forward keeps what backward() needs in the layer; under
+  // ForwardOnly with a workspace, the layer keeps nothing but the attention each key received.
+  void forward(const SequenceBatch& x, SequenceBatch& y, Workspace* shared = nullptr);
   // grad_out [E, T*B] → grad_in [E, T*B]
   void backward(const Matrix& grad_out, Matrix& grad_in);
   std::vector<Parameter*> parameters() override;

@@ -54,3 +54,39 @@ TEST_CASE("Transformer encoder: a fresh encoder loaded from the saved bytes give
   CHECK(loaded.values == saved.values);
   CHECK(fresh.self_attention(1).attention(0, 1) == encoder.self_attention(1).attention(0, 1));
 }
+
+// Under ForwardOnly the encoder's layers keep nothing and share one working memory (its layer
+// norms build x̂ in their output, its Dense layers keep no input): the same products in the same
+// order, so the same output to the bit; and a kept forward after it goes backward as before.
+TEST_CASE("Transformer encoder under ForwardOnly: the same output, then a kept forward as before", "[layers][transformer]") {
+  TransformerEncoder encoder("encoder", 8, 2, 2, 16);
+  Rng rng(5);
+  encoder.init(rng);
+  for (Parameter* p : encoder.parameters())
+    if (p->name.find("bias") != std::string::npos) p->value = 0.1 * Matrix::Random(p->value.rows(), p->value.cols());
+  for (const int steps : {9, 40, 1}) {  // larger, then smaller than the last
+    INFO("steps " << steps);
+    const SequenceBatch input = sequence_batch(Matrix::Random(8, 3 * steps), steps, 3, {steps, 1, std::max(1, steps - 2)});
+    const SequenceBatch grad_out = sequence_batch(Matrix::Random(8, 3 * steps), steps, 3, input.lengths);
+    SequenceBatch kept, streamed, again, grad_before, grad_after;
+    encoder.forward(input, kept);
+#if ATTNLENS_GRADIENTS
+    encoder.backward(grad_out, &grad_before);
+#endif
+    {
+      ForwardOnly forward_only;
+      encoder.forward(input, streamed);
+    }
+    CHECK(streamed.values == kept.values);
+    CHECK(streamed.lengths == kept.lengths);
+    for (int b = 0; b < 3; ++b)
+      CHECK(encoder.self_attention(1).received(b, 1).head(input.lengths[static_cast<size_t>(b)]).sum() == Approx(1.0).epsilon(1e-5));
+    encoder.forward(input, again);
+    CHECK(again.values == kept.values);
+    CHECK(encoder.self_attention(0).kept_attention());
+#if ATTNLENS_GRADIENTS
+    encoder.backward(grad_out, &grad_after);
+    CHECK(grad_after.values == grad_before.values);
+#endif
+  }
+}
