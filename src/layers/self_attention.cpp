@@ -48,12 +48,49 @@ void add_received(const Matrix& a, Scalar* received) {
 // 4 MB), the same products as a kept forward's; longer ones kQueryBlock queries at a time.
 constexpr int kWhole = 1024, kQueryBlock = 256;
 
+// A kept forward holds every (sample, head)'s L × L attention for backward (gradients, attention
+// rollout): memory grows as L². Past this much per layer it is refused by name, with the longest
+// text that fits, before anything is allocated (a wasm module has 2 GB in all).
+#ifdef __EMSCRIPTEN__
+constexpr double kKeptAttentionBytes = 512.0 * (1 << 20);
+#else
+constexpr double kKeptAttentionBytes = 8.0 * (1 << 30);
+#endif
+
+namespace {
+int longest_kept(int heads) {
+  return static_cast<int>(std::sqrt(kKeptAttentionBytes / (heads * static_cast<double>(sizeof(Scalar)))));
+}
+
+void check_kept_attention(const std::string& name, int heads, const SequenceBatch& x) {
+  double pairs = 0;  // query–key pairs per head over the batch
+  for (int b = 0; b < x.batch; ++b) {
+    const double L = std::max(0, std::min(x.lengths[static_cast<size_t>(b)], x.steps));
+    pairs += L * L;
+  }
+  const double bytes = pairs * heads * sizeof(Scalar);
+  if (bytes <= kKeptAttentionBytes) return;
+  const auto megabytes = [](double b) {  // to a tenth (no iostreams in the wasm modules)
+    const auto tenths = std::llround(b / (1 << 20) * 10);
+    return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " MiB";
+  };
+  throw Error(name + ": keeping this input's attention (" + std::to_string(heads) + " heads, L × L per text, for " +
+              "gradients or attention rollout) needs " + megabytes(bytes) + " in this layer, more than the " +
+              megabytes(kKeptAttentionBytes) + " allowed: a text may have at most " + std::to_string(longest_kept(heads)) +
+              " tokens here; predict() and the attention each word receives read any length");
+}
+}  // namespace
+
+int MultiHeadSelfAttention::longest_kept_text() const { return longest_kept(heads_); }
+
 void MultiHeadSelfAttention::forward(const SequenceBatch& x, Matrix& out, Workspace* shared) {
   check_with(x.values.rows() == channels_, [&] {
     return in_proj_weight.name + ": input has wrong channel count";
   });
   const int T = x.steps, B = x.batch, E = channels_, d = E / heads_;
   const Scalar scale = static_cast<Scalar>(1.0 / std::sqrt(static_cast<double>(d)));
+  if (!ForwardOnly::active())  // before anything changes: a refused call leaves the last forward's state
+    check_kept_attention(in_proj_weight.name.substr(0, in_proj_weight.name.rfind('.')), heads_, x);
   kept_ = !ForwardOnly::active();
   Workspace& w = kept_ || !shared ? own_ : *shared;
   if (kept_) {

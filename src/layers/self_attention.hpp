@@ -41,6 +41,9 @@ class MultiHeadSelfAttention : public Module {
   // Its first L_b entries hold them.
   auto received(int b, int h) const { return received_.col(b * heads_ + h); }
   int heads() const { return heads_; }
+  // The longest text whose attention a kept forward may hold (every head's L × L matrix, for
+  // gradients or attention rollout) in this build: past it forward() refuses by name.
+  int longest_kept_text() const;
   std::vector<Parameter*> parameters() override;
 
   Parameter in_proj_weight, in_proj_bias;

@@ -73,7 +73,7 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text, const Expla
   using Method = ExplainOptions::Method;
   const ClassifierConfig& config = bundle.model->config();
   const bool pooled_attention = config.has_attention();
-  const bool self_attention = options.method == Method::Attention && !pooled_attention;
+  bool self_attention = options.method == Method::Attention && !pooled_attention;
   if (self_attention && !bundle.model->transformer())
     throw Error("classify: the " + config.architecture + " model has no attention to show: use gradient-x-input or auto");
   bool gradients = options.method == Method::GradientXInput || (options.method == Method::Auto && !pooled_attention);
@@ -83,6 +83,14 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text, const Expla
                 "(web/dist/attnlens-train.js), or predict() for the label alone");
   const std::vector<Token> tokens = tokenize(text, bundle.tokenizer);
   const TokenBatch batch = single_batch(encode(tokens, bundle.vocabulary));
+  // Auto on a Transformer: gradient × input keeps every head's L × L attention, and a text too
+  // long for that is explained by the self-attention each token receives (memory linear in L).
+  if (const TransformerEncoder* encoder = bundle.model->transformer();
+      options.method == Method::Auto && gradients && encoder &&
+      tokens.size() > static_cast<size_t>(encoder->self_attention(0).longest_kept_text())) {
+    gradients = false;
+    self_attention = true;
+  }
   // Without gradients nothing goes backward: a Transformer keeps only the attention each token
   // receives, in memory linear in the length.
   std::optional<ForwardOnly> forward_only;

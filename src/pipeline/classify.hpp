@@ -32,7 +32,8 @@ struct Prediction {
 // Which per-token weights classify() gives.
 struct ExplainOptions {
   enum class Method {
-    Auto,            // the attention pooling's weights where the model has one, else gradient × input
+    Auto,            // the attention pooling's weights where the model has one, else gradient × input (a
+                     // Transformer on a text too long to keep its L × L attention: the self-attention received)
     Attention,       // the attention pooling's weights; a Transformer without one: the self-attention each token receives
     GradientXInput,  // |∂logit/∂embedding · embedding| per token, normalised to sum to 1 (needs a build with gradients)
   };

@@ -106,3 +106,22 @@ TEST_CASE("self-attention under ForwardOnly: the same output and received attent
 #endif
   }
 }
+
+// A kept forward's L × L matrices are refused by name past the layer's budget (8 GiB natively,
+// 512 MiB in wasm), with the longest text that fits, before anything is allocated; the last
+// forward's attention is still there.
+TEST_CASE("self-attention: a kept forward too long for the memory budget is a clear error", "[layers][transformer][self_attention]") {
+  MultiHeadSelfAttention attention("encoder.layers.0.self_attn", 8, 2);
+  Rng rng(58);
+  attention.init(rng);
+  Matrix out;
+  attention.forward(sequence_batch(Matrix::Random(8, 5), 5, 1, {5}), out);
+  // 2 heads × 32,768² floats is exactly 8 GiB; one token more is refused.
+  const int limit = sizeof(Scalar) == 4 ? 32768 : 23170;
+  const SequenceBatch longest = sequence_batch(Matrix::Zero(8, limit + 1), limit + 1, 1, {limit + 1});
+  CHECK_THROWS_WITH(attention.forward(longest, out),
+                    Catch::Contains("encoder.layers.0.self_attn: keeping this input's attention") &&
+                        Catch::Contains("at most " + std::to_string(limit) + " tokens"));
+  CHECK(attention.kept_attention());
+  CHECK(attention.attention(0, 1).rows() == 5);
+}

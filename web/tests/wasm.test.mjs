@@ -298,10 +298,26 @@ test('a 10,000-token review in every model within 100 MiB of wasm memory; the Tr
 
   const train = await loadTrainEngine();
   const withGradients = train.Model.fromBytes(new Uint8Array(fs.readFileSync(path.join(DIST, 'transformer.safetensors'))));
-  // Gradient × input keeps every head's matrix: one of 30,000² floats (3.6 GB) is more than wasm32 has.
-  assert.throws(() => withGradients.classify('a truly great film, '.repeat(6000)), /attnlens: out of memory: .*a very long text/);
+  // Gradient × input keeps every head's L × L matrix: past 512 MiB a layer (5,792 tokens for 4
+  // heads, which runs in about 1.5 GB) it is refused by name before anything is allocated.
+  assert.throws(() => withGradients.classify('a truly great film, '.repeat(6000), { explanation: 'gradient-x-input' }),
+    /attnlens: encoder\.layers\.0\.self_attn: keeping this input's attention .* needs 13732\.9 MiB .* at most 5792 tokens here/);
+  // Unless asked for gradient × input by name: by default such a text explains by the
+  // self-attention each token receives.
+  const long = withGradients.classify('a truly great film, '.repeat(1200));
+  assert.equal(long.explanation, 'self-attention');
+  assert.equal(long.tokens.length, 6000);
+  assert.equal(withGradients.classify('a truly great film.').explanation, 'gradient×input');
   assert.equal(withGradients.classify('a truly great film.').tokens.length, 5);
   withGradients.delete();
+
+  // A text too long for any memory wasm has (a million tokens through the GRU, about 5 KB each)
+  // runs out of it: a clear JS error, and the module goes on working.
+  const engine = await loadEngine();
+  const gru = engine.Model.fromBytes(new Uint8Array(fs.readFileSync(path.join(DIST, 'gru-attention.safetensors'))));
+  assert.throws(() => gru.predict('a '.repeat(1000000)), /^Error: attnlens: out of memory: this call needs more memory than the browser gives this module/);
+  assert.equal(gru.classify('a truly great film.').tokens.length, 5);
+  gru.delete();
 });
 
 test('odd text classifies, or explains why not, on every shipped model: empty, spaces, lone surrogates, combining marks, right-to-left, zero-width, 1 MB', async () => {
