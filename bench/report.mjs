@@ -2,6 +2,7 @@
 // speed-and-size issue first, met or not, then every table they come from.
 const ms = (t) => (t ? `${t.median_ms.toFixed(2)} (${t.p95_ms.toFixed(2)})` : '—');
 const fixed = (v, d = 2) => (v == null || !Number.isFinite(v) ? '—' : v.toFixed(d));
+const count = (n) => n.toLocaleString('en-US');
 const mb = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`;
 const kb = (bytes) => `${(bytes / 1e3).toFixed(0)} KB`;
 const rate = (t, size) => (t ? Math.round((1000 * size) / t.median_ms).toLocaleString('en') : 'not measured');
@@ -69,7 +70,12 @@ export function report(r) {
       + `(p95 ${fixed(r.element.cold.p95_ms, 0)}), warm ${fixed(r.element.warm.median_ms, 0)} ms (p95 ${fixed(r.element.warm.p95_ms, 0)}), `
       + `${r.element.cold.runs} runs each | ${yes(r.element.cold.median_ms <= 300)} |`,
     `| \`attnlens.wasm\` ≤ 400 KB | ${kb(r.sizes.attnlens_wasm.bytes)} (${kb(r.sizes.attnlens_wasm.gzip)} gzipped) | `
-      + `${yes(r.sizes.attnlens_wasm.bytes <= 400e3)} |`, '');
+      + `${yes(r.sizes.attnlens_wasm.bytes <= 400e3)} |`,
+    ...(r.memory.wasm_node_predict_bytes ? [(() => {
+      const heaps = r.memory.wasm_node_predict_bytes, largest = models.reduce((a, m) => (heaps[m] > heaps[a] ? m : a));
+      return `| every classifier reads a ${count(heaps.tokens)}-token review within 100 MB of wasm memory (predict, node) | largest: ${largest} `
+        + `${mb(heaps[largest])}; transformer ${mb(heaps.transformer)} | ${yes(heaps[largest] <= 100e6)} |`;
+    })()] : []), '');
 
   // ---------------------------------------------------------------- latency
   push('## Batch-1 latency, ms: median (p95)', '',
@@ -151,6 +157,8 @@ export function report(r) {
     ...models.map((m) => `| native peak RSS loading and running ${m} (inference up to batch ${S.batch} × ${Math.max(...S.lengths)} tokens) | ${mb(r.memory.native_peak_rss_bytes[m])} |`),
     `| wasm memory, node: fresh module → default model loaded → after classifying a 10,000-token review | ${mb(r.memory.wasm_node.initial_bytes)} → `
       + `${mb(r.memory.wasm_node.after_load_bytes)} → ${mb(r.memory.wasm_node.after_10k_bytes)} |`,
+    ...(r.memory.wasm_node_predict_bytes ? models.map((m) => `| wasm memory, node: a fresh module after ${m}'s predict() on a ${count(r.memory.wasm_node_predict_bytes.tokens)}-token review | `
+      + `${mb(r.memory.wasm_node_predict_bytes[m])} |`) : []),
     `| wasm memory, Chromium: the same | ${mb(r.memory.wasm_chromium.initial_bytes)} → ${mb(r.memory.wasm_chromium.after_load_bytes)} → `
       + `${mb(r.memory.wasm_chromium.after_10k_bytes)} |`, '',
     'Wasm memory only grows (in 64 KB pages), so its size after the call is the peak the call needed.', '');

@@ -34,8 +34,9 @@ const { values: args } = parseArgs({ options: { quick: { type: 'boolean', defaul
   'element-runs': { type: 'string' } } });
 const QUICK = args.quick;
 const S = QUICK
-  ? { lengths: [50], warmupMs: 100, runs: 5, batch: 8, batchRuns: 2, trainTokens: 50, trainSteps: 2, keystrokes: 8, peakSeconds: 0.2 }
-  : { lengths: [50, 200, 1000], warmupMs: 1500, runs: 30, batch: 128, batchRuns: 5, trainTokens: 200, trainSteps: 5, keystrokes: 60, peakSeconds: 2 };
+  ? { lengths: [50], warmupMs: 100, runs: 5, batch: 8, batchRuns: 2, trainTokens: 50, trainSteps: 2, keystrokes: 8, peakSeconds: 0.2, memoryTokens: 1000 }
+  : { lengths: [50, 200, 1000], warmupMs: 1500, runs: 30, batch: 128, batchRuns: 5, trainTokens: 200, trainSteps: 5, keystrokes: 60, peakSeconds: 2,
+      memoryTokens: 10000 };
 S.elementRuns = Number(args['element-runs'] ?? (QUICK ? 2 : 9));  // --element-runs N: more viewport-to-highlight runs in a quick run
 const OUT = args.out ?? path.join(ROOT, QUICK ? 'build/bench' : 'bench');
 const MODELS = ['bilstm-attention', 'gru-attention', 'lstm', 'cnn', 'transformer'];
@@ -198,6 +199,17 @@ async function heapFor10k() {
   return { initial_bytes: before, after_load_bytes: loaded, after_10k_bytes: fresh.HEAP8.length };
 }
 const nodeHeap = await heapFor10k();
+// Every model, a fresh module each: its wasm memory after predict() on a 10,000-token review
+// (issue 19: within 100 MB; 1,000 tokens in a quick run).
+const predictHeap = { tokens: S.memoryTokens };
+for (const name of MODELS) {
+  const fresh = await loadEngine();
+  const file = path.join(ROOT, 'models', `${name}.safetensors`);
+  const model = fresh.Model.fromBytes(new Uint8Array(fs.readFileSync(file)));
+  model.predict(reviewMaker(file).text(S.memoryTokens));
+  predictHeap[name] = fresh.HEAP8.length;
+  model.delete();
+}
 
 // ---------------------------------------------------------------- 3. Chromium
 log('Chromium: latency, training, first load, keystrokes');
@@ -457,7 +469,7 @@ const results = {
   native, node: nodeRows, chromium: chromiumRows,
   training: { native: Object.fromEntries(MODELS.map((m) => [m, native[m].training])), wasm_node: nodeTraining, wasm_chromium: chromiumTraining,
     tfjs: tfjsTraining },
-  memory: { native_peak_rss_bytes: Object.fromEntries(MODELS.map((m) => [m, native[m].peak_rss_bytes])),
+  memory: { wasm_node_predict_bytes: predictHeap, native_peak_rss_bytes: Object.fromEntries(MODELS.map((m) => [m, native[m].peak_rss_bytes])),
     native_training_peak_rss_bytes: Object.fromEntries(MODELS.map((m) => [m, native[m].training.peak_rss_bytes])), wasm_node: nodeHeap,
     wasm_chromium: chromiumExtras.heap },
   keystroke, sizes, element: elementPage, explanations,
