@@ -22,10 +22,10 @@ class Dense : public Module {
   // Every column of y is computed the same way whatever the other columns are, so a review's
   // logit does not depend on the batch it is in (nor on the batch's size).
   void apply(const Matrix& x, Matrix& y, kernels::Activation activation = kernels::Activation::None) const;
-  // y = W x + b on Eigen's product, without the packed copy: for one decoding step of a few
-  // columns (the translator's beams), where each weight is used a few times, so packing W would
-  // not pay, and checking that the packed copy is current would read W once more (the
-  // translator's 8,000 × 256 output layer at every step).
+  // y = W x + b on Eigen's product, without the packed copy: for a decoder's step-by-step loop
+  // (the translator's beams while decoding, its batch in teacher-forced training), where W is
+  // used for a few columns at each step, so packing it would not pay, and checking that the
+  // packed copy is current would read W once more at every step (the 8,000 × 256 output layer).
   void apply_step(const Matrix& x, Matrix& y) const;
   void backward(const Matrix& dy, const Matrix& x, Matrix& dx);
   std::vector<Parameter*> parameters() override { return {&weight, &bias}; }

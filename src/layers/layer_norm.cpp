@@ -31,6 +31,8 @@ void LayerNorm::forward(const Matrix& x, Matrix& y) {
 }
 
 void LayerNorm::backward(const Matrix& dy, Matrix& dx) {
+  check(normalized_.rows() == dy.rows() && normalized_.cols() == dy.cols(),
+        weight.name.substr(0, weight.name.rfind('.')) + ": backward without a kept forward of this shape (after one under ForwardOnly?)");
   const Scalar E = static_cast<Scalar>(dy.rows());
   if (!InputGradientsOnly::active()) {
     weight.grad.col(0) += (dy.array() * normalized_.array()).rowwise().sum().matrix();  // dL/dγ = Σ dy ⊙ x̂

@@ -49,8 +49,9 @@ void add_received(const Matrix& a, Scalar* received) {
 constexpr int kWhole = 1024, kQueryBlock = 256;
 
 // A kept forward holds every (sample, head)'s L × L attention for backward (gradients, attention
-// rollout): memory grows as L². Past this much per layer it is refused by name, with the longest
-// text that fits, before anything is allocated (a wasm module has 2 GB in all).
+// rollout): memory grows as L². A text needing more than this much per layer is refused by name,
+// with the longest text that fits, before anything is allocated (a wasm module has 2 GB in all).
+// A batch of shorter texts may still need more, and runs out of memory as a clear error.
 #ifdef __EMSCRIPTEN__
 constexpr double kKeptAttentionBytes = 512.0 * (1 << 20);
 #else
@@ -63,21 +64,18 @@ int longest_kept(int heads) {
 }
 
 void check_kept_attention(const std::string& name, int heads, const SequenceBatch& x) {
-  double pairs = 0;  // query–key pairs per head over the batch
-  for (int b = 0; b < x.batch; ++b) {
-    const double L = std::max(0, std::min(x.lengths[static_cast<size_t>(b)], x.steps));
-    pairs += L * L;
-  }
-  const double bytes = pairs * heads * sizeof(Scalar);
-  if (bytes <= kKeptAttentionBytes) return;
+  int longest = 0;
+  for (int b = 0; b < x.batch; ++b) longest = std::max(longest, std::min(x.lengths[static_cast<size_t>(b)], x.steps));
+  if (longest <= longest_kept(heads)) return;
+  const double bytes = static_cast<double>(longest) * longest * heads * sizeof(Scalar);
   const auto megabytes = [](double b) {  // to a tenth (no iostreams in the wasm modules)
     const auto tenths = std::llround(b / (1 << 20) * 10);
     return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " MiB";
   };
-  throw Error(name + ": keeping this input's attention (" + std::to_string(heads) + " heads, L × L per text, for " +
-              "gradients or attention rollout) needs " + megabytes(bytes) + " in this layer, more than the " +
-              megabytes(kKeptAttentionBytes) + " allowed: a text may have at most " + std::to_string(longest_kept(heads)) +
-              " tokens here; predict() and the attention each word receives read any length");
+  throw Error(name + ": keeping the attention of a text of " + std::to_string(longest) + " tokens (" + std::to_string(heads) +
+              " heads, L × L each, for gradients or attention rollout) needs " + megabytes(bytes) +
+              " in this layer, more than the " + megabytes(kKeptAttentionBytes) + " allowed: a text may have at most " +
+              std::to_string(longest_kept(heads)) + " tokens here; predict() and the attention each word receives read any length");
 }
 }  // namespace
 
@@ -89,7 +87,7 @@ void MultiHeadSelfAttention::forward(const SequenceBatch& x, Matrix& out, Worksp
   });
   const int T = x.steps, B = x.batch, E = channels_, d = E / heads_;
   const Scalar scale = static_cast<Scalar>(1.0 / std::sqrt(static_cast<double>(d)));
-  if (!ForwardOnly::active())  // before anything changes: a refused call leaves the last forward's state
+  if (!ForwardOnly::active())  // before anything changes here: the attention keeps the last forward's matrices
     check_kept_attention(in_proj_weight.name.substr(0, in_proj_weight.name.rfind('.')), heads_, x);
   kept_ = !ForwardOnly::active();
   Workspace& w = kept_ || !shared ? own_ : *shared;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "core/loss.hpp"
 #include "core/rng.hpp"
@@ -181,7 +182,15 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
   const std::vector<int32_t> ids = encode(tokens, bundle.vocabulary);
   const int L = static_cast<int>(ids.size());
   const TokenBatch batch = single_batch(ids);
-  result.logit = model.forward(batch)(0, 0);
+  {
+    // Only the gradient methods go backward from this pass and only rollout reads its attention
+    // matrices: the others run it forward-only (a Transformer's memory linear in L).
+    std::optional<ForwardOnly> forward_only;
+    if (request.method != Method::Gradient && request.method != Method::GradientXInput &&
+        request.method != Method::AttentionRollout)
+      forward_only.emplace();
+    result.logit = model.forward(batch)(0, 0);
+  }
   if (L > 0 && request.method == Method::AttentionRollout) {
     const std::vector<double> rollout = attention_rollout(model);
     result.tokens.reserve(tokens.size());

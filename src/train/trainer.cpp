@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "core/error.hpp"
 #include "core/loss.hpp"
@@ -76,6 +77,8 @@ Trainer::ShardResult Trainer::run_batch(const std::vector<Example>& examples, co
                                       batch.begin() + static_cast<std::ptrdiff_t>(end));
     const TokenBatch tokens = make_batch(examples, indices, max_length);
     Rng dropout_rng(dropout_seed * 1000003ull + shard);
+    std::optional<ForwardOnly> forward_only;  // evaluation: nothing goes backward (a thread's own guard)
+    if (!training) forward_only.emplace();
     const Matrix& logits = model.forward(tokens, training ? &dropout_rng : nullptr);
     std::vector<float> targets;
     for (size_t i : indices) targets.push_back(examples[i].label);

@@ -35,3 +35,22 @@ TEST_CASE("gradient check: Dense", "[gradients][dense]") {
   expect_input_gradients(loss, x, grad_x);
 }
 #endif  // ATTNLENS_GRADIENT_CHECKS
+
+// A column of y is computed the same way whatever the other columns: the first k columns of a
+// product over n columns are, to the bit, the product over those k alone (a review's logit does
+// not move with its batch's size), for shapes across the GEMM's tiles, tails and column blocks.
+TEST_CASE("Dense: a column's result does not depend on how many columns there are", "[layers][dense]") {
+  for (const int out : {1, 5, 16, 33}) {
+    Dense dense("fc", 37, out);
+    dense.weight.value = Matrix::Random(out, 37);
+    dense.bias.value = Matrix::Random(out, 1);
+    const Matrix x = Matrix::Random(37, 150);
+    Matrix all, some;
+    dense.apply(x, all, kernels::Activation::Relu);
+    for (const int k : {1, 2, 3, 17, 64, 65, 129}) {
+      INFO("out " << out << ", columns " << k);
+      dense.apply(x.leftCols(k), some, kernels::Activation::Relu);
+      CHECK(some == all.leftCols(k));
+    }
+  }
+}

@@ -120,7 +120,7 @@ TEST_CASE("self-attention: a kept forward too long for the memory budget is a cl
   const int limit = sizeof(Scalar) == 4 ? 32768 : 23170;
   const SequenceBatch longest = sequence_batch(Matrix::Zero(8, limit + 1), limit + 1, 1, {limit + 1});
   CHECK_THROWS_WITH(attention.forward(longest, out),
-                    Catch::Contains("encoder.layers.0.self_attn: keeping this input's attention") &&
+                    Catch::Contains("encoder.layers.0.self_attn: keeping the attention of a text of " + std::to_string(limit + 1)) &&
                         Catch::Contains("at most " + std::to_string(limit) + " tokens"));
   CHECK(attention.kept_attention());
   CHECK(attention.attention(0, 1).rows() == 5);

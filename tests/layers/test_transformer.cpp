@@ -77,6 +77,9 @@ TEST_CASE("Transformer encoder under ForwardOnly: the same output, then a kept f
       ForwardOnly forward_only;
       encoder.forward(input, streamed);
     }
+#if ATTNLENS_GRADIENTS
+    CHECK_THROWS_WITH(encoder.backward(grad_out, &grad_after), Catch::Contains("backward without a kept forward"));
+#endif
     CHECK(streamed.values == kept.values);
     CHECK(streamed.lengths == kept.lengths);
     for (int b = 0; b < 3; ++b)

@@ -301,7 +301,7 @@ test('a 10,000-token review in every model within 100 MiB of wasm memory; the Tr
   // Gradient × input keeps every head's L × L matrix: past 512 MiB a layer (5,792 tokens for 4
   // heads, which runs in about 1.5 GB) it is refused by name before anything is allocated.
   assert.throws(() => withGradients.classify('a truly great film, '.repeat(6000), { explanation: 'gradient-x-input' }),
-    /attnlens: encoder\.layers\.0\.self_attn: keeping this input's attention .* needs 13732\.9 MiB .* at most 5792 tokens here/);
+    /attnlens: encoder\.layers\.0\.self_attn: keeping the attention of a text of 30000 tokens .* needs 13732\.9 MiB .* at most 5792 tokens here/);
   // Unless asked for gradient × input by name: by default such a text explains by the
   // self-attention each token receives.
   const long = withGradients.classify('a truly great film, '.repeat(1200));
