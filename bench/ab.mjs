@@ -5,6 +5,12 @@
 // by a few percent.
 //
 //   node bench/ab.mjs DIR_A DIR_B [--module attnlens|attnlens-train] [--tokens 200] [--runs 30]
+//                    [--kernels-a K] [--kernels-b K]
+//
+// --kernels-a/-b: the kernels each runs (src/wasm/kernel_loader.js): relaxed-simd, simd128 or
+// built-in; by default what the build picks (relaxed SIMD only where node has it). For example
+// `node --experimental-wasm-relaxed-simd bench/ab.mjs web/dist web/dist --kernels-a simd128
+// --kernels-b relaxed-simd` is the relaxed-SIMD kernels against SIMD128 in one build.
 //
 // DIR_A and DIR_B hold <module>.js and <module>.wasm (for example a copy of web/dist/ made before
 // the change, and web/dist/). Measured, on the review the benchmark suite uses (bench/timing.mjs):
@@ -20,7 +26,8 @@ import { measureInterleaved, reviewMaker } from './timing.mjs';
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
   options: { module: { type: 'string', default: 'attnlens' }, tokens: { type: 'string', default: '200' },
-    runs: { type: 'string', default: '30' } },
+    runs: { type: 'string', default: '30' }, 'kernels-a': { type: 'string' },
+    'kernels-b': { type: 'string' } },
 });
 const fail = (message) => { console.error(`bench/ab.mjs: ${message}`); process.exit(2); };
 if (positionals.length !== 2) fail('give two folders, each with <module>.js and <module>.wasm');
@@ -28,12 +35,20 @@ if (!['attnlens', 'attnlens-train'].includes(args.module)) fail('--module must b
 const tokens = Number(args.tokens), runs = Number(args.runs);
 if (!(Number.isInteger(tokens) && tokens > 0) || !(Number.isInteger(runs) && runs > 0)) fail('--tokens and --runs must be positive whole numbers');
 
-async function load(dir) {
+const kernelChoices = ['relaxed-simd', 'simd128', 'built-in'];
+for (const option of ['kernels-a', 'kernels-b'])
+  if (args[option] !== undefined && !kernelChoices.includes(args[option])) fail(`--${option} must be one of ${kernelChoices.join(', ')}`);
+async function load(dir, kernels) {
   const js = path.resolve(dir, `${args.module}.js`), wasm = path.resolve(dir, `${args.module}.wasm`);
   for (const file of [js, wasm]) if (!fs.existsSync(file)) fail(`${file} is missing`);
-  return (await import(js)).default({ wasmBinary: fs.readFileSync(wasm) });
+  const lens = await (await import(js)).default({ wasmBinary: fs.readFileSync(wasm), ...(kernels ? { kernels } : {}) });
+  if (kernels && lens.kernels !== kernels)
+    fail(`${dir} runs the ${lens.kernels ?? 'built-in (no kernel modules in this build)'} kernels, not ${kernels}` +
+      (kernels === 'relaxed-simd' ? ': run node with --experimental-wasm-relaxed-simd' : ''));
+  console.log(`${dir}: ${lens.kernels ?? 'built-in'} kernels`);
+  return lens;
 }
-const [A, B] = [await load(positionals[0]), await load(positionals[1])];
+const [A, B] = [await load(positionals[0], args['kernels-a']), await load(positionals[1], args['kernels-b'])];
 const modelBytes = (name) => new Uint8Array(fs.readFileSync(path.join(ROOT, 'models', `${name}.safetensors`)));
 
 const rows = [];

@@ -19,7 +19,7 @@ export function report(r) {
   const push = (...l) => lines.push(...l);
 
   push('# Benchmark results', '',
-    `Made by \`node bench/run.mjs${r.quick ? ' --quick' : ''}\` on ${r.date.slice(0, 10)}: ${r.machine.cpu}, node ${r.machine.node}, `
+    `Made by \`node${r.kernels?.node_relaxed ? ' --experimental-wasm-relaxed-simd' : ''} bench/run.mjs${r.quick ? ' --quick' : ''}\` on ${r.date.slice(0, 10)}: ${r.machine.cpu}, node ${r.machine.node}, `
       + `Chromium ${r.machine.chromium}, onnxruntime-web ${r.machine.onnxruntime_web}, TensorFlow.js ${r.machine.tfjs} `
       + `(wasm backend ${r.machine.tfjs_backend_wasm}). One thread everywhere; latencies are the median (p95) of ${S.runs} runs after `
       + `${S.warmupMs / 1000} s of warm-up, in ms. Do not edit: rerun the command (about 35 minutes; \`--quick\` takes seconds and `
@@ -44,8 +44,21 @@ export function report(r) {
   const nativeTraining = r.training.native['bilstm-attention'];
   const peakFraction = nativeTraining.gflops / r.peak.native.gemm_gflops;
   const accuracyLoss = 100 * (r.default_model.float32_accuracy - r.default_model.accuracy);
+  const relaxedRatios = r.kernels?.node_relaxed
+    ? models.map((m) => ({ m, worst: Math.min(...S.lengths.map((n) => nodeRow(m, n).ort.median_ms / nodeRow(m, n).predict_relaxed.median_ms)),
+      at: Object.fromEntries(S.lengths.map((n) => [n, nodeRow(m, n).ort.median_ms / nodeRow(m, n).predict_relaxed.median_ms])) }))
+    : null;
+  const relaxedSlowest = relaxedRatios?.reduce((a, b) => (a.worst < b.worst ? a : b));
   push('## Targets', '',
     '| target | measured | |', '|---|---|---|',
+    `| every classifier ≥ 1.25 × ONNX Runtime Web, batch 1, wasm in node, SIMD128 kernels (ORT time / attnlens time, ${S.lengths.join(', ')} tokens) `
+      + `| lowest: ${slowest.m} ${fixed(slowest.worst)}; every ratio ≥ 1.25 for ${ratios.filter((x) => x.worst >= 1.25).map((x) => x.m).join(', ') || 'none'} `
+      + `| ${yes(slowest.worst >= 1.25)} |`,
+    relaxedRatios
+      ? `| the same ≥ 1.5 with the relaxed-SIMD kernels (node with --experimental-wasm-relaxed-simd) | lowest: ${relaxedSlowest.m} `
+        + `${fixed(relaxedSlowest.worst)}; at ${headline} tokens: ${relaxedRatios.map((x) => `${x.m} ${fixed(x.at[headline])}`).join(', ')} `
+        + `| ${yes(relaxedSlowest.worst >= 1.5)} |`
+      : '| the same ≥ 1.5 with the relaxed-SIMD kernels | not measured: this run\'s node has no relaxed SIMD (run `node --experimental-wasm-relaxed-simd bench/run.mjs`) | **not measured** |',
     `| every classifier at least as fast as ONNX Runtime Web, batch 1, wasm (ORT time / attnlens time ≥ 1) | lowest: ${slowest.m} `
       + `${fixed(slowest.worst)}; at ${headline} tokens: ${ratios.map((x) => `${x.m} ${fixed(x.at[headline])}`).join(', ')} | ${yes(slowest.worst >= 1)} |`,
     `| BiLSTM + attention at ${headline} tokens ≥ 25× faster than TF.js's wasm backend | ${fixed(tfjsRatio, 1)}× | ${yes(tfjsRatio >= 25)} |`,
@@ -89,6 +102,17 @@ export function report(r) {
         + `${ms(b.classify)} | ${ms(c?.predict)} | ${ms(c?.classify)} | ${ms(b.ort)} | ${ms(b.tfjs_wasm)} | ${ms(b.tfjs_cpu)} | `
         + `${fixed(b.ort.median_ms / b.predict.median_ms)} | ${fixed(b.tfjs_wasm.median_ms / b.predict.median_ms, 1)} |`);
     }
+  if (relaxedRatios) {
+    push('', 'With the relaxed-SIMD kernels (`lens.kernels` `relaxed-simd`; the table above runs `simd128`), wasm in node, the same calls interleaved: median (p95), ms.', '',
+      '| model | tokens | SIMD128 predict | relaxed-SIMD predict | SIMD128 / relaxed | ORT / relaxed |', '|---|---|---|---|---|---|');
+    for (const m of models)
+      for (const n of S.lengths) {
+        const b = nodeRow(m, n);
+        push(`| ${m} | ${n} | ${ms(b.predict)} | ${ms(b.predict_relaxed)} | ${fixed(b.predict.median_ms / b.predict_relaxed.median_ms)} | `
+          + `${fixed(b.ort.median_ms / b.predict_relaxed.median_ms)} |`);
+      }
+  }
+  push('', `Kernels (src/wasm/kernel_loader.js): node ${r.kernels?.node ?? 'built-in'}, Chromium ${r.kernels?.chromium ?? 'built-in'}.`);
   push('', 'Ratios compare medians of the wasm engines in node: same process, same weights, and for attnlens and ONNX Runtime calls interleaved run by run (predict, classify, ORT, predict, …) so a slow spell of this shared machine lands on both. Above 1, attnlens is faster.', '');
 
   // ---------------------------------------------------------------- throughput

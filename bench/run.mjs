@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // The benchmark suite, one command: writes bench/RESULTS.md and bench/results.json.
-//   node bench/run.mjs            the full run (about 35 minutes here): 50, 200 and 1,000 tokens
-//   node bench/run.mjs --quick    a minute: 50 tokens, batch 8, short warm-ups, few runs; written to
+//   node --experimental-wasm-relaxed-simd bench/run.mjs
+//                                 the full run (about 35 minutes here): 50, 200 and 1,000 tokens
+//   node --experimental-wasm-relaxed-simd bench/run.mjs --quick
+//                                 a minute: 50 tokens, batch 8, short warm-ups, few runs; written to
 //                                 build/bench/ (web/tests/bench.test.mjs runs it in CI so it never rots)
+// The node figures are for the SIMD128 kernels; with the flag the relaxed-SIMD kernels are measured
+// beside them (without it, that row of the targets says "not measured"). Chromium runs relaxed SIMD.
 // Every shipped classifier, the same weights everywhere, one thread everywhere:
 //   native       `attnlens bench` (build/release/attnlens): latency, batch throughput, training, RSS, peak
 //   wasm, node   web/dist/attnlens.wasm (Model.predict, and Model.classify for attention models), the
@@ -84,7 +88,12 @@ const nativePeak = native[MODELS[0]].peak;
 
 // ---------------------------------------------------------------- 2. node: attnlens wasm, ONNX Runtime, TF.js
 log('node: attnlens wasm, ONNX Runtime Web, TF.js');
-const lens = await loadEngine();
+// The SIMD128 kernels for the main figures even where node has relaxed SIMD; the relaxed-SIMD
+// kernels beside them when it does (node --experimental-wasm-relaxed-simd bench/run.mjs).
+const lens = await loadEngine({ kernels: 'simd128' });
+const relaxedLens = await loadEngine();
+const RELAXED = relaxedLens.kernels === 'relaxed-simd';
+log(RELAXED ? '  relaxed SIMD: measured beside SIMD128' : '  relaxed SIMD: not in this node (run it with --experimental-wasm-relaxed-simd to measure it)');
 const trainLens = await loadTrainEngine();
 const wasmPeak = trainLens.machinePeak(S.peakSeconds);
 const nodeRows = [];
@@ -95,6 +104,7 @@ for (const name of MODELS) {
   const bytes = new Uint8Array(fs.readFileSync(file));
   const make = reviewMaker(file);
   const model = lens.Model.fromBytes(bytes);
+  const relaxedModel = RELAXED ? relaxedLens.Model.fromBytes(bytes) : null;
   // classify() explains: by attention in attnlens.wasm, by gradient × input in the engine with
   // gradients (attnlens-train.wasm), as the page does.
   const explainer = model.info().hasAttention ? model : trainLens.Model.fromBytes(bytes);
@@ -113,8 +123,15 @@ for (const name of MODELS) {
     ours.forEach((v, b) => {
       if (Math.abs(v - theirs[b]) > TOLERANCE) throw new Error(`${name}, ${n} tokens: ONNX Runtime logit ${theirs[b]}, attnlens ${v}`);
     });
+    if (relaxedModel) {
+      const relaxed = relaxedModel.predict(texts).map((p) => p.logit);
+      relaxed.forEach((v, b) => {
+        if (Math.abs(v - ours[b]) > 1e-5 * Math.max(1, Math.abs(ours[b]))) throw new Error(`${name}, ${n} tokens: relaxed SIMD logit ${v}, SIMD128 ${ours[b]}`);
+      });
+    }
     Object.assign(row, await measureTogether({
-      predict: () => model.predict(text), classify: () => explainer.classify(text), ort: () => ortRun(ids, 1, n) }));
+      predict: () => model.predict(text), classify: () => explainer.classify(text), ort: () => ortRun(ids, 1, n),
+      ...(relaxedModel ? { predict_relaxed: () => relaxedModel.predict(text) } : {}) }));
     row.batch = { size: S.batch, ...await measureTogether({
       attnlens: () => model.predict(texts), ort: () => ortRun(manyIds, S.batch, n) }, { runs: S.batchRuns }) };
     log(`  ${name} ${n}: predict ${row.predict.median_ms.toFixed(2)} ms, classify ${row.classify.median_ms.toFixed(2)} ms, `
@@ -123,6 +140,7 @@ for (const name of MODELS) {
   await session.release();
   if (explainer !== model) explainer.delete();
   model.delete();
+  relaxedModel?.delete();
   // TF.js, both backends: the same logits first, then the same timings.
   for (const backend of ['wasm', 'cpu']) {
     await tf.setBackend(backend);
@@ -364,6 +382,7 @@ log(`  <attn-lens>: one element ${(elementPage.one.bytes / 1e6).toFixed(2)} MB, 
 await page.goto(`${baseUrl}__bench.html`);
 const chromiumRows = [];
 const chromiumTraining = {};
+let chromiumKernels;
 for (const name of MODELS) {
   const file = path.join(ROOT, 'models', `${name}.safetensors`);
   const make = reviewMaker(file);
@@ -394,8 +413,9 @@ for (const name of MODELS) {
       { batchSize: s.batch, maxLength: s.trainTokens, validationFraction: 0, seed: 1 });
     const training = measure(() => trainer.step(), s.trainSteps, 0);
     trainer.delete();
-    return { rows, training };
+    return { rows, training, kernels: window.benchEngine.kernels };
   }, { name, texts, trainTexts, s: S });
+  chromiumKernels = result.kernels;
   result.rows.forEach((r, k) => chromiumRows.push({ model: name, tokens: S.lengths[k], ...r }));
   chromiumTraining[name] = { timing: result.training, reviews_per_second: (1000 * S.batch) / result.training.median_ms };
   log(`  ${name}: ${result.rows.map((r) => r.predict.median_ms.toFixed(2)).join(' / ')} ms, `
@@ -466,6 +486,7 @@ const results = {
   machine: { cpu: `${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores`, node: process.version, chromium: chromiumVersion,
     onnxruntime_web: version('onnxruntime-web'), tfjs: version('@tensorflow/tfjs'), tfjs_backend_wasm: version('@tensorflow/tfjs-backend-wasm') },
   peak: { native: nativePeak, wasm_node: wasmPeak, wasm_chromium: chromiumExtras.peak },
+  kernels: { node: lens.kernels, node_relaxed: RELAXED ? relaxedLens.kernels : null, chromium: chromiumKernels },
   native, node: nodeRows, chromium: chromiumRows,
   training: { native: Object.fromEntries(MODELS.map((m) => [m, native[m].training])), wasm_node: nodeTraining, wasm_chromium: chromiumTraining,
     tfjs: tfjsTraining },

@@ -1,9 +1,15 @@
 #include "core/kernels.hpp"
 
+#include "core/simd_kernels.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+
+#if defined(__EMSCRIPTEN__)
+#include <emscripten/emscripten.h>
+#endif
 
 namespace attnlens::kernels {
 namespace {
@@ -68,6 +74,19 @@ inline Packet exp(Packet x) {
 [[maybe_unused]] inline float tanh1(float x) { return Eigen::numext::tanh(x); }
 inline float exp1(float x) { return exp(splat(x))[0]; }
 
+// The SIMD interface the shared micro-kernels (simd_kernels.hpp) are written on.
+struct EigenSimd {
+  using Packet = attnlens::kernels::Packet;
+  static constexpr int kLanes = attnlens::kernels::kLanes;
+  static constexpr int kGemvVectors = 8;  // 12 is slower in clang 14's wasm build (kernel_module.cpp)
+  static Packet load(const float* p) { return Eigen::internal::ploadu<Packet>(p); }
+  static Packet load_aligned(const float* p) { return Eigen::internal::pload<Packet>(p); }
+  static void store(float* p, const Packet& v) { Eigen::internal::pstoreu(p, v); }
+  static Packet splat(float s) { return Eigen::internal::pset1<Packet>(s); }
+  static Packet madd(const Packet& a, const Packet& b, const Packet& c) { return c + a * b; }
+  static Packet max(const Packet& a, const Packet& b) { return Eigen::internal::pmax(a, b); }
+};
+
 // ---- matrix-vector product ----
 
 template <class T>
@@ -80,61 +99,15 @@ void gemv_impl(int rows, int cols, const T* w, const T* x, T* y) {
 }
 
 [[maybe_unused]] void gemv_impl(int rows, int cols, const float* w, const float* x, float* y) {
-  constexpr int kBlock = 8 * kLanes;  // 8 accumulators: 16 registers on x86-64 leave room for W and x
-  int r = 0;
-  for (; r + kBlock <= rows; r += kBlock) {
-    Packet a0 = load(y + r), a1 = load(y + r + kLanes), a2 = load(y + r + 2 * kLanes), a3 = load(y + r + 3 * kLanes);
-    Packet a4 = load(y + r + 4 * kLanes), a5 = load(y + r + 5 * kLanes), a6 = load(y + r + 6 * kLanes), a7 = load(y + r + 7 * kLanes);
-    const float* p = w + r;
-    for (int j = 0; j < cols; ++j, p += rows) {
-      const Packet s = splat(x[j]);
-      a0 += s * load(p);
-      a1 += s * load(p + kLanes);
-      a2 += s * load(p + 2 * kLanes);
-      a3 += s * load(p + 3 * kLanes);
-      a4 += s * load(p + 4 * kLanes);
-      a5 += s * load(p + 5 * kLanes);
-      a6 += s * load(p + 6 * kLanes);
-      a7 += s * load(p + 7 * kLanes);
-    }
-    store(y + r, a0), store(y + r + kLanes, a1), store(y + r + 2 * kLanes, a2), store(y + r + 3 * kLanes, a3);
-    store(y + r + 4 * kLanes, a4), store(y + r + 5 * kLanes, a5), store(y + r + 6 * kLanes, a6), store(y + r + 7 * kLanes, a7);
-  }
-  for (; r + kLanes <= rows; r += kLanes) {
-    Packet a = load(y + r);
-    const float* p = w + r;
-    for (int j = 0; j < cols; ++j, p += rows) a += splat(x[j]) * load(p);
-    store(y + r, a);
-  }
-  for (; r < rows; ++r) {
-    float a = y[r];
-    for (int j = 0; j < cols; ++j) a += x[j] * w[static_cast<std::ptrdiff_t>(j) * rows + r];
-    y[r] = a;
-  }
+  simd::gemv_accumulate<EigenSimd>(rows, cols, w, x, y);
 }
 
 // ---- packed GEMM (see kernels.hpp) ----
 
-// The tile: kPanelVectors weight vectors × kTile columns of x, kPanelVectors·kTile accumulators.
-// Chosen by measurement in wasm SIMD128 under node on this machine's x86 (AMD EPYC), each candidate
-// against 2 × 4 with bench/ab.mjs (predict, 200 tokens, calls interleaved; median ratio, above 1
-// faster; cnn, lstm and transformer):
-//   4 × 2: 1.05, 0.98, 1.00 (and 1.06, 1.01, 1.01 at 1,000 tokens; 1.16, 1.04, 1.06 at 50) — kept
-//   2 × 3: 0.94, 1.00, 0.97     2 × 5: 0.72, 0.99, 0.91     2 × 6: 0.84, 0.95, 0.94
-//   3 × 4: 0.84, 0.82, 0.90     1 × 8: 0.77, 0.84, 0.87
-// and against 4 × 2: 3 × 2: 0.94, 1.04, 1.00; 4 × 3: 0.81, 0.95, 0.89. More than 8 accumulators
-// spill: V8 maps wasm's v128 values onto x86's 16 XMM registers, which must also hold the weights
-// and the broadcast. ARM has 32 vector registers; a larger tile may pay there (not measured here).
-// Natively the same code runs on AVX (8 lanes: panels of 32 rows) or AVX-512.
-#ifndef ATTNLENS_GEMM_VECTORS
-#define ATTNLENS_GEMM_VECTORS 4
-#endif
-#ifndef ATTNLENS_GEMM_TILE
-#define ATTNLENS_GEMM_TILE 2
-#endif
-constexpr int kPanelVectors = ATTNLENS_GEMM_VECTORS;
-constexpr int kTile = ATTNLENS_GEMM_TILE;
-constexpr int kColumnBlock = 64;
+// The tile and the column block: see simd_kernels.hpp.
+constexpr int kPanelVectors = simd::kGemmVectors;
+constexpr int kTile = simd::kGemmTile;
+constexpr int kColumnBlock = simd::kGemmColumnBlock;
 constexpr int kPanelRows = kPanelVectors * kLanes;
 
 // Any scalar type: the reference loop over the same packing (the double build).
@@ -153,65 +126,10 @@ void gemm_impl(const T* panels, int rows, int cols, const T* bias, const T* x, s
   }
 }
 
-// kPanelRows outputs for N columns (N ≤ kTile): kPanelVectors·N accumulators, unrolled by the compiler.
-template <int N>
-inline void gemm_tile(const float* panel, int cols, const Packet* bias, const float* x, std::ptrdiff_t ldx, bool relu,
-                      float* y, std::ptrdiff_t ldy, int valid) {
-  Packet a[N][kPanelVectors];
-  for (int j = 0; j < N; ++j)
-    for (int v = 0; v < kPanelVectors; ++v) a[j][v] = bias[v];
-  const float* w = panel;
-  for (int k = 0; k < cols; ++k, w += kPanelRows) {
-    Packet wv[kPanelVectors];
-    for (int v = 0; v < kPanelVectors; ++v) wv[v] = Eigen::internal::pload<Packet>(w + v * kLanes);
-    for (int j = 0; j < N; ++j) {
-      const Packet s = splat(x[j * ldx + k]);
-      for (int v = 0; v < kPanelVectors; ++v) a[j][v] += s * wv[v];
-    }
-  }
-  for (int j = 0; j < N; ++j) {
-    if (relu)
-      for (int v = 0; v < kPanelVectors; ++v) a[j][v] = Eigen::internal::pmax(a[j][v], splat(0.0f));
-    float* out = y + j * ldy;
-    if (valid == kPanelRows) {
-      for (int v = 0; v < kPanelVectors; ++v) store(out + v * kLanes, a[j][v]);
-    } else {  // the last panel of a W whose rows are not a multiple of kPanelRows
-      alignas(64) float tail[kPanelRows];
-      for (int v = 0; v < kPanelVectors; ++v) Eigen::internal::pstore(tail + v * kLanes, a[j][v]);
-      std::memcpy(out, tail, static_cast<size_t>(valid) * sizeof(float));
-    }
-  }
-}
-
-// The last columns of a block, fewer than kTile: one tile of exactly that many.
-template <int N>
-inline void gemm_rest(int left, const float* panel, int cols, const Packet* bias, const float* x, std::ptrdiff_t ldx,
-                      bool relu, float* y, std::ptrdiff_t ldy, int valid) {
-  if constexpr (N > 0) {
-    if (left == N) gemm_tile<N>(panel, cols, bias, x, ldx, relu, y, ldy, valid);
-    else gemm_rest<N - 1>(left, panel, cols, bias, x, ldx, relu, y, ldy, valid);
-  }
-}
-
 [[maybe_unused]] void gemm_impl(const float* panels, int rows, int cols, const float* bias, const float* x,
                                 std::ptrdiff_t ldx, int n, float* y, std::ptrdiff_t ldy, Activation activation) {
-  const bool relu = activation == Activation::Relu;
-  const int panel_count = (rows + kPanelRows - 1) / kPanelRows;
-  for (int j0 = 0; j0 < n; j0 += kColumnBlock) {
-    const int j1 = std::min(n, j0 + kColumnBlock);
-    for (int p = 0; p < panel_count; ++p) {
-      const int r0 = p * kPanelRows, valid = std::min(kPanelRows, rows - r0);
-      alignas(64) float b[kPanelRows] = {};
-      if (bias) std::memcpy(b, bias + r0, static_cast<size_t>(valid) * sizeof(float));
-      Packet bv[kPanelVectors];
-      for (int v = 0; v < kPanelVectors; ++v) bv[v] = Eigen::internal::pload<Packet>(b + v * kLanes);
-      const float* panel = panels + static_cast<std::ptrdiff_t>(p) * kPanelRows * cols;
-      int j = j0;
-      for (; j + kTile <= j1; j += kTile)
-        gemm_tile<kTile>(panel, cols, bv, x + j * ldx, ldx, relu, y + j * ldy + r0, ldy, valid);
-      gemm_rest<kTile - 1>(j1 - j, panel, cols, bv, x + j * ldx, ldx, relu, y + j * ldy + r0, ldy, valid);
-    }
-  }
+  simd::gemm<EigenSimd, kPanelVectors, kTile, kColumnBlock>(panels, rows, cols, bias, x, ldx, n, y, ldy,
+                                                             activation == Activation::Relu);
 }
 
 // ---- gate functions: an element loop from `from` (all of the double build, the float tails) ----
@@ -302,10 +220,39 @@ void softmax_impl(T* x, int n, T scale) {
   for (; i < n; ++i) x[i] *= inverse;
 }
 
+#if defined(__EMSCRIPTEN__)
+// The kernel module's GEMM and GEMV (src/wasm/kernel_module.cpp: simd_kernels.hpp built by
+// clang-19, with relaxed SIMD where the runtime has it), when one is loaded: the engine's loader
+// (src/wasm/kernel_loader.js) instantiates it on this module's memory, puts its functions in the
+// function table and hands their indices to attnlens_use_kernel_module.
+static_assert(sizeof(Scalar) == sizeof(float), "the wasm modules compute in float");
+using ModuleGemm = void (*)(const float*, int, int, const float*, const float*, std::ptrdiff_t, int, float*,
+                            std::ptrdiff_t, int);
+using ModuleGemv = void (*)(int, int, const float*, const float*, float*);
+ModuleGemm module_gemm = nullptr;
+ModuleGemv module_gemv = nullptr;
+#endif
+
 }  // namespace
 
+#if defined(__EMSCRIPTEN__)
+// gemm, gemv: function-table indices of the kernel module's functions; panel_rows: the panel
+// height its GEMM was compiled for, which must be this module's. 0, 0 goes back to the engine's
+// own kernels. Returns whether the module's are in use.
+extern "C" EMSCRIPTEN_KEEPALIVE int attnlens_use_kernel_module(int gemm, int gemv, int panel_rows) {
+  const bool use = gemm != 0 && gemv != 0 && panel_rows == kPanelRows;
+  module_gemm = use ? reinterpret_cast<ModuleGemm>(static_cast<uintptr_t>(gemm)) : nullptr;
+  module_gemv = use ? reinterpret_cast<ModuleGemv>(static_cast<uintptr_t>(gemv)) : nullptr;
+  return use;
+}
+#endif
+
 void gemv_accumulate(int rows, int cols, const Scalar* w, const Scalar* x, Scalar* y) {
-  if (rows > 0 && cols > 0) gemv_impl(rows, cols, w, x, y);  // an empty W's data may be null: nothing to add
+  if (rows <= 0 || cols <= 0) return;  // an empty W's data may be null: nothing to add
+#if defined(__EMSCRIPTEN__)
+  if (module_gemv) return module_gemv(rows, cols, w, x, y);
+#endif
+  gemv_impl(rows, cols, w, x, y);
 }
 void softmax(Scalar* x, int n, Scalar scale) { softmax_impl(x, n, scale); }
 
@@ -355,6 +302,10 @@ void gemm(const PackedWeights& w, const Scalar* bias, const Scalar* x, std::ptrd
       }
     return;
   }
+#if defined(__EMSCRIPTEN__)
+  if (module_gemm)
+    return module_gemm(w.panels(), w.rows(), w.cols(), bias, x, x_stride, n, y, y_stride, activation == Activation::Relu);
+#endif
   gemm_impl(w.panels(), w.rows(), w.cols(), bias, x, x_stride, n, y, y_stride, activation);
 }
 void gemm(const PackedWeights& w, const Scalar* bias, const Scalar* x, std::ptrdiff_t x_stride, int n, Scalar* y,

@@ -13,15 +13,18 @@ const timed = (t, what) => assert.ok(t && t.median_ms > 0 && t.p95_ms >= t.media
 
 test('bench/run.mjs --quick: every engine on every shipped classifier, natively, in node and in Chromium', { timeout: 900000 }, () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'attnlens-bench-'));
-  const run = spawnSync(process.execPath, [path.join(ROOT, 'bench/run.mjs'), '--quick', '--out', out], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  // With relaxed SIMD, as a full run is made: the SIMD128 and relaxed-SIMD kernels side by side.
+  const run = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', path.join(ROOT, 'bench/run.mjs'), '--quick', '--out', out],
+    { encoding: 'utf8', maxBuffer: 1 << 26 });
   assert.equal(run.status, 0, run.stderr);
   const r = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
   assert.equal(r.quick, true);
   assert.deepEqual(Object.keys(r.native).sort(), MODELS);
   assert.deepEqual([...new Set(r.node.map((row) => row.model))].sort(), MODELS);
   assert.deepEqual([...new Set(r.chromium.map((row) => row.model))].sort(), MODELS);
+  assert.deepEqual(r.kernels, { node: 'simd128', node_relaxed: 'relaxed-simd', chromium: 'relaxed-simd' });
   for (const row of r.node) {
-    for (const engine of ['predict', 'classify', 'ort', 'tfjs_wasm', 'tfjs_cpu']) timed(row[engine], `${row.model} ${engine}`);
+    for (const engine of ['predict', 'predict_relaxed', 'classify', 'ort', 'tfjs_wasm', 'tfjs_cpu']) timed(row[engine], `${row.model} ${engine}`);
     for (const engine of ['attnlens', 'ort', 'tfjs_wasm', 'tfjs_cpu']) timed(row.batch[engine], `${row.model} batch ${engine}`);
   }
   for (const row of r.chromium) timed(row.predict, `${row.model} in Chromium`);
@@ -53,6 +56,8 @@ test('bench/run.mjs --quick: every engine on every shipped classifier, natively,
   for (const heading of ['## Targets', '## Batch-1 latency', '## Training throughput', '## Peak and achieved GFLOP/s', '## Memory', '## Download size'])
     assert.ok(md.includes(heading), heading);
   assert.match(md, /\| transformer \| 50 \|/);
+  assert.match(md, /\| the same ≥ 1\.5 with the relaxed-SIMD kernels \(node with --experimental-wasm-relaxed-simd\) \| lowest: /);
+  assert.match(md, /\| model \| tokens \| SIMD128 predict \| relaxed-SIMD predict \|/);
   assert.doesNotMatch(md, /NaN|undefined|Infinity/);
   fs.rmSync(out, { recursive: true, force: true });
 });

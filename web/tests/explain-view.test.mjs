@@ -50,7 +50,10 @@ test('Explain: methods side by side, the faithfulness table as the engine comput
     assert.equal(spans.length, expected.length, method);
     spans.forEach((span, i) => {
       assert.equal(span.start, expected[i].start);
-      assert.ok(Math.abs(span.weight - expected[i].score) < 1e-9, `${method} token ${i}`);
+      // Chromium runs the relaxed-SIMD kernels (fused multiply-adds), node here SIMD128: the same
+      // figures to float rounding (web/tests/kernels.test.mjs).
+      assert.ok(Math.abs(span.weight - expected[i].score) < 1e-5 * Math.max(1, Math.abs(expected[i].score)),
+        `${method} token ${i}: ${span.weight} against ${expected[i].score}`);
       assert.equal(span.against, ['gradient-x-input', 'integrated-gradients', 'occlusion'].includes(method) && expected[i].score < 0);
     });
   }
@@ -81,7 +84,7 @@ test('Explain: methods side by side, the faithfulness table as the engine comput
   await page.dispatchEvent('#explain-steps', 'change');
   await page.waitForFunction((before) => Number(document.querySelector('#explain-methods [data-method="integrated-gradients"]').dataset.gap) !== before, gap50);
   const expectedGap = reference.explain(text, { method: 'integrated-gradients', steps: 2 }).completenessGap;
-  assert.ok(Math.abs(await gap() - expectedGap) < 1e-9);
+  assert.ok(Math.abs(await gap() - expectedGap) < 1e-5 * Math.max(1, Math.abs(expectedGap)));  // relaxed SIMD in Chromium, SIMD128 here
   await page.fill('#explain-steps', '50');
   await page.dispatchEvent('#explain-steps', 'change');
 

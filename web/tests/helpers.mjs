@@ -11,10 +11,11 @@ export const MODEL = path.join(ROOT, 'models/bilstm-attention.safetensors');
 export const CLI = path.join(ROOT, 'build/release/attnlens');
 export const DATA = process.env.ATTNLENS_DATA || path.resolve(ROOT, '../shared/data');
 
-export async function loadEngine() {
+// options: more emscripten module options, e.g. {kernels: 'simd128'} (src/wasm/kernel_loader.js).
+export async function loadEngine(options = {}) {
   const { default: createAttnlens } = await import(path.join(DIST, 'attnlens.js'));
   // Under node, emscripten cannot fetch file paths: hand it the wasm bytes.
-  return createAttnlens({ wasmBinary: fs.readFileSync(path.join(DIST, 'attnlens.wasm')) });
+  return createAttnlens({ wasmBinary: fs.readFileSync(path.join(DIST, 'attnlens.wasm')), ...options });
 }
 
 export const TRANSLATOR = path.join(ROOT, 'models/translate-eng-fra.safetensors');

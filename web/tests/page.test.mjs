@@ -38,7 +38,8 @@ async function checkHighlight(page, text) {
     assert.equal(span.start, expected[i].start);
     assert.equal(span.end, expected[i].end);
     assert.equal(span.text, text.slice(expected[i].start, expected[i].end));
-    assert.ok(Math.abs(span.weight - expected[i].weight) < 1e-9);
+    // Chromium runs the relaxed-SIMD kernels, node here SIMD128: equal to float rounding (kernels.test.mjs).
+    assert.ok(Math.abs(span.weight - expected[i].weight) < 1e-6, `token ${i}: ${span.weight} against ${expected[i].weight}`);
     assert.equal(span.oov, expected[i].oov);
   });
   assert.equal(await page.textContent('#classifier .highlight'), text);

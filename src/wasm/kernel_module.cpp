@@ -1,0 +1,78 @@
+// The kernel modules (inlined into each engine's JS; kernel_loader.js picks one at load time): the
+// GEMV and packed GEMM of core/simd_kernels.hpp, compiled by Debian's clang-19 into a small wasm
+// module of their own, twice:
+//   attnlens-kernels-simd128.wasm  SIMD128, a multiply and an add (runs wherever the engine runs);
+//   attnlens-kernels-relaxed.wasm  the GEMM's multiply-add is f32x4.relaxed_madd, fused where the
+//                                  CPU has an FMA (ATTNLENS_RELAXED_SIMD=1, -mrelaxed-simd).
+//
+// Why modules of their own:
+// - Relaxed SIMD: Debian's emscripten (3.1.6) compiles with clang 14, which emits the pre-standard
+//   relaxed-SIMD opcodes V8 rejects, and its link step parses the module with binaryen 108, which
+//   predates the standard ones. clang-19 and wasm-ld-19 emit the standard opcodes.
+// - Speed: clang-19's code for the GEMV is faster than clang 14's for the same source. In the
+//   engine, predict() on the shipped models in node, bench/ab.mjs, the engine's own kernels (A)
+//   against this module's (B, called across the module boundary): A / B 1.05–1.13 for the
+//   recurrent models at 200 and 1,000 tokens (closing note of issue 19). With 12 accumulators the
+//   GEMV kernel alone takes 794 ns against 1,006 with 8 (256 × 64, the LSTM's W_hh); clang 14's
+//   build of the 12-accumulator GEMV made the engine 22 % slower, so the engine's own stays at 8.
+//
+// Measured on this machine's AMD EPYC (node 20, V8 11.3, kernels called alone on one memory,
+// TurboFan code, median of 9 × 20,000 calls): GEMM 256 × 64 × 200 columns, relaxed 128.0 µs,
+// SIMD128 127.2 µs (51 GFLOP/s both); GEMV 256 × 64 with 8 accumulators, relaxed 1,119 ns,
+// SIMD128 1,009 ns (1,517 and 794 with 12). Zen has two FMA pipes beside two add pipes, so a
+// multiply and an add already reach an FMA's throughput there; where adds share the FMA ports
+// (Intel since Haswell) or there are more FMA pipes (Apple's), FMA doubles the arithmetic peak.
+// So the relaxed module fuses the GEMM's multiply-adds, and its GEMV (a chain of dependent
+// fused adds per accumulator, each waiting for the FMA's longer latency) stays SIMD128.
+//
+// Both modules have no libc, no data and no stack: they import the engine's memory and read and
+// write only what their arguments point to. They are linked with a stack of size 0, so a stray
+// stack access would trap instead of writing over the engine's memory, and the build checks
+// their code never touches a stack pointer (embed_kernel_modules.mjs).
+#include "core/simd_kernels.hpp"
+
+namespace {
+
+typedef float f32x4 __attribute__((vector_size(16), aligned(16)));
+typedef float f32x4_unaligned __attribute__((vector_size(16), aligned(4)));
+
+// SIMD128, multiply then add.
+struct Simd128 {
+  using Packet = f32x4;
+  static constexpr int kLanes = 4;
+  static constexpr int kGemvVectors = 12;
+  static Packet load(const float* p) { return *reinterpret_cast<const f32x4_unaligned*>(p); }
+  static Packet load_aligned(const float* p) { return *reinterpret_cast<const f32x4*>(p); }
+  static void store(float* p, Packet v) { *reinterpret_cast<f32x4_unaligned*>(p) = v; }
+  static Packet splat(float s) { return Packet{s, s, s, s}; }
+  static Packet madd(Packet a, Packet b, Packet c) { return c + a * b; }
+  static Packet max(Packet a, Packet b) { return __builtin_wasm_max_f32x4(a, b); }
+};
+
+#if ATTNLENS_RELAXED_SIMD
+struct GemmSimd : Simd128 {
+  static Packet madd(Packet a, Packet b, Packet c) { return __builtin_wasm_relaxed_madd_f32x4(a, b, c); }
+};
+#else
+using GemmSimd = Simd128;
+#endif
+
+}  // namespace
+
+// The signatures of kernels.cpp's ModuleGemm and ModuleGemv (every argument an i32 in wasm32).
+extern "C" {
+
+__attribute__((export_name("gemm"))) void module_gemm(const float* panels, int rows, int cols, const float* bias,
+                                                      const float* x, ptrdiff_t ldx, int n, float* y, ptrdiff_t ldy,
+                                                      int relu) {
+  using namespace attnlens::simd;
+  gemm<GemmSimd, kGemmVectors, kGemmTile, kGemmColumnBlock>(panels, rows, cols, bias, x, ldx, n, y, ldy, relu != 0);
+}
+
+__attribute__((export_name("gemv"))) void module_gemv(int rows, int cols, const float* w, const float* x, float* y) {
+  attnlens::simd::gemv_accumulate<Simd128>(rows, cols, w, x, y);
+}
+
+// The panel height the GEMM was compiled for: the engine takes the kernels only if it is its own.
+__attribute__((export_name("panel_rows"))) int module_panel_rows() { return attnlens::simd::kGemmVectors * 4; }
+}

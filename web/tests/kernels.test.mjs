@@ -1,0 +1,88 @@
+// The kernel modules (src/wasm/kernel_module.cpp, chosen by src/wasm/kernel_loader.js): every
+// engine runs its GEMM and GEMV from clang-19's SIMD128 module, or its relaxed-SIMD one where the
+// runtime has relaxed SIMD, or its own built-in kernels. Whichever runs, the results are the same
+// within 1e-5: here under plain node (SIMD128), under node with --experimental-wasm-relaxed-simd
+// (a child process: relaxed SIMD), and in Chromium (which has relaxed SIMD on).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { test } from 'node:test';
+import { startSite } from './browser.mjs';
+import { ROOT } from './helpers.mjs';
+import { MODELS, TEXT, engine, kernelShapeErrors, results } from './kernel-results.mjs';
+
+function assertClose(actual, expected, label) {
+  assert.equal(actual.length, expected.length, label);
+  actual.forEach((value, i) => assert.ok(Math.abs(value - expected[i]) <= 1e-5 * Math.max(1, Math.abs(expected[i])),
+    `${label}[${i}]: ${value} against ${expected[i]}`));
+}
+
+function assertSameResults(actual, expected, label) {
+  for (const name of MODELS) {
+    const a = actual.models[name], e = expected.models[name];
+    assertClose(a.logits, e.logits, `${label} ${name} logits`);
+    assertClose(a.weights, e.weights, `${label} ${name} weights`);
+    assertClose(a.gradients, e.gradients, `${label} ${name} gradient × input`);
+    assertClose([a.logit], [e.logit], `${label} ${name} logit`);
+  }
+  assertClose(actual.losses, expected.losses, `${label} training losses`);
+}
+
+let builtIn;
+const reference = async () => (builtIn ??= await results('built-in'));
+
+test('plain node runs the SIMD128 kernel module, with the built-in kernels\' results', async () => {
+  const simd = await results();
+  assert.deepEqual(simd.kernels, ['simd128', 'simd128']);
+  const expected = await reference();
+  assert.deepEqual(expected.kernels, ['built-in', 'built-in']);
+  assertSameResults(simd, expected, 'simd128');
+  const translate = await engine('attnlens-translate');
+  assert.equal(translate.kernels, 'simd128');
+});
+
+test('the SIMD128 kernel module alone: GEMM and GEMV on every shape class equal a float64 reference', () => {
+  const worst = kernelShapeErrors('simd128');
+  assert.ok(Number.isFinite(worst) && worst < 1e-6, `largest relative error ${worst}`);
+});
+
+test('an unknown kernels option is refused by name', async () => {
+  await assert.rejects(engine('attnlens', 'avx'), /kernels must be 'relaxed-simd', 'simd128' or 'built-in', not avx/);
+});
+
+test('node with relaxed SIMD runs the relaxed kernel module, with the same results within 1e-5', async () => {
+  const script = `import { results } from ${JSON.stringify(path.join(ROOT, 'web/tests/kernel-results.mjs'))};
+    import { kernelShapeErrors } from ${JSON.stringify(path.join(ROOT, 'web/tests/kernel-results.mjs'))};
+    console.log(JSON.stringify({ ...await results(), shapeError: kernelShapeErrors('relaxed') }));`;
+  const run = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', script],
+    { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 300000 });
+  assert.equal(run.status, 0, run.stderr);
+  const relaxed = JSON.parse(run.stdout.trim().split('\n').at(-1));
+  assert.deepEqual(relaxed.kernels, ['relaxed-simd', 'relaxed-simd']);
+  assert.ok(Number.isFinite(relaxed.shapeError) && relaxed.shapeError < 1e-6, `the relaxed module alone: largest relative error ${relaxed.shapeError}`);
+  assertSameResults(relaxed, await reference(), 'relaxed-simd');
+});
+
+test('Chromium runs the relaxed kernel module, with the same logits within 1e-5', async () => {
+  const site = await startSite();
+  try {
+    const page = await site.browser.newPage();
+    await page.goto(site.baseUrl);
+    const got = await page.evaluate(async ({ models, text }) => {
+      const lens = await (await import('./dist/attnlens.js')).default();
+      const logits = {};
+      for (const name of models) {
+        const bytes = new Uint8Array(await (await fetch(`./dist/${name}.safetensors`)).arrayBuffer());
+        const model = lens.Model.fromBytes(bytes);
+        logits[name] = model.predict([text, text.slice(0, 40), 'bad']).map((p) => p.logit);
+        model.delete();
+      }
+      return { kernels: lens.kernels, logits };
+    }, { models: MODELS, text: TEXT });
+    assert.equal(got.kernels, 'relaxed-simd');
+    const expected = await reference();
+    for (const name of MODELS) assertClose(got.logits[name], expected.models[name].logits, `Chromium ${name}`);
+  } finally {
+    await site.close();
+  }
+});
