@@ -1,11 +1,12 @@
 // The float GEMV and packed-GEMM micro-kernels (see kernels.hpp for what they compute and the
-// packed layout), written once on a small SIMD interface `V` and compiled twice:
-//   - by the engine itself (core/kernels.cpp) on Eigen's packets: AVX or SSE natively, SIMD128
-//     in the wasm modules, with a multiply and an add;
-//   - by clang-19 into the relaxed-SIMD kernel module (src/wasm/relaxed_kernels.cpp, the GEMM
-//     only), where madd is f32x4.relaxed_madd, a fused multiply-add where the CPU has one.
+// packed layout), written once on a small SIMD interface `V` and compiled three ways:
+//   - by the engine itself (core/kernels.cpp) on Eigen's packets: AVX or SSE natively (where the
+//     compiler may fuse a multiply and an add), SIMD128 in the wasm modules (emscripten's clang 14);
+//   - by clang-19 into the SIMD128 kernel module (src/wasm/kernel_module.cpp), multiply and add;
+//   - by clang-19 into the relaxed-SIMD kernel module, where the GEMM's madd is
+//     f32x4.relaxed_madd, a fused multiply-add where the CPU has one (its GEMV stays unfused).
 // So the header is freestanding: no std library, no Eigen, no memory of its own (no arrays on the
-// stack; a tail lane goes out one by one), because the relaxed module has no libc and no stack.
+// stack; a tail lane goes out one by one), because the kernel modules have no libc and no stack.
 //
 // V provides: Packet (a GCC/Clang vector of floats), kLanes, kGemvVectors (the GEMV's row block),
 // load (unaligned), load_aligned, store (unaligned), splat, madd(a, b, c) = a·b + c, max.
@@ -55,8 +56,8 @@ inline void gemv_block(int rows, int cols, const float* w, const float* x, float
 // y[rows] += W · x, W column-major [rows, cols]: row blocks of V::kGemvVectors accumulators, then
 // blocks of 4 and single vectors, then single rows. The accumulators' dependency chains must
 // hide an add's latency, within x86-64's 16 vector registers. Measured for SIMD128 in node on
-// this machine's AMD EPYC (kernel alone, 256 × 64, the LSTM's W_hh): 8 accumulators 1,006 ns,
-// 12: 794 ns.
+// this machine's AMD EPYC (clang-19's build, the kernel alone, 256 × 64, the LSTM's W_hh; median
+// of 9 × 20,000 calls): 8 accumulators 1,009 ns, 12: 794–807 ns.
 template <class V>
 void gemv_accumulate(int rows, int cols, const float* w, const float* x, float* y) {
   constexpr int L = V::kLanes, NV = V::kGemvVectors;

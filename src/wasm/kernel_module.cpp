@@ -10,11 +10,13 @@
 //   relaxed-SIMD opcodes V8 rejects, and its link step parses the module with binaryen 108, which
 //   predates the standard ones. clang-19 and wasm-ld-19 emit the standard opcodes.
 // - Speed: clang-19's code for the GEMV is faster than clang 14's for the same source. In the
-//   engine, predict() on the shipped models in node, bench/ab.mjs, the engine's own kernels (A)
-//   against this module's (B, called across the module boundary): A / B 1.05–1.13 for the
-//   recurrent models at 200 and 1,000 tokens (closing note of issue 19). With 12 accumulators the
-//   GEMV kernel alone takes 794 ns against 1,006 with 8 (256 × 64, the LSTM's W_hh); clang 14's
-//   build of the 12-accumulator GEMV made the engine 22 % slower, so the engine's own stays at 8.
+//   engine, predict() at batch 1 in node (bench/ab.mjs, 60 interleaved runs), the engine's own
+//   kernels (A) against this module's (B, called across the module boundary), A / B:
+//     200 tokens:   bilstm-attention 1.06, gru-attention 1.09, lstm 0.97, cnn 1.04, transformer 1.04
+//     1,000 tokens: bilstm-attention 1.10, gru-attention 1.10, lstm 1.11, cnn 1.04, transformer 1.02
+//   With 12 accumulators the GEMV kernel alone takes 794–807 ns against 1,009 with 8 (256 × 64,
+//   the LSTM's W_hh); clang 14's build of the 12-accumulator GEMV made the engine's recurrent
+//   models 20–23 % slower, so the engine's own stays at 8.
 //
 // Measured on this machine's AMD EPYC (node 20, V8 11.3, kernels called alone on one memory,
 // TurboFan code, median of 9 × 20,000 calls): GEMM 256 × 64 × 200 columns, relaxed 128.0 µs,
@@ -25,7 +27,8 @@
 // So the relaxed module fuses the GEMM's multiply-adds, and its GEMV (a chain of dependent
 // fused adds per accumulator, each waiting for the FMA's longer latency) stays SIMD128.
 //
-// Both modules have no libc, no data and no stack: they import the engine's memory and read and
+// Built with -ffp-contract=off, so only the relaxed GEMM's explicit madd is fused. Both modules
+// have no libc, no data and no stack: they import the engine's memory and read and
 // write only what their arguments point to. They are linked with a stack of size 0, so a stray
 // stack access would trap instead of writing over the engine's memory, and the build checks
 // their code never touches a stack pointer (embed_kernel_modules.mjs).
