@@ -4,7 +4,7 @@
 // tabs, the model picker, example reviews, the Study view, and models trained in the Train view.
 import { EXAMPLES } from './examples.js';
 import { engine, registerModel } from './dist/attn-lens.js';
-import { modelTitle, percent } from './dist/attn-lens-view.js';
+import { grouped, modelTitle, percent } from './dist/attn-lens-view.js';
 import { showTrain } from './train.js';
 import { explainText, showExplain } from './explain.js';
 import { tableRow } from './table.js';
@@ -36,9 +36,9 @@ function setStatus(text, kind) {
 function describeModel(info) {
   const accuracy = info.testAccuracy == null
     ? (info.validationAccuracy == null ? 'accuracy not recorded' : `validation accuracy ${percent(info.validationAccuracy)} (trained in this browser)`)
-    : `IMDB test accuracy ${percent(info.testAccuracy)} on ${Number(info.testCount ?? 0).toLocaleString('en')} reviews`;
+    : `IMDB test accuracy ${percent(info.testAccuracy)} on ${grouped(info.testCount ?? 0)} reviews`;
   return `Model: ${info.architecture} (${info.description}; `
-    + `${Number(info.parameters).toLocaleString('en')} parameters, vocabulary ${info.vocabularySize.toLocaleString('en')}). ${accuracy}.`;
+    + `${grouped(info.parameters)} parameters, vocabulary ${grouped(info.vocabularySize)}). ${accuracy}.`;
 }
 
 // ---------------------------------------------------------------- the classifier's state, for the page
@@ -85,7 +85,7 @@ async function loadStudy() {
     const cells = [row.model === 'ngram' ? 'n-gram baseline' : modelTitle(row.model), protocolNames[row.protocol] ?? row.protocol,
       percent(row.test_accuracy, 2), row.short_review_accuracy == null ? '' : percent(row.short_review_accuracy, 2),
       row.seed_tutorial_accuracy == null ? '' : percent(row.seed_tutorial_accuracy, 2), row.test_loss.toFixed(4),
-      Number(row.parameters).toLocaleString('en'), `${Math.round(row.training_seconds)} s`, String(Math.round(row.training_reviews_per_second))];
+      grouped(row.parameters), `${Math.round(row.training_seconds)} s`, String(Math.round(row.training_reviews_per_second))];
     body.append(tableRow(cells));
   }
   $('study-table').hidden = false;
@@ -131,7 +131,7 @@ async function loadTranslationStudy() {
   const body = table.querySelector('tbody');
   for (const row of rows) {
     const cells = [row.label, row.test_greedy.bleu.toFixed(2), row.test_beam.bleu.toFixed(2),
-      ...row.test_greedy.by_source_length.map((b) => b.bleu.toFixed(2)), Number(row.parameters).toLocaleString('en')];
+      ...row.test_greedy.by_source_length.map((b) => b.bleu.toFixed(2)), grouped(row.parameters)];
     body.append(tableRow(cells));
   }
   table.hidden = false;

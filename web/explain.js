@@ -9,7 +9,7 @@
 // grows with the square of the length, so reviews over LIVE_TOKENS words wait for a button).
 // Typing again abandons what is left of the run; nothing stale is ever drawn.
 import { engine } from './dist/attn-lens-client.js';
-import { METHOD_TITLES, drawHighlight, el, modelTitle } from './dist/attn-lens-view.js';
+import { METHOD_TITLES, drawHighlight, el, grouped, modelTitle } from './dist/attn-lens-view.js';
 import { tableRow } from './table.js';
 
 const $ = (id) => document.getElementById(id);
@@ -284,7 +284,7 @@ async function runOnce(generation) {
   for (const method of methods) {
     if (stale()) return;
     if (PER_WORD.has(method) && tokens > LIVE_TOKENS && !state.measureLong) {
-      failMethod(method, `Occlusion runs a copy of the review per word: press “Measure faithfulness” for these ${tokens.toLocaleString('en')} words.`,
+      failMethod(method, `Occlusion runs a copy of the review per word: press “Measure faithfulness” for these ${grouped(tokens)} words.`,
         'deferred');
       continue;
     }
@@ -304,12 +304,12 @@ async function runOnce(generation) {
   $('explain-measure').hidden = !long;
   if (long) {
     clearFaithfulness();
-    setStatus(`${tokens.toLocaleString('en')} words: occlusion and the faithfulness metrics score a copy of the review per word (work `
+    setStatus(`${grouped(tokens)} words: occlusion and the faithfulness metrics score a copy of the review per word (work `
       + 'grows with the square of the length: minutes for a review this long, while the page\'s other views wait), so they run when '
       + 'you press “Measure faithfulness”.', 'ready');
     return;
   }
-  setStatus(`Measuring how faithful each method is (${tokens.toLocaleString('en')} words; a copy of the review per word)…`, 'loading');
+  setStatus(`Measuring how faithful each method is (${grouped(tokens)} words; a copy of the review per word)…`, 'loading');
   try {
     const { result, milliseconds } = await engine.faithfulness(state.key, text, { methods, ...settings });
     if (stale()) return;

@@ -4,7 +4,7 @@
 //  2. Your data: a CSV/TSV file or an aclImdb folder → a model to download or to classify with.
 //  3. Teach the model: label a few sentences and fine-tune the shipped model on them.
 // The visitor's text only ever enters the page as text nodes.
-import { drawHighlight } from './dist/attn-lens-view.js';
+import { drawHighlight, grouped } from './dist/attn-lens-view.js';
 import { Training } from './training.js';
 
 const $ = (id) => document.getElementById(id);
@@ -99,7 +99,7 @@ class Panel {
     if (this.lastValidation != null) this.root.dataset.validation = String(this.lastValidation);
     this.stats.textContent = `Epoch ${step.epoch}, batch ${step.batch}/${step.batches} · loss ${step.loss.toFixed(3)} · `
       + `accuracy ${percent(step.accuracy)}${validation || (this.lastValidation != null ? ` · validation accuracy ${percent(this.lastValidation)}` : '')}`
-      + ` · ${Math.round(step.examplesPerSecond).toLocaleString('en')} examples/s · ${seconds(performance.now() - this.started)}`;
+      + ` · ${grouped(step.examplesPerSecond)} examples/s · ${seconds(performance.now() - this.started)}`;
     this.chartNode.setAttribute('aria-label', `Training curves: ${this.data[0].length} batches, loss now ${step.loss.toFixed(3)}`);
     if (probe && probeText) this.probe = { prediction: probe, text: probeText, cue };
     if (!this.drawn) {
@@ -196,7 +196,7 @@ function stopCueTask(discard = false) {
 const own = { run: null, panel: null, data: null, training: false, epochs: [], runData: null, resuming: false };
 
 function describeData(data) {
-  return data.kind === 'folder' ? `${data.files.length.toLocaleString('en')} files from the folder ${data.name}` : `the file ${data.name}`;
+  return data.kind === 'folder' ? `${grouped(data.files.length)} files from the folder ${data.name}` : `the file ${data.name}`;
 }
 
 function chooseData(data) {
@@ -255,9 +255,9 @@ async function trainOwn(fresh) {
       own.panel.root.querySelector('h3').textContent = `${architecture.name}, size ${dim}`;
     }
     const { info } = own.run;
-    setStatus(status, `Training on ${info.trainExamples.toLocaleString('en')} texts of ${own.run.source}`
+    setStatus(status, `Training on ${grouped(info.trainExamples)} texts of ${own.run.source}`
       + `${own.run.skipped ? ` (${own.run.skipped} unreadable files skipped)` : ''}, validating on `
-      + `${info.validationExamples.toLocaleString('en')}; vocabulary ${info.vocabularySize.toLocaleString('en')} words…`, 'loading');
+      + `${grouped(info.validationExamples)}; vocabulary ${grouped(info.vocabularySize)} words…`, 'loading');
     const result = await own.run.train(epochs);
     setStatus(status, result.stopped ? `Stopped after ${result.completedEpochs} full epochs; resume, download or use it.`
       : `Done: ${result.completedEpochs} epochs. Download the model, or classify with it.`, 'ready');
