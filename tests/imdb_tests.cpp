@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -108,11 +109,39 @@ int cli_train(const std::string& cli, const std::string& data) {
   for (const auto& entry : std::filesystem::directory_iterator(dir))  // no temporary files left behind
     EXPECT(entry.path().string().find(".tmp-") == std::string::npos);
 
-  const std::string eval_out =
-      capture("'" + cli + "' eval --model '" + model + "' --data '" + data + "' --split test --limit 300 --json", status);
+  const std::string logits_file = (dir / "logits.csv").string();
+  const std::string eval_out = capture("'" + cli + "' eval --model '" + model + "' --data '" + data +
+                                           "' --split test --limit 300 --json --logits '" + logits_file + "'", status);
   EXPECT(status == 0);
   const json result = json::parse(eval_out);
   EXPECT(result["count"] == 300);
+  {  // --logits: a row per review, in order, agreeing with the batched evaluation's confusion matrix
+    std::ifstream in(logits_file);
+    std::string line;
+    std::getline(in, line);
+    EXPECT(line == "id,rating,label,logit");
+    int rows = 0, positives = 0, predicted_positive = 0;
+    while (std::getline(in, line)) {
+      int id = -1, rating = -1, label = -1;
+      double logit = NAN;
+      EXPECT(std::sscanf(line.c_str(), "%d,%d,%d,%lf", &id, &rating, &label, &logit) == 4);
+      EXPECT(id >= 0 && (label == 0 || label == 1) && std::isfinite(logit));
+      EXPECT(label == 1 ? rating >= 7 && rating <= 10 : rating >= 1 && rating <= 4);  // IMDB's {id}_{rating}.txt
+      ++rows;
+      positives += label;
+      predicted_positive += logit > 0;
+    }
+    EXPECT(rows == 300);
+    const json& c = result["confusion_matrix"];
+    EXPECT(positives == c["true_positive"].get<int>() + c["false_negative"].get<int>());
+    // One review at a time against batches: a logit within a rounding of zero could change sides.
+    EXPECT(std::abs(predicted_positive - (c["true_positive"].get<int>() + c["false_positive"].get<int>())) <= 1);
+    const std::string refused = capture("'" + cli + "' eval --model '" + model + "' --data '" + data +
+                                            "' --limit 10 --max-length 50 --logits '" + (dir / "never.csv").string() + "' 2>&1",
+                                        status);
+    EXPECT(status != 0 && refused.find("leave out --max-length") != std::string::npos);
+    EXPECT(!std::filesystem::exists(dir / "never.csv"));
+  }
   EXPECT(result["accuracy"].get<double>() >= 0 && result["accuracy"].get<double>() <= 1);
   EXPECT(result["loss"].get<double>() > 0);
   const json& confusion = result["confusion_matrix"];

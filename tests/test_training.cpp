@@ -394,3 +394,145 @@ TEST_CASE("distillation: soft labels are the sigmoid of the teachers' mean logit
   CHECK_THROWS_WITH(check_teacher_split(nlohmann::json::object(), student, "bare.safetensors"),
                     Catch::Contains("its provenance has data (none)"));
 }
+
+TEST_CASE("adversarial training: the perturbation is ε along the gradient, raises the loss first-order, is seeded",
+          "[training][adversarial]") {
+  SECTION("each review's perturbation has norm ε and the gradient's direction; a zero gradient stays zero") {
+    SequenceBatch g;
+    g.steps = 3;
+    g.batch = 3;
+    g.values = Matrix::Random(4, 9);
+    for (int t = 0; t < 3; ++t) g.step(t).col(1).setZero();  // review 1 has no gradient
+    const Matrix r = adversarial_perturbation(g, 0.25);
+    for (Eigen::Index b = 0; b < 3; ++b) {
+      double r2 = 0, g2 = 0, dot = 0;
+      for (int t = 0; t < 3; ++t) {
+        const Eigen::Index c = t * 3 + b;
+        r2 += r.col(c).cast<double>().squaredNorm();
+        g2 += g.values.col(c).cast<double>().squaredNorm();
+        dot += r.col(c).cast<double>().dot(g.values.col(c).cast<double>());
+      }
+      INFO("review " << b);
+      if (b == 1) {
+        CHECK(r2 == 0);
+      } else {
+        CHECK(std::sqrt(r2) == Approx(0.25).epsilon(1e-5));
+        CHECK(dot == Approx(std::sqrt(r2 * g2)).epsilon(1e-5));  // parallel, same sense
+      }
+    }
+  }
+
+  const std::vector<LabelledText> data = cue_texts(CueTaskOptions{200, 20, 10, 0.25, 3});
+  const DatasetOptions dataset{100, 1, 0.2, 5};
+
+  SECTION("a small step raises each review's loss by about ε‖g‖, more than a random step of the same size") {
+    PreparedTraining p = prepare_training(tiny_bilstm(), data, dataset);
+    Classifier& model = *p.bundle.model;
+    for (size_t k = 0; k < 3; ++k) {
+      const std::vector<size_t> one = {p.split.train[k]};
+      const TokenBatch tokens = make_batch(p.examples, one, 0);
+      const std::vector<float> target = {p.examples[one[0]].label};
+      Matrix grad;
+      const double clean = bce_with_logits(model.forward(tokens), target, &grad);
+      model.backward(grad);
+      const SequenceBatch g = model.grad_embedded();
+      const double eps = 1e-2, gradient_norm = g.values.cast<double>().norm();
+      const Matrix r = adversarial_perturbation(g, eps);
+      const double adversarial = bce_with_logits(model.forward(tokens, nullptr, &r), target, nullptr);
+      SequenceBatch noise = g;
+      Rng rng(k + 1);
+      for (Eigen::Index i = 0; i < noise.values.size(); ++i) noise.values.data()[i] = static_cast<Scalar>(rng.normal());
+      const Matrix random_step = adversarial_perturbation(noise, eps);
+      const double random = bce_with_logits(model.forward(tokens, nullptr, &random_step), target, nullptr);
+      INFO("review " << k << ": loss " << clean << " → " << adversarial << " (random step: " << random << "), ‖g‖ " << gradient_norm);
+      CHECK(adversarial - clean == Approx(eps * gradient_norm).epsilon(0.05));
+      CHECK(adversarial > random);
+    }
+    Matrix wrong = Matrix::Zero(8, 2);
+    CHECK_THROWS_WITH(model.forward(make_batch(p.examples, {p.split.train[0]}, 0), nullptr, &wrong),
+                      Catch::Contains("perturbation's shape"));
+  }
+
+  SECTION("the adversarial pass reuses the clean pass's dropout masks and adds its gradients to the clean ones") {
+    ClassifierConfig config = tiny_bilstm();
+    config.embedding_dropout = 0.3;
+    config.dropout = 0.3;
+    PreparedTraining p = prepare_training(config, data, dataset);
+    Classifier& model = *p.bundle.model;
+    const std::vector<size_t> batch(p.split.train.begin(), p.split.train.begin() + 8);
+    const TokenBatch tokens = make_batch(p.examples, batch, 0);
+    std::vector<float> targets;
+    for (size_t i : batch) targets.push_back(p.examples[i].label);
+    const auto clean_pass = [&](Rng rng) {
+      for (Parameter* w : model.parameters()) w->zero_grad();
+      Matrix grad;
+      bce_with_logits(model.forward(tokens, &rng), targets, &grad);
+      model.backward(grad);
+    };
+    const auto gradients = [&] {
+      std::vector<ParamMatrix> g;
+      for (Parameter* w : model.parameters()) g.push_back(w->grad);
+      return g;
+    };
+    const auto largest_difference_from_twice = [&](const std::vector<ParamMatrix>& clean) {
+      double largest = 0, scale = 0;
+      const auto now = gradients();
+      for (size_t k = 0; k < now.size(); ++k) {
+        largest = std::max(largest, static_cast<double>((now[k] - 2 * clean[k]).cwiseAbs().maxCoeff()));
+        scale = std::max(scale, static_cast<double>(clean[k].cwiseAbs().maxCoeff()));
+      }
+      return largest / scale;
+    };
+    const Rng masks(77);
+    clean_pass(masks);
+    const std::vector<ParamMatrix> clean = gradients();
+    // A vanishing step with the same masks: the second pass's gradients equal the first's.
+    adversarial_pass(model, tokens, targets, masks, 1e-7, 1);
+    CHECK(largest_difference_from_twice(clean) < 1e-4);
+    // Other masks: other gradients (what a pass drawing fresh masks would add).
+    clean_pass(masks);
+    adversarial_pass(model, tokens, targets, Rng(78), 1e-7, 1);
+    CHECK(largest_difference_from_twice(clean) > 1e-2);
+    // A real step: the perturbed loss is higher, and `share` scales what is added.
+    clean_pass(masks);
+    Matrix unused;
+    Rng again = masks;
+    const double clean_loss = bce_with_logits(model.forward(tokens, &again), targets, &unused);
+    clean_pass(masks);
+    CHECK(adversarial_pass(model, tokens, targets, masks, 0.5, 0) > clean_loss);
+    CHECK(largest_difference_from_twice(clean) == Approx(1.0).margin(1e-6));  // share 0 added nothing: clean ≠ 2 × clean
+  }
+
+  SECTION("training with it learns, is reproducible, and records ε") {
+    ClassifierConfig config = tiny_bilstm();
+    config.embedding_dropout = 0.2;
+    const std::vector<LabelledText> more = cue_texts(CueTaskOptions{600, 12, 10, 0.25, 3});
+    TrainOptions options;
+    options.epochs = 8;
+    options.batch_size = 16;
+    options.learning_rate = 0.01;
+    options.threads = 2;
+    options.adversarial_epsilon = 0.05;
+    const auto train = [&](const TrainOptions& o) {
+      PreparedTraining p = prepare_training(config, more, dataset);
+      Trainer trainer(*p.bundle.model, o);
+      const auto history = trainer.fit(p.examples, p.split.train, p.split.validation);
+      std::vector<ParamMatrix> weights;
+      for (Parameter* w : p.bundle.model->parameters()) weights.push_back(w->value);
+      return std::make_pair(history.back().validation_accuracy, weights);
+    };
+    const auto a = train(options), b = train(options);
+    INFO("validation accuracy: " << a.first);
+    CHECK(a.first > 0.9);
+    bool same = true;
+    for (size_t k = 0; k < a.second.size(); ++k) same = same && a.second[k] == b.second[k];
+    CHECK(same);
+    CHECK(options.to_json().at("adversarial_epsilon") == 0.05);
+    TrainOptions off = options;
+    off.adversarial_epsilon = 0;
+    CHECK_FALSE(off.to_json().contains("adversarial_epsilon"));  // older runs' records unchanged
+    off.adversarial_epsilon = -1;
+    PreparedTraining p = prepare_training(config, more, dataset);
+    CHECK_THROWS_WITH(Trainer(*p.bundle.model, off), Catch::Contains("adversarial"));
+  }
+}

@@ -11,6 +11,7 @@
 #include <iomanip>
 #include <iostream>
 #include <iterator>
+#include <sstream>
 
 #include "cli/reviews.hpp"
 #include "cli/translation.hpp"
@@ -22,6 +23,7 @@
 #include "pipeline/explain.hpp"
 #include "pipeline/faithfulness.hpp"
 #include "train/dataset.hpp"
+#include "train/distillation.hpp"
 #include "train/trainer.hpp"
 
 namespace attnlens::cli {
@@ -103,11 +105,14 @@ std::vector<Review> validation_reviews(const json& provenance, const std::string
 int run_eval(const EvalArgs& args) {
   if (model_format(args.model) == kTranslatorFormat) {
     check(!args.short_reviews, "--short-reviews is for classifiers (IMDB reviews)");
+    check(args.logits.empty(), "--logits is for classifiers (IMDB reviews)");
     TranslatorEvalArgs translator{args.model, args.data_dir, args.split, args.json_output, args.record, args.threads, DecodeOptions{}};
     translator.decode.beam = args.beam;
     return run_eval_translator(translator);
   }
   check(!args.record, "--record is for translators");
+  check(args.logits.empty() || args.max_length == 0,
+        "--logits gives each whole review's logit, as classify does: leave out --max-length");
   ClassifierBundle bundle = load_classifier(args.model);
   std::vector<Review> reviews =
       args.split == "validation" ? validation_reviews(bundle.provenance, args.data_dir) : load_imdb(args.data_dir, args.split);
@@ -121,6 +126,18 @@ int run_eval(const EvalArgs& args) {
   const auto started = std::chrono::steady_clock::now();
   const EvalResult r = evaluator.evaluate(examples, all_indices(examples.size()), args.max_length);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!args.logits.empty()) {
+    // One row per review evaluated, in order, each read alone (a batch changes a logit in its last bits).
+    std::vector<std::string> texts;
+    texts.reserve(reviews.size());
+    for (const Review& review : reviews) texts.push_back(review.text);
+    const std::vector<double> logits = text_logits(bundle, texts, args.threads);
+    std::ostringstream csv;
+    csv << "id,rating,label,logit\n" << std::setprecision(9);  // IMDB's file {id}_{rating}.txt under pos/ or neg/
+    for (size_t i = 0; i < reviews.size(); ++i)
+      csv << reviews[i].id << ',' << reviews[i].rating << ',' << reviews[i].label << ',' << logits[i] << '\n';
+    write_text_file(args.logits, csv.str());
+  }
   json result = r.to_json();
   result["split"] = args.split;
   result["short_reviews"] = args.short_reviews;
@@ -266,6 +283,10 @@ CLI::App* add_eval_command(CLI::App& app, EvalArgs& args) {
   cmd->add_flag("--json", args.json_output, "Print one JSON object");
   cmd->add_flag("--short-reviews", args.short_reviews,
                 "Classifiers: the short-review check, instead of whole reviews: " + short_review_rule());
+  cmd->add_option("--logits", args.logits,
+                  "Classifiers: also write each review's logit to this CSV file (id,rating,label,logit: IMDB's file "
+                  "{id}_{rating}.txt; a row per review evaluated, in order, each read whole and alone, as classify "
+                  "does): for ensembles and error analysis");
   cmd->add_option("--limit", args.limit, "Evaluate an evenly spaced subset of this many reviews (0: all)");
   cmd->add_option("--max-length", args.max_length, "Cut reviews to this many tokens (0: whole reviews, as classify does)");
   cmd->add_option("--threads", args.threads, "Worker threads")->check(CLI::Range(1, 64))->capture_default_str();

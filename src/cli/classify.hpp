@@ -18,6 +18,7 @@ struct EvalArgs {
   int threads = 2, batch_size = 64, beam = 1;
   bool record = false;
   bool short_reviews = false;  // classifiers: the short-review check (data/short_reviews.hpp) instead of whole reviews
+  std::string logits;          // classifiers: also write each review's logit here (CSV)
 };
 
 struct ClassifyArgs {

@@ -168,6 +168,11 @@ int run_card(const std::vector<std::string>& models) {
               << weights_card_row(p, safetensors::storage_name(bundle.storage))
               << "| embedding initialisation | " << pretraining_summary(p) << " |\n"
               << distillation_card_row(p)
+              << (p.value("training", json()).contains("adversarial_epsilon")
+                      ? "| adversarial training | on the embeddings (Miyato et al. 2017): each batch also learns from its reviews "
+                        "with the embedded tokens moved by L2 distance " + p["training"]["adversarial_epsilon"].dump() +
+                            " per review along the loss's gradient (before the embedding dropout) |\n"
+                      : std::string())
               << "| dropout | embeddings " << c.embedding_dropout << ", pooled vector " << c.dropout << " |\n"
               << "| data | " << p.value("data", std::string("not recorded")) << " |\n"
               << "| **IMDB test accuracy** (25,000 reviews, whole reviews) | **" << percent(p.value("test_accuracy", json())) << "** (loss "

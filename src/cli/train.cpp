@@ -40,6 +40,7 @@ void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
   read_training_section(args.config_path, config, cmd, args.training);
   const json training = config.value("training", json::object());
   set(training, "max_length", "--max-length", args.training.max_length);
+  set(training, "adversarial_epsilon", "--adversarial", args.training.adversarial_epsilon);
   set(training, "validation_fraction", "--validation-fraction", args.validation_fraction);
   const json vocabulary = config.value("vocabulary", json::object());
   set(vocabulary, "max_size", "--vocab-size", args.vocab_size);
@@ -189,6 +190,8 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
         "--teacher: distillation labels IMDB's unlabelled reviews; it needs IMDB training data, not --train-file");
   check(args.teachers.empty() || args.write_dataset.empty(),
         "--write-dataset: tools/pytorch/train.py reads gold labels only; leave out --teacher");
+  check(args.training.adversarial_epsilon == 0 || args.write_dataset.empty(),
+        "--write-dataset: tools/pytorch/train.py does not train adversarially yet; leave out --adversarial");
   if (!args.resume.empty() && args.write_dataset.empty()) {  // the same teachers, said before the minutes of labelling (the data's fingerprint checks it again)
     const json extra = checkpoint_extra(args.resume);
     json recorded = json::array(), given = json::array();
@@ -371,6 +374,11 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& args) {
   cmd->add_option("--history", args.history, "Prefix for the per-epoch history (.json and .csv); default: next to --out");
   add_training_options(cmd, args.training, "Reviews", "validation accuracy");
   cmd->add_option("--max-length", args.training.max_length, "Cut training reviews to this many tokens (0: whole reviews)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--adversarial", args.training.adversarial_epsilon,
+                  "Adversarial training on the embeddings (Miyato et al. 2017): each batch also learns from its reviews "
+                  "with the embedded tokens moved by this L2 distance per review, along the loss's gradient (0: off; "
+                  "twice the training time)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--vocab-size", args.vocab_size, "Vocabulary size including <pad> and <unk>")
       ->check(CLI::Range(2, 1 << 20))->capture_default_str();

@@ -22,9 +22,14 @@ Classifier& Classifier::operator=(const Classifier& other) {
   return *this;
 }
 
-const Matrix& Classifier::forward(const TokenBatch& tokens, Rng* dropout_rng) {
+const Matrix& Classifier::forward(const TokenBatch& tokens, Rng* dropout_rng, const Matrix* perturbation) {
   check(config_.ngram_order == 0 || ngrams_bound_, "classifier: an n-gram model needs its vocabulary (bind_vocabulary)");
   embedding_.forward(tokens, embedded_);  // [E, T*B]
+  if (perturbation) {
+    check(perturbation->rows() == embedded_.values.rows() && perturbation->cols() == embedded_.values.cols(),
+          "classifier: the perturbation's shape differs from the embedded tokens'");
+    embedded_.values += *perturbation;
+  }
   embedding_dropout_.forward(embedded_.values, dropout_rng);
   from_tokens_ = true;
   return forward_from_embedded(dropout_rng);

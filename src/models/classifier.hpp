@@ -75,8 +75,10 @@ class Classifier : public Module {
   Classifier& operator=(const Classifier& other);
 
   void init(Rng& rng);
-  // tokens → logits [1, batch]. dropout_rng == nullptr means inference (no dropout).
-  const Matrix& forward(const TokenBatch& tokens, Rng* dropout_rng = nullptr);
+  // tokens → logits [1, batch]. dropout_rng == nullptr means inference (no dropout). perturbation
+  // [E, steps*batch], when given, is added to the embedded tokens before their dropout (adversarial
+  // training); backward() then updates the table rows looked up as usual.
+  const Matrix& forward(const TokenBatch& tokens, Rng* dropout_rng = nullptr, const Matrix* perturbation = nullptr);
   // The same from given embedded tokens [E, steps*batch] (e.g. interpolated ones, for integrated
   // gradients), with no dropout; backward() then gives dL/d(them) in grad_embedded().
   const Matrix& forward_embedded(const SequenceBatch& embedded);

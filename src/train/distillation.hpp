@@ -14,6 +14,12 @@
 
 namespace attnlens {
 
+// Each text's logit from `model`, read whole with its own tokenizer and vocabulary, by `threads`
+// copies of it (one review at a time: what classify gives, whatever else is scored). forward_only:
+// under ForwardOnly (layers/module.hpp), which keeps nothing for a backward pass.
+std::vector<double> text_logits(const ClassifierBundle& model, const std::vector<std::string>& texts, int threads,
+                                bool forward_only = true);
+
 // The teachers' soft labels for `texts`: σ(the mean of their logits), each teacher reading each
 // text whole with its own tokenizer and vocabulary. Runs `threads` copies of each teacher;
 // on_teacher(k) is called once the first k teachers are done.

@@ -13,10 +13,12 @@ namespace attnlens {
 using nlohmann::json;
 
 json TrainOptions::to_json() const {
-  return {{"epochs", epochs},       {"batch_size", batch_size}, {"learning_rate", learning_rate},
+  json j = {{"epochs", epochs},       {"batch_size", batch_size}, {"learning_rate", learning_rate},
           {"learning_rate_decay", learning_rate_decay},         {"clip_norm", clip_norm},
           {"max_length", max_length}, {"seed", seed},           {"patience", patience},
           {"threads", threads}};
+  if (adversarial_epsilon > 0) j["adversarial_epsilon"] = adversarial_epsilon;  // absent when off: older files' records stay as they were
+  return j;
 }
 
 json EvalResult::to_json() const {
@@ -63,7 +65,35 @@ Trainer::Trainer(Classifier& model, const TrainOptions& options)
   check(options.batch_size >= 1, "batch size must be at least 1");
   check(options.threads >= 1 && options.threads <= 64, "threads must be between 1 and 64");
   check(options.learning_rate > 0 && std::isfinite(options.learning_rate), "learning rate must be positive");
+  check(options.adversarial_epsilon >= 0 && std::isfinite(options.adversarial_epsilon),
+        "the adversarial perturbation's size must be zero (off) or positive");
   for (int i = 1; i < options.threads; ++i) replicas_.push_back(model_);
+}
+
+Matrix adversarial_perturbation(const SequenceBatch& gradient, double epsilon) {
+  const Eigen::Index batch = gradient.batch;
+  std::vector<double> norms(static_cast<size_t>(batch), 0.0);
+  for (int t = 0; t < gradient.steps; ++t)
+    for (Eigen::Index b = 0; b < batch; ++b)
+      norms[static_cast<size_t>(b)] += gradient.step(t).col(b).cast<double>().squaredNorm();
+  Matrix r = gradient.values;
+  for (int t = 0; t < gradient.steps; ++t)
+    for (Eigen::Index b = 0; b < batch; ++b) {
+      const double norm = std::sqrt(norms[static_cast<size_t>(b)]);
+      // A review whose loss does not move with its embeddings (or underflows) is left as it is.
+      r.col(static_cast<Eigen::Index>(t) * batch + b) *= static_cast<Scalar>(norm > 1e-30 ? epsilon / norm : 0.0);
+    }
+  return r;
+}
+
+double adversarial_pass(Classifier& model, const TokenBatch& tokens, const std::vector<float>& targets, Rng masks,
+                        double epsilon, Scalar share) {
+  const Matrix perturbation = adversarial_perturbation(model.grad_embedded(), epsilon);
+  Matrix grad;
+  const double loss = bce_with_logits(model.forward(tokens, &masks, &perturbation), targets, &grad);
+  grad *= share;
+  model.backward(grad);  // adds to the clean pass's gradients (the perturbation is a constant)
+  return loss;
 }
 
 Trainer::ShardResult Trainer::run_batch(const std::vector<Example>& examples, const std::vector<size_t>& batch,
@@ -77,6 +107,7 @@ Trainer::ShardResult Trainer::run_batch(const std::vector<Example>& examples, co
                                       batch.begin() + static_cast<std::ptrdiff_t>(end));
     const TokenBatch tokens = make_batch(examples, indices, max_length);
     Rng dropout_rng(dropout_seed * 1000003ull + shard);
+    const Rng masks = dropout_rng;  // the adversarial pass draws the same dropout masks again
     std::optional<ForwardOnly> forward_only;  // evaluation: nothing goes backward (a thread's own guard)
     if (!training) forward_only.emplace();
     const Matrix& logits = model.forward(tokens, training ? &dropout_rng : nullptr);
@@ -94,8 +125,10 @@ Trainer::ShardResult Trainer::run_batch(const std::vector<Example>& examples, co
     if (training) {
       for (Parameter* p : model.parameters()) p->zero_grad();
       // The shard's loss is a mean over its examples; rescale so the sum over shards is the batch mean.
-      grad *= static_cast<Scalar>(static_cast<double>(indices.size()) / static_cast<double>(batch.size()));
+      const Scalar share = static_cast<Scalar>(static_cast<double>(indices.size()) / static_cast<double>(batch.size()));
+      grad *= share;
       model.backward(grad);
+      if (options_.adversarial_epsilon > 0) adversarial_pass(model, tokens, targets, masks, options_.adversarial_epsilon, share);
     }
   });
 

@@ -253,6 +253,9 @@ def main():
     epochs, batch, seed = int(options["epochs"]), int(options["batch_size"]), int(options["seed"])
     max_length, patience = int(options["max_length"]), int(options["patience"])
     options.pop("threads", None)  # the engine's; this run's threads are recorded below
+    if float(options.get("adversarial_epsilon", 0)) > 0:
+        fail("this dataset asks for adversarial training (--adversarial), which train.py does not do yet: "
+             "write the dataset without it, or train with attnlens train")
 
     train_set = [cut(e, max_length) for e in train_set]
     validation_set = [cut(e, max_length) for e in validation_set]  # as the engine validates
