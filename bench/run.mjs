@@ -88,8 +88,7 @@ const nativePeak = native[MODELS[0]].peak;
 
 // ---------------------------------------------------------------- 2. node: attnlens wasm, ONNX Runtime, TF.js
 log('node: attnlens wasm, ONNX Runtime Web, TF.js');
-// The SIMD128 kernels for the main figures even where node has relaxed SIMD; the relaxed-SIMD
-// kernels beside them when it does (node --experimental-wasm-relaxed-simd bench/run.mjs).
+// (The kernels: see the header.)
 const lens = await loadEngine({ kernels: 'simd128' });
 const relaxedLens = await loadEngine();
 const RELAXED = relaxedLens.kernels === 'relaxed-simd';

@@ -10,8 +10,9 @@
 //   'built-in'      the engine's own kernels (clang 14's build of the same source), if neither
 //                   module can be instantiated, or when asked for.
 // The module is instantiated on this engine's memory before the runtime starts; its functions go
-// into the engine's function table, and their indices to the engine when its runtime starts. The JS API and the results (within float rounding: 1e-5 is
-// tested) are the same whichever runs; Module.kernels says which does. The option
+// into the engine's function table, and their indices to the engine when its runtime starts.
+// The JS API and the results (within float rounding: 1e-5 is tested) are the same whichever
+// runs; Module.kernels says which does. The option
 // { kernels: 'simd128' } or { kernels: 'built-in' } caps the choice (for comparisons).
 (function checkKernelsOption() {
   var choice = Module['kernels'];

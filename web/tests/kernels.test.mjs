@@ -82,3 +82,35 @@ test('Chromium runs the relaxed kernel module, with the same results within 1e-5
     await site.close();
   }
 });
+
+test('a kernel module that fails to instantiate gives way to the next, and the engine still runs', () => {
+  // A child node with relaxed SIMD whose WebAssembly.instantiate refuses the first `failures`
+  // kernel modules (the small modules the loader instantiates; the engine's own is 390 KB).
+  const run = (failures) => {
+    const script = `const instantiate = WebAssembly.instantiate;
+      let failures = ${failures};
+      WebAssembly.instantiate = function (bytes, imports) {
+        if (failures > 0 && bytes instanceof Uint8Array && bytes.length < 65536) {
+          --failures;
+          return Promise.reject(new Error('refused by the test'));
+        }
+        return instantiate.apply(this, arguments);
+      };
+      const { engine } = await import(${JSON.stringify(path.join(ROOT, 'web/tests/kernel-results.mjs'))});
+      const fs = await import('node:fs');
+      const lens = await engine('attnlens');
+      const model = lens.Model.fromBytes(new Uint8Array(fs.readFileSync(${JSON.stringify(path.join(ROOT, 'models/bilstm-attention.safetensors'))})));
+      console.log(JSON.stringify({ kernels: lens.kernels, logit: model.predict(['a wonderful film'])[0].logit }));`;
+    const child = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--input-type=module', '-e', script],
+      { encoding: 'utf8', timeout: 120000 });
+    assert.equal(child.status, 0, child.stderr);
+    return { ...JSON.parse(child.stdout.trim().split('\n').at(-1)), stderr: child.stderr };
+  };
+  const [none, one, both] = [run(0), run(1), run(2)];
+  assert.equal(none.kernels, 'relaxed-simd');
+  assert.equal(one.kernels, 'simd128');
+  assert.match(one.stderr, /the relaxed-simd kernels could not be loaded: Error: refused by the test/);
+  assert.equal(both.kernels, 'built-in');
+  assert.match(both.stderr, /the simd128 kernels could not be loaded/);
+  for (const r of [one, both]) assert.ok(Math.abs(r.logit - none.logit) < 1e-5 * Math.max(1, Math.abs(none.logit)), `${r.kernels}: logit ${r.logit} vs ${none.logit}`);
+});
