@@ -29,6 +29,9 @@ export const BASELINE = 'ngram';
 export const PROTOCOLS = ['seed', 'best', 'semi-supervised'];
 const PROTOCOL_NAMES = { seed: 'seed protocol', best: 'best settings', 'semi-supervised': 'semi-supervised' };
 const ORDER = [BASELINE, ...MODELS];
+// Training options a student adds to its configuration's, where they won on validation (issue
+// 18): adversarial training on the embeddings (Miyato et al. 2017). The row's command shows them.
+export const STUDENT_OPTIONS = { 'gru-attention': ['--adversarial', '0.5'] };
 // Every best-settings model is a teacher of every semi-supervised one.
 export const TEACHERS = [BASELINE, ...MODELS].map((name) => `models/teachers/${name}.safetensors`);
 export const modelFile = (name, protocol) => ({ seed: `build/study/seed/${name}.safetensors`, best: `models/teachers/${name}.safetensors`,
@@ -63,7 +66,8 @@ function studyRun(name, protocol, options) {
   if (options.data) args.push('--data', options.data);
   if (protocol === 'seed') args.push(...SEED_PROTOCOL);
   else args.push('--eval-test');
-  if (protocol === 'semi-supervised') args.push(...TEACHERS.flatMap((teacher) => ['--teacher', teacher]));
+  if (protocol === 'semi-supervised')
+    args.push(...TEACHERS.flatMap((teacher) => ['--teacher', teacher]), ...(STUDENT_OPTIONS[name] ?? []));
   let command = `attnlens ${args.join(' ')}`;
   let reuse = false;
   if (!options.force && fs.existsSync(path.join(ROOT, out))) {
@@ -134,7 +138,8 @@ function markdown(rows) {
     '200 tokens. **Best**: supervised, trained from `models/<name>.json` (word2vec on the training part and the unlabelled',
     'reviews) and evaluated on whole reviews; these are the teachers (`models/teachers/`), with the n-gram baseline.',
     '**Semi-supervised**: the same configurations distilled from all six teachers — they label IMDB\'s 50,000 unlabelled',
-    'reviews with the sigmoid of their mean logit, and the student learns from the gold and the soft labels; these are the',
+    'reviews with the sigmoid of their mean logit, and the student learns from the gold and the soft labels (where its',
+    'command says `--adversarial`, also from its reviews moved adversarially in embedding space); these are the',
     'shipped models (`models/`, stored as int8). Test accuracy is the model as trained (float32); **short reviews**:',
     '`attnlens eval --split test --short-reviews` on the file as it is stored (the last sentence of 4 to 30 words of each',
     'test review rated 1, 2, 9 or 10, labelled by its review).',
