@@ -17,6 +17,13 @@ For each architecture (models/NAME.json: the five shipped configs by default):
    reviews: probability and attention within 1e-5, gradient x input within 1e-4 (evaluation
    only: nothing here trains on test reviews).
 
+And the shipped models' recipe, once (gru-attention): a small teacher trained by the CLI on the same
+N reviews labels 2N unlabelled ones, `--write-dataset` with it, word2vec and `--adversarial 0.5`
+writes the soft labels and word2vec's embedding, and train.py under torchrun must start from that
+embedding, train adversarially and record the distillation and pretraining. train.py's adversarial
+step is checked in this process: the perturbation has norm epsilon per review along the gradient,
+and with a tiny epsilon and the same dropout masks the gradients double (not with other masks).
+
 Everything runs in a temporary directory. Exit 0 when all agree, 1 on any failure, 77 (skipped)
 when the data, torch or torchrun is missing -- 1 then too when CI is "true".
 """
@@ -69,6 +76,117 @@ def check_padded_forward(module_dir, path):
     return worst
 
 
+def check_adversarial_step(module_dir, config_path):
+    """Problems with train.py's adversarial step (train_step), on a float64 model with dropout."""
+    sys.path.insert(0, module_dir)
+    import torch
+    import attnlens_torch as at
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("attnlens_train", os.path.join(module_dir, "train.py"))
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    problems = []
+    with open(config_path, encoding="utf-8") as f:
+        config = dict(json.load(f)["model"], vocab_size=50)
+    torch.manual_seed(3)
+    model = at.Classifier(config, dtype=torch.float64)
+    model.train()
+    lengths = torch.tensor([9, 4, 7])
+    ids = torch.zeros(3, 9, dtype=torch.long)
+    for row, n in enumerate(lengths.tolist()):
+        ids[row, :n] = torch.randint(2, 50, (n,))
+    labels = torch.tensor([1.0, 0.0, 0.7], dtype=torch.float64)
+
+    g = torch.randn(3, 9, 4, dtype=torch.float64)
+    g[1] = 0
+    r = train.adversarial_perturbation(g, 0.5)
+    norms = r.flatten(1).norm(dim=1)
+    if abs(float(norms[0]) - 0.5) > 1e-12 or abs(float(norms[2]) - 0.5) > 1e-12 or float(norms[1]) != 0:
+        problems.append(f"adversarial_perturbation: norms {norms.tolist()}, expected [0.5, 0, 0.5]")
+    if float(torch.nn.functional.cosine_similarity(r[0].flatten(), g[0].flatten(), dim=0)) < 1 - 1e-12:
+        problems.append("adversarial_perturbation: not along the gradient")
+
+    def gradients(epsilon, seed, other_masks=False):
+        torch.manual_seed(seed)
+        model.zero_grad(set_to_none=True)
+        if other_masks:  # the adversarial pass draws other masks: the clean pass's state is not restored
+            state = torch.get_rng_state
+            torch.get_rng_state = lambda: torch.Generator().manual_seed(seed + 1).get_state()
+            try:
+                train.train_step(model, model, ids, lengths, labels, epsilon)
+            finally:
+                torch.get_rng_state = state
+        else:
+            train.train_step(model, model, ids, lengths, labels, epsilon)
+        return torch.cat([p.grad.reshape(-1) for p in model.parameters() if p.grad is not None]).clone()
+
+    clean = gradients(0.0, 11)
+    doubled = gradients(1e-9, 11)
+    relative = float((doubled - 2 * clean).norm() / (2 * clean).norm())
+    if relative > 1e-6:
+        problems.append(f"a tiny adversarial step with the same dropout masks should double the gradients; off by {relative:.1e}")
+    mixed = float((gradients(1e-9, 11, other_masks=True) - 2 * clean).norm() / (2 * clean).norm())
+    if mixed < 1e-2:
+        problems.append(f"with other dropout masks the gradients still doubled ({mixed:.1e}): the test cannot see the masks")
+    if model.embedded is not None or model.keep_embedded:
+        problems.append("train_step left the embedded tokens' hook set")
+    print(f"adversarial step: same masks doubled within {relative:.1e}, other masks {mixed:.1e}", flush=True)
+    return problems
+
+
+def check_recipe(repo, attnlens, data, torchrun, train_py, tmp, limit, environment):
+    """The shipped models' recipe through train.py: soft labels, word2vec's embedding, adversarial."""
+    import struct
+    problems = []
+    config = os.path.join(repo, "models", "gru-attention.json")
+    teacher = os.path.join(tmp, "recipe-teacher.safetensors")
+    dataset = os.path.join(tmp, "recipe.jsonl")
+    out = os.path.join(tmp, "recipe.safetensors")
+    run([attnlens, "train", "--config", config, "--data", data, "--limit", str(limit), "--vocab-size", "2000",
+         "--epochs", "1", "--hidden-size", "8", "--pretrain-epochs", "0", "--out", teacher], "recipe: the teacher")
+    run([attnlens, "train", "--config", config, "--data", data, "--limit", str(limit), "--vocab-size", "2000",
+         "--pretrain-epochs", "1", "--teacher", teacher, "--adversarial", "0.5", "--write-dataset", dataset],
+        "recipe: attnlens --write-dataset --teacher --adversarial")
+    with open(dataset, encoding="utf-8") as f:
+        header = json.loads(f.readline())
+        rows = [json.loads(line) for line in f]
+    taught = [r for r in rows if r.get("teachers")]
+    gold = [r for r in rows if not r.get("teachers")]
+    embedding = header.get("initial_embedding", {})
+    if header.get("format_version") != "2" or embedding.get("shape") != [2000, 64] or len(embedding.get("values", [])) != 128000:
+        problems.append(f"recipe: the header's version or initial embedding is wrong ({header.get('format_version')}, "
+                        f"{embedding.get('shape')})")
+    if len(taught) != 2 * limit or any(r["part"] != "train" or not 0 < r["label"] < 1 for r in taught) \
+            or len(gold) != limit or any(r["label"] not in (0, 1) for r in gold):
+        problems.append(f"recipe: {len(taught)} reviews labelled by the teacher (expected {2 * limit}, soft, in the "
+                        f"training part) and {len(gold)} gold ones (expected {limit})")
+    if header["training"].get("adversarial_epsilon") != 0.5 or not header["provenance"].get("distillation") \
+            or not header["provenance"].get("pretraining"):
+        problems.append("recipe: the header lacks the adversarial epsilon, the distillation or the pretraining")
+    # A learning rate too small to move anything: the saved embedding must be word2vec's.
+    run([torchrun, "--standalone", "--nproc_per_node", "2", "--redirects", "2", "--tee", "2",
+         train_py, "--data", dataset, "--out", out, "--epochs", "1", "--batch-size", "16", "--lr", "1e-9",
+         "--max-length", "120", "--threads", "1", "--steps-per-epoch", "4"], "recipe: torchrun train.py", env=environment)
+    with open(out, "rb") as f:
+        length = struct.unpack("<Q", f.read(8))[0]
+        entries = json.loads(f.read(length))
+        begin, end = entries["embedding.weight"]["data_offsets"]
+        f.seek(8 + length + begin)
+        saved = struct.unpack(f"<{(end - begin) // 4}f", f.read(end - begin))
+    provenance = json.loads(entries["__metadata__"]["provenance"])
+    moved = max(abs(a - b) for a, b in zip(saved, embedding.get("values", [])))
+    if moved > 1e-6:
+        problems.append(f"recipe: train.py did not start from word2vec's embedding (moved by up to {moved:.1e})")
+    if provenance.get("training", {}).get("adversarial_epsilon") != 0.5 or provenance.get("train_examples") != len(
+            [r for r in gold if r["part"] == "train"]) or provenance.get("distillation", {}).get("reviews") != 2 * limit \
+            or "word2vec" not in provenance.get("initialisation", "") or not provenance.get("pretraining"):
+        problems.append(f"recipe: the provenance does not record the recipe: {json.dumps(provenance)[:600]}")
+    run([attnlens, "info", "--model", out], "recipe: attnlens info")
+    print(f"recipe: {len(gold)} gold and {len(taught)} teacher-labelled reviews, word2vec's embedding kept within "
+          f"{moved:.1e}, adversarial training under torchrun", flush=True)
+    return problems
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("repo")
@@ -106,6 +224,11 @@ def main():
                                 f"(expected exit 1 and {expected!r})")
 
         environment = dict(os.environ, OMP_NUM_THREADS="1")
+        failures += check_adversarial_step(module_dir, os.path.join(repo, "models", "gru-attention.json"))
+        try:
+            failures += check_recipe(repo, attnlens, data, torchrun, train_py, tmp, args.limit, environment)
+        except (RuntimeError, OSError, KeyError, ValueError) as error:
+            failures.append(f"recipe: {error}")
         for name in args.models:
             config = os.path.join(repo, "models", name + ".json")
             dataset = os.path.join(tmp, name + ".jsonl")

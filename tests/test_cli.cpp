@@ -394,6 +394,8 @@ TEST_CASE("cli: cue-task → train --train-file/--test-file learns it, bad label
     const json header = json::parse(line);
     const ClassifierBundle model = load_classifier(out);
     CHECK(header["format"] == "attnlens.dataset");
+    CHECK(header["format_version"] == "2");
+    CHECK(!header.contains("initial_embedding"));  // this config does not pretrain
     CHECK(header["config"] == model.model->config().to_json());
     CHECK(header["vocabulary"] == json(model.vocabulary.words()));
     CHECK(header["tokenizer"] == tokenizer_to_json(model.tokenizer));

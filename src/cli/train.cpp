@@ -106,33 +106,54 @@ json pretrain_embedding(TrainArgs& args, ClassifierBundle& bundle, const std::ve
 }
 
 // The prepared data as JSON Lines, for training elsewhere (tools/pytorch/train.py): a first
-// line describing it (the resolved model config, tokenizer, vocabulary, training options and
-// provenance, as `train` would record them), then one line per review, the training part in
-// split order and then the validation part: {"part": "train"|"validation", "label": 0|1, "ids": [...]}.
-// The ids are whole reviews; max_length is a training option, applied by the trainer.
-void write_dataset(const TrainArgs& args, const PreparedTraining& prepared, json provenance) {
+// line describing it (the resolved model config, tokenizer, vocabulary, training options --
+// the adversarial step among them -- and provenance, as `train` would record them, with the
+// word2vec and distillation records), then one line per review, the training part in split
+// order and then the validation part: {"part": "train"|"validation", "label": ..., "ids": [...]}.
+// A gold label is 0 or 1; a review the teachers labelled (--teacher) is in the training part
+// with their soft label, a probability, and "teachers": true. With word2vec pretraining the
+// header's "initial_embedding" holds the vectors the engine would start from ({"shape": [V, E],
+// "values": row-major}). The ids are whole reviews; max_length is a training option, applied by
+// the trainer. Format version 2 (1: gold labels only, no initial embedding).
+void write_dataset(const TrainArgs& args, const PreparedTraining& prepared, size_t gold_train, json provenance) {
   const ClassifierBundle& bundle = prepared.bundle;
   json header = {{"format", "attnlens.dataset"},
-                 {"format_version", "1"},
+                 {"format_version", "2"},
                  {"config", bundle.model->config().to_json()},
                  {"tokenizer", tokenizer_to_json(bundle.tokenizer)},
                  {"vocabulary", bundle.vocabulary.words()},
                  {"training", args.training.to_json()},
                  {"provenance", std::move(provenance)}};
+  if (args.pretraining.epochs > 0)
+    for (Parameter* p : bundle.model->parameters()) {
+      if (p->name != "embedding.weight") continue;
+      const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows = p->value;
+      header["initial_embedding"] = {{"shape", {rows.rows(), rows.cols()}},
+                                     {"values", std::vector<Scalar>(rows.data(), rows.data() + rows.size())}};
+    }
   std::string out = header.dump() + "\n";
-  const auto write_part = [&](const char* part, const std::vector<size_t>& indices) {
-    for (size_t i : indices) {
-      const Example& e = prepared.examples[i];
-      out += json{{"part", part}, {"label", e.label > 0.5f ? 1 : 0}, {"ids", e.ids}}.dump();
+  const auto write_part = [&](const char* part, const std::vector<size_t>& indices, size_t gold) {
+    for (size_t k = 0; k < indices.size(); ++k) {
+      const Example& e = prepared.examples[indices[k]];
+      json row = {{"part", part}, {"ids", e.ids}};
+      if (k < gold) {
+        row["label"] = e.label > 0.5f ? 1 : 0;
+      } else {
+        row["label"] = e.label;
+        row["teachers"] = true;
+      }
+      out += row.dump();
       out += '\n';
     }
   };
-  write_part("train", prepared.split.train);
-  write_part("validation", prepared.split.validation);
+  write_part("train", prepared.split.train, gold_train);
+  write_part("validation", prepared.split.validation, prepared.split.validation.size());
   write_text_file(args.write_dataset, out);
-  std::cerr << "wrote " << args.write_dataset << ": " << prepared.split.train.size() << " training and "
+  std::cerr << "wrote " << args.write_dataset << ": " << prepared.split.train.size() << " training ("
+            << prepared.split.train.size() - gold_train << " labelled by the teachers) and "
             << prepared.split.validation.size() << " validation reviews, vocabulary " << bundle.vocabulary.size()
-            << ", " << out.size() << " bytes" << std::endl;
+            << (header.contains("initial_embedding") ? ", word2vec's embedding" : "") << ", " << out.size() << " bytes"
+            << std::endl;
 }
 
 // Distillation: the teachers (checked to share this run's split) label IMDB's unlabelled reviews,
@@ -188,10 +209,10 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
   const bool imdb = args.train_file.empty();
   check(args.teachers.empty() || imdb,
         "--teacher: distillation labels IMDB's unlabelled reviews; it needs IMDB training data, not --train-file");
-  check(args.teachers.empty() || args.write_dataset.empty(),
-        "--write-dataset: tools/pytorch/train.py reads gold labels only; leave out --teacher");
-  check(args.training.adversarial_epsilon == 0 || args.write_dataset.empty(),
-        "--write-dataset: tools/pytorch/train.py does not train adversarially yet; leave out --adversarial");
+  check(args.write_dataset.empty() ||
+            (args.resume.empty() && args.checkpoint.empty() && !args.eval_test && args.test_file.empty()),
+        "--write-dataset writes the prepared data and trains nothing: leave out --resume, --checkpoint, --eval-test "
+        "and --test-file");
   if (!args.resume.empty() && args.write_dataset.empty()) {  // the same teachers, said before the minutes of labelling (the data's fingerprint checks it again)
     const json extra = checkpoint_extra(args.resume);
     json recorded = json::array(), given = json::array();
@@ -250,18 +271,6 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
   }
   // A checkpoint belongs to this run only if it has the same model, arithmetic, data, vocabulary and split.
   const CheckpointIdentity identity = classifier_checkpoint_identity(prepared, args.training);
-  if (!args.write_dataset.empty()) {
-    check(args.resume.empty() && args.checkpoint.empty() && !args.eval_test && args.test_file.empty(),
-          "--write-dataset writes the prepared data and trains nothing: leave out --resume, --checkpoint, --eval-test "
-          "and --test-file");
-    json provenance = data_provenance();
-    provenance["command"] = command_line;
-    if (args.pretraining.epochs > 0)
-      std::cerr << "note: --write-dataset leaves out the word2vec pretraining (" << args.pretraining.epochs
-                << " epochs in the options); tools/pytorch/train.py starts from PyTorch's initialisation" << std::endl;
-    write_dataset(args, prepared, provenance);
-    return 0;
-  }
   Trainer trainer(*bundle.model, args.training);
   EpochLoopState loop(args.training.seed);
   json resumed = json::object();  // the provenance the interrupted run was building
@@ -277,6 +286,14 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
     for (size_t k = 0; k < gold_train; ++k) train_ids.push_back(examples[split.train[k]].ids);
     for (size_t k = gold_train; k < split.train.size(); ++k) unlabelled_ids.push_back(examples[split.train[k]].ids);
     pretraining_record = pretrain_embedding(args, bundle, train_ids, unlabelled_ids);
+  }
+  if (!args.write_dataset.empty()) {  // the recipe's data, word2vec's vectors and soft labels, for tools/pytorch/train.py
+    json provenance = data_provenance();
+    provenance["command"] = command_line;
+    provenance["pretraining"] = pretraining_record;
+    if (!distillation_record.is_null()) provenance["distillation"] = distillation_record;
+    write_dataset(args, prepared, gold_train, provenance);
+    return 0;
   }
   std::cerr << "training " << args.model.architecture << " (" << bundle.model->parameter_count() << " parameters, vocabulary "
             << bundle.vocabulary.size() << ") on " << split.train.size() << " reviews, validating on "
@@ -378,7 +395,7 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& args) {
   cmd->add_option("--adversarial", args.training.adversarial_epsilon,
                   "Adversarial training on the embeddings (Miyato et al. 2017): each batch also learns from its reviews "
                   "with the embedded tokens moved by this L2 distance per review, along the loss's gradient (0: off; "
-                  "twice the training time)")
+                  "about 1.5 times the training time)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--vocab-size", args.vocab_size, "Vocabulary size including <pad> and <unk>")
       ->check(CLI::Range(2, 1 << 20))->capture_default_str();
@@ -407,8 +424,9 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& args) {
   cmd->add_flag("--eval-test", args.eval_test, "After training, evaluate on the official test split and record it in the model file");
   add_checkpoint_options(cmd, args.checkpoint, args.checkpoint_every, args.resume);
   cmd->add_option("--write-dataset", args.write_dataset,
-                  "Train nothing: write the prepared data (model config, tokenizer, vocabulary, training options, and "
-                  "each review's token ids, label and part, train or validation) as JSON Lines for "
+                  "Train nothing: write the prepared data (model config, tokenizer, vocabulary, training options, "
+                  "word2vec's embedding when pretraining is on, and each review's token ids, label and part, train or "
+                  "validation; with --teacher the unlabelled reviews and their soft labels too) as JSON Lines for "
                   "tools/pytorch/train.py, and exit");
   return cmd;
 }

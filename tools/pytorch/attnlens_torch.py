@@ -274,6 +274,7 @@ class Classifier(nn.Module):
         # on the embedded tokens and on the pooled vector. No parameters.
         self.embedding_dropout = float(config.get("embedding_dropout", 0.0))
         self.dropout = float(config.get("dropout", 0.0))
+        self.keep_embedded, self.embedded = False, None  # adversarial training's hook (forward_padded)
         self.to(dtype)
         self.dtype = dtype
         self.eval()  # no dropout anywhere: inference, as the engine explains
@@ -447,11 +448,20 @@ class Classifier(nn.Module):
         last = h[torch.arange(B, device=h.device), (lengths - 1).clamp(min=0)]
         return last.masked_fill(empty, 0.0), None
 
-    def forward_padded(self, ids: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    def forward_padded(self, ids: torch.Tensor, lengths: torch.Tensor,
+                       perturbation: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """A right-padded batch [B, L] (<pad> = 0 after each review) with lengths [B] -> (logits [B],
         attention [B, L'] or None). In eval mode each row equals forward() on that review alone;
-        in train mode dropout applies to the embedded tokens and the pooled vector."""
+        in train mode dropout applies to the embedded tokens and the pooled vector. `perturbation`
+        [B, L, E] is added to the embedded tokens before their dropout (adversarial training, as
+        the engine's Classifier::forward does; padding stays zero); with `keep_embedded` set, the
+        embedded tokens are kept in `embedded` with their gradient (its direction)."""
         x = self.embed(ids)
+        if self.keep_embedded:
+            x.retain_grad()
+            self.embedded = x
+        if perturbation is not None:
+            x = x + perturbation * (ids != PAD).unsqueeze(-1).to(x.dtype)
         if self.training and self.embedding_dropout > 0:
             x = F.dropout(x, self.embedding_dropout, training=True)
         h, lengths = self.encode_padded(x, lengths)
@@ -460,11 +470,12 @@ class Classifier(nn.Module):
             pooled = F.dropout(pooled, self.dropout, training=True)
         return self.head(pooled), alpha
 
-    def forward(self, ids, lengths=None) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    def forward(self, ids, lengths=None, perturbation=None) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """ids [L] (one review) or [B, L] (reviews of one length; with `lengths`, a right-padded
-        batch: forward_padded)."""
+        batch: forward_padded, which alone takes a perturbation)."""
         if lengths is not None:
-            return self.forward_padded(ids, lengths)
+            return self.forward_padded(ids, lengths, perturbation)
+        assert perturbation is None, "a perturbation needs the padded batch's lengths"
         ids = torch.as_tensor(ids, dtype=torch.long)
         single = ids.dim() == 1
         logits, alpha = self.forward_embedded(self.embed(ids.unsqueeze(0) if single else ids))

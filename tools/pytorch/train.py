@@ -11,7 +11,16 @@ exactly those `attnlens train` would use with the same options:
 The model is the architecture of the data file's config (tools/pytorch/attnlens_torch.py, whose
 parameter names are the file format's), trained with Adam on the binary cross-entropy of its logit,
 gradient clipping by global norm, the learning rate decayed after each epoch, dropout where the
-engine applies it, and the epoch with the best validation accuracy kept. The output is an attnlens
+engine applies it, and the epoch with the best validation accuracy kept. The data file carries the
+rest of the engine's recipe, and this script follows it: the word2vec vectors the embedding starts
+from (when the config pretrains), the unlabelled reviews with the teachers' soft labels (--teacher),
+and adversarial training on the embeddings (--adversarial: each step also learns from its reviews
+with the embedded tokens moved by epsilon * g / ||g|| per review, g the loss's gradient by them,
+under the same dropout masks; Miyato et al. 2017). The shipped models' recipe, for example:
+
+    attnlens train --config models/gru-attention.json --write-dataset build/gru.jsonl \\
+        --teacher models/teachers/ngram.safetensors ... --adversarial 0.5
+    torchrun --standalone --nproc_per_node 2 tools/pytorch/train.py --data build/gru.jsonl --out gru.safetensors The output is an attnlens
 classifier file (float32 weights; config, tokenizer, vocabulary and provenance in its metadata)
 that `attnlens`, the wasm module and the page load unchanged; `attnlens convert` makes it float16
 or int8, `attnlens eval` measures it on the test split.
@@ -72,8 +81,8 @@ def read_dataset(path: str):
         if not isinstance(header, dict) or header.get("format") != DATASET_FORMAT:
             fail(f"{path}: not an attnlens dataset (its first line must be a JSON object with format "
                  f"'{DATASET_FORMAT}'; make one with: attnlens train ... --write-dataset FILE)")
-        if header.get("format_version") != "1":
-            fail(f"{path}: dataset format_version {header.get('format_version')!r}; this script reads '1'")
+        if header.get("format_version") not in ("1", "2"):
+            fail(f"{path}: dataset format_version {header.get('format_version')!r}; this script reads '1' and '2'")
         for key in ("config", "tokenizer", "vocabulary", "training", "provenance"):
             if key not in header:
                 fail(f"{path}: the header lacks '{key}'")
@@ -88,16 +97,32 @@ def read_dataset(path: str):
                 continue
             try:
                 row = json.loads(line)
-                ids, label, part = row["ids"], int(row["label"]), row["part"]
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                ids, label, part, soft = row["ids"], row["label"], row["part"], row.get("teachers", False) is True
+                if isinstance(label, bool) or not isinstance(label, (int, float)) or not isinstance(ids, list):
+                    raise TypeError
+                label = float(label)
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
                 fail(f"{path}:{number}: expected {{\"part\", \"label\", \"ids\"}}")
-            if part not in parts or label not in (0, 1):
-                fail(f"{path}:{number}: part must be train or validation and label 0 or 1")
+            if part not in parts:
+                fail(f"{path}:{number}: part must be train or validation")
+            if not (label in (0.0, 1.0) or (soft and part == "train" and 0.0 <= label <= 1.0)):
+                fail(f"{path}:{number}: a label must be 0 or 1 (a training review the teachers labelled: a "
+                     f"probability, with \"teachers\": true), got {row['label']!r}")
             if any((not isinstance(i, int)) or i < 0 or i >= vocab_size for i in ids):
                 fail(f"{path}:{number}: a token id outside the vocabulary [0, {vocab_size})")
             parts[part].append((ids, label))
     if not parts["train"]:
         fail(f"{path}: no training reviews")
+    embedding = header.get("initial_embedding")
+    if embedding is not None:
+        dim = int(header["config"].get("embedding_dim", 0))
+        try:
+            shape, values = [int(n) for n in embedding["shape"]], embedding["values"]
+        except (KeyError, TypeError, ValueError):
+            fail(f"{path}: the header's initial_embedding must be {{\"shape\": [V, E], \"values\": [...]}}")
+        if shape != [vocab_size, dim] or not isinstance(values, list) or len(values) != vocab_size * dim:
+            fail(f"{path}: the initial embedding is {shape} with {len(values) if isinstance(values, list) else 'no'} "
+                 f"values; the config asks for [{vocab_size}, {dim}]")
     return header, parts["train"], parts["validation"]
 
 
@@ -126,6 +151,49 @@ def padded(examples, indices, device):
         ids[row, :lengths[row]] = torch.tensor(examples[i][0], dtype=torch.long)
     labels = torch.tensor([float(examples[i][1]) for i in indices])
     return ids.to(device), torch.tensor(lengths).to(device), labels.to(device)
+
+
+# ----------------------------------------------------------------------------- one step
+
+def adversarial_perturbation(gradient, epsilon):
+    """epsilon * g / ||g|| for each review of a [B, L, E] gradient (the norm over all its tokens); a
+    review whose loss does not move with its embeddings gets none (as the engine's
+    adversarial_perturbation in src/train/trainer.cpp)."""
+    import torch
+    norms = gradient.flatten(1).norm(dim=1)
+    scale = torch.where(norms > 1e-30, epsilon / norms.clamp(min=1e-30), torch.zeros_like(norms))
+    return gradient * scale.view(-1, 1, 1)
+
+
+def train_step(replica, model, ids, lengths, labels, epsilon):
+    """One step's forward and backward passes (the caller zeroes the gradients first and steps the
+    optimiser after): the binary cross-entropy of the logits against the labels (gold 0/1 or the
+    teachers' probabilities); with epsilon > 0, the same reviews again with their embedded tokens
+    moved by adversarial_perturbation of the first loss's gradient, under the same dropout masks
+    (the random state is restored between the two), the two losses' gradients summed. Returns the
+    clean pass's (loss, logits)."""
+    import torch
+    import torch.nn.functional as F
+    if epsilon > 0:
+        state = torch.get_rng_state()
+        cuda_state = torch.cuda.get_rng_state(ids.device) if ids.is_cuda else None
+        model.keep_embedded = True
+    try:
+        logits, _ = replica(ids, lengths)
+        loss = F.binary_cross_entropy_with_logits(logits, labels)
+        loss.backward()
+        if epsilon > 0:
+            perturbation = adversarial_perturbation(model.embedded.grad.detach(), epsilon)
+            model.embedded = None
+            torch.set_rng_state(state)
+            if cuda_state is not None:
+                torch.cuda.set_rng_state(cuda_state, ids.device)
+            adversarial, _ = replica(ids, lengths, perturbation=perturbation)
+            F.binary_cross_entropy_with_logits(adversarial, labels).backward()
+    finally:
+        model.keep_embedded = False
+        model.embedded = None
+    return loss.detach(), logits.detach()
 
 
 # ----------------------------------------------------------------------------- the file
@@ -253,19 +321,25 @@ def main():
     epochs, batch, seed = int(options["epochs"]), int(options["batch_size"]), int(options["seed"])
     max_length, patience = int(options["max_length"]), int(options["patience"])
     options.pop("threads", None)  # the engine's; this run's threads are recorded below
-    if float(options.get("adversarial_epsilon", 0)) > 0:
-        fail("this dataset asks for adversarial training (--adversarial), which train.py does not do yet: "
-             "write the dataset without it, or train with attnlens train")
+    epsilon = float(options.get("adversarial_epsilon", 0))
+    if not (epsilon >= 0 and math.isfinite(epsilon)):
+        fail(f"the adversarial perturbation's size must be zero (off) or positive, got {epsilon}")
 
     train_set = [cut(e, max_length) for e in train_set]
     validation_set = [cut(e, max_length) for e in validation_set]  # as the engine validates
+    taught = sum(1 for _, label in train_set if label not in (0.0, 1.0))  # soft labels: the teachers'
     empty = sum(1 for ids, _ in train_set if not ids)
     train_set = [e for e in train_set if e[0]]  # an empty review teaches nothing and has no steps to pool
     if len(train_set) < world:
         fail(f"{len(train_set)} training reviews for {world} processes")
 
     torch.manual_seed(seed)  # the same initial weights in every process (DDP also broadcasts process 0's)
-    model = at.Classifier(header["config"], dtype=torch.float32).to(device)
+    model = at.Classifier(header["config"], dtype=torch.float32)
+    if "initial_embedding" in header:  # word2vec's vectors, as the engine starts from them
+        with torch.no_grad():
+            model.embedding.weight.copy_(torch.tensor(header["initial_embedding"]["values"], dtype=torch.float32)
+                                         .view(model.embedding.weight.shape))
+    model = model.to(device)
     model.train()
     replica = DistributedDataParallel(model, device_ids=[local_rank] if use_cuda else None) if distributed else model
     optimizer = torch.optim.Adam(model.parameters(), lr=float(options["learning_rate"]))
@@ -319,7 +393,7 @@ def main():
         command = f"/usr/bin/python3 {arguments}"
     provenance = {
         "data": dataset_provenance.get("data", ""),
-        "train_examples": len(train_set),
+        "train_examples": len(train_set) - taught,  # the gold part, as the engine records it
         "validation_examples": len(validation_set),
         "seed": seed,
         # how the engine divided the data (eval --split validation rebuilds it from this), unchanged
@@ -330,9 +404,12 @@ def main():
         "vocabulary": dataset_provenance.get("vocabulary", {}),
         "command": command,
         "dataset_command": dataset_provenance.get("command", ""),
+        **{key: dataset_provenance[key] for key in ("pretraining", "distillation") if dataset_provenance.get(key)},
         "trainer": f"PyTorch {torch.__version__} " + (f"DistributedDataParallel, {world} processes ({backend})"
                                                       if distributed else "one process") + f", {device.type}",
-        "initialisation": "PyTorch's default for each torch.nn module (embedding N(0, 1), its <pad> row zero)",
+        "initialisation": ("the embedding from the dataset's word2vec vectors, every other module PyTorch's default"
+                           if "initial_embedding" in header else
+                           "PyTorch's default for each torch.nn module (embedding N(0, 1), its <pad> row zero)"),
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores",
     }
 
@@ -354,14 +431,12 @@ def main():
         for step, global_batch in enumerate(steps):
             mine = sorted(global_batch, key=lambda i: len(train_set[i][0]))[rank::world]
             ids, lengths, labels = padded(train_set, mine, device)
-            logits, _ = replica(ids, lengths)
-            loss = F.binary_cross_entropy_with_logits(logits, labels)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            loss, logits = train_step(replica, model, ids, lengths, labels, epsilon)
             if clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
             optimizer.step()
-            sums += torch.tensor([float(loss) * len(mine), float(((logits > 0).float() == labels).sum()), len(mine)],
+            sums += torch.tensor([float(loss) * len(mine), float(((logits > 0) == (labels > 0.5)).sum()), len(mine)],
                                  dtype=torch.float64)
             if main_process and (step + 1) % max(1, len(steps) // 10) == 0:
                 print(f"epoch {epoch}/{epochs}: {100 * (step + 1) // len(steps)}%", file=sys.stderr, flush=True)
