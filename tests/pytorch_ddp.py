@@ -120,6 +120,36 @@ def check_adversarial_step(module_dir, config_path):
             train.train_step(model, model, ids, lengths, labels, epsilon)
         return torch.cat([p.grad.reshape(-1) for p in model.parameters() if p.grad is not None]).clone()
 
+    # The perturbed loss rises by epsilon * ||g|| to first order (g: the mean loss's gradient by each
+    # review's embedded tokens, summed over reviews): only if the perturbation enters where g was
+    # taken -- on the embedded tokens, before their dropout, and not on the padding.
+    for epsilon in (1e-4, 1e-3):
+        torch.manual_seed(11)
+        model.zero_grad(set_to_none=True)
+        model.keep_embedded = True
+        torch.manual_seed(11)
+        logits, _ = model(ids, lengths)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+        loss.backward()
+        expected = epsilon * float(model.embedded.grad.flatten(1).norm(dim=1).sum())
+        model.keep_embedded, model.embedded = False, None
+        torch.manual_seed(11)
+        model.zero_grad(set_to_none=True)
+        clean_loss, _, perturbed = train.train_step(model, model, ids, lengths, labels, epsilon)
+        rise = float(perturbed - clean_loss)
+        if abs(float(clean_loss - loss)) > 1e-12 or not abs(rise - expected) <= 0.02 * expected:
+            problems.append(f"epsilon {epsilon}: the perturbed loss rose by {rise:.3e}, expected {expected:.3e} "
+                            f"(first order), the clean loss {float(clean_loss)} vs {float(loss)}")
+    # A perturbation on the padding alone changes nothing.
+    model.eval()
+    padding_only = torch.randn(3, 9, model.embedding.weight.shape[1], dtype=torch.float64)
+    padding_only[ids != 0] = 0
+    with torch.no_grad():
+        moved = float((model(ids, lengths, perturbation=padding_only)[0] - model(ids, lengths)[0]).abs().max())
+    model.train()
+    if moved != 0:
+        problems.append(f"a perturbation of the padding moved the logits by {moved:.1e}")
+
     clean = gradients(0.0, 11)
     doubled = gradients(1e-9, 11)
     relative = float((doubled - 2 * clean).norm() / (2 * clean).norm())
@@ -130,7 +160,8 @@ def check_adversarial_step(module_dir, config_path):
         problems.append(f"with other dropout masks the gradients still doubled ({mixed:.1e}): the test cannot see the masks")
     if model.embedded is not None or model.keep_embedded:
         problems.append("train_step left the embedded tokens' hook set")
-    print(f"adversarial step: same masks doubled within {relative:.1e}, other masks {mixed:.1e}", flush=True)
+    print(f"adversarial step: first-order loss rise within 2 %, padding untouched; same masks doubled within "
+          f"{relative:.1e}, other masks {mixed:.1e}", flush=True)
     return problems
 
 
@@ -152,17 +183,42 @@ def check_recipe(repo, attnlens, data, torchrun, train_py, tmp, limit, environme
         rows = [json.loads(line) for line in f]
     taught = [r for r in rows if r.get("teachers")]
     gold = [r for r in rows if not r.get("teachers")]
+    first_taught = next((k for k, r in enumerate(rows) if r.get("teachers")), len(rows))
+    if any(r["part"] == "train" and not r.get("teachers") for r in rows[first_taught:]):
+        problems.append("recipe: a gold training review comes after the teachers' ones")
     embedding = header.get("initial_embedding", {})
     if header.get("format_version") != "2" or embedding.get("shape") != [2000, 64] or len(embedding.get("values", [])) != 128000:
         problems.append(f"recipe: the header's version or initial embedding is wrong ({header.get('format_version')}, "
                         f"{embedding.get('shape')})")
-    if len(taught) != 2 * limit or any(r["part"] != "train" or not 0 < r["label"] < 1 for r in taught) \
+    if len(taught) != 2 * limit or any(r["part"] != "train" or not 0 <= r["label"] <= 1 for r in taught) \
+            or not any(0 < r["label"] < 1 for r in taught) \
             or len(gold) != limit or any(r["label"] not in (0, 1) for r in gold):
         problems.append(f"recipe: {len(taught)} reviews labelled by the teacher (expected {2 * limit}, soft, in the "
                         f"training part) and {len(gold)} gold ones (expected {limit})")
     if header["training"].get("adversarial_epsilon") != 0.5 or not header["provenance"].get("distillation") \
             or not header["provenance"].get("pretraining"):
         problems.append("recipe: the header lacks the adversarial epsilon, the distillation or the pretraining")
+    # The same file spoilt one way at a time: clear errors, nothing written.
+    first = json.dumps(header)
+    soft_row = json.dumps(taught[0]) if taught else "{}"
+    for what, lines, expected in (
+            ("a soft label in the validation part", [first, soft_row.replace('"part": "train"', '"part": "validation"')],
+             "belongs to the training part"),
+            ("a soft label without \"teachers\"", [first, soft_row.replace('"teachers": true', '"teachers": false')],
+             "a label must be 0 or 1"),
+            ("a label true", [first, json.dumps(dict(gold[0], label=True))], "a label must be 0 or 1"),
+            ("an embedding of the wrong size", [json.dumps(dict(header, initial_embedding={"shape": [2000, 64], "values": [0.5]})),
+                                                 json.dumps(gold[0])], "the initial embedding is [2000, 64] with 1 values"),
+            ("an embedding holding NaN", [first.replace(str(embedding["values"][0]) + ",", "NaN,", 1), json.dumps(gold[0])],
+             "not a finite number")):
+        spoilt = os.path.join(tmp, "spoilt.jsonl")
+        with open(spoilt, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        done = subprocess.run([sys.executable, train_py, "--data", spoilt, "--out", os.path.join(tmp, "spoilt.safetensors")],
+                              capture_output=True, text=True, env=environment)
+        if done.returncode != 1 or expected not in done.stderr or os.path.exists(os.path.join(tmp, "spoilt.safetensors")):
+            problems.append(f"recipe: train.py on a data file with {what}: exit {done.returncode}, "
+                            f"stderr {done.stderr.strip()[-300:]!r} (expected exit 1 and {expected!r})")
     # A learning rate too small to move anything: the saved embedding must be word2vec's.
     run([torchrun, "--standalone", "--nproc_per_node", "2", "--redirects", "2", "--tee", "2",
          train_py, "--data", dataset, "--out", out, "--epochs", "1", "--batch-size", "16", "--lr", "1e-9",

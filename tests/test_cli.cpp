@@ -420,6 +420,10 @@ TEST_CASE("cli: cue-task → train --train-file/--test-file learns it, bad label
   const Run both = run("train --train-file '" + train_file + "' --write-dataset '" + dataset + "' --resume '" + out + "'", true);
   CHECK(both.status == 1);
   CHECK(both.out.find("--write-dataset writes the prepared data and trains nothing") != std::string::npos);
+  const Run nowhere = run("train --train-file '" + train_file + "' --write-dataset '" + temp_path("no-such-folder") +
+                          "/data.jsonl'", true);
+  CHECK(nowhere.status == 1);
+  CHECK(nowhere.out.find("there is no folder") != std::string::npos);
 
   const auto fails_with = [&](const std::string& content, const std::string& message) {
     const std::string file = temp_path("attnlens-bad-labelled.tsv");

@@ -213,6 +213,16 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
             (args.resume.empty() && args.checkpoint.empty() && !args.eval_test && args.test_file.empty()),
         "--write-dataset writes the prepared data and trains nothing: leave out --resume, --checkpoint, --eval-test "
         "and --test-file");
+  if (!args.write_dataset.empty()) {  // said now, not after minutes of word2vec and labelling
+    const std::filesystem::path folder = std::filesystem::path(args.write_dataset).parent_path();
+    check(folder.empty() || std::filesystem::is_directory(folder),
+          "--write-dataset " + args.write_dataset + ": there is no folder " + folder.string());
+    for (const std::string& teacher : args.teachers) {
+      std::error_code same_error;
+      check(!std::filesystem::equivalent(teacher, args.write_dataset, same_error),
+            "--teacher " + teacher + " is the file --write-dataset would replace");
+    }
+  }
   if (!args.resume.empty() && args.write_dataset.empty()) {  // the same teachers, said before the minutes of labelling (the data's fingerprint checks it again)
     const json extra = checkpoint_extra(args.resume);
     json recorded = json::array(), given = json::array();

@@ -20,8 +20,9 @@ under the same dropout masks; Miyato et al. 2017). The shipped models' recipe, f
 
     attnlens train --config models/gru-attention.json --write-dataset build/gru.jsonl \\
         --teacher models/teachers/ngram.safetensors ... --adversarial 0.5
-    torchrun --standalone --nproc_per_node 2 tools/pytorch/train.py --data build/gru.jsonl --out gru.safetensors The output is an attnlens
-classifier file (float32 weights; config, tokenizer, vocabulary and provenance in its metadata)
+    torchrun --standalone --nproc_per_node 2 tools/pytorch/train.py --data build/gru.jsonl --out gru.safetensors
+
+The output is an attnlens classifier file (float32 weights; config, tokenizer, vocabulary and provenance in its metadata)
 that `attnlens`, the wasm module and the page load unchanged; `attnlens convert` makes it float16
 or int8, `attnlens eval` measures it on the test split.
 
@@ -67,7 +68,8 @@ def fail(message: str) -> None:
 # ----------------------------------------------------------------------------- the data
 
 def read_dataset(path: str):
-    """(header, train examples, validation examples); an example is (ids list, label 0/1)."""
+    """(header, train examples, validation examples, how many training examples the teachers
+    labelled); an example is (ids list, label): gold 0 or 1, or the teachers' probability."""
     try:
         f = open(path, "r", encoding="utf-8")
     except OSError as error:
@@ -92,22 +94,25 @@ def read_dataset(path: str):
             fail(f"{path}: the vocabulary holds {len(vocabulary) if isinstance(vocabulary, list) else 'no'} words, "
                  f"the config's vocab_size is {vocab_size}")
         parts = {"train": [], "validation": []}
+        taught = 0
         for number, line in enumerate(f, start=2):
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
                 ids, label, part, soft = row["ids"], row["label"], row["part"], row.get("teachers", False) is True
-                if isinstance(label, bool) or not isinstance(label, (int, float)) or not isinstance(ids, list):
-                    raise TypeError
-                label = float(label)
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
                 fail(f"{path}:{number}: expected {{\"part\", \"label\", \"ids\"}}")
-            if part not in parts:
-                fail(f"{path}:{number}: part must be train or validation")
-            if not (label in (0.0, 1.0) or (soft and part == "train" and 0.0 <= label <= 1.0)):
+            if part not in parts or not isinstance(ids, list):
+                fail(f"{path}:{number}: part must be train or validation, ids a list")
+            if soft and part != "train":
+                fail(f"{path}:{number}: a review the teachers labelled belongs to the training part")
+            if isinstance(label, bool) or not isinstance(label, (int, float)) or not (
+                    label in (0, 1) or (soft and 0 <= label <= 1)):
                 fail(f"{path}:{number}: a label must be 0 or 1 (a training review the teachers labelled: a "
-                     f"probability, with \"teachers\": true), got {row['label']!r}")
+                     f"probability, with \"teachers\": true), got {label!r}")
+            label = float(label)
+            taught += soft
             if any((not isinstance(i, int)) or i < 0 or i >= vocab_size for i in ids):
                 fail(f"{path}:{number}: a token id outside the vocabulary [0, {vocab_size})")
             parts[part].append((ids, label))
@@ -123,7 +128,9 @@ def read_dataset(path: str):
         if shape != [vocab_size, dim] or not isinstance(values, list) or len(values) != vocab_size * dim:
             fail(f"{path}: the initial embedding is {shape} with {len(values) if isinstance(values, list) else 'no'} "
                  f"values; the config asks for [{vocab_size}, {dim}]")
-    return header, parts["train"], parts["validation"]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+            fail(f"{path}: the initial embedding holds a value that is not a finite number")
+    return header, parts["train"], parts["validation"], taught
 
 
 def cut(example, max_length):
@@ -170,30 +177,38 @@ def train_step(replica, model, ids, lengths, labels, epsilon):
     optimiser after): the binary cross-entropy of the logits against the labels (gold 0/1 or the
     teachers' probabilities); with epsilon > 0, the same reviews again with their embedded tokens
     moved by adversarial_perturbation of the first loss's gradient, under the same dropout masks
-    (the random state is restored between the two), the two losses' gradients summed. Returns the
-    clean pass's (loss, logits)."""
+    (the random state is restored between the two), the two losses' gradients summed (under
+    DistributedDataParallel the first backward stays local and the second all-reduces the sum).
+    Returns the clean pass's loss and logits, and the perturbed loss (None when epsilon is 0)."""
+    import contextlib
     import torch
     import torch.nn.functional as F
-    if epsilon > 0:
-        state = torch.get_rng_state()
-        cuda_state = torch.cuda.get_rng_state(ids.device) if ids.is_cuda else None
-        model.keep_embedded = True
-    try:
+    if epsilon <= 0:
         logits, _ = replica(ids, lengths)
         loss = F.binary_cross_entropy_with_logits(logits, labels)
         loss.backward()
-        if epsilon > 0:
-            perturbation = adversarial_perturbation(model.embedded.grad.detach(), epsilon)
-            model.embedded = None
-            torch.set_rng_state(state)
-            if cuda_state is not None:
-                torch.cuda.set_rng_state(cuda_state, ids.device)
-            adversarial, _ = replica(ids, lengths, perturbation=perturbation)
-            F.binary_cross_entropy_with_logits(adversarial, labels).backward()
+        return loss.detach(), logits.detach(), None
+    state = torch.get_rng_state()
+    cuda_state = torch.cuda.get_rng_state(ids.device) if ids.is_cuda else None
+    local = replica.no_sync() if hasattr(replica, "no_sync") else contextlib.nullcontext()
+    try:
+        model.keep_embedded = True
+        with local:
+            logits, _ = replica(ids, lengths)
+            loss = F.binary_cross_entropy_with_logits(logits, labels)
+            loss.backward()
+        gradient = model.embedded.grad.detach()
+        model.keep_embedded, model.embedded = False, None
+        perturbation = adversarial_perturbation(gradient, epsilon)
+        torch.set_rng_state(state)
+        if cuda_state is not None:
+            torch.cuda.set_rng_state(cuda_state, ids.device)
+        adversarial, _ = replica(ids, lengths, perturbation=perturbation)
+        adversarial_loss = F.binary_cross_entropy_with_logits(adversarial, labels)
+        adversarial_loss.backward()
     finally:
-        model.keep_embedded = False
-        model.embedded = None
-    return loss.detach(), logits.detach()
+        model.keep_embedded, model.embedded = False, None
+    return loss.detach(), logits.detach(), adversarial_loss.detach()
 
 
 # ----------------------------------------------------------------------------- the file
@@ -306,7 +321,7 @@ def main():
         if main_process:
             print(message, file=sys.stderr, flush=True)
 
-    header, train_set, validation_set = read_dataset(args.data)
+    header, train_set, validation_set, taught = read_dataset(args.data)
     options = dict(header["training"])
     for key, value in (("epochs", args.epochs), ("batch_size", args.batch_size), ("learning_rate", args.lr),
                        ("learning_rate_decay", args.lr_decay), ("clip_norm", args.clip_norm),
@@ -327,7 +342,6 @@ def main():
 
     train_set = [cut(e, max_length) for e in train_set]
     validation_set = [cut(e, max_length) for e in validation_set]  # as the engine validates
-    taught = sum(1 for _, label in train_set if label not in (0.0, 1.0))  # soft labels: the teachers'
     empty = sum(1 for ids, _ in train_set if not ids)
     train_set = [e for e in train_set if e[0]]  # an empty review teaches nothing and has no steps to pool
     if len(train_set) < world:
@@ -346,7 +360,8 @@ def main():
     torch.manual_seed(seed * 1000 + rank)  # dropout differs between the replicas
     parameters = sum(p.numel() for p in model.parameters())
     log(f"training {header['config'].get('architecture', 'classifier')} ({parameters} parameters, vocabulary "
-        f"{len(header['vocabulary'])}) on {len(train_set)} reviews, validating on {len(validation_set)}; "
+        f"{len(header['vocabulary'])}) on {len(train_set)} reviews"
+        + (f" ({taught} labelled by the teachers)" if taught else "") + f", validating on {len(validation_set)}; "
         f"{world} process{'es' if world > 1 else ''} ({backend}, {device.type}), {batch} reviews per step and process"
         + (f"; {empty} empty reviews left out" if empty else ""))
 
@@ -393,7 +408,8 @@ def main():
         command = f"/usr/bin/python3 {arguments}"
     provenance = {
         "data": dataset_provenance.get("data", ""),
-        "train_examples": len(train_set) - taught,  # the gold part, as the engine records it
+        # the gold part, as the engine records it (a teacher's split check reads it)
+        "train_examples": int(dataset_provenance.get("train_examples", len(train_set) - taught)),
         "validation_examples": len(validation_set),
         "seed": seed,
         # how the engine divided the data (eval --split validation rebuilds it from this), unchanged
@@ -432,7 +448,7 @@ def main():
             mine = sorted(global_batch, key=lambda i: len(train_set[i][0]))[rank::world]
             ids, lengths, labels = padded(train_set, mine, device)
             optimizer.zero_grad(set_to_none=True)
-            loss, logits = train_step(replica, model, ids, lengths, labels, epsilon)
+            loss, logits, _ = train_step(replica, model, ids, lengths, labels, epsilon)
             if clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
             optimizer.step()
