@@ -317,8 +317,11 @@ async function start() {
   });
 
   try {
-    const { models, translators } = await engine.manifest();
-    if (!models.length) throw new Error('The model list is empty');
+    const { models: neural, baselines, translators } = await engine.manifest();
+    if (!neural.length) throw new Error('The model list is empty');
+    // The classical baseline (the n-gram model) comes last, in the picker and in Compare: the
+    // model every neural one must beat, side by side with them.
+    const models = [...neural, ...baselines];
     for (const model of models) modelSelect.append(new Option(modelTitle(model), model));
     modelSelect.value = models.includes(classifier.model) ? classifier.model : models[0];
     classifier.model = modelSelect.value;

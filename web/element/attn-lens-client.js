@@ -77,7 +77,9 @@ class EngineClient extends EventTarget {
   #idleTimer = null;
   #busy = 0;              // downloads and compilations under way for the worker
 
-  // What the package ships: {models: [...], translators: [...]} (from models.json beside it).
+  // What the package ships: {models: [...], baselines: [...], translators: [...]} (from models.json
+  // beside it). A baseline (the n-gram model) is a classifier like the models, named apart so
+  // that lists of "the shipped models" keep to the neural ones.
   manifest() {
     this.#manifest ??= (async () => {
       const url = new URL('models.json', PACKAGE);
@@ -89,7 +91,7 @@ class EngineClient extends EventTarget {
       }
       if (!response.ok) throw new Error(`Could not download the model list (${url}): HTTP ${response.status}`);
       const manifest = await response.json();
-      return { models: manifest.models ?? [], translators: manifest.translators ?? [] };
+      return { models: manifest.models ?? [], baselines: manifest.baselines ?? [], translators: manifest.translators ?? [] };
     })();
     this.#manifest.catch(() => { this.#manifest = null; });
     return this.#manifest;
@@ -113,7 +115,7 @@ class EngineClient extends EventTarget {
     if (registered) return { key: `registered:${name}#${registered.version}`, name, bytes: registered.bytes, kind };
     if (SHIPPED_NAME.test(name)) {
       const manifest = await this.manifest();
-      const list = kind === 'translator' ? manifest.translators : manifest.models;
+      const list = kind === 'translator' ? manifest.translators : [...manifest.models, ...manifest.baselines];
       if (!list.includes(name)) {
         throw new Error(`No ${kind === 'translator' ? 'translator' : 'model'} called “${name}” ships with attnlens `
           + `(${list.join(', ') || 'none'}); give the URL of a .safetensors file for another`);

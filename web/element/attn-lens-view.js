@@ -6,7 +6,7 @@
 
 export const NAMES = {
   lstm: 'LSTM', cnn: 'CNN', 'bilstm-attention': 'BiLSTM + attention', 'gru-attention': 'GRU + attention',
-  transformer: 'Transformer',
+  transformer: 'Transformer', ngram: 'N-gram baseline',
 };
 export const modelTitle = (name) => (Object.hasOwn(NAMES, name) ? NAMES[name] : name);
 export const setModelTitle = (name, title) => { NAMES[name] = title; };

@@ -122,7 +122,7 @@ export function registerModel(name: string, bytes: Uint8Array, options?: { title
 
 /** The page's one engine, shared by every element. */
 export const engine: EventTarget & {
-  manifest(): Promise<{ models: string[]; translators: string[] }>;
+  manifest(): Promise<{ models: string[]; baselines: string[]; translators: string[] }>;
   register(name: string, bytes: Uint8Array): void;
   acquire(model: string, kind?: 'classifier' | 'translator'): Promise<{ key: string; info: ModelInfo }>;
   release(key: string): void;

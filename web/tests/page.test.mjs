@@ -98,7 +98,8 @@ test('loads, classifies typed reviews and highlights every token at its offsets'
 test('switching models, the Compare view and the Study view', async (t) => {
   const { page, problems } = await openPage(t);
   await ready(page);
-  const models = JSON.parse(fs.readFileSync(path.join(DIST, 'models.json'), 'utf8')).models;
+  const { models, baselines } = JSON.parse(fs.readFileSync(path.join(DIST, 'models.json'), 'utf8'));
+  assert.deepEqual(baselines, ['ngram']);  // the classical baseline ships beside the models
   const text = 'Slow at first, but ultimately deeply moving. A wonderful film.';
   await typeAndWait(page, text);
 
@@ -117,14 +118,18 @@ test('switching models, the Compare view and the Study view', async (t) => {
   await page.waitForFunction(({ count, expected }) => {
     const results = document.getElementById('comparer').results;
     return results.length === count && results.every((r) => r?.text === expected);
-  }, { count: models.length, expected: text });
-  for (const model of models) {
+  }, { count: models.length + baselines.length, expected: text });
+  // The baseline is the last panel, after the neural models.
+  assert.deepEqual(await page.locator('#comparer .panel').evaluateAll((panels) => panels.map((p) => p.dataset.model)),
+    [...models, ...baselines]);
+  assert.equal(await page.locator('#model option').last().textContent(), 'N-gram baseline');
+  for (const model of [...models, ...baselines]) {
     const panel = page.locator(`#comparer .panel[data-model="${model}"]`);
     assert.match(await panel.locator('.probability').textContent(), /\d+\.\d % positive/);
     assert.equal(await panel.locator('.highlight').textContent(), text);
     assert.ok(await panel.locator('.token').count() > 5);
     const what = await panel.locator('.explanation').textContent();
-    if (model === 'lstm' || model === 'cnn') assert.match(what, /Gradient × input/);
+    if (model === 'lstm' || model === 'cnn' || model === 'ngram') assert.match(what, /Gradient × input/);
     if (model === 'transformer') assert.match(what, /Self-attention each word receives/);
     if (model.endsWith('-attention')) assert.match(what, /Attention weights of the attention pooling/);
   }
