@@ -176,7 +176,8 @@ def check_recipe(repo, attnlens, data, torchrun, train_py, tmp, limit, environme
     run([attnlens, "train", "--config", config, "--data", data, "--limit", str(limit), "--vocab-size", "2000",
          "--epochs", "1", "--hidden-size", "8", "--pretrain-epochs", "0", "--out", teacher], "recipe: the teacher")
     run([attnlens, "train", "--config", config, "--data", data, "--limit", str(limit), "--vocab-size", "2000",
-         "--pretrain-epochs", "1", "--teacher", teacher, "--adversarial", "0.5", "--write-dataset", dataset],
+         "--pretrain-epochs", "1", "--teacher", teacher, "--adversarial", "0.5", "--weight-decay", "0.01",
+         "--write-dataset", dataset],
         "recipe: attnlens --write-dataset --teacher --adversarial")
     with open(dataset, encoding="utf-8") as f:
         header = json.loads(f.readline())
@@ -233,7 +234,8 @@ def check_recipe(repo, attnlens, data, torchrun, train_py, tmp, limit, environme
     moved = max(abs(a - b) for a, b in zip(saved, embedding.get("values", [])))
     if moved > 1e-6:
         problems.append(f"recipe: train.py did not start from word2vec's embedding (moved by up to {moved:.1e})")
-    if provenance.get("training", {}).get("adversarial_epsilon") != 0.5 or provenance.get("train_examples") != len(
+    if provenance.get("training", {}).get("adversarial_epsilon") != 0.5 or provenance["training"].get("weight_decay") != 0.01 \
+            or provenance.get("optimizer") != "AdamW" or provenance.get("train_examples") != len(
             [r for r in gold if r["part"] == "train"]) or provenance.get("distillation", {}).get("reviews") != 2 * limit \
             or "word2vec" not in provenance.get("initialisation", "") or not provenance.get("pretraining"):
         problems.append(f"recipe: the provenance does not record the recipe: {json.dumps(provenance)[:600]}")

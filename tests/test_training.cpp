@@ -56,6 +56,39 @@ TEST_CASE("Adam minimises a quadratic, clipping bounds the norm", "[training][ad
   CHECK(p.grad(0, 0) == Approx(0.3));  // below the bound: untouched
 }
 
+// AdamW (Loshchilov & Hutter 2019): the weight decay shrinks each weight by 1 − lr·λ and then takes
+// plain Adam's step; with no gradient at all only the shrink is left. The same Adam with λ = 0
+// is the plain one, step for step.
+TEST_CASE("Adam with decoupled weight decay shrinks by 1 - lr*lambda, then takes Adam's step", "[training][adam]") {
+  // The same gradients into both, so the same moments: each step the decayed weights must be the
+  // shrunk old ones minus exactly plain Adam's step.
+  Parameter a("a", {3}), b("b", {3});
+  a.value << 5, -3, 2;
+  b.value = a.value;
+  Adam plain(Adam::Options{0.1}), decayed(Adam::Options{0.1, 0.9, 0.999, 1e-8, 0.5});
+  for (int step = 0; step < 4; ++step) {
+    a.grad << 1.0f, -0.5f, 0.25f * static_cast<Scalar>(step);
+    b.grad = a.grad;
+    const ParamMatrix a_before = a.value, b_before = b.value;
+    plain.step({&a});
+    decayed.step({&b});
+    const ParamMatrix adam_step = a_before - a.value;
+    CHECK(adam_step.norm() > 0.05);
+    CHECK((b.value - (b_before * static_cast<Scalar>(1 - 0.1 * 0.5) - adam_step)).norm() < 1e-6);
+  }
+  // No gradient: the weights only shrink. And the option survives a restore of the state.
+  Parameter z("z", {2});
+  z.value << 1, -2;
+  z.grad.setZero();
+  Adam only(Adam::Options{0.01, 0.9, 0.999, 1e-8, 2.0});
+  only.step({&z});
+  CHECK(z.value(0, 0) == Approx(1 * (1 - 0.02)));
+  CHECK(z.value(1, 0) == Approx(-2 * (1 - 0.02)));
+  Adam restored(only.options());
+  restored.restore(only.state());
+  CHECK(restored.options().weight_decay == 2.0);
+}
+
 TEST_CASE("stratified split keeps class balance, is seeded and disjoint", "[training][split]") {
   std::vector<float> labels;
   for (int i = 0; i < 1000; ++i) labels.push_back(i % 4 == 0 ? 1.f : 0.f);  // 25 % positive

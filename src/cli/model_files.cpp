@@ -173,6 +173,10 @@ int run_card(const std::vector<std::string>& models) {
                         "with the embedded tokens moved by L2 distance " + p["training"]["adversarial_epsilon"].dump() +
                             " per review along the loss's gradient (before the embedding dropout) |\n"
                       : std::string())
+              << (p.value("training", json()).contains("weight_decay")
+                      ? "| weight decay | " + p["training"]["weight_decay"].dump() +
+                            ", decoupled (AdamW, Loshchilov & Hutter 2019): each step shrinks every weight by 1 − learning rate × it |\n"
+                      : std::string())
               << "| dropout | embeddings " << c.embedding_dropout << ", pooled vector " << c.dropout << " |\n"
               << "| data | " << p.value("data", std::string("not recorded")) << " |\n"
               << "| **IMDB test accuracy** (25,000 reviews, whole reviews) | **" << percent(p.value("test_accuracy", json())) << "** (loss "

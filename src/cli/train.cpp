@@ -41,6 +41,7 @@ void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
   const json training = config.value("training", json::object());
   set(training, "max_length", "--max-length", args.training.max_length);
   set(training, "adversarial_epsilon", "--adversarial", args.training.adversarial_epsilon);
+  set(training, "weight_decay", "--weight-decay", args.training.weight_decay);
   set(training, "validation_fraction", "--validation-fraction", args.validation_fraction);
   const json vocabulary = config.value("vocabulary", json::object());
   set(vocabulary, "max_size", "--vocab-size", args.vocab_size);
@@ -406,6 +407,10 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& args) {
                   "Adversarial training on the embeddings (Miyato et al. 2017): each batch also learns from its reviews "
                   "with the embedded tokens moved by this L2 distance per review, along the loss's gradient (0: off; "
                   "about 1.5 times the training time)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--weight-decay", args.training.weight_decay,
+                  "Decoupled weight decay (AdamW, Loshchilov & Hutter 2019): every step first shrinks each weight by "
+                  "the factor 1 - learning rate x this (0: off)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--vocab-size", args.vocab_size, "Vocabulary size including <pad> and <unk>")
       ->check(CLI::Range(2, 1 << 20))->capture_default_str();

@@ -21,6 +21,7 @@ void Adam::step(const std::vector<Parameter*>& parameters) {
   const Scalar b1 = static_cast<Scalar>(options_.beta1), b2 = static_cast<Scalar>(options_.beta2);
   const Scalar root_correction2 = static_cast<Scalar>(std::sqrt(correction2));
   const Scalar epsilon = static_cast<Scalar>(options_.epsilon);
+  const Scalar shrink = static_cast<Scalar>(1.0 - options_.learning_rate * options_.weight_decay);
   for (size_t k = 0; k < parameters.size(); ++k) {
     Parameter& p = *parameters[k];
     auto m = first_moment_[k].array();
@@ -28,6 +29,7 @@ void Adam::step(const std::vector<Parameter*>& parameters) {
     const auto g = p.grad.array();
     m = b1 * m + (1 - b1) * g;
     v = b2 * v + (1 - b2) * g.square();
+    if (options_.weight_decay > 0) p.value *= shrink;
     p.value.array() -= step_size * m / (v.sqrt() / root_correction2 + epsilon);
   }
 }

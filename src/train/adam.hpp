@@ -1,4 +1,5 @@
-// Adam (Kingma & Ba 2015) with bias correction, and global gradient-norm clipping.
+// Adam (Kingma & Ba 2015) with bias correction and optional decoupled weight decay (AdamW,
+// Loshchilov & Hutter 2019), and global gradient-norm clipping.
 #pragma once
 #include <vector>
 
@@ -13,11 +14,13 @@ class Adam {
     double beta1 = 0.9;
     double beta2 = 0.999;
     double epsilon = 1e-8;
+    double weight_decay = 0.0;  // decoupled: θ ← θ − lr · λ · θ before the Adam step (0: plain Adam)
   };
   explicit Adam(const Options& options) : options_(options) {}
   // θ ← θ − lr · m̂ / (√v̂ + ε), m ← β1 m + (1 − β1) g, v ← β2 v + (1 − β2) g²
   void step(const std::vector<Parameter*>& parameters);
   void set_learning_rate(double learning_rate) { options_.learning_rate = learning_rate; }
+  const Options& options() const { return options_; }
   double learning_rate() const { return options_.learning_rate; }
   int64_t steps() const { return step_count_; }
 

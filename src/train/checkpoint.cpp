@@ -198,7 +198,7 @@ json load_checkpoint(const uint8_t* bytes, size_t size, const std::string& sourc
   check(s.epoch >= 1 && s.history.is_array() && s.history.size() == static_cast<size_t>(s.epoch - 1) &&
             (adam.steps > 0) == has_moments && adam.learning_rate > 0 && std::isfinite(adam.learning_rate),
         source + ": __metadata__.loop does not agree with itself or with the tensors");
-  Adam restored(Adam::Options{adam.learning_rate});
+  Adam restored(optimizer.options());  // the run's own options (weight decay); the rest from the file
   restored.restore(std::move(adam));
 
   for (size_t k = 0; k < params.size(); ++k) params[k]->value = std::move(weights[k]);

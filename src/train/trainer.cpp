@@ -18,6 +18,7 @@ json TrainOptions::to_json() const {
           {"max_length", max_length}, {"seed", seed},           {"patience", patience},
           {"threads", threads}};
   if (adversarial_epsilon > 0) j["adversarial_epsilon"] = adversarial_epsilon;  // absent when off: older files' records stay as they were
+  if (weight_decay > 0) j["weight_decay"] = weight_decay;                         // the same
   return j;
 }
 
@@ -59,7 +60,7 @@ EpochStats EpochStats::from_json(const json& j) {  // what a checkpoint lacks is
 Trainer::Trainer(Classifier& model, const TrainOptions& options)
     : model_(model),
       options_(options),
-      optimizer_(Adam::Options{options.learning_rate}),
+      optimizer_(Adam::Options{options.learning_rate, 0.9, 0.999, 1e-8, options.weight_decay}),
       order_rng_(options.seed ^ 0x5eed0fba7c4e5ull) {
   check(options.epochs >= 1, "epochs must be at least 1");
   check(options.batch_size >= 1, "batch size must be at least 1");
@@ -67,6 +68,8 @@ Trainer::Trainer(Classifier& model, const TrainOptions& options)
   check(options.learning_rate > 0 && std::isfinite(options.learning_rate), "learning rate must be positive");
   check(options.adversarial_epsilon >= 0 && std::isfinite(options.adversarial_epsilon),
         "the adversarial perturbation's size must be zero (off) or positive");
+  check(options.weight_decay >= 0 && std::isfinite(options.weight_decay) && options.weight_decay * options.learning_rate < 1,
+        "the weight decay must be zero (off) or positive, and below 1 / the learning rate");
   for (int i = 1; i < options.threads; ++i) replicas_.push_back(model_);
 }
 

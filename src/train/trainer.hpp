@@ -31,6 +31,9 @@ struct TrainOptions {
   // gradient of the clean loss by the review's embedded tokens (‖·‖ over the whole review), the
   // direction that raises the loss fastest. 0: off. Costs a second forward and backward pass.
   double adversarial_epsilon = 0.0;
+  // Decoupled weight decay (AdamW, Loshchilov & Hutter 2019): each step first shrinks every
+  // weight by the factor 1 − learning rate · λ. 0: off.
+  double weight_decay = 0.0;
 
   nlohmann::json to_json() const;
 };

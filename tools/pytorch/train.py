@@ -356,7 +356,12 @@ def main():
     model = model.to(device)
     model.train()
     replica = DistributedDataParallel(model, device_ids=[local_rank] if use_cuda else None) if distributed else model
-    optimizer = torch.optim.Adam(model.parameters(), lr=float(options["learning_rate"]))
+    weight_decay = float(options.get("weight_decay", 0))
+    if not (weight_decay >= 0 and math.isfinite(weight_decay)):
+        fail(f"the weight decay must be zero (off) or positive, got {weight_decay}")
+    # The engine's Adam, and with weight decay its AdamW (the same decoupled shrink, 1 - lr * decay, each step).
+    optimizer = (torch.optim.AdamW(model.parameters(), lr=float(options["learning_rate"]), weight_decay=weight_decay)
+                 if weight_decay > 0 else torch.optim.Adam(model.parameters(), lr=float(options["learning_rate"])))
     torch.manual_seed(seed * 1000 + rank)  # dropout differs between the replicas
     parameters = sum(p.numel() for p in model.parameters())
     log(f"training {header['config'].get('architecture', 'classifier')} ({parameters} parameters, vocabulary "
@@ -423,6 +428,7 @@ def main():
         **{key: dataset_provenance[key] for key in ("pretraining", "distillation") if dataset_provenance.get(key)},
         "trainer": f"PyTorch {torch.__version__} " + (f"DistributedDataParallel, {world} processes ({backend})"
                                                       if distributed else "one process") + f", {device.type}",
+        "optimizer": "AdamW" if weight_decay > 0 else "Adam",
         "initialisation": ("the embedding from the dataset's word2vec vectors, every other module PyTorch's default"
                            if "initial_embedding" in header else
                            "PyTorch's default for each torch.nn module (embedding N(0, 1), its <pad> row zero)"),
