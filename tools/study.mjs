@@ -31,7 +31,7 @@ const PROTOCOL_NAMES = { seed: 'seed protocol', best: 'best settings', 'semi-sup
 const ORDER = [BASELINE, ...MODELS];
 // Training options a student adds to its configuration's, where they won on validation (issue
 // 18): adversarial training on the embeddings (Miyato et al. 2017). The row's command shows them.
-export const STUDENT_OPTIONS = { 'gru-attention': ['--adversarial', '0.5'] };
+export const STUDENT_OPTIONS = { 'gru-attention': ['--adversarial', '0.5'], 'bilstm-attention': ['--adversarial', '0.5'] };
 // Every best-settings model is a teacher of every semi-supervised one.
 export const TEACHERS = [BASELINE, ...MODELS].map((name) => `models/teachers/${name}.safetensors`);
 export const modelFile = (name, protocol) => ({ seed: `build/study/seed/${name}.safetensors`, best: `models/teachers/${name}.safetensors`,
