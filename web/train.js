@@ -433,7 +433,9 @@ async function fineTune() {
     setStatus(status, `Loading the shipped ${ARCHITECTURES[SHIPPED].name} model…`, 'loading');
     const texts = teach.sentences.map((s) => s.text), labels = teach.sentences.map((s) => s.label);
     const run = await Training.create({ model: `dist/${SHIPPED}.safetensors`, data: { texts, labels },
-      options: { batchSize: Math.min(16, texts.length), learningRate: 0.005, validationFraction: 0, seed: 1 } });
+      // 0.01: the adversarially trained default model holds its predictions firmly; at 0.005 four
+      // sentences it got wrong took 31 epochs to come right, at 0.01 16 (web/tests/train.test.mjs).
+      options: { batchSize: Math.min(16, texts.length), learningRate: 0.01, validationFraction: 0, seed: 1 } });
     teach.run = run;
     for (const item of teach.sentences) {
       item.before = await run.classify(item.text);

@@ -158,7 +158,8 @@ test('fine-tuning the shipped model on a handful of sentences changes their pred
   const texts = ['This movie was sick.', 'A slow burn.', 'The film is quiet.', 'A documentary about cats.'];
   const labels = [1, 1, 0, 0];
   const before = classifierLens.Model.fromBytes(modelBytes());
-  const trainer = lens.Trainer.fromBytes(modelBytes(), texts, labels, { batchSize: 4, learningRate: 0.005, validationFraction: 0, seed: 1 });
+  // The Teach view's settings (web/train.js), for its default 30 epochs.
+  const trainer = lens.Trainer.fromBytes(modelBytes(), texts, labels, { batchSize: 4, learningRate: 0.01, validationFraction: 0, seed: 1 });
   try {
     assert.equal(trainer.info().fineTuning, true);
     assert.equal(trainer.info().trainExamples, 4);
