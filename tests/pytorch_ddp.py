@@ -176,8 +176,8 @@ def check_recipe(repo, attnlens, data, torchrun, train_py, tmp, limit, environme
     run([attnlens, "train", "--config", config, "--data", data, "--limit", str(limit), "--vocab-size", "2000",
          "--epochs", "1", "--hidden-size", "8", "--pretrain-epochs", "0", "--out", teacher], "recipe: the teacher")
     run([attnlens, "train", "--config", config, "--data", data, "--limit", str(limit), "--vocab-size", "2000",
-         "--pretrain-epochs", "1", "--teacher", teacher, "--adversarial", "0.5", "--weight-decay", "0.01",
-         "--write-dataset", dataset],
+         "--pretrain-epochs", "1", "--teacher", teacher, "--adversarial", "0.5", "--adversarial-warmup", "1",
+         "--weight-decay", "0.01", "--write-dataset", dataset],
         "recipe: attnlens --write-dataset --teacher --adversarial")
     with open(dataset, encoding="utf-8") as f:
         header = json.loads(f.readline())
@@ -211,7 +211,9 @@ def check_recipe(repo, attnlens, data, torchrun, train_py, tmp, limit, environme
             ("an embedding of the wrong size", [json.dumps(dict(header, initial_embedding={"shape": [2000, 64], "values": [0.5]})),
                                                  json.dumps(gold[0])], "the initial embedding is [2000, 64] with 1 values"),
             ("an embedding holding NaN", [first.replace(str(embedding["values"][0]) + ",", "NaN,", 1), json.dumps(gold[0])],
-             "not a finite number")):
+             "not a finite number"),
+            ("a negative warm-up", [json.dumps(dict(header, training=dict(header["training"], adversarial_warmup=-1))),
+                                    json.dumps(gold[0])], "the adversarial warm-up must be zero (off) or a positive")):
         spoilt = os.path.join(tmp, "spoilt.jsonl")
         with open(spoilt, "w", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
@@ -235,6 +237,7 @@ def check_recipe(repo, attnlens, data, torchrun, train_py, tmp, limit, environme
     if moved > 1e-6:
         problems.append(f"recipe: train.py did not start from word2vec's embedding (moved by up to {moved:.1e})")
     if provenance.get("training", {}).get("adversarial_epsilon") != 0.5 or provenance["training"].get("weight_decay") != 0.01 \
+            or provenance["training"].get("adversarial_warmup") != 1 \
             or provenance.get("optimizer") != "AdamW" or provenance.get("train_examples") != len(
             [r for r in gold if r["part"] == "train"]) or provenance.get("distillation", {}).get("reviews") != 2 * limit \
             or "word2vec" not in provenance.get("initialisation", "") or not provenance.get("pretraining"):

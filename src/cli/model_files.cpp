@@ -171,7 +171,11 @@ int run_card(const std::vector<std::string>& models) {
               << (p.value("training", json()).contains("adversarial_epsilon")
                       ? "| adversarial training | on the embeddings (Miyato et al. 2017): each batch also learns from its reviews "
                         "with the embedded tokens moved by L2 distance " + p["training"]["adversarial_epsilon"].dump() +
-                            " per review along the loss's gradient (before the embedding dropout) |\n"
+                            " per review along the loss's gradient (before the embedding dropout)" +
+                            (p["training"].contains("adversarial_warmup")
+                                 ? ", ramped up from 0 over the first " + p["training"]["adversarial_warmup"].dump() + " epochs"
+                                 : std::string()) +
+                            " |\n"
                       : std::string())
               << (p.value("training", json()).contains("weight_decay")
                       ? "| weight decay | " + p["training"]["weight_decay"].dump() +

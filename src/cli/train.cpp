@@ -41,6 +41,7 @@ void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
   const json training = config.value("training", json::object());
   set(training, "max_length", "--max-length", args.training.max_length);
   set(training, "adversarial_epsilon", "--adversarial", args.training.adversarial_epsilon);
+  set(training, "adversarial_warmup", "--adversarial-warmup", args.training.adversarial_warmup);
   set(training, "weight_decay", "--weight-decay", args.training.weight_decay);
   set(training, "validation_fraction", "--validation-fraction", args.validation_fraction);
   const json vocabulary = config.value("vocabulary", json::object());
@@ -407,6 +408,10 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& args) {
                   "Adversarial training on the embeddings (Miyato et al. 2017): each batch also learns from its reviews "
                   "with the embedded tokens moved by this L2 distance per review, along the loss's gradient (0: off; "
                   "about 1.5 times the training time)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--adversarial-warmup", args.training.adversarial_warmup,
+                  "Ramp the adversarial perturbation up linearly from 0 over this many epochs (0: full size from the "
+                  "first batch); a model that cannot classify yet may otherwise settle on a constant output")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--weight-decay", args.training.weight_decay,
                   "Decoupled weight decay (AdamW, Loshchilov & Hutter 2019): every step first shrinks each weight by "

@@ -18,6 +18,7 @@ json TrainOptions::to_json() const {
           {"max_length", max_length}, {"seed", seed},           {"patience", patience},
           {"threads", threads}};
   if (adversarial_epsilon > 0) j["adversarial_epsilon"] = adversarial_epsilon;  // absent when off: older files' records stay as they were
+  if (adversarial_warmup > 0) j["adversarial_warmup"] = adversarial_warmup;     // the same
   if (weight_decay > 0) j["weight_decay"] = weight_decay;                         // the same
   return j;
 }
@@ -66,11 +67,21 @@ Trainer::Trainer(Classifier& model, const TrainOptions& options)
   check(options.batch_size >= 1, "batch size must be at least 1");
   check(options.threads >= 1 && options.threads <= 64, "threads must be between 1 and 64");
   check(options.learning_rate > 0 && std::isfinite(options.learning_rate), "learning rate must be positive");
+  check(options.adversarial_warmup >= 0 && std::isfinite(options.adversarial_warmup),
+        "the adversarial warm-up must be zero (off) or a positive number of epochs");
+  check(options.adversarial_warmup == 0 || options.adversarial_epsilon > 0,
+        "an adversarial warm-up needs adversarial training (--adversarial ε) to ramp up");
   check(options.adversarial_epsilon >= 0 && std::isfinite(options.adversarial_epsilon),
         "the adversarial perturbation's size must be zero (off) or positive");
   check(options.weight_decay >= 0 && std::isfinite(options.weight_decay) && options.weight_decay * options.learning_rate < 1,
         "the weight decay must be zero (off) or positive, and below 1 / the learning rate");
   for (int i = 1; i < options.threads; ++i) replicas_.push_back(model_);
+}
+
+double adversarial_epsilon_at(const TrainOptions& options, uint64_t batch_number, size_t train_size) {
+  if (options.adversarial_warmup <= 0 || train_size == 0) return options.adversarial_epsilon;
+  const double seen = static_cast<double>(batch_number) * options.batch_size;
+  return options.adversarial_epsilon * std::min(1.0, seen / (options.adversarial_warmup * static_cast<double>(train_size)));
 }
 
 Matrix adversarial_perturbation(const SequenceBatch& gradient, double epsilon) {
@@ -100,7 +111,8 @@ double adversarial_pass(Classifier& model, const TokenBatch& tokens, const std::
 }
 
 Trainer::ShardResult Trainer::run_batch(const std::vector<Example>& examples, const std::vector<size_t>& batch,
-                                        bool training, uint64_t dropout_seed, size_t max_length, EvalResult* confusion) {
+                                        bool training, uint64_t dropout_seed, size_t max_length, EvalResult* confusion,
+                                        double epsilon) {
   const size_t shards = std::min(batch.size(), replicas_.size() + 1);
   std::vector<ShardResult> results(shards);
   std::vector<EvalResult> confusions(shards);
@@ -131,7 +143,7 @@ Trainer::ShardResult Trainer::run_batch(const std::vector<Example>& examples, co
       const Scalar share = static_cast<Scalar>(static_cast<double>(indices.size()) / static_cast<double>(batch.size()));
       grad *= share;
       model.backward(grad);
-      if (options_.adversarial_epsilon > 0) adversarial_pass(model, tokens, targets, masks, options_.adversarial_epsilon, share);
+      if (epsilon > 0) adversarial_pass(model, tokens, targets, masks, epsilon, share);
     }
   });
 
@@ -168,6 +180,7 @@ EvalResult Trainer::evaluate(const std::vector<Example>& examples, const std::ve
 std::vector<std::vector<size_t>> Trainer::epoch_batches(const std::vector<Example>& examples,
                                                          const std::vector<size_t>& train) {
   check(!train.empty(), "training set is empty");
+  train_size_ = train.size();
   return length_bucketed_batches(examples, train, options_.batch_size, &order_rng_);
 }
 
@@ -178,7 +191,8 @@ Trainer::BatchResult Trainer::train_batch(const std::vector<Example>& examples, 
 Trainer::BatchResult Trainer::train_batch(const std::vector<Example>& examples, const std::vector<size_t>& batch,
                                           uint64_t number) {
   const BatchResult r = run_batch(examples, batch, true, options_.seed * 7919ull + number,
-                                  static_cast<size_t>(options_.max_length), nullptr);
+                                  static_cast<size_t>(options_.max_length), nullptr,
+                                  adversarial_epsilon_at(options_, number, train_size_ ? train_size_ : examples.size()));
   check(std::isfinite(r.loss_sum), "training diverged: the loss became " + std::to_string(r.loss_sum) +
                                        " (try a lower learning rate)");
   return r;
@@ -190,6 +204,7 @@ std::vector<EpochStats> Trainer::fit(const std::vector<Example>& examples, const
                                      const std::function<void(const Progress&)>& on_progress,
                                      const Checkpointing& checkpointing) {
   check(!train.empty(), "training set is empty");
+  train_size_ = train.size();
   return run_epochs<Classifier, EpochStats>(
       model_, replicas_, optimizer_, options_, train.size(),
       [&](Rng& order) { return length_bucketed_batches(examples, train, options_.batch_size, &order); },

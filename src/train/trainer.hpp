@@ -31,6 +31,10 @@ struct TrainOptions {
   // gradient of the clean loss by the review's embedded tokens (‖·‖ over the whole review), the
   // direction that raises the loss fastest. 0: off. Costs a second forward and backward pass.
   double adversarial_epsilon = 0.0;
+  // ε ramps up linearly from 0 over this many epochs' worth of examples (0: full ε from the first
+  // batch). A model that cannot yet classify can escape the adversary by outputting a constant
+  // (no gradient by its input, nor any to leave it): it learns first, then defends.
+  double adversarial_warmup = 0.0;
   // Decoupled weight decay (AdamW, Loshchilov & Hutter 2019): each step first shrinks every
   // weight by the factor 1 − learning rate · λ. 0: off.
   double weight_decay = 0.0;
@@ -60,6 +64,11 @@ struct EpochStats {
 // Miyato et al.'s adversarial perturbation of embedded tokens [E, steps*batch]: each review's
 // gradient scaled to L2 norm ε over all its tokens (zero where the gradient is).
 Matrix adversarial_perturbation(const SequenceBatch& gradient, double epsilon);
+
+// The perturbation's size for the run's `batch_number`-th batch (1-based) of a training part of
+// `train_size` reviews: ε · min(1, batch_number · batch_size / (adversarial_warmup · train_size)),
+// ε itself without a warm-up.
+double adversarial_epsilon_at(const TrainOptions& options, uint64_t batch_number, size_t train_size);
 
 // The adversarial half of a training step, after the clean pass's backward on `tokens`: the same
 // tokens through `model` again, with the dropout masks `masks` draws (a copy of the generator as
@@ -110,7 +119,7 @@ class Trainer {
   // The run's `number`-th batch (1-based; it seeds the batch's dropout masks).
   BatchResult train_batch(const std::vector<Example>& examples, const std::vector<size_t>& batch, uint64_t number);
   ShardResult run_batch(const std::vector<Example>& examples, const std::vector<size_t>& batch, bool training,
-                        uint64_t dropout_seed, size_t max_length, EvalResult* confusion);
+                        uint64_t dropout_seed, size_t max_length, EvalResult* confusion, double epsilon = 0);
 
   Classifier& model_;
   TrainOptions options_;
@@ -118,6 +127,7 @@ class Trainer {
   std::vector<Classifier> replicas_;  // threads − 1 copies
   Rng order_rng_;                     // the order of the training examples
   uint64_t batch_counter_ = 0;        // seeds each batch's dropout masks
+  size_t train_size_ = 0;             // fit()'s or epoch_batches()'s training part (the adversarial warm-up's epoch)
 };
 
 }  // namespace attnlens

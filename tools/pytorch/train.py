@@ -16,15 +16,15 @@ rest of the engine's recipe, and this script follows it: the word2vec vectors th
 from (when the config pretrains), the unlabelled reviews with the teachers' soft labels (--teacher),
 and adversarial training on the embeddings (--adversarial: each step also learns from its reviews
 with the embedded tokens moved by epsilon * g / ||g|| per review, g the loss's gradient by them,
-under the same dropout masks; Miyato et al. 2017). The shipped models' recipe, for example:
+under the same dropout masks; Miyato et al. 2017; --adversarial-warmup ramps epsilon up from 0). The shipped models' recipe, for example:
 
     attnlens train --config models/gru-attention.json --write-dataset build/gru.jsonl \\
         --teacher models/teachers/ngram.safetensors ... --adversarial 0.5
     torchrun --standalone --nproc_per_node 2 tools/pytorch/train.py --data build/gru.jsonl --out gru.safetensors
 
-The output is an attnlens classifier file (float32 weights; config, tokenizer, vocabulary and provenance in its metadata)
-that `attnlens`, the wasm module and the page load unchanged; `attnlens convert` makes it float16
-or int8, `attnlens eval` measures it on the test split.
+The output is an attnlens classifier file (float32 weights; config, tokenizer, vocabulary and
+provenance in its metadata) that `attnlens`, the wasm module and the page load unchanged;
+`attnlens convert` makes it float16 or int8, `attnlens eval` measures it on the test split.
 
 Processes and devices. Under torchrun (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR set) each process
 is one data-parallel replica: gloo on CPUs, nccl on GPUs (one GPU per process, cuda:LOCAL_RANK).
@@ -339,6 +339,11 @@ def main():
     epsilon = float(options.get("adversarial_epsilon", 0))
     if not (epsilon >= 0 and math.isfinite(epsilon)):
         fail(f"the adversarial perturbation's size must be zero (off) or positive, got {epsilon}")
+    warmup = float(options.get("adversarial_warmup", 0))
+    if not (warmup >= 0 and math.isfinite(warmup)):
+        fail(f"the adversarial warm-up must be zero (off) or a positive number of epochs, got {warmup}")
+    if warmup > 0 and epsilon == 0:
+        fail("an adversarial warm-up needs adversarial training (adversarial_epsilon) to ramp up")
 
     train_set = [cut(e, max_length) for e in train_set]
     validation_set = [cut(e, max_length) for e in validation_set]  # as the engine validates
@@ -440,6 +445,15 @@ def main():
     rng = np.random.default_rng(seed)
     learning_rate = float(options["learning_rate"])
     clip = float(options["clip_norm"])
+    trained = 0  # global batches, for the adversarial warm-up
+
+    def epsilon_now():
+        # As the engine's adversarial_epsilon_at: epsilon ramped up linearly over `warmup` epochs'
+        # worth of reviews (a global batch is batch x world of them).
+        if warmup <= 0:
+            return epsilon
+        return epsilon * min(1.0, trained * batch * world / (warmup * len(train_set)))
+
     for epoch in range(1, epochs + 1):
         epoch_started = time.time()
         for group in optimizer.param_groups:
@@ -454,7 +468,8 @@ def main():
             mine = sorted(global_batch, key=lambda i: len(train_set[i][0]))[rank::world]
             ids, lengths, labels = padded(train_set, mine, device)
             optimizer.zero_grad(set_to_none=True)
-            loss, logits, _ = train_step(replica, model, ids, lengths, labels, epsilon)
+            trained += 1
+            loss, logits, _ = train_step(replica, model, ids, lengths, labels, epsilon_now())
             if clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
             optimizer.step()
