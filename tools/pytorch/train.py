@@ -16,7 +16,8 @@ rest of the engine's recipe, and this script follows it: the word2vec vectors th
 from (when the config pretrains), the unlabelled reviews with the teachers' soft labels (--teacher),
 and adversarial training on the embeddings (--adversarial: each step also learns from its reviews
 with the embedded tokens moved by epsilon * g / ||g|| per review, g the loss's gradient by them,
-under the same dropout masks; Miyato et al. 2017; --adversarial-warmup ramps epsilon up from 0). The shipped models' recipe, for example:
+under the same dropout masks; Miyato et al. 2017; --adversarial-warmup ramps epsilon up from 0).
+The shipped models' recipe, for example:
 
     attnlens train --config models/gru-attention.json --write-dataset build/gru.jsonl \\
         --teacher models/teachers/ngram.safetensors ... --adversarial 0.5
