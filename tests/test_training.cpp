@@ -570,7 +570,7 @@ TEST_CASE("adversarial training: the perturbation is ε along the gradient, rais
   }
 }
 
-TEST_CASE("adversarial warm-up: ε ramps up by examples seen; it lets a model learn that an adversary would freeze",
+TEST_CASE("adversarial warm-up: ε ramps up by examples seen, and lets a model learn that an adversary would freeze",
           "[training][adversarial]") {
   TrainOptions options;
   options.batch_size = 10;
