@@ -77,12 +77,13 @@ async function loadStudy() {
     return;
   }
   const body = $('study-table').querySelector('tbody');
-  const order = ['ngram', 'lstm', 'cnn', 'bilstm-attention', 'gru-attention', 'transformer'];
+  const BASELINE_TITLES = { ngram: 'n-gram baseline (words, bigrams)', 'ngram-trigram': 'n-gram baseline (up to trigrams, regularised)' };
+  const order = ['ngram', 'ngram-trigram', 'lstm', 'cnn', 'bilstm-attention', 'gru-attention', 'transformer'];
   const protocols = ['seed', 'best', 'semi-supervised'];
   const protocolNames = { seed: 'seed tutorial’s', best: 'ours, supervised (teacher)', 'semi-supervised': 'ours, semi-supervised (shipped)' };
   rows.sort((a, b) => order.indexOf(a.model) - order.indexOf(b.model) || protocols.indexOf(a.protocol) - protocols.indexOf(b.protocol));
   for (const row of rows) {
-    const cells = [row.model === 'ngram' ? 'n-gram baseline' : modelTitle(row.model), protocolNames[row.protocol] ?? row.protocol,
+    const cells = [BASELINE_TITLES[row.model] ?? modelTitle(row.model), protocolNames[row.protocol] ?? row.protocol,
       percent(row.test_accuracy, 2), row.short_review_accuracy == null ? '' : percent(row.short_review_accuracy, 2),
       row.seed_tutorial_accuracy == null ? '' : percent(row.seed_tutorial_accuracy, 2), row.test_loss.toFixed(4),
       grouped(row.parameters), `${Math.round(row.training_seconds)} s`, String(Math.round(row.training_reviews_per_second))];

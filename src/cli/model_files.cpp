@@ -62,6 +62,14 @@ std::string number(const json& value, int precision) {
   return out.str();
 }
 
+// A recorded number as a reader writes it: 1 for 1.0, 0.25 for 0.25.
+std::string plain(const json& value) {
+  if (!value.is_number()) return "not recorded";
+  std::ostringstream out;
+  out << value.get<double>();
+  return out.str();
+}
+
 // The --out a recorded command wrote to ("--out X" or "--out=X"), and where in the command that
 // path starts; {"", npos} when it names none.
 std::pair<std::string, size_t> recorded_out(const std::string& command) {
@@ -163,7 +171,8 @@ int run_card(const std::vector<std::string>& models) {
               << "| | |\n|---|---|\n"
               << "| architecture | " << c.architecture << ": " << c.describe() << " |\n"
               << "| parameters | " << bundle.model->parameter_count() << " |\n"
-              << "| vocabulary | " << bundle.vocabulary.size() << " words (PAD = 0, UNK = 1), from the training part of the split only |\n"
+              << "| vocabulary | " << bundle.vocabulary.size() << (c.ngram_order > 1 ? " words and n-grams" : " words")
+              << " (PAD = 0, UNK = 1), from the training part of the split only |\n"
               << "| file size | " << size << " bytes |\n"
               << weights_card_row(p, safetensors::storage_name(bundle.storage))
               << "| embedding initialisation | " << pretraining_summary(p) << " |\n"
@@ -173,7 +182,7 @@ int run_card(const std::vector<std::string>& models) {
                         "with the embedded tokens moved by L2 distance " + p["training"]["adversarial_epsilon"].dump() +
                             " per review along the loss's gradient (before the embedding dropout)" +
                             (p["training"].contains("adversarial_warmup")
-                                 ? ", ramped up from 0 over the first " + p["training"]["adversarial_warmup"].dump() + " epochs"
+                                 ? ", ramped up from 0 over the first " + plain(p["training"]["adversarial_warmup"]) + " epochs"
                                  : std::string()) +
                             " |\n"
                       : std::string())
@@ -192,7 +201,7 @@ int run_card(const std::vector<std::string>& models) {
               << (p.value("trainer", json()).is_string() ? "| trained with | " + p["trainer"].get<std::string>() + " |\n" : "")
               << "| training time | " << number(p.value("training_seconds", json()), 0)
               << (p.contains("trainer") ? " s (all epochs; not writing the data or the test evaluation) |\n"
-                                        : std::string(" s (reading and tokenizing the data, word2vec") +
+                                        : std::string(" s (reading and tokenizing the data") + (p.value("pretraining", json()).is_object() ? ", word2vec" : "") +
                                               (p.contains("distillation") ? ", the teachers' labelling" : "") +
                                               " and all epochs; not the test evaluation) |\n")
               << "| machine | " << p.value("machine", std::string("not recorded")) << " |\n"

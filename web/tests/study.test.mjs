@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from './helpers.mjs';
-import { BASELINE, MODELS, TEACHERS, asTrained, modelFile, writeReport } from '../../tools/study.mjs';
+import { BASELINES, MODELS, TEACHERS, asTrained, modelFile, teacherFile, writeReport } from '../../tools/study.mjs';
 import { DECODERS, writeReport as writeTranslationReport } from '../../tools/translation-study.mjs';
 import { MODELS as FAITHFULNESS_MODELS, METHODS, fileDigest, studyArgs, writeReport as writeFaithfulnessReport } from '../../tools/faithfulness-study.mjs';
 
@@ -34,10 +34,10 @@ function provenance(file) {
 test('every best-settings and semi-supervised row is a model file in the repository recording the same test accuracy', () => {
   const rows = JSON.parse(fs.readFileSync(path.join(STUDY, 'results.json'), 'utf8'));
   const kept = rows.filter((r) => r.protocol !== 'seed');
-  // The teachers (the n-gram baseline and every architecture's best settings) are all there.
-  assert.deepEqual(kept.filter((r) => r.protocol === 'best').map((r) => r.file).sort(), [...TEACHERS].sort());
+  // The teachers (the n-gram baselines and every architecture's best settings) are all there.
+  assert.deepEqual(kept.filter((r) => r.protocol === 'best').map((r) => r.file).sort(), [...BASELINES, ...MODELS].map(teacherFile).sort());
   for (const row of kept) {
-    assert.ok(MODELS.includes(row.model) || (row.model === BASELINE && row.protocol === 'best'), row.model);
+    assert.ok(MODELS.includes(row.model) || (BASELINES.includes(row.model) && row.protocol === 'best'), row.model);
     assert.equal(row.file, modelFile(row.model, row.protocol));
     const file = path.join(ROOT, row.file);
     assert.ok(fs.existsSync(file), `${row.file} is missing`);
