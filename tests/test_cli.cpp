@@ -425,6 +425,22 @@ TEST_CASE("cli: cue-task → train --train-file/--test-file learns it, bad label
   CHECK(nowhere.status == 1);
   CHECK(nowhere.out.find("there is no folder") != std::string::npos);
 
+  // --pooling replaces the config's (a student trained with another pooling than its teacher's).
+  const std::string pooled = temp_path("attnlens-cue-pooled.safetensors");
+  REQUIRE(run("train --train-file '" + train_file + "' --config '" + config + "' --epochs 1 --pooling max --out '" + pooled +
+              "' --threads 1").status == 0);
+  CHECK(json::parse(run("info --model '" + pooled + "'").out)["config"]["pooling"] == "max");
+  const std::string ngram_config = temp_path("attnlens-ngram-config.json");
+  std::ofstream(ngram_config) << R"({"model": {"architecture": "ngram", "ngram_order": 2, "embedding_dim": 1, "pooling": "sum"}})";
+  for (const auto& [options, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--config '" + config + "' --pooling softmax", "--pooling: softmax not in {attention,mean,max,sum,last}"},
+           {"--config '" + ngram_config + "' --pooling attention", "config.pooling: an n-gram model's is sum"}}) {
+    const Run r = run("train --train-file '" + train_file + "' " + options + " --out '" + temp_path("attnlens-unused.safetensors") + "'", true);
+    INFO(options << ": " << r.out);
+    CHECK(r.status != 0);
+    CHECK(r.out.find(message) != std::string::npos);
+  }
+
   const auto fails_with = [&](const std::string& content, const std::string& message) {
     const std::string file = temp_path("attnlens-bad-labelled.tsv");
     std::ofstream(file, std::ios::binary) << content;

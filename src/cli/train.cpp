@@ -34,6 +34,7 @@ void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
     }
     if (cmd.count("--dropout")) model["dropout"] = args.model.dropout;
     if (cmd.count("--embedding-dropout")) model["embedding_dropout"] = args.model.embedding_dropout;
+    if (cmd.count("--pooling")) model["pooling"] = args.model.pooling;
     model["vocab_size"] = args.model.vocab_size;
     args.model = ClassifierConfig::from_json(model);
   }
@@ -425,6 +426,10 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& args) {
   cmd->add_option("--dropout", args.model.dropout, "Dropout on the pooled vector")->check(CLI::Range(0.0, 0.95))->capture_default_str();
   cmd->add_option("--embedding-dropout", args.model.embedding_dropout, "Dropout on the embedded tokens")
       ->check(CLI::Range(0.0, 0.95))->capture_default_str();
+  cmd->add_option("--pooling", args.model.pooling,
+                  "How the encoded tokens become the review's vector: attention (a weight per token, the highlights), "
+                  "mean, max, sum or last (the config's otherwise)")
+      ->check(CLI::IsMember({"attention", "mean", "max", "sum", "last"}))->capture_default_str();
   cmd->add_option("--validation-fraction", args.validation_fraction,
                         "Fraction of the training data held out, stratified (0: none; the best epoch is then chosen by training accuracy)")
       ->check(CLI::Range(0.0, 0.9))->capture_default_str();
