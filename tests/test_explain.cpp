@@ -241,27 +241,46 @@ TEST_CASE("attention an encoder has shortened is not shown per token, and long t
   CHECK_THROWS_WITH(explain(bundle, long_text, occlusion), Catch::Contains("at most 4000 tokens"));
 }
 
-TEST_CASE("attention rollout is the product of the residual-mixed attention matrices, mean-pooled", "[explain][shipped]") {
-  ClassifierBundle bundle = shipped("transformer");
+TEST_CASE("attention rollout is the product of the residual-mixed attention matrices, read as the model pools", "[explain][shipped]") {
   const std::string text = kReviews[0];
   ExplainRequest request;
   request.method = ExplainRequest::Method::AttentionRollout;
-  const Explanation e = explain(bundle, text, request);
-  REQUIRE(e.method == "attention-rollout");
-  CHECK(sum_of_scores(e) == Approx(1).epsilon(1e-6));  // float attention columns sum to 1 within rounding
-  // Separately: Ã_l = ½ mean_h A_{l,h} + ½ I, R = Ã_1 ⋯ Ã_n ([keys, queries]), token k's share
-  // is the mean of row k of R.
-  const TransformerEncoder& encoder = *bundle.model->transformer();
-  Eigen::MatrixXd product;
-  for (int l = 0; l < encoder.layers(); ++l) {
+  const auto check_rollout = [&](ClassifierBundle& bundle) {
+    const Explanation e = explain(bundle, text, request);
+    REQUIRE(e.method == "attention-rollout");
+    CHECK(sum_of_scores(e) == Approx(1).epsilon(1e-6));  // float attention columns sum to 1 within rounding
+    // Separately: Ã_l = ½ mean_h A_{l,h} + ½ I, R = Ã_1 ⋯ Ã_n ([keys, queries]), token k's share
+    // is row k of R weighted by the pooling's weights over the last layer's tokens: α for
+    // attention pooling, 1/L each for the mean.
+    const TransformerEncoder& encoder = *bundle.model->transformer();
     const Eigen::Index L = static_cast<Eigen::Index>(e.tokens.size());
-    Eigen::MatrixXd mixed = 0.5 * Eigen::MatrixXd::Identity(L, L);
-    for (int h = 0; h < encoder.self_attention(l).heads(); ++h)
-      mixed += 0.5 / encoder.self_attention(l).heads() * encoder.self_attention(l).attention(0, h).cast<double>();
-    product = l == 0 ? mixed : Eigen::MatrixXd(product * mixed);
-  }
-  for (size_t k = 0; k < e.tokens.size(); ++k) CHECK(e.tokens[k].weight == Approx(product.row(static_cast<Eigen::Index>(k)).mean()).epsilon(1e-9));
-  CHECK(encoder.layers() >= 2);  // a product, not one matrix
+    Eigen::MatrixXd product;
+    for (int l = 0; l < encoder.layers(); ++l) {
+      Eigen::MatrixXd mixed = 0.5 * Eigen::MatrixXd::Identity(L, L);
+      for (int h = 0; h < encoder.self_attention(l).heads(); ++h)
+        mixed += 0.5 / encoder.self_attention(l).heads() * encoder.self_attention(l).attention(0, h).cast<double>();
+      product = l == 0 ? mixed : Eigen::MatrixXd(product * mixed);
+    }
+    const Matrix* alpha = bundle.model->attention();
+    const Eigen::VectorXd pooled = alpha != nullptr ? Eigen::VectorXd(alpha->col(0).head(L).cast<double>())
+                                                    : Eigen::VectorXd::Constant(L, 1.0 / static_cast<double>(L));
+    CHECK(pooled.sum() == Approx(1).epsilon(1e-6));
+    for (Eigen::Index k = 0; k < L; ++k) CHECK(e.tokens[static_cast<size_t>(k)].weight == Approx(product.row(k).dot(pooled)).epsilon(1e-9));
+    CHECK(encoder.layers() >= 2);  // a product, not one matrix
+    CHECK(e.aggregation.find(alpha != nullptr ? "attention pooling's α" : "1/L each, the mean") != std::string::npos);
+  };
+  ClassifierBundle bundle = shipped("transformer");
+  check_rollout(bundle);
+  // The same architecture pooled the other way (mean ↔ attention), randomly initialised.
+  ClassifierConfig other = bundle.model->config();
+  other.pooling = other.pooling == "attention" ? "mean" : "attention";
+  ClassifierBundle flipped;
+  flipped.model = std::make_unique<Classifier>(other);
+  Rng rng(3);
+  flipped.model->init(rng);
+  flipped.vocabulary = bundle.vocabulary;
+  flipped.tokenizer = bundle.tokenizer;
+  check_rollout(flipped);
   ClassifierBundle lstm = shipped("lstm");
   CHECK_THROWS_WITH(explain(lstm, text, request), Catch::Contains("needs a Transformer"));
 }

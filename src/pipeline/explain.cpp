@@ -269,8 +269,10 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
     case Method::Random: result.aggregation = "uniform in [0, 1), seed " + std::to_string(request.seed); break;
     case Method::AttentionRollout:
       result.aggregation = "attention rolled out across the " + std::to_string(model.transformer()->layers()) +
-                           " layers: Ã_1 ⋯ Ã_n · (1/L)·1, Ã_l = ½ (layer l's attention, mean over heads) + ½ I for the "
-                           "residual (Abnar & Zuidema 2020); the weights sum to 1";
+                           " layers: Ã_1 ⋯ Ã_n · p, Ã_l = ½ (layer l's attention, mean over heads) + ½ I for the "
+                           "residual (Abnar & Zuidema 2020), p the pooling's weights (" +
+                           (model.attention() != nullptr ? std::string("attention pooling's α") : std::string("1/L each, the mean")) +
+                           "); the weights sum to 1";
       return result;
     case Method::Attention: break;
   }
@@ -283,10 +285,14 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
 std::vector<double> attention_rollout(const Classifier& model) {
   const TransformerEncoder* encoder = model.transformer();
   check(encoder != nullptr, "attention rollout: the " + model.config().architecture + " model has no Transformer encoder");
-  Eigen::VectorXd flow;  // from the output back to layer l's input: Ã_l ⋯ Ã_n · (1/L)·1
+  // From the output back to layer l's input: Ã_l ⋯ Ã_n · p, where p is how the pooling reads the
+  // last layer's tokens: attention pooling's weights α, or 1/L each (the mean; also used for the
+  // max and the last token, which have no weights of their own).
+  Eigen::VectorXd flow;
   for (int l = encoder->layers() - 1; l >= 0; --l) {
     const MultiHeadSelfAttention& attention = encoder->self_attention(l);
     const Eigen::Index L = attention.attention(0, 0).rows();  // [keys, queries]; columns sum to 1
+    if (flow.size() == 0 && model.attention() != nullptr) flow = model.attention()->col(0).head(L).cast<double>();
     if (flow.size() == 0) flow = Eigen::VectorXd::Constant(L, 1.0 / static_cast<double>(L));
     Eigen::VectorXd mixed = Eigen::VectorXd::Zero(L);
     for (int h = 0; h < attention.heads(); ++h) mixed += attention.attention(0, h).cast<double>() * flow;

@@ -70,8 +70,9 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
 
 // Attention rollout (Abnar & Zuidema 2020) of the Transformer's last forward pass, batch entry 0:
 // with Ã_l = ½ (mean over heads of layer l's attention) + ½ I for the residual connection, how
-// much of the mean-pooled output flows from each input token, Ã_1 Ã_2 … Ã_n · (1/L)·1 (the
-// weights sum to 1). Computed as matrix–vector products, O(layers · L²).
+// much of the pooled output flows from each input token, Ã_1 Ã_2 … Ã_n · p, with p the pooling's
+// weights: α for attention pooling, else 1/L each (the weights sum to 1). Computed as
+// matrix–vector products, O(layers · L²).
 std::vector<double> attention_rollout(const Classifier& model);
 
 // {label, probability, logit, method, aggregation, tokens: [{text, start, end, score, oov}],
