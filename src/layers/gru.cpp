@@ -15,9 +15,11 @@ void gru_gate_gradients(Eigen::Index H, const Array& dh, const Eigen::Ref<const 
   dhp.topRows(2 * H) = dx.topRows(2 * H);                                                        // r, z: x and h enter the same sum
 }
 
-void GruCell::begin(Eigen::Index H, Eigen::Index columns, int B) {
-  gates_.resize(3 * H, columns);
-  hidden_proj_n_.resize(H, columns);
+void GruCell::begin(Eigen::Index H, Eigen::Index columns, int B, bool keep) {
+  keep_ = keep;
+  gates_.resize(3 * H, keep ? columns : B);
+  if (keep) hidden_proj_n_.resize(H, columns);
+  else hidden_proj_n_.resize(0, 0);
   hidden_proj_.resize(3 * H, B);
 }
 
@@ -26,11 +28,13 @@ Matrix& GruCell::begin_step(Columns, const Parameter& bias_hh, Eigen::Index, int
   return hidden_proj_;
 }
 
-void GruCell::step(int H, Eigen::Index column, int, Scalar* projection, Scalar* sum, Scalar* hidden, bool) {
-  kernels::gru_cell(H, projection, sum, gates_.col(column).data(), hidden);  // a carried step's hidden is a copy
+void GruCell::step(int H, Eigen::Index column, int b, Scalar* projection, Scalar* sum, Scalar* hidden, bool) {
+  kernels::gru_cell(H, projection, sum, gates_.col(keep_ ? column : b).data(), hidden);  // a carried step's hidden is a copy
 }
 
-void GruCell::end_step(Eigen::Index H, Eigen::Index c0, int B) { hidden_proj_n_.middleCols(c0, B) = hidden_proj_.bottomRows(H); }
+void GruCell::end_step(Eigen::Index H, Eigen::Index c0, int B) {
+  if (keep_) hidden_proj_n_.middleCols(c0, B) = hidden_proj_.bottomRows(H);
+}
 
 void GruCell::gate_gradients(Eigen::Index H, Eigen::Index c0, int B, const Array& dh, ConstColumns, ConstColumns prev_hidden,
                              Columns dx, Columns dhp) {

@@ -29,7 +29,8 @@ class GruCell {
   static void init_biases(Parameter&, Parameter&, Eigen::Index) {}
   static Vector input_bias(const Parameter& bias_ih, const Parameter&) { return bias_ih.value.col(0); }
 
-  void begin(Eigen::Index H, Eigen::Index columns, int B);
+  // keep: save what backward reads (every step's gates); else only the current step's.
+  void begin(Eigen::Index H, Eigen::Index columns, int B, bool keep);
   // W_hh h_{t-1} is added to b_hh, on its own: n needs W_hn h + b_hn apart.
   Matrix& begin_step(Columns projections, const Parameter& bias_hh, Eigen::Index c0, int B);
   void step(int H, Eigen::Index column, int b, Scalar* projection, Scalar* sum, Scalar* hidden, bool carry);
@@ -42,9 +43,10 @@ class GruCell {
                        ConstColumns projections, Matrix& grad_hidden_prev);
 
  private:
-  Matrix gates_;          // [3H, T*B] r, z, n after their nonlinearities
+  Matrix gates_;          // [3H, T*B] r, z, n after their nonlinearities ([3H, B], the current step's, unless kept)
   Matrix hidden_proj_;    // [3H, B]   W_hh h_{t-1} + b_hh of the current step
-  Matrix hidden_proj_n_;  // [H, T*B]  W_hn h_{t-1} + b_hn
+  Matrix hidden_proj_n_;  // [H, T*B]  W_hn h_{t-1} + b_hn (kept only)
+  bool keep_ = true;
 };
 
 extern template class Recurrent<GruCell>;

@@ -2,15 +2,16 @@
 
 namespace attnlens {
 
-void LstmCell::begin(Eigen::Index H, Eigen::Index columns, int B) {
-  cell_.resize(H, columns);
-  prev_cell_.resize(H, columns);
+void LstmCell::begin(Eigen::Index H, Eigen::Index columns, int B, bool keep) {
+  keep_ = keep;
+  cell_.resize(H, keep ? columns : 0);
+  prev_cell_.resize(H, keep ? columns : 0);
   state_ = Matrix::Zero(H, B);
   scratch_.resize(H);
 }
 
 Columns LstmCell::begin_step(Columns projections, const Parameter&, Eigen::Index c0, int B) {
-  prev_cell_.middleCols(c0, B) = state_;
+  if (keep_) prev_cell_.middleCols(c0, B) = state_;
   return projections;
 }
 
@@ -23,7 +24,9 @@ void LstmCell::step(int H, Eigen::Index, int b, Scalar*, Scalar* sum, Scalar* hi
   kernels::lstm_cell(H, sum, cell, hidden);
 }
 
-void LstmCell::end_step(Eigen::Index, Eigen::Index c0, int B) { cell_.middleCols(c0, B) = state_; }
+void LstmCell::end_step(Eigen::Index, Eigen::Index c0, int B) {
+  if (keep_) cell_.middleCols(c0, B) = state_;
+}
 
 void LstmCell::begin_backward(Eigen::Index H, int B) {
   grad_cell_ = Matrix::Zero(H, B);

@@ -21,7 +21,8 @@ class LstmCell {
   // Both biases are folded into the input projection: W_ih x + (b_ih + b_hh).
   static Vector input_bias(const Parameter& bias_ih, const Parameter& bias_hh) { return (bias_ih.value + bias_hh.value).col(0); }
 
-  void begin(Eigen::Index H, Eigen::Index columns, int B);
+  // keep: save what backward reads (every step's cell state); else only the running state.
+  void begin(Eigen::Index H, Eigen::Index columns, int B, bool keep);
   // W_hh h_{t-1} is added to the step's projections, which the step turns into its gates.
   Columns begin_step(Columns projections, const Parameter& bias_hh, Eigen::Index c0, int B);
   // One sample: the fused gate functions leave σ(i), σ(f), tanh(g), σ(o) in `sum` (saved for
@@ -36,8 +37,9 @@ class LstmCell {
                        ConstColumns gates, Matrix& grad_hidden_prev);
 
  private:
-  Matrix cell_;       // [H, T*B] c_t (after carry on padding steps)
-  Matrix prev_cell_;  // [H, T*B] c_{t-1} seen by step t
+  Matrix cell_;       // [H, T*B] c_t (after carry on padding steps; kept only)
+  Matrix prev_cell_;  // [H, T*B] c_{t-1} seen by step t (kept only)
+  bool keep_ = true;
   Matrix state_;      // [H, B] the running c
   Vector scratch_;    // c of a carried step
   Matrix grad_cell_;  // [H, B] dL/dc_t flowing back from step t+1

@@ -70,7 +70,11 @@ class Recurrent final : public SequenceLayerOf<Recurrent<Cell>> {
   void forward_impl(const SequenceBatch& in, SequenceBatch& out) override {
     const int T = in.steps, B = in.batch;
     const Eigen::Index H = hidden_size_, columns = static_cast<Eigen::Index>(T) * B;
-    input_ = in;
+    // Forward-only (inference): nothing backward reads is kept — not the input, the previous
+    // states or the Cell's gates — so memory is the projections and the output.
+    kept_ = !ForwardOnly::active();
+    if (kept_) input_ = in;
+    else input_ = SequenceBatch{};
     // All input projections at once: [G·H, T*B] = W_ih · x + the Cell's bias.
     check_with(in.values.rows() == weight_ih.value.cols(), [&] {
       return name() + ": input has " + std::to_string(in.values.rows()) + " channels, expected " +
@@ -80,8 +84,8 @@ class Recurrent final : public SequenceLayerOf<Recurrent<Cell>> {
     const Vector input_bias = Cell::input_bias(bias_ih, bias_hh);
     projections_.resize(weight_ih.value.rows(), columns);
     kernels::gemm(packed_ih_, input_bias.data(), in.values.data(), in.values.rows(), static_cast<int>(columns), projections_.data());
-    prev_hidden_.resize(H, columns);
-    cell_.begin(H, columns, B);
+    prev_hidden_.resize(H, kept_ ? columns : 0);
+    cell_.begin(H, columns, B, kept_);
     out.steps = T;
     out.batch = B;
     out.lengths = in.lengths;
@@ -94,7 +98,7 @@ class Recurrent final : public SequenceLayerOf<Recurrent<Cell>> {
     for (int s = 0; s < T; ++s) {
       const int t = reverse_ ? T - 1 - s : s;
       const Eigen::Index c0 = static_cast<Eigen::Index>(t) * B;
-      prev_hidden_.middleCols(c0, B) = hidden;
+      if (kept_) prev_hidden_.middleCols(c0, B) = hidden;
       // The Cell says where W_hh h goes (the LSTM adds it to the step's projections, the GRU
       // to b_hh on its own); it is added here, per sample for small batches.
       auto&& sum = cell_.begin_step(projections_.middleCols(c0, B), bias_hh, c0, B);
@@ -120,6 +124,7 @@ class Recurrent final : public SequenceLayerOf<Recurrent<Cell>> {
   }
 
   void backward_impl(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
+    check(kept_, name() + ": backward after a forward-only pass (nothing was kept for it)");
     const int T = input_.steps, B = input_.batch;
     const Eigen::Index H = hidden_size_, columns = static_cast<Eigen::Index>(T) * B;
     grad_input_pre_.resize(Cell::kGates * H, columns);
@@ -166,6 +171,7 @@ class Recurrent final : public SequenceLayerOf<Recurrent<Cell>> {
 
   int hidden_size_ = 0;
   bool reverse_ = false;
+  bool kept_ = false;         // the last forward kept what backward reads (not ForwardOnly)
   Cell cell_;                 // the gate equations and what they save for backward
   SequenceBatch input_;
   Matrix projections_;        // [G·H, T*B] W_ih x + the Cell's bias (the LSTM's become its gates)

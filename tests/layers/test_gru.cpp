@@ -1,9 +1,10 @@
 // GRU layer: PyTorch's equations by hand, round trip, gradient check in both directions with
-// padding. (The one-step GRUCell of the decoders is in test_gru_cell.cpp.)
+// padding; the LSTM and the GRU under ForwardOnly. (The one-step GRUCell of the decoders is in test_gru_cell.cpp.)
 #include "layer_test.hpp"
 
 #include "layers/bidirectional.hpp"
 #include "layers/gru.hpp"
+#include "layers/lstm.hpp"
 
 using namespace attnlens;
 using namespace attnlens::testing;
@@ -68,4 +69,34 @@ TEST_CASE("GRU: a fresh layer loaded from the saved bytes gives the same output"
   gru.forward(input, saved);
   fresh.forward(input, loaded);
   CHECK(loaded.values == saved.values);
+}
+
+// Inference keeps nothing for backward (the input, the previous states, the gates): the same
+// output, and a backward after it is refused instead of reading stale caches.
+template <class Layer>
+void check_forward_only(Rng& rng) {
+  for (const bool reverse : {false, true}) {
+    Layer layer("rnn", reverse ? "_l0_reverse" : "_l0", 3, 4, reverse);
+    layer.init(rng);
+    const SequenceBatch input = sequence_batch(Matrix::Random(3, 18), 6, 3, {6, 2, 4});
+    SequenceBatch kept, streamed;
+    layer.forward(input, kept);
+    {
+      ForwardOnly forward_only;
+      layer.forward(input, streamed);
+    }
+    CHECK(streamed.values == kept.values);
+#if ATTNLENS_GRADIENTS
+    SequenceBatch grad_in;
+    CHECK_THROWS_WITH(layer.backward(kept, &grad_in), Catch::Contains("backward after a forward-only pass"));
+    layer.forward(input, kept);  // a kept pass again: backward runs
+    CHECK_NOTHROW(layer.backward(kept, &grad_in));
+#endif
+  }
+}
+
+TEST_CASE("LSTM and GRU under ForwardOnly: the same output, nothing kept for backward", "[layers][gru][lstm]") {
+  Rng rng(31);
+  check_forward_only<GRU>(rng);
+  check_forward_only<LSTM>(rng);
 }
