@@ -10,9 +10,24 @@
 #include "models/classifier.hpp"
 #include "models/translator.hpp"
 #include "pipeline/explain.hpp"
+#include "text/vocabulary.hpp"
 
 using namespace attnlens;
 using namespace attnlens::testing;
+
+namespace {
+
+// Every parameter's gradient of the binary cross-entropy of `model` on `tokens` against finite differences.
+void expect_classifier_gradients(Classifier& model, const TokenBatch& tokens, const std::vector<float>& targets) {
+  const auto loss = [&]() { return bce_with_logits(model.forward(tokens), targets, nullptr); };
+  expect_parameter_gradients(model, loss, [&]() {
+    Matrix grad;
+    bce_with_logits(model.forward(tokens), targets, &grad);
+    model.backward(grad);
+  });
+}
+
+}  // namespace
 
 TEST_CASE("gradient check: whole classifiers of every architecture", "[gradients][model]") {
   for (const ClassifierConfig& config : architecture_configs(9)) {
@@ -23,13 +38,7 @@ TEST_CASE("gradient check: whole classifiers of every architecture", "[gradients
       for (Parameter* p : model.parameters())  // move biases off zero so every path carries gradient
         if (p->name.find("bias") != std::string::npos) p->value = 0.1 * random_matrix(p->value.rows(), p->value.cols(), rng);
       const TokenBatch tokens = token_batch({{2, 3, 4, 1, 8, 5, 6}, {5, 6}, {7, 2, 2, 3}});
-      const std::vector<float> targets = {1, 0, 1};
-      const auto loss = [&]() { return bce_with_logits(model.forward(tokens), targets, nullptr); };
-      expect_parameter_gradients(model, loss, [&]() {
-        Matrix grad;
-        bce_with_logits(model.forward(tokens), targets, &grad);
-        model.backward(grad);
-      });
+      expect_classifier_gradients(model, tokens, {1, 0, 1});
     }
   }
 }
@@ -145,4 +154,22 @@ TEST_CASE("explain: gradient and gradient x input against central differences", 
       }
     }
   }
+}
+
+TEST_CASE("gradient check: a classifier with an n-gram path", "[gradients][model][ngram]") {
+  // Words a..f are the network's (ids 2..7), g (8) and the bigrams only the path's.
+  const Vocabulary vocabulary({"<pad>", "<unk>", "a", "b", "c", "d", "e", "f", "g", "a b", "e f", "b b", "f g"});
+  ClassifierConfig config = architecture_configs(13)[3];  // gru-attention
+  config.ngram_path = 2;
+  config.embedding_words = 8;
+  Classifier model(config);
+  model.bind_vocabulary(vocabulary);
+  Rng rng(8);
+  model.init(rng);
+  for (Parameter* p : model.parameters())  // the path starts silent: give it weights
+    if (p->name.find("bias") != std::string::npos || p->name.rfind("ngrams.", 0) == 0)
+      p->value = 0.5 * random_matrix(p->value.rows(), p->value.cols(), rng);
+  // "a b" twice in the first review, "e f g" with "f g" in the second, "b b" in the third.
+  const TokenBatch tokens = token_batch({{2, 3, 4, 2, 3, 8, 5}, {6, 7, 8}, {7, 3, 3, 4}});
+  expect_classifier_gradients(model, tokens, {1, 0, 1});
 }

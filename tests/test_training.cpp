@@ -7,6 +7,7 @@
 
 #include "train/adam.hpp"
 #include "train/distillation.hpp"
+#include "train/ngram_path.hpp"
 #include "train/session.hpp"
 #include "train/synthetic.hpp"
 #include "train/dataset.hpp"
@@ -14,6 +15,8 @@
 #include "pipeline/explain.hpp"
 #include "io/model_file.hpp"
 #include "io/safetensors.hpp"
+#include "onnx/export.hpp"
+#include "text/tokenizer.hpp"
 #include "core/loss.hpp"
 #include <unistd.h>
 #include <cstdio>
@@ -27,6 +30,22 @@ std::vector<LabelledText> cue_texts(const CueTaskOptions& options) {
   std::vector<LabelledText> data;
   for (const auto& t : make_cue_task(options)) data.push_back({t.text, t.label});
   return data;
+}
+
+// Training options for the cue-task tests: batch 16, one thread.
+TrainOptions cue_options(int epochs, double learning_rate) {
+  TrainOptions options;
+  options.epochs = epochs;
+  options.batch_size = 16;
+  options.learning_rate = learning_rate;
+  options.threads = 1;
+  return options;
+}
+
+// Trains the prepared model on its training part, choosing the epoch on its validation part.
+void fit(PreparedTraining& prepared, const TrainOptions& options) {
+  Trainer trainer(*prepared.bundle.model, options);
+  trainer.fit(prepared.examples, prepared.split.train, prepared.split.validation, [](const EpochStats&) {});
 }
 
 ClassifierConfig tiny_bilstm() {
@@ -318,14 +337,8 @@ TEST_CASE("n-gram model: bigrams learn negation, explanations are exact, files r
     ClassifierConfig config = ClassifierConfig::from_json(
         {{"architecture", "ngram"}, {"ngram_order", order}, {"embedding_dim", 1}, {"pooling", "sum"}});
     PreparedTraining prepared = prepare_training(config, data, DatasetOptions{5000, 1, 0.25, 3});
-    TrainOptions options;
-    options.epochs = 8;
-    options.batch_size = 16;
-    options.learning_rate = 0.05;
-    options.threads = 1;
-    Trainer trainer(*prepared.bundle.model, options);
-    trainer.fit(prepared.examples, prepared.split.train, prepared.split.validation, [](const EpochStats&) {});
-    const double accuracy = trainer.evaluate(prepared.examples, prepared.split.validation).accuracy;
+    fit(prepared, cue_options(8, 0.05));
+    const double accuracy = Trainer(*prepared.bundle.model, cue_options(8, 0.05)).evaluate(prepared.examples, prepared.split.validation).accuracy;
     if (keep) *keep = std::move(prepared.bundle);
     return accuracy;
   };
@@ -388,6 +401,168 @@ TEST_CASE("n-gram model: bigrams learn negation, explanations are exact, files r
                     Catch::Contains("has no encoder"));
   Classifier unbound(loaded.model->config());
   CHECK_THROWS_WITH(unbound.forward(single_batch({2, 3})), Catch::Contains("needs its vocabulary"));
+}
+
+// Issue 18's second way: a neural model with an n-gram path, the two logits added and trained together.
+TEST_CASE("n-gram path: the network's logit plus the path's exact shares, trained jointly, files round-trip",
+          "[training][ngram]") {
+  const std::vector<LabelledText> data = cue_texts(CueTaskOptions{1200, 12, 10, 0.4, 7});
+  ClassifierConfig config = tiny_bilstm();
+  config.ngram_path = 2;
+  config.embedding_words = 8;  // prepare_training sets it
+  // The network reads the 6 most common words; the rest of the words and the bigrams are the path's.
+  PreparedTraining prepared = prepare_training(config, data, DatasetOptions{8, 1, 0.25, 3, 500, 1});
+  ClassifierBundle& bundle = prepared.bundle;
+  const ClassifierConfig& c = bundle.model->config();
+  REQUIRE(c.embedding_words == 8);
+  CHECK(c.vocab_size == bundle.vocabulary.size());
+  CHECK(c.vocab_size > 20);
+  const Vocabulary words_only = prepare_training(tiny_bilstm(), data, DatasetOptions{8, 1, 0.25, 3}).bundle.vocabulary;
+  for (int32_t id = 0; id < 8; ++id) CHECK(bundle.vocabulary.word(id) == words_only.word(id));
+  CHECK(bundle.vocabulary.id("not good") >= 8);
+  CHECK(c.describe().find("plus an n-gram path (words and bigrams") != std::string::npos);
+
+  // Naive Bayes starts the path (a negated cue's bigram says the opposite of its word), then both train.
+  double gain = 0;
+  const auto weight_of = [&](const std::string& entry) {  // (and the gain, into `gain`)
+    double weight = 0;
+    for (Parameter* p : bundle.model->parameters()) {
+      if (p->name == "ngrams.gain") gain = p->value(0, 0);
+      if (p->name == "ngrams.weight") weight = p->value(bundle.vocabulary.id(entry), 0);
+    }
+    return weight;
+  };
+  CHECK(weight_of("not good") < 0);
+  CHECK(weight_of("good") > 0);
+  CHECK(gain == Approx(0.1));
+  TrainOptions options = cue_options(6, 0.02);
+  options.threads = 2;  // replicas copy the path's n-gram table too
+  options.ngram_weight_decay = 0.5;
+  Trainer trainer(*bundle.model, options);
+  trainer.fit(prepared.examples, prepared.split.train, prepared.split.validation, [](const EpochStats&) {});
+  CHECK(trainer.evaluate(prepared.examples, prepared.split.validation).accuracy >= 0.97);
+  CHECK(weight_of("not good") < 0);
+  CHECK(gain != Approx(0.1));
+
+  // The logit is the network's (a model without the path, the same weights, reading the path's words
+  // as <unk>) plus gain × the weights of the distinct features present; each token's share is exact.
+  const std::vector<int32_t> ids = encode(tokenize("not good at all , not good zzz"), bundle.vocabulary);
+  ClassifierConfig network_config = c;
+  network_config.ngram_path = 0;
+  network_config.vocab_size = c.embedding_words;
+  Classifier network(network_config);
+  double table_sum = 0;
+  {
+    auto mine = bundle.model->parameters();
+    auto theirs = network.parameters();
+    REQUIRE(mine.size() == theirs.size() + 2);
+    for (size_t i = 0; i < theirs.size(); ++i) theirs[i]->value = mine[i]->value;
+    for (int32_t row : bundle.model->ngram_features(ids)) table_sum += mine[theirs.size()]->value(row, 0);
+  }
+  std::vector<int32_t> network_ids = ids;
+  for (int32_t& id : network_ids) id = id >= c.embedding_words ? Vocabulary::kUnk : id;
+  const double network_logit = network.forward(TokenBatch{static_cast<int>(ids.size()), 1, network_ids, {static_cast<int>(ids.size())}})(0, 0);
+  const TokenBatch one{static_cast<int>(ids.size()), 1, ids, {static_cast<int>(ids.size())}};
+  const double logit = bundle.model->forward(one)(0, 0);
+  CHECK(logit == Approx(network_logit + gain * table_sum).margin(1e-5));
+  const Matrix* shares = bundle.model->ngram_shares();
+  REQUIRE(shares != nullptr);
+  CHECK(shares->sum() == Approx(gain * table_sum).margin(1e-5));
+  CHECK((*shares)(0, 0) == Approx((*shares)(5, 0)).margin(1e-6));  // both "not"s share "not good" equally
+  CHECK(network.ngram_shares() == nullptr);
+  // The attention experiments vary α only: the path's logit stays in.
+  REQUIRE(bundle.model->attention() != nullptr);
+  const Vector alpha = bundle.model->attention()->col(0);
+  CHECK(bundle.model->logit_with_attention(alpha) == Approx(logit).margin(1e-5));
+  // Integrated gradients attribute the whole logit: the network's by its embeddings, the path's by its
+  // features (from none), so the scores add up to F(x) − F(x′) with F(x′) the network's alone.
+  ExplainRequest request;
+  request.method = ExplainRequest::Method::IntegratedGradients;
+  const Explanation ig = explain(bundle, "not good at all , not good zzz", request);
+  REQUIRE(ig.completeness_gap.has_value());
+  CHECK(*ig.completeness_gap < 1e-3);
+  CHECK(std::abs(gain * table_sum) > 0.1);  // what the gap would be without the path's shares
+  CHECK(ig.aggregation.find("n-gram path") != std::string::npos);
+  // classify's gradient × input is explain's, unsigned and normalised: the path's shares included.
+  request.method = ExplainRequest::Method::GradientXInput;
+  const Explanation gxi = explain(bundle, "not good at all , not good zzz", request);
+  const Prediction shown = classify(bundle, "not good at all , not good zzz", {ExplainOptions::Method::GradientXInput});
+  double absolute = 0;
+  for (const auto& t : gxi.tokens) absolute += std::abs(t.weight);
+  REQUIRE(shown.tokens.size() == gxi.tokens.size());
+  for (size_t t = 0; t < gxi.tokens.size(); ++t) CHECK(shown.tokens[t].weight == Approx(std::abs(gxi.tokens[t].weight) / absolute).margin(1e-5));
+
+  // The file: the same logit after a save and a load (float32 exactly, int8 closely), the card says what the vocabulary is.
+  const std::string path = "attnlens-test-ngram-path-" + std::to_string(::getpid()) + ".safetensors";
+  save_classifier(path, bundle);
+  ClassifierBundle loaded = load_classifier(path);
+  std::remove(path.c_str());
+  CHECK(loaded.model->forward(one)(0, 0) == logit);
+  CHECK(loaded.model->config().to_json() == c.to_json());
+  bundle.storage = safetensors::WeightStorage::Int8;
+  const std::vector<uint8_t> int8 = serialize_classifier(bundle);
+  ClassifierBundle small = load_classifier(int8.data(), int8.size(), "int8 model with an n-gram path");
+  CHECK(small.model->forward(one)(0, 0) == Approx(logit).margin(0.05));
+
+  // Configs: the path is for neural models, its word count inside the vocabulary; no ONNX graph for it yet.
+  nlohmann::json j = c.to_json();
+  j["embedding_words"] = c.vocab_size + 1;
+  CHECK_THROWS_WITH(ClassifierConfig::from_json(j), Catch::Contains("config.embedding_words"));
+  j = network_config.to_json();
+  j["embedding_words"] = 4;
+  CHECK_THROWS_WITH(ClassifierConfig::from_json(j), Catch::Contains("only a model with an n-gram path"));
+  CHECK_THROWS_WITH(ClassifierConfig::from_json({{"ngram_order", 2}, {"embedding_dim", 1}, {"pooling", "sum"},
+                                                 {"ngram_path", 2}, {"embedding_words", 4}}),
+                    Catch::Contains("takes no n-gram path"));
+  CHECK_THROWS_WITH(export_onnx(loaded), Catch::Contains("n-gram path"));
+  TrainOptions wrong;
+  wrong.ngram_weight_decay = 0.1;
+  CHECK_THROWS_WITH(Trainer(network, wrong), Catch::Contains("needs a model with an n-gram path"));
+}
+
+// The n-gram path by joining: a trained network and a trained n-gram model averaged in one model.
+TEST_CASE("join: a network and an n-gram model as one model with an n-gram path, the logits averaged exactly",
+          "[training][ngram]") {
+  const std::vector<LabelledText> data = cue_texts(CueTaskOptions{600, 12, 10, 0.4, 7});
+  const auto train = [&](const ClassifierConfig& config, int vocabulary) {
+    PreparedTraining prepared = prepare_training(config, data, DatasetOptions{vocabulary, 1, 0.25, 3});
+    fit(prepared, cue_options(2, 0.02));
+    prepared.bundle.provenance = training_provenance("cue task", prepared.split, cue_options(2, 0.02));
+    return std::move(prepared.bundle);
+  };
+  // The network knows 6 words; the n-gram model all of them and the bigrams.
+  const ClassifierBundle network = train(tiny_bilstm(), 8);
+  const ClassifierBundle ngrams = train(ClassifierConfig::from_json({{"architecture", "ngram"}, {"ngram_order", 2},
+                                                                     {"embedding_dim", 1}, {"pooling", "sum"}}), 5000);
+  const ClassifierBundle joined = join_ngram_path(network, ngrams, 0.3, "ngrams.safetensors", "attnlens join …");
+  const ClassifierConfig& c = joined.model->config();
+  CHECK(c.ngram_path == 2);
+  CHECK(c.embedding_words == 8);
+  CHECK(c.vocab_size == joined.vocabulary.size());
+  CHECK(c.vocab_size == ngrams.vocabulary.size() + 6 - [&] {  // the network's words the n-gram model also has count once
+    int shared = 0;
+    for (int32_t id = 2; id < 8; ++id) shared += ngrams.vocabulary.id(network.vocabulary.word(id)) >= 2;
+    return shared;
+  }());
+  for (int32_t id = 0; id < 8; ++id) CHECK(joined.vocabulary.word(id) == network.vocabulary.word(id));
+  CHECK(joined.provenance["ngram_path"]["ngrams"]["file"] == "ngrams.safetensors");
+  CHECK(joined.provenance["ngram_path"]["weight"] == 0.3);
+  for (const std::string text : {"not good at all , not good", "bad", "", "zzz unknown words only", "good good good not bad"}) {
+    const double expected = 0.7 * text_logits(network, {text}, 1)[0] + 0.3 * text_logits(ngrams, {text}, 1)[0];
+    CHECK(text_logits(joined, {text}, 1)[0] == Approx(expected).margin(1e-5));
+  }
+  // What cannot be joined is refused by name.
+  CHECK_THROWS_WITH(join_ngram_path(ngrams, ngrams, 0.5, "n", ""), Catch::Contains("--network must be a neural model"));
+  CHECK_THROWS_WITH(join_ngram_path(network, network, 0.5, "n", ""), Catch::Contains("--ngrams must be an n-gram model"));
+  CHECK_THROWS_WITH(join_ngram_path(joined, ngrams, 0.5, "n", ""), Catch::Contains("without an n-gram path"));
+  CHECK_THROWS_WITH(join_ngram_path(network, ngrams, 1.0, "n", ""), Catch::Contains("between 0 and 1"));
+  ClassifierBundle other_split = train(ClassifierConfig::from_json({{"architecture", "ngram"}, {"ngram_order", 2},
+                                                                   {"embedding_dim", 1}, {"pooling", "sum"}}), 5000);
+  other_split.provenance["seed"] = 99;
+  CHECK_THROWS_WITH(join_ngram_path(network, other_split, 0.5, "other.safetensors", ""), Catch::Contains("other.safetensors"));
+  other_split.provenance = ngrams.provenance;
+  other_split.tokenizer.lowercase = !other_split.tokenizer.lowercase;
+  CHECK_THROWS_WITH(join_ngram_path(network, other_split, 0.5, "n", ""), Catch::Contains("tokenize differently"));
 }
 
 // Distillation (issue 18): the teachers' soft label is σ(mean of their logits), each teacher reading

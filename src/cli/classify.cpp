@@ -48,6 +48,9 @@ void print_prediction(const Prediction& p, std::ostream& out) {
   }
 }
 
+
+}  // namespace
+
 // The validation part a classifier was trained beside, rebuilt from its provenance: the IMDB train
 // split, cut by train --limit as train cuts it, divided by stratified_split with the seed and
 // fraction recorded in provenance.split (train records it; tools/pytorch/train.py copies it from
@@ -99,8 +102,6 @@ std::vector<Review> validation_reviews(const json& provenance, const std::string
   for (size_t i : split.validation) reviews.push_back(std::move(all[i]));
   return reviews;
 }
-
-}  // namespace
 
 int run_eval(const EvalArgs& args) {
   if (model_format(args.model) == kTranslatorFormat) {

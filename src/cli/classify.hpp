@@ -4,7 +4,9 @@
 // a translator file's BLEU instead).
 #pragma once
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "cli/common.hpp"
 #include "data/imdb.hpp"
@@ -33,6 +35,10 @@ struct ExplainArgs {
   uint64_t seed = 1;
   bool json_output = false, batch = false, faithfulness = false, attention_experiments = false;
 };
+
+// The IMDB validation part a classifier was trained beside, rebuilt from its provenance (whole
+// reviews); throws an Error saying why when the provenance cannot rebuild it.
+std::vector<Review> validation_reviews(const nlohmann::json& provenance, const std::string& data_dir);
 
 CLI::App* add_eval_command(CLI::App& app, EvalArgs& args);
 int run_eval(const EvalArgs& args);

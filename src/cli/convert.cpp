@@ -46,6 +46,26 @@ std::string size_text(size_t bytes) {
 
 }  // namespace
 
+EvalResult evaluate_reviews(ClassifierBundle& model, const std::vector<Review>& reviews, int threads) {
+  std::vector<Example> examples;
+  for (const Review& r : reviews)
+    examples.push_back({encode(tokenize(r.text, model.tokenizer), model.vocabulary), static_cast<float>(r.label)});
+  std::vector<size_t> all(examples.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  TrainOptions options;
+  options.threads = threads;
+  Trainer evaluator(*model.model, options);
+  return evaluator.evaluate(examples, all);
+}
+
+EvalResult record_test_figures(ClassifierBundle& model, nlohmann::json& provenance, const std::string& data_dir, int threads) {
+  const EvalResult r = evaluate_reviews(model, load_imdb(data_dir, "test"), threads);
+  provenance["test_accuracy"] = r.accuracy;
+  provenance["test_loss"] = r.loss;
+  provenance["test_count"] = r.count;
+  return r;
+}
+
 CLI::App* add_convert_command(CLI::App& app, ConvertArgs& args) {
   auto* cmd = app.add_subcommand("convert", "Store a model's weights as float32, float16 or int8 (per-row scales)");
   cmd->add_option("--model", args.model, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
@@ -87,18 +107,7 @@ int run_convert(const ConvertArgs& given, const std::string& command_line) {
       const std::vector<uint8_t> bytes = serialize_classifier(bundle);
       ClassifierBundle stored = load_classifier(bytes.data(), bytes.size(), args.out);
       std::cerr << "evaluating the " << args.weights << " model on the official test split..." << std::endl;
-      std::vector<Example> test;
-      for (const Review& r : load_imdb(args.data_dir, "test"))
-        test.push_back({encode(tokenize(r.text, stored.tokenizer), stored.vocabulary), static_cast<float>(r.label)});
-      std::vector<size_t> all(test.size());
-      for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-      TrainOptions options;
-      options.threads = args.threads;
-      Trainer evaluator(*stored.model, options);
-      const EvalResult r = evaluator.evaluate(test, all);
-      bundle.provenance["test_accuracy"] = r.accuracy;
-      bundle.provenance["test_loss"] = r.loss;
-      bundle.provenance["test_count"] = r.count;
+      const EvalResult r = record_test_figures(stored, bundle.provenance, args.data_dir, args.threads);
       const json before = bundle.provenance.value(json::json_pointer("/conversion/original/test/test_accuracy"), json());
       std::cerr << "test accuracy " << std::fixed << std::setprecision(2) << 100 * r.accuracy << "% (";
       if (before.is_number()) std::cerr << "was " << 100 * before.get<double>() << "%)" << std::endl;

@@ -5,6 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "data/imdb.hpp"
+#include "io/model_file.hpp"
+#include "train/trainer.hpp"
+
 namespace attnlens::cli {
 
 struct ConvertArgs {
@@ -15,6 +19,13 @@ struct ConvertArgs {
 
 CLI::App* add_convert_command(CLI::App& app, ConvertArgs& args);
 int run_convert(const ConvertArgs& args, const std::string& command_line);
+
+// Accuracy and loss of `model` on `reviews`, each read whole, by `threads` copies of it.
+EvalResult evaluate_reviews(ClassifierBundle& model, const std::vector<Review>& reviews, int threads);
+
+// `model` (as it will be stored) on IMDB's official test split, into provenance's test_accuracy,
+// test_loss and test_count.
+EvalResult record_test_figures(ClassifierBundle& model, nlohmann::json& provenance, const std::string& data_dir, int threads);
 
 // The model card's row about how the weights are stored (and what a conversion cost).
 std::string weights_card_row(const nlohmann::json& provenance, const std::string& storage);

@@ -5,6 +5,7 @@
 //   cli/translation.cpp  train-translator, translate (and eval, info, card for translators)
 //   cli/model_files.cpp  info, card, export
 //   cli/convert.cpp      convert
+//   cli/join.cpp         join
 //   cli/bench.cpp        bench
 #include <CLI/CLI.hpp>
 #include <functional>
@@ -16,6 +17,7 @@
 #include "cli/classify.hpp"
 #include "cli/study.hpp"
 #include "cli/convert.hpp"
+#include "cli/join.hpp"
 #include "cli/model_files.hpp"
 #include "cli/train.hpp"
 #include "cli/translation.hpp"
@@ -60,6 +62,8 @@ int main(int argc, char** argv) {
   commands.emplace_back(add_export_command(app, export_args), [&] { return run_export(export_args); });
   ConvertArgs convert;
   commands.emplace_back(add_convert_command(app, convert), [&] { return run_convert(convert, command_line); });
+  JoinArgs join;
+  commands.emplace_back(add_join_command(app, join), [&] { return run_join(join, command_line); });
   BenchArgs bench;
   commands.emplace_back(add_bench_command(app, bench), [&] { return run_bench(bench); });
   attnlens::CueTaskOptions cue;

@@ -101,6 +101,15 @@ std::string reproduce_commands(const json& provenance, const std::string& path) 
   const std::string data = provenance.value("dataset_command", std::string());
   if (!data.empty()) out += runnable(data) + "\n";
   std::string command = provenance.value("command", std::string("attnlens train"));
+  if (const json path_record = provenance.value("ngram_path", json()); path_record.is_object()) {
+    // A joined model (attnlens join): the network as it was made, the n-gram model, the join.
+    out += runnable(command) + "\n";
+    const std::string conversion = path_record.value("network_conversion", std::string());
+    if (!conversion.empty()) out += runnable(conversion) + "\n";
+    const json ngrams_command = path_record.value(json::json_pointer("/ngrams/command"), json());
+    if (ngrams_command.is_string()) out += runnable(ngrams_command.get<std::string>()) + "\n";
+    return out + runnable(path_record.value("command", std::string("attnlens join"))) + "\n";
+  }
   if (written_elsewhere(provenance, path)) {
     const auto [old_out, start] = recorded_out(command);
     command.replace(start, old_out.size(), path);
@@ -110,10 +119,27 @@ std::string reproduce_commands(const json& provenance, const std::string& path) 
 
 // A note when the recorded command wrote the file elsewhere (see reproduce_commands).
 std::string moved_note(const json& provenance, const std::string& path) {
-  if (!written_elsewhere(provenance, path)) return "";
+  if (provenance.contains("ngram_path") || !written_elsewhere(provenance, path)) return "";  // a joined model: the join wrote it
   return "The recorded command wrote this file as `" + recorded_out(provenance.value("command", std::string())).first +
          "`; it has since been moved or copied here, and the command above writes here instead (its other "
          "arguments as recorded).\n\n";
+}
+
+// A joined model's row (attnlens join): where its n-gram path came from and how the two are weighed.
+std::string ngram_path_card_row(const json& provenance) {
+  const json record = provenance.value("ngram_path", json());
+  if (!record.is_object()) return "";
+  const json ngrams = record.value("ngrams", json::object());
+  const double w = record.value("weight", 0.0);
+  std::ostringstream row;
+  row << "| n-gram path | joined (`attnlens join`) from " << ngrams.value("file", std::string("an n-gram model")) << " ("
+      << ngrams.value("description", std::string()) << "; " << ngrams.value("vocabulary", json()).dump()
+      << " entries; validation " << percent(ngrams.value("validation_accuracy", json())) << ", test "
+      << percent(ngrams.value("test_accuracy", json())) << "), trained on the same training part: logit = "
+      << plain(json(1 - w)) << " × the network's + " << plain(json(w))
+      << " × the n-gram model's; the network alone: validation " << percent(record.value("network_validation_accuracy", json()))
+      << ". The rows below about training are the network's; the n-gram table is stored float32 |\n";
+  return row.str();
 }
 
 std::string pretraining_summary(const json& provenance) {
@@ -171,12 +197,16 @@ int run_card(const std::vector<std::string>& models) {
               << "| | |\n|---|---|\n"
               << "| architecture | " << c.architecture << ": " << c.describe() << " |\n"
               << "| parameters | " << bundle.model->parameter_count() << " |\n"
-              << "| vocabulary | " << bundle.vocabulary.size() << (c.ngram_order > 1 ? " words and n-grams" : " words")
+              << "| vocabulary | " << bundle.vocabulary.size()
+              << (c.ngram_order > 1 ? " words and n-grams"
+                  : c.ngram_path > 0 ? " entries: the network's " + std::to_string(c.embedding_words) +
+                                           " words, then the n-gram path's other words and n-grams"
+                                     : std::string(" words"))
               << " (PAD = 0, UNK = 1), from the training part of the split only |\n"
               << "| file size | " << size << " bytes |\n"
               << weights_card_row(p, safetensors::storage_name(bundle.storage))
               << "| embedding initialisation | " << pretraining_summary(p) << " |\n"
-              << distillation_card_row(p)
+              << distillation_card_row(p) << ngram_path_card_row(p)
               << (p.value("training", json()).contains("adversarial_epsilon")
                       ? "| adversarial training | on the embeddings (Miyato et al. 2017): each batch also learns from its reviews "
                         "with the embedded tokens moved by L2 distance " + p["training"]["adversarial_epsilon"].dump() +

@@ -35,7 +35,9 @@ void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
     if (cmd.count("--dropout")) model["dropout"] = args.model.dropout;
     if (cmd.count("--embedding-dropout")) model["embedding_dropout"] = args.model.embedding_dropout;
     if (cmd.count("--pooling")) model["pooling"] = args.model.pooling;
+    if (cmd.count("--ngram-path")) model["ngram_path"] = args.model.ngram_path;
     model["vocab_size"] = args.model.vocab_size;
+    if (model.value("ngram_path", 0) != 0) model["embedding_words"] = args.model.vocab_size;  // prepare_training sets both
     args.model = ClassifierConfig::from_json(model);
   }
   read_training_section(args.config_path, config, cmd, args.training);
@@ -44,10 +46,13 @@ void apply_config_file(TrainArgs& args, const CLI::App& cmd) {
   set(training, "adversarial_epsilon", "--adversarial", args.training.adversarial_epsilon);
   set(training, "adversarial_warmup", "--adversarial-warmup", args.training.adversarial_warmup);
   set(training, "weight_decay", "--weight-decay", args.training.weight_decay);
+  set(training, "ngram_weight_decay", "--ngram-weight-decay", args.training.ngram_weight_decay);
   set(training, "validation_fraction", "--validation-fraction", args.validation_fraction);
   const json vocabulary = config.value("vocabulary", json::object());
   set(vocabulary, "max_size", "--vocab-size", args.vocab_size);
   set(vocabulary, "min_count", "--min-count", args.min_count);
+  set(vocabulary, "ngram_features", "--ngram-features", args.ngram_features);
+  set(vocabulary, "ngram_min_count", "--ngram-min-count", args.ngram_min_count);
   const json pretraining = config.value("pretraining", json::object());
   set(pretraining, "epochs", "--pretrain-epochs", args.pretraining.epochs);
   set(pretraining, "window", "--pretrain-window", args.pretraining.window);
@@ -76,10 +81,15 @@ json pretrain_embedding(TrainArgs& args, ClassifierBundle& bundle, const std::ve
   }
   size_t tokens = 0;
   for (const auto& s : corpus) tokens += s.size();
+  const int rows = bundle.model->config().embedding_rows();  // with an n-gram path, the network's words; the rest are <unk>
+  if (rows < bundle.vocabulary.size())
+    for (auto& s : corpus)
+      for (int32_t& id : s)
+        if (id >= rows) id = Vocabulary::kUnk;
   args.pretraining.dim = args.model.embedding_dim;
   args.pretraining.seed = args.training.seed;
   int last_percent = -1;
-  ParamMatrix vectors = train_word2vec(corpus, bundle.vocabulary.size(), args.pretraining, [&](int epoch, double done) {
+  ParamMatrix vectors = train_word2vec(corpus, rows, args.pretraining, [&](int epoch, double done) {
     const int percent = static_cast<int>(100 * done);
     if (percent / 25 == last_percent / 25 && percent != 100) return;
     last_percent = percent;
@@ -208,6 +218,13 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
         "an n-gram model starts from naive Bayes weights, not word2vec: set --pretrain-epochs 0 (or pretraining.epochs 0)");
   check(args.model.ngram_order == 0 || args.write_dataset.empty(),
         "--write-dataset: tools/pytorch/train.py trains the neural architectures; an n-gram model trains here, in seconds");
+  check(args.model.ngram_path == 0 || args.write_dataset.empty(),
+        "--write-dataset: tools/pytorch/train.py has no n-gram path yet; a model with one (--ngram-path) trains here");
+  check(args.model.ngram_path == 0 || args.model.ngram_order == 0,
+        "--ngram-path: an n-gram model (ngram_order) is all n-grams; the path is for the neural architectures");
+  if (args.model.ngram_path > 0 && args.model.embedding_words == 0) args.model.embedding_words = args.model.vocab_size;
+  check(args.training.ngram_weight_decay < 0 || args.model.ngram_path > 0,
+        "--ngram-weight-decay: the model has no n-gram path (--ngram-path)");
   const auto started = std::chrono::steady_clock::now();
   const bool imdb = args.train_file.empty();
   check(args.teachers.empty() || imdb,
@@ -251,7 +268,9 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
           "--pretrain-unlabelled reads IMDB's unlabelled reviews; with --train-file set --pretrain-unlabelled false");
   }
   PreparedTraining prepared = prepare_training(
-      args.model, data, DatasetOptions{args.vocab_size, args.min_count, args.validation_fraction, args.training.seed});
+      args.model, data,
+      DatasetOptions{args.vocab_size, args.min_count, args.validation_fraction, args.training.seed, args.ngram_features,
+                     args.ngram_min_count});
   data.clear();
   data.shrink_to_fit();
   ClassifierBundle& bundle = prepared.bundle;
@@ -267,6 +286,10 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
             std::to_string(static_cast<int>(std::lround(100 * args.validation_fraction))) + " train/validation",
         split, args.training);
     p["vocabulary"] = {{"max_size", args.vocab_size}, {"min_count", args.min_count}};
+    if (args.model.ngram_path > 0) {
+      p["vocabulary"]["ngram_features"] = args.ngram_features;
+      p["vocabulary"]["ngram_min_count"] = args.ngram_min_count;
+    }
     p["train_examples"] = gold_train;
     // What rebuilds the validation part (eval --split validation), kept apart from the training
     // seed a later trainer may change (tools/pytorch/train.py --seed).
@@ -320,6 +343,8 @@ int run_train(TrainArgs& args, const CLI::App& cmd, const std::string& command_l
   if (!distillation_record.is_null()) provenance["distillation"] = distillation_record;
   if (args.model.ngram_order > 0)
     provenance["initialisation"] = "naive Bayes log-count ratios (Wang & Manning 2012), the output weight 0.1";
+  if (args.model.ngram_path > 0)
+    provenance["initialisation"] = "the n-gram path: naive Bayes log-count ratios (Wang & Manning 2012), its gain 0.1";
   provenance["machine"] = machine_description();
   if (!args.resume.empty()) provenance["resumed"] = true;
   ProgressBar bar;
@@ -418,6 +443,20 @@ CLI::App* add_train_command(CLI::App& app, TrainArgs& args) {
                   "Decoupled weight decay (AdamW, Loshchilov & Hutter 2019): every step first shrinks each weight by "
                   "the factor 1 - learning rate x this (0: off)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--ngram-path", args.model.ngram_path,
+                  "Add an n-gram path to a neural model: a linear bag of words and n-grams up to this length (1-3), "
+                  "started from naive Bayes weights and trained with the network, its logit added to the network's "
+                  "(0: none)")
+      ->check(CLI::Range(0, 3))->capture_default_str();
+  cmd->add_option("--ngram-features", args.ngram_features,
+                  "The n-gram path's features: this many words and n-grams, most common first (the network's words "
+                  "stay in the vocabulary too)")
+      ->check(CLI::Range(3, 1 << 20))->capture_default_str();
+  cmd->add_option("--ngram-min-count", args.ngram_min_count, "The n-gram path's features appear in at least this many training reviews")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--ngram-weight-decay", args.training.ngram_weight_decay,
+                  "The n-gram path's weight decay, in place of --weight-decay for its table and gain (the trigram baseline's is 0.6)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--vocab-size", args.vocab_size, "Vocabulary size including <pad> and <unk>")
       ->check(CLI::Range(2, 1 << 20))->capture_default_str();
   cmd->add_option("--min-count", args.min_count, "Minimum count for a word to enter the vocabulary")->check(CLI::PositiveNumber)->capture_default_str();

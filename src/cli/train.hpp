@@ -20,6 +20,7 @@ struct TrainArgs {
   ClassifierConfig model;
   TrainOptions training;
   int vocab_size = 20000, min_count = 1;
+  int ngram_features = 200000, ngram_min_count = 2;  // an n-gram path's features (--ngram-path)
   double validation_fraction = 0.2;
   size_t limit = 0;
   bool eval_test = false;

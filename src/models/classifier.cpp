@@ -3,6 +3,7 @@
 // The classifier's passes: forward (from tokens or from embeddings), the head, backward, and the
 // output as a function of the attention weights. Building it: classifier_structure.cpp.
 #include "core/error.hpp"
+#include "text/vocabulary.hpp"
 
 namespace attnlens {
 
@@ -18,13 +19,23 @@ Classifier& Classifier::operator=(const Classifier& other) {
     mine[i]->grad = theirs[i]->grad;
   }
   embedding_.copy_ngrams(other.embedding_);
+  ngram_path_.copy_ngrams(other.ngram_path_);
   ngrams_bound_ = other.ngrams_bound_;
   return *this;
 }
 
 const Matrix& Classifier::forward(const TokenBatch& tokens, Rng* dropout_rng, const Matrix* perturbation) {
-  check(config_.ngram_order == 0 || ngrams_bound_, "classifier: an n-gram model needs its vocabulary (bind_vocabulary)");
-  embedding_.forward(tokens, embedded_);  // [E, T*B]
+  check((config_.ngram_order == 0 && config_.ngram_path == 0) || ngrams_bound_,
+        "classifier: an n-gram model or path needs its vocabulary (bind_vocabulary)");
+  const TokenBatch* network_tokens = &tokens;
+  if (config_.ngram_path > 0) {
+    ngram_path_.forward(tokens, ngram_out_);  // first: it checks every id against the whole vocabulary
+    network_tokens_ = tokens;
+    for (int32_t& id : network_tokens_.ids)
+      if (id >= config_.embedding_words) id = Vocabulary::kUnk;
+    network_tokens = &network_tokens_;
+  }
+  embedding_.forward(*network_tokens, embedded_);  // [E, T*B]
   if (perturbation) {
     check(perturbation->rows() == embedded_.values.rows() && perturbation->cols() == embedded_.values.cols(),
           "classifier: the perturbation's shape differs from the embedded tokens'");
@@ -32,7 +43,20 @@ const Matrix& Classifier::forward(const TokenBatch& tokens, Rng* dropout_rng, co
   }
   embedding_dropout_.forward(embedded_.values, dropout_rng);
   from_tokens_ = true;
-  return forward_from_embedded(dropout_rng);
+  const Matrix& network = forward_from_embedded(dropout_rng);
+  if (config_.ngram_path == 0) return network;
+  const int T = tokens.steps, B = tokens.batch;
+  const Scalar gain = ngram_gain_.value(0, 0);
+  ngram_sums_.setZero(1, B);
+  ngram_shares_.resize(T, B);
+  for (int t = 0; t < T; ++t)
+    for (int b = 0; b < B; ++b) {
+      const Scalar share = ngram_out_.values(0, static_cast<Eigen::Index>(t) * B + b);
+      ngram_sums_(0, b) += share;
+      ngram_shares_(t, b) = gain * share;
+    }
+  logits_ = network + gain * ngram_sums_;
+  return logits_;
 }
 
 const Matrix& Classifier::forward_embedded(const SequenceBatch& embedded) {
@@ -80,7 +104,8 @@ double Classifier::logit_with_attention(const Vector& weights, Vector* grad) {
         "attention experiments: " + std::to_string(weights.size()) + " weights for a forward pass of " +
             std::to_string(h.steps) + " steps and " + std::to_string(h.batch) + " reviews (one is needed)");
   pooled_.noalias() = h.values * weights;  // c = Σ_t α_t h_t
-  const double logit = head(nullptr)(0, 0);
+  double logit = head(nullptr)(0, 0);
+  if (config_.ngram_path > 0 && from_tokens_) logit += ngram_gain_.value(0, 0) * ngram_sums_(0, 0);  // α does not change it
   if (grad) {  // dlogit/dα_t = dlogit/dc · h_t
     InputGradientsOnly input_gradients_only;
     head_backward(Matrix::Ones(1, 1));
@@ -102,6 +127,19 @@ void Classifier::backward(const Matrix& grad_logits) {
   }
   embedding_dropout_.backward(grad_embedded_.values);
   if (from_tokens_) embedding_.backward(grad_embedded_);  // given embeddings have no table rows to update
+  if (config_.ngram_path > 0 && from_tokens_ && !InputGradientsOnly::active()) {  // logit += gain · Σ_t shares
+    const int B = static_cast<int>(grad_logits.cols());
+    check(ngram_sums_.cols() == B, "classifier: backward's batch differs from the forward pass's");
+    ngram_gain_.grad(0, 0) += (grad_logits.array() * ngram_sums_.array()).sum();
+    SequenceBatch grad_shares;
+    grad_shares.steps = ngram_out_.steps;
+    grad_shares.batch = B;
+    grad_shares.lengths = ngram_out_.lengths;
+    grad_shares.values.resize(1, ngram_out_.values.cols());
+    for (Eigen::Index column = 0; column < grad_shares.values.cols(); ++column)
+      grad_shares.values(0, column) = ngram_gain_.value(0, 0) * grad_logits(0, column % B);
+    ngram_path_.backward(grad_shares);
+  }
 }
 
 }  // namespace attnlens

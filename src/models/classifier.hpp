@@ -59,7 +59,17 @@ struct ClassifierConfig {
   // no encoder, sum pooling, no hidden layers: the logit is bias + the weights of the n-grams
   // present, and each token's share of it is exact. 0: the neural models.
   int ngram_order = 0;
+  // 1..3: a neural model with an n-gram path (issue 18's "way 2"): beside the network, a linear
+  // bag-of-n-grams as above over the same vocabulary, whose logit is added to the network's:
+  // logit = network(tokens) + gain · Σ weights of the n-grams present. The vocabulary holds the
+  // network's words first, ids 2 .. embedding_words − 1 (the embedding's rows), then the other
+  // features (rarer words and n-grams), which the network reads as <unk>. Each token's share of
+  // the n-gram logit is exact (ngram_shares()). 0: no n-gram path.
+  int ngram_path = 0;
+  int embedding_words = 0;  // with an n-gram path: the embedding's rows (< vocab_size); else unused
 
+  // The embedding's rows: every id, or with an n-gram path the network's words only.
+  int embedding_rows() const { return ngram_path > 0 ? embedding_words : vocab_size; }
   std::vector<LayerSpec> encoder_layers() const;  // the explicit list, or the shorthand's one layer
   bool has_attention() const { return pooling == "attention"; }
   std::string describe() const;  // one line, e.g. "embedding 64 → BiLSTM 64 → attention pooling → dense 1"
@@ -94,8 +104,14 @@ class Classifier : public Module {
   // n-gram model needs this once its vocabulary is known (the loader and prepare_training call
   // it); a no-op for the others.
   void bind_vocabulary(const Vocabulary& vocabulary);
-  // N-gram models: the distinct feature rows (vocabulary ids of the words and n-grams) in `ids`.
-  std::vector<int32_t> ngram_features(const std::vector<int32_t>& ids) { return embedding_.ngram_features(ids); }
+  // N-gram models and the n-gram path: the distinct feature rows (vocabulary ids of the words and
+  // n-grams) in `ids`.
+  std::vector<int32_t> ngram_features(const std::vector<int32_t>& ids) {
+    return (config_.ngram_path > 0 ? ngram_path_ : embedding_).ngram_features(ids);
+  }
+  // With an n-gram path, after a forward pass from tokens: each token's exact share of the path's
+  // logit [steps, batch] (zero on padding; a sample's column sums to its n-gram logit), else nullptr.
+  const Matrix* ngram_shares() const { return config_.ngram_path > 0 ? &ngram_shares_ : nullptr; }
   // α [steps, batch] of the last forward for attention models (zero on padding), else nullptr.
   const Matrix* attention() const { return pooling_->step_weights(); }
   // The Transformer encoder layers' self-attention, when the encoder has one (else nullptr).
@@ -120,6 +136,8 @@ class Classifier : public Module {
   Dropout dropout_;
   std::vector<Dense> hidden_;
   Dense output_;
+  Embedding ngram_path_;   // with an n-gram path: its table (dim 1, n-gram mode)
+  Parameter ngram_gain_;   // and the factor on its sum (naive Bayes weights start shrunk by it)
   // Activations and gradients reused between calls.
   SequenceBatch embedded_, grad_embedded_;
   bool from_tokens_ = true;  // the last forward looked its embeddings up (not forward_embedded)
@@ -128,6 +146,10 @@ class Classifier : public Module {
   SequenceBatch grad_a_, grad_b_;
   Matrix pooled_, grad_pooled_;
   std::vector<Matrix> hidden_out_;
+  TokenBatch network_tokens_;         // with an n-gram path: the ids the network reads (its words, else <unk>)
+  SequenceBatch ngram_out_;           // the path's table rows' shares [1, steps*batch]
+  Matrix ngram_sums_, ngram_shares_;  // the path's per-sample sums [1, batch] (before the gain), shares × gain [steps, batch]
+  Matrix logits_;                     // with an n-gram path: the network's logits plus the path's
 };
 
 }  // namespace attnlens

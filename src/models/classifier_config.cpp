@@ -125,7 +125,12 @@ std::string ClassifierConfig::describe() const {
                                : pooling == "sum"     ? "sum pooling"
                                                       : "last real step");
   for (int d : dense) out += " → dense " + to_string(d) + " + ReLU";
-  out += " → dense 1 → sigmoid";
+  out += " → dense 1";
+  if (ngram_path > 0)
+    out += std::string(", plus an n-gram path (") +
+           (ngram_path == 1 ? "words" : ngram_path == 2 ? "words and bigrams" : "words, bigrams and trigrams") +
+           ", presence, each feature's weight shared among its tokens, summed)";
+  out += " → sigmoid";
   return out;
 }
 
@@ -136,6 +141,10 @@ json ClassifierConfig::to_json() const {
             {"encoder", layers},            {"pooling", pooling},       {"dense", dense},
             {"embedding_dropout", embedding_dropout},                   {"dropout", dropout}};
   if (ngram_order > 0) j["ngram_order"] = ngram_order;  // absent for the neural models, whose configs stay as they were
+  if (ngram_path > 0) {  // the same
+    j["ngram_path"] = ngram_path;
+    j["embedding_words"] = embedding_words;
+  }
   return j;
 }
 
@@ -172,6 +181,15 @@ ClassifierConfig ClassifierConfig::from_json(const json& j) {
   }
   check(c.pooling == "attention" || c.pooling == "max" || c.pooling == "mean" || c.pooling == "last" || c.pooling == "sum",
         "config.pooling: '" + c.pooling + "' is not supported (attention, max, mean, sum, last)");
+  c.ngram_path = field(j, "ngram_path", c.ngram_path, where);
+  c.embedding_words = field(j, "embedding_words", c.embedding_words, where);
+  if (c.ngram_path != 0) {
+    check_range("config.ngram_path", c.ngram_path, 1, 3);
+    check(c.ngram_order == 0, "config.ngram_path: an n-gram model (ngram_order) is all n-grams: it takes no n-gram path");
+    check_range("config.embedding_words", c.embedding_words, 2, c.vocab_size);
+  } else {
+    check(!j.contains("embedding_words"), "config.embedding_words: only a model with an n-gram path (ngram_path) has it");
+  }
   check(c.dense.size() <= 8, "config.dense: at most 8 hidden layers");
   for (int d : c.dense) check_range("config.dense[]", d, 1, 4096);
   check_range("config.vocab_size", c.vocab_size, 2, 1 << 20);  // as many words as a model file's header can hold

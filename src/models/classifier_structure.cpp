@@ -26,7 +26,7 @@ bool is_recurrent(const std::string& type) { return type == "lstm" || type == "g
 
 Classifier::Classifier(const ClassifierConfig& config)
     : config_(config),
-      embedding_("embedding", config.vocab_size, config.embedding_dim, 0),
+      embedding_("embedding", config.embedding_rows(), config.embedding_dim, 0),
       embedding_dropout_(config.embedding_dropout),
       dropout_(config.dropout) {
   // Names follow PyTorch: stacked recurrent layers rnn.*_l0, _l1 (…_reverse); conv0, conv1;
@@ -70,10 +70,16 @@ Classifier::Classifier(const ClassifierConfig& config)
   hidden_out_.resize(hidden_.size());
   output_ = Dense("fc", channels, 1);
   if (config.ngram_order > 0) embedding_.set_ngrams(config.ngram_order, {});  // bind_vocabulary adds the n-grams
+  if (config.ngram_path > 0) {
+    ngram_path_ = Embedding("ngrams", config.vocab_size, 1, 0);
+    ngram_path_.set_ngrams(config.ngram_path, {});
+    ngram_gain_ = Parameter("ngrams.gain", {1});
+  }
 }
 
 void Classifier::bind_vocabulary(const Vocabulary& vocabulary) {
-  if (config_.ngram_order == 0) return;
+  const int order = config_.ngram_order > 0 ? config_.ngram_order : config_.ngram_path;
+  if (order == 0) return;
   check(vocabulary.size() == config_.vocab_size, "classifier: the vocabulary's size differs from config.vocab_size");
   std::vector<Embedding::NgramRow> table;
   for (int32_t row = 2; row < vocabulary.size(); ++row) {
@@ -84,14 +90,14 @@ void Classifier::bind_vocabulary(const Vocabulary& vocabulary) {
     bool usable = entry.find(' ') != std::string_view::npos;
     while (usable && begin <= entry.size()) {
       const size_t end = std::min(entry.find(' ', begin), entry.size());
-      const int32_t id = n < config_.ngram_order ? vocabulary.id(entry.substr(begin, end - begin)) : Vocabulary::kUnk;
-      usable = id >= 2;  // each word known (and not <pad> or <unk>), at most ngram_order of them
+      const int32_t id = n < order ? vocabulary.id(entry.substr(begin, end - begin)) : Vocabulary::kUnk;
+      usable = id >= 2;  // each word known (and not <pad> or <unk>), at most `order` of them
       if (usable) ids[n++] = id;
       begin = end + 1;
     }
     if (usable && n >= 2) table.push_back({Embedding::pack_ngram(ids, n), row});
   }
-  embedding_.set_ngrams(config_.ngram_order, std::move(table));
+  (config_.ngram_order > 0 ? embedding_ : ngram_path_).set_ngrams(order, std::move(table));
   ngrams_bound_ = true;
 }
 
@@ -107,6 +113,10 @@ void Classifier::init(Rng& rng) {
   pooling_->init(rng);
   for (auto& dense : hidden_) dense.init(rng);
   output_.init(rng);
+  if (config_.ngram_path > 0) {  // the path starts silent; naive_bayes_init (train/session.hpp) gives it a start
+    ngram_path_.weight.value.setZero();
+    ngram_gain_.value.setConstant(Scalar(1));
+  }
 }
 
 std::vector<Parameter*> Classifier::parameters() {
@@ -117,6 +127,10 @@ std::vector<Parameter*> Classifier::parameters() {
   for (auto& dense : hidden_)
     for (auto* p : dense.parameters()) params.push_back(p);
   for (auto* p : output_.parameters()) params.push_back(p);
+  if (config_.ngram_path > 0) {
+    params.push_back(&ngram_path_.weight);
+    params.push_back(&ngram_gain_);
+  }
   return params;
 }
 

@@ -206,6 +206,9 @@ std::string export_onnx(ClassifierBundle& bundle) {
   check(config.ngram_order == 0,
         "onnx export: an n-gram model's features (its words and n-grams present) are not an ONNX graph of token ids; "
         "its weights are one per vocabulary entry in embedding.weight");
+  check(config.ngram_path == 0,
+        "onnx export: the model's n-gram path (its words and n-grams present) is not an ONNX graph of token ids yet; "
+        "only models without one (ngram_path) export");
   const auto params = by_name(model);
   const ParamLookup param = [&](const std::string& name) -> const Parameter& {
     const auto it = params.find(name);

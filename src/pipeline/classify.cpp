@@ -134,9 +134,11 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text, const Expla
     }
     const Matrix& x = bundle.model->embedded().values;
     const Matrix& g = bundle.model->grad_embedded().values;
+    const Matrix* path = bundle.model->ngram_shares();  // an n-gram path's exact shares join the network's part
     double total = 0;
     for (size_t t = 0; t < tokens.size(); ++t) {
-      weights[t] = std::abs(static_cast<double>(x.col(static_cast<Eigen::Index>(t)).dot(g.col(static_cast<Eigen::Index>(t)))));
+      const auto column = static_cast<Eigen::Index>(t);
+      weights[t] = std::abs(static_cast<double>(x.col(column).dot(g.col(column))) + (path ? (*path)(column, 0) : 0.0));
       total += weights[t];
     }
     if (total > 0)

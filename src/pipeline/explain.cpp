@@ -191,6 +191,12 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
       forward_only.emplace();
     result.logit = model.forward(batch)(0, 0);
   }
+  // With an n-gram path: each token's exact share of the path's logit, for the signed gradient
+  // methods. The path is linear in the presence of its features, so the gradient × input and the
+  // integrated gradients (from no features) of a feature are its weight, shared as the shares are.
+  const Matrix* path_shares = model.ngram_shares();
+  const std::vector<double> ngram_shares = path_shares != nullptr && L > 0
+      ? std::vector<double>(path_shares->data(), path_shares->data() + L) : std::vector<double>();
   if (L > 0 && request.method == Method::AttentionRollout) {
     const std::vector<double> rollout = attention_rollout(model);
     result.tokens.reserve(tokens.size());
@@ -216,6 +222,8 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
       scores[static_cast<size_t>(t)] = request.method == Method::Gradient
                                            ? static_cast<double>(gradient.col(t).norm())
                                            : static_cast<double>(gradient.col(t).dot(embedded.col(t)));
+    if (request.method == Method::GradientXInput)
+      for (size_t t = 0; t < ngram_shares.size(); ++t) scores[t] += sign * ngram_shares[t];
   } else if (request.method == Method::IntegratedGradients) {
     double baseline_output = 0;
     if (L > 0) {
@@ -228,6 +236,7 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
         baseline = model.embedded().values;
       }
       scores = integrated_gradients(model, input, baseline, sign, rule, baseline_output);
+      for (size_t t = 0; t < ngram_shares.size(); ++t) scores[t] += sign * ngram_shares[t];
     } else {
       baseline_output = output;  // nothing to attribute: F(x′) = F(x)
     }
@@ -247,10 +256,15 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
   }
 
   const std::string towards = "the predicted class's logit (the logit, or its negation for a negative prediction)";
+  const std::string plus_path =
+      path_shares != nullptr ? ", plus the token's exact share of the n-gram path's part of F (the path is linear in its features)" : "";
   switch (request.method) {
-    case Method::Gradient: result.aggregation = "‖∂F/∂e_t‖₂, the L2 norm over the embedding of the gradient; F is " + towards; break;
+    case Method::Gradient:
+      result.aggregation = "‖∂F/∂e_t‖₂, the L2 norm over the embedding of the gradient; F is " + towards +
+                           (path_shares != nullptr ? " (the n-gram path has no embedding: it is not in this score)" : "");
+      break;
     case Method::GradientXInput:
-      result.aggregation = "Σ_d ∂F/∂e_{t,d} · e_{t,d}, signed, summed over the embedding; F is " + towards;
+      result.aggregation = "Σ_d ∂F/∂e_{t,d} · e_{t,d}, signed, summed over the embedding" + plus_path + "; F is " + towards;
       break;
     case Method::IntegratedGradients:
       result.aggregation = "Σ_d (e − e′)_{t,d} · ∫₀¹ ∂F/∂e_{t,d} dα, signed, summed over the embedding, " +
@@ -259,7 +273,7 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
                            " points, baseline " +
                            (request.baseline == ExplainRequest::Baseline::Zero ? "zero embeddings"
                                                                                : "the embeddings of <pad> tokens (zero vectors: the embedding gives <pad> none)") +
-                           "; F is " + towards;
+                           (path_shares != nullptr ? " and no n-gram features" : "") + plus_path + "; F is " + towards;
       break;
     case Method::Occlusion:
       result.aggregation = std::string("F(x) − F(x with ") + (request.window == 1 ? "the token" : "a 3-token window") +

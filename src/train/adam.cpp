@@ -14,6 +14,8 @@ void Adam::step(const std::vector<Parameter*>& parameters) {
     }
   }
   check(first_moment_.size() == parameters.size(), "adam: the parameter list changed between steps");
+  check(weight_decays_.empty() || weight_decays_.size() == parameters.size(),
+        "adam: one weight decay per parameter, or none");
   ++step_count_;
   const double correction1 = 1.0 - std::pow(options_.beta1, static_cast<double>(step_count_));
   const double correction2 = 1.0 - std::pow(options_.beta2, static_cast<double>(step_count_));
@@ -21,15 +23,16 @@ void Adam::step(const std::vector<Parameter*>& parameters) {
   const Scalar b1 = static_cast<Scalar>(options_.beta1), b2 = static_cast<Scalar>(options_.beta2);
   const Scalar root_correction2 = static_cast<Scalar>(std::sqrt(correction2));
   const Scalar epsilon = static_cast<Scalar>(options_.epsilon);
-  const Scalar shrink = static_cast<Scalar>(1.0 - options_.learning_rate * options_.weight_decay);
   for (size_t k = 0; k < parameters.size(); ++k) {
     Parameter& p = *parameters[k];
+    const double decay = weight_decays_.empty() ? options_.weight_decay : weight_decays_[k];
+    const Scalar shrink = static_cast<Scalar>(1.0 - options_.learning_rate * decay);
     auto m = first_moment_[k].array();
     auto v = second_moment_[k].array();
     const auto g = p.grad.array();
     m = b1 * m + (1 - b1) * g;
     v = b2 * v + (1 - b2) * g.square();
-    if (options_.weight_decay > 0) p.value *= shrink;
+    if (decay > 0) p.value *= shrink;
     p.value.array() -= step_size * m / (v.sqrt() / root_correction2 + epsilon);
   }
 }

@@ -1,6 +1,7 @@
 // Adam (Kingma & Ba 2015) with bias correction and optional decoupled weight decay (AdamW,
 // Loshchilov & Hutter 2019), and global gradient-norm clipping.
 #pragma once
+#include <utility>
 #include <vector>
 
 #include "core/tensor.hpp"
@@ -20,6 +21,8 @@ class Adam {
   // θ ← θ − lr · m̂ / (√v̂ + ε), m ← β1 m + (1 − β1) g, v ← β2 v + (1 − β2) g²
   void step(const std::vector<Parameter*>& parameters);
   void set_learning_rate(double learning_rate) { options_.learning_rate = learning_rate; }
+  // λ for each parameter of the list step() is given, in its order (empty: weight_decay for all).
+  void set_weight_decays(std::vector<double> decays) { weight_decays_ = std::move(decays); }
   const Options& options() const { return options_; }
   double learning_rate() const { return options_.learning_rate; }
   int64_t steps() const { return step_count_; }
@@ -36,6 +39,7 @@ class Adam {
 
  private:
   Options options_;
+  std::vector<double> weight_decays_;
   int64_t step_count_ = 0;
   std::vector<ParamMatrix> first_moment_, second_moment_;
 };

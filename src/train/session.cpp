@@ -23,7 +23,9 @@ std::vector<float> labels_of(const std::vector<LabelledText>& data) {
 }  // namespace
 
 void naive_bayes_init(Classifier& model, const std::vector<Example>& examples, const std::vector<size_t>& train) {
-  check(model.config().ngram_order > 0, "naive_bayes_init: not an n-gram model");
+  const bool path = model.config().ngram_path > 0;
+  check(model.config().ngram_order > 0 || path, "naive_bayes_init: neither an n-gram model nor one with an n-gram path");
+  const std::string table = path ? "ngrams.weight" : "embedding.weight", gain = path ? "ngrams.gain" : "fc.weight";
   const size_t features = static_cast<size_t>(model.config().vocab_size);
   std::vector<double> in_positive(features, 0), in_negative(features, 0);
   double positives = 0, negatives = 0;
@@ -40,17 +42,17 @@ void naive_bayes_init(Classifier& model, const std::vector<Example>& examples, c
     negative_total += in_negative[f];
   }
   for (Parameter* p : model.parameters()) {
-    if (p->name == "embedding.weight") {
+    if (p->name == table) {
       for (size_t f = 0; f < features; ++f)
         p->value(static_cast<Eigen::Index>(f), 0) =
             static_cast<Scalar>(std::log(in_positive[f] / positive_total) - std::log(in_negative[f] / negative_total));
       p->value.row(Vocabulary::kPad).setZero();
-    } else if (p->name == "fc.weight") {
+    } else if (p->name == gain) {
       // The naive Bayes logit shrunk tenfold: a prior the logistic regression then corrects. Chosen on
       // IMDB's validation part (models/ngram.json, 10 epochs): 1 → 90.40 %, 0.3 → 90.90 %, 0.1 → 91.04 %,
       // 0.05 → 91.08 % after 13.
       p->value.setConstant(Scalar(0.1));
-    } else if (p->name == "fc.bias") {
+    } else if (p->name == "fc.bias" && !path) {
       p->value.setConstant(static_cast<Scalar>(std::log((positives + 1) / (negatives + 1))));
     }
   }
@@ -74,6 +76,18 @@ PreparedTraining prepare_training(ClassifierConfig config, const std::vector<Lab
     prepared.bundle.vocabulary =
         config.ngram_order > 0 ? Vocabulary::build_ngrams(train_tokens, config.ngram_order, options.vocab_size, options.min_count)
                                : Vocabulary::build(train_tokens, options.vocab_size, options.min_count);
+    if (config.ngram_path > 0) {  // the network's words, then the path's other features
+      check(options.ngram_features >= 3 && options.ngram_min_count >= 1,
+            "the n-gram path needs at least 3 features and a minimum count of at least 1");
+      config.embedding_words = prepared.bundle.vocabulary.size();
+      std::vector<std::string> words = prepared.bundle.vocabulary.words();
+      const Vocabulary features =
+          Vocabulary::build_ngrams(train_tokens, config.ngram_path, options.ngram_features, options.ngram_min_count);
+      for (int32_t id = 2; id < features.size(); ++id)
+        if (prepared.bundle.vocabulary.id(features.word(id)) == Vocabulary::kUnk) words.emplace_back(features.word(id));
+      check(words.size() <= (size_t{1} << 20), "the network's words and the n-gram features together exceed 2^20 entries");
+      prepared.bundle.vocabulary = Vocabulary(words);
+    }
   }
   prepared.bundle.tokenizer = tokenizer;
   config.vocab_size = prepared.bundle.vocabulary.size();
@@ -86,7 +100,7 @@ PreparedTraining prepare_training(ClassifierConfig config, const std::vector<Lab
   prepared.bundle.model->bind_vocabulary(prepared.bundle.vocabulary);
   Rng init_rng(options.seed);
   prepared.bundle.model->init(init_rng);
-  if (config.ngram_order > 0) naive_bayes_init(*prepared.bundle.model, prepared.examples, prepared.split.train);
+  if (config.ngram_order > 0 || config.ngram_path > 0) naive_bayes_init(*prepared.bundle.model, prepared.examples, prepared.split.train);
   return prepared;
 }
 

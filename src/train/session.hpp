@@ -22,6 +22,11 @@ struct DatasetOptions {
   int min_count = 1;
   double validation_fraction = 0.2;  // stratified by label; 0: no validation part
   uint64_t seed = 1;                 // the split and the initial weights
+  // A model with an n-gram path (ClassifierConfig::ngram_path): vocab_size and min_count choose the
+  // network's words; these the path's features (words and n-grams, ranked as an n-gram model's),
+  // which the vocabulary adds after them.
+  int ngram_features = 200000;
+  int ngram_min_count = 2;
 };
 
 struct PreparedTraining {
@@ -37,7 +42,8 @@ PreparedTraining prepare_training(ClassifierConfig config, const std::vector<Lab
 // ratio r = log(p / |p|1) − log(q / |q|1), where p and q count the training texts of each class
 // containing it (plus one), the output weight 0.1 (the NB logit shrunk) and the bias
 // log((positives + 1) / (negatives + 1)), over whole texts. prepare_training calls it for
-// n-gram models; training then fits the weights as a logistic regression started there.
+// n-gram models; training then fits the weights as a logistic regression started there. With an
+// n-gram path it sets the path's table and gain the same way and leaves the network as it is.
 void naive_bayes_init(Classifier& model, const std::vector<Example>& examples, const std::vector<size_t>& train);
 // Fine-tuning: keeps the bundle's vocabulary (new words are <unk>), tokenizer and weights.
 PreparedTraining prepare_fine_tuning(ClassifierBundle bundle, const std::vector<LabelledText>& data,

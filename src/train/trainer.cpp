@@ -20,6 +20,7 @@ json TrainOptions::to_json() const {
   if (adversarial_epsilon > 0) j["adversarial_epsilon"] = adversarial_epsilon;  // absent when off: older files' records stay as they were
   if (adversarial_warmup > 0) j["adversarial_warmup"] = adversarial_warmup;     // the same
   if (weight_decay > 0) j["weight_decay"] = weight_decay;                         // the same
+  if (ngram_weight_decay >= 0) j["ngram_weight_decay"] = ngram_weight_decay;       // the same
   return j;
 }
 
@@ -75,6 +76,15 @@ Trainer::Trainer(Classifier& model, const TrainOptions& options)
         "the adversarial perturbation's size must be zero (off) or positive");
   check(options.weight_decay >= 0 && std::isfinite(options.weight_decay) && options.weight_decay * options.learning_rate < 1,
         "the weight decay must be zero (off) or positive, and below 1 / the learning rate");
+  if (options.ngram_weight_decay >= 0) {
+    check(std::isfinite(options.ngram_weight_decay) && options.ngram_weight_decay * options.learning_rate < 1,
+          "the n-gram path's weight decay must be below 1 / the learning rate");
+    check(model.config().ngram_path > 0, "an n-gram weight decay needs a model with an n-gram path (ngram_path)");
+    std::vector<double> decays;
+    for (const Parameter* p : model_.parameters())
+      decays.push_back(p->name.rfind("ngrams.", 0) == 0 ? options.ngram_weight_decay : options.weight_decay);
+    optimizer_.set_weight_decays(std::move(decays));
+  }
   for (int i = 1; i < options.threads; ++i) replicas_.push_back(model_);
 }
 

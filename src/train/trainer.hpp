@@ -38,6 +38,10 @@ struct TrainOptions {
   // Decoupled weight decay (AdamW, Loshchilov & Hutter 2019): each step first shrinks every
   // weight by the factor 1 − learning rate · λ. 0: off.
   double weight_decay = 0.0;
+  // With an n-gram path (ClassifierConfig::ngram_path): the decay of its table and gain instead,
+  // so the sparse linear part can be held back as an n-gram model is while the network is not.
+  // Negative: weight_decay.
+  double ngram_weight_decay = -1.0;
 
   nlohmann::json to_json() const;
 };

@@ -197,6 +197,9 @@ class Classifier(nn.Module):
         if int(config.get("ngram_order", 0)):
             raise NotImplementedError("an n-gram model (ngram_order): its features are the words and n-grams present, "
                                       "not a torch.nn layer stack; the C++ engine reads it")
+        if int(config.get("ngram_path", 0)):
+            raise NotImplementedError("a model with an n-gram path (ngram_path): the path is not in the PyTorch "
+                                      "reference yet; the C++ engine reads it")
         self.config = dict(config)
         E = int(config.get("embedding_dim", 64))
         vocab = int(config.get("vocab_size", 20000))
