@@ -190,6 +190,24 @@ test('same probability and weights as the native CLI on 300 IMDB test reviews', 
   t.diagnostic(`largest |wasm − native| over probabilities and weights: ${worst.toExponential(2)}`);
 });
 
+test('a model with an n-gram path (models/ngram-path/) runs in the page\'s engine as natively: its logit, its attention', () => {
+  const file = path.join(ROOT, 'models', 'ngram-path', 'gru-attention.safetensors');
+  const joined = lens.Model.fromBytes(new Uint8Array(fs.readFileSync(file)));
+  const texts = ['Slow at first, but ultimately deeply moving.', 'not good at all , not good', '', 'zzyzx qwerty'];
+  const native = nativePredictions(texts, file);
+  texts.forEach((text, i) => {
+    const ours = joined.classify(text);
+    assert.ok(Math.abs(ours.logit - native[i].logit) < 1e-5, `text ${i}: ${ours.logit} against ${native[i].logit}`);
+    assert.equal(ours.explanation, 'attention');
+    ours.tokens.forEach((t, k) => assert.ok(Math.abs(t.weight - native[i].tokens[k].weight) < 1e-6));
+  });
+  // The path moves the logit: the network alone (the shipped gru-attention) reads the first text otherwise.
+  const network = lens.Model.fromBytes(new Uint8Array(fs.readFileSync(path.join(ROOT, 'models', 'gru-attention.safetensors'))));
+  assert.ok(Math.abs(network.predict(texts[0]).logit - joined.predict(texts[0]).logit) > 1e-3);
+  network.delete();
+  joined.delete();
+});
+
 test('every shipped model loads; attention models explain here, the others by gradient × input in the engine with gradients', async () => {
   const { models } = JSON.parse(fs.readFileSync(path.join(DIST, 'models.json'), 'utf8'));
   assert.ok(models.includes('bilstm-attention'));
