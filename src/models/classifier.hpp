@@ -90,7 +90,9 @@ class Classifier : public Module {
   // training); backward() then updates the table rows looked up as usual.
   const Matrix& forward(const TokenBatch& tokens, Rng* dropout_rng = nullptr, const Matrix* perturbation = nullptr);
   // The same from given embedded tokens [E, steps*batch] (e.g. interpolated ones, for integrated
-  // gradients), with no dropout; backward() then gives dL/d(them) in grad_embedded().
+  // gradients), with no dropout; backward() then gives dL/d(them) in grad_embedded(). With an
+  // n-gram path: the network's logits alone (the path reads tokens, not embeddings).
+  // Like the attention, ngram_shares() stays the last forward pass's from tokens.
   const Matrix& forward_embedded(const SequenceBatch& embedded);
   // dL/dlogits [1, batch] → parameter gradients (accumulated) and grad_embedded().
   void backward(const Matrix& grad_logits);
