@@ -25,6 +25,18 @@ async function typeAndWait(page, text, element = 'classifier') {
 }
 const ready = (page) => page.waitForSelector('body[data-state="ready"]', { timeout: 30000 });
 
+// The study's figures load lazily, near the viewport: bring each into view in turn and wait
+// until it has loaded to a real image, so the test does not depend on the layout or the window.
+async function figuresLoaded(page, container) {
+  const images = page.locator(`${container} img`);
+  const count = await images.count();
+  for (let i = 0; i < count; i++) {
+    await images.nth(i).scrollIntoViewIfNeeded();
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await images.nth(i).elementHandle());
+  }
+  return count;
+}
+
 // Every token span must hold exactly text.slice(start, end) of the model's tokens, and the
 // highlight as a whole must reproduce the visitor's text character for character.
 async function checkHighlight(page, text) {
@@ -156,17 +168,14 @@ test('switching models, the Compare view and the Study view', async (t) => {
   const rows = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/study/results.json'), 'utf8'));
   assert.equal(await page.locator('#study-table tbody tr').count(), rows.length);
   assert.match(await page.textContent('#study-table tbody'), /\d+\.\d\d %/);
-  await page.waitForFunction(() => [...document.querySelectorAll('#study-figures img')].every((img) => img.complete && img.naturalWidth > 0));
   // Four figures for each protocol the study has run.
-  assert.equal(await page.locator('#study-figures img').count(), 4 * new Set(rows.map((r) => r.protocol)).size);
+  assert.equal(await figuresLoaded(page, '#study-figures'), 4 * new Set(rows.map((r) => r.protocol)).size);
   // The translation study: one row per decoder, and its two figures.
   await page.waitForSelector('#translation-study-table:not([hidden])', { timeout: 10000 });
   const translationRows = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/study/translation/results.json'), 'utf8'));
   assert.equal(await page.locator('#translation-study-table tbody tr').count(), translationRows.length);
   assert.match(await page.textContent('#translation-study-table tbody'), new RegExp(translationRows[0].test_greedy.bleu.toFixed(2)));
-  await page.waitForFunction(() => [...document.querySelectorAll('#translation-study-figures img')]
-    .every((img) => img.complete && img.naturalWidth > 0));
-  assert.equal(await page.locator('#translation-study-figures img').count(), 2);
+  assert.equal(await figuresLoaded(page, '#translation-study-figures'), 2);
   // The faithfulness study: a row per model and method, the reading, and its four figures.
   await page.waitForSelector('#faithfulness-study-table:not([hidden])', { timeout: 10000 });
   const faithfulness = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/study/faithfulness/summary.json'), 'utf8'));
@@ -176,10 +185,7 @@ test('switching models, the Compare view and the Study view', async (t) => {
   assert.match(await page.textContent('#faithfulness-study-table tbody'), new RegExp(attention.aopc_comprehensiveness.toFixed(3)));
   assert.equal(await page.locator('#faithfulness-study-reading p').count(), faithfulness.reading.length);
   assert.match(await page.textContent('#faithfulness-study-status'), /Jain & Wallace/);
-  await page.locator('#faithfulness-study-figures').scrollIntoViewIfNeeded();  // the figures load lazily, near the viewport
-  await page.waitForFunction(() => [...document.querySelectorAll('#faithfulness-study-figures img')]
-    .every((img) => img.complete && img.naturalWidth > 0));
-  assert.equal(await page.locator('#faithfulness-study-figures img').count(), 4);
+  assert.equal(await figuresLoaded(page, '#faithfulness-study-figures'), 4);
   await page.screenshot({ path: path.join(ARTIFACTS, 'study.png'), fullPage: true });
   assert.deepEqual(problems, []);
 });
