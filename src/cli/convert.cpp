@@ -8,6 +8,7 @@
 #include "cli/translation.hpp"
 #include "data/imdb.hpp"
 #include "io/model_file.hpp"
+#include "io/ngram_layout.hpp"
 #include "io/translator_file.hpp"
 #include "train/trainer.hpp"
 
@@ -100,6 +101,7 @@ int run_convert(const ConvertArgs& given, const std::string& command_line) {
     }
   } else {
     ClassifierBundle bundle = load_classifier(args.model);
+    put_in_ngram_layout(bundle);  // a model with n-grams from before the layout: stored compactly
     bundle.provenance["conversion"] = conversion_record(bundle.provenance, bundle.storage, storage, command_line);
     bundle.storage = storage;
     if (args.eval_test) {

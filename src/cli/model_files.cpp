@@ -10,6 +10,7 @@
 #include "cli/translation.hpp"
 #include "core/error.hpp"
 #include "io/model_file.hpp"
+#include "text/ngram_list.hpp"
 #include "io/safetensors.hpp"
 #include "io/translator_file.hpp"
 #include "onnx/export.hpp"
@@ -202,7 +203,16 @@ int run_card(const std::vector<std::string>& models) {
                   : c.ngram_path > 0 ? " entries: the network's " + std::to_string(c.embedding_words) +
                                            " words, then the n-gram path's other words and n-grams"
                                      : std::string(" words"))
-              << " (PAD = 0, UNK = 1), from the training part of the split only |\n"
+              << " (PAD = 0, UNK = 1), from the training part of the split only"
+              << (std::max(c.ngram_order, c.ngram_path) > 1 &&
+                          ngram_layout_words(bundle.vocabulary, std::max(c.ngram_order, c.ngram_path)) >= 0
+                      ? std::string("; the n-grams stored as their words' ids (") +
+                            (c.ngram_path > 0 && bundle.storage == safetensors::WeightStorage::Int8
+                                 ? "the path's table int8 with one scale, "
+                                 : "") +
+                            "src/io/model_file.hpp)"
+                      : std::string())
+              << " |\n"
               << "| file size | " << size << " bytes |\n"
               << weights_card_row(p, safetensors::storage_name(bundle.storage))
               << "| embedding initialisation | " << pretraining_summary(p) << " |\n"

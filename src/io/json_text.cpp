@@ -22,13 +22,14 @@ class StrictTreeBuilder final : public nlohmann::json_sax<json> {
   std::string error;      // the parser's message for malformed text
   bool too_many = false;  // more than max_values values
 
-  bool null() override { return add(nullptr) != nullptr; }
-  bool boolean(bool value) override { return add(value) != nullptr; }
-  bool number_integer(number_integer_t value) override { return add(value) != nullptr; }
-  bool number_unsigned(number_unsigned_t value) override { return add(value) != nullptr; }
-  bool number_float(number_float_t value, const string_t&) override { return add(value) != nullptr; }
-  bool string(string_t& value) override { return add(std::move(value)) != nullptr; }
-  bool binary(binary_t& value) override { return add(std::move(value)) != nullptr; }
+  // Each value is made a json here and placed by one add(): one copy of add, not one per type.
+  bool null() override { return add(json(nullptr)) != nullptr; }
+  bool boolean(bool value) override { return add(json(value)) != nullptr; }
+  bool number_integer(number_integer_t value) override { return add(json(value)) != nullptr; }
+  bool number_unsigned(number_unsigned_t value) override { return add(json(value)) != nullptr; }
+  bool number_float(number_float_t value, const string_t&) override { return add(json(value)) != nullptr; }
+  bool string(string_t& value) override { return add(json(std::move(value))) != nullptr; }
+  bool binary(binary_t& value) override { return add(json(std::move(value))) != nullptr; }
   bool start_object(std::size_t) override { return open(json::value_t::object); }
   bool key(string_t& name) override {
     json& object = *open_.back();
@@ -63,22 +64,21 @@ class StrictTreeBuilder final : public nlohmann::json_sax<json> {
 
   // Places a value where the text has it: the root, the end of the open array, or the member
   // the last key named. Pointers into a parent stay valid: a parent only grows once its child is closed.
-  template <class Value>
-  json* add(Value&& value) {
+  json* add(json value) {
     if (++values_ > max_values_) {
       too_many = true;
       return nullptr;
     }
     if (open_.empty()) {
-      root_ = json(std::forward<Value>(value));
+      root_ = std::move(value);
       return &root_;
     }
     json& parent = *open_.back();
     if (parent.is_array()) {
-      parent.emplace_back(std::forward<Value>(value));
+      parent.push_back(std::move(value));
       return &parent.back();
     }
-    *member_ = json(std::forward<Value>(value));
+    *member_ = std::move(value);
     return member_;
   }
   bool open(json::value_t type) {

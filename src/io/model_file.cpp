@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "io/json_text.hpp"
 #include "io/safetensors.hpp"
+#include "text/ngram_list.hpp"
 
 namespace attnlens {
 
@@ -36,14 +37,31 @@ TokenizerOptions tokenizer_from_json(const json& j) {
   return options;
 }
 
+namespace {
+
+// The n-grams' greatest length: a model's features (ngram_order) or its path's (ngram_path).
+int ngram_order_of(const ClassifierConfig& config) {
+  return config.ngram_order > 0 ? config.ngram_order : config.ngram_path;
+}
+
+}  // namespace
+
 std::vector<uint8_t> serialize_classifier(const ClassifierBundle& bundle) {
   check(bundle.model != nullptr, "save: no model");
   check(bundle.vocabulary.size() == bundle.model->config().vocab_size, "save: vocabulary size differs from the model's");
+  std::vector<std::string> words = bundle.vocabulary.words();
+  std::vector<safetensors::ByteTensor> bytes;
+  const int order = ngram_order_of(bundle.model->config());
+  const int leading = order >= 2 ? ngram_layout_words(bundle.vocabulary, order) : -1;
+  if (leading >= 0 && leading < bundle.vocabulary.size()) {  // in the n-gram layout: the n-grams compactly
+    bytes.push_back({kNgramListTensor, encode_ngram_list(bundle.vocabulary, leading)});
+    words.resize(static_cast<size_t>(leading));
+  }
   return detail::serialize_model(kClassifierFormat, kClassifierFormatVersion,
                                  {{"config", bundle.model->config().to_json().dump()},
                                   {"tokenizer", tokenizer_to_json(bundle.tokenizer).dump()},
-                                  {"vocabulary", json(bundle.vocabulary.words()).dump()}},
-                                 *bundle.model, bundle.provenance, bundle.storage);
+                                  {"vocabulary", json(words).dump()}},
+                                 *bundle.model, bundle.provenance, bundle.storage, bytes);
 }
 
 void save_classifier(const std::string& path, const ClassifierBundle& bundle) {
@@ -53,14 +71,15 @@ void save_classifier(const std::string& path, const ClassifierBundle& bundle) {
 namespace detail {
 
 std::vector<uint8_t> serialize_model(const char* format, const char* version, std::map<std::string, std::string> metadata,
-                                     Module& model, const json& provenance, safetensors::WeightStorage storage) {
+                                     Module& model, const json& provenance, safetensors::WeightStorage storage,
+                                     const std::vector<safetensors::ByteTensor>& bytes) {
   metadata["format"] = format;
   metadata["format_version"] = version;
   metadata["provenance"] = provenance.dump();
   metadata["weights"] = safetensors::storage_name(storage);
   std::vector<const Parameter*> tensors;
   for (Parameter* p : model.parameters()) tensors.push_back(p);
-  return safetensors::serialize(tensors, metadata, storage);
+  return safetensors::serialize(tensors, metadata, storage, bytes);
 }
 
 json metadata_json(const safetensors::File& file, const std::string& key) {
@@ -124,25 +143,61 @@ class WordListReader : public nlohmann::json_sax<json> {
 
 }  // namespace
 
-Vocabulary read_vocabulary(const safetensors::File& file, const std::string& key, int expected_size,
-                           const std::string& size_field) {
+namespace {
+
+// The words of __metadata__.<key>, at most `limit` of them (more is an error).
+Vocabulary::Builder read_words(const safetensors::File& file, const std::string& key, int limit, const std::string& size_field) {
   const std::string& source = file.source();
   const auto it = file.metadata().find(key);
   check(it != file.metadata().end(), source + ": __metadata__." + key + " is missing");
   const std::string& text = it->second;
-  const size_t expected = static_cast<size_t>(std::max(expected_size, 0));
+  const size_t expected = static_cast<size_t>(std::max(limit, 0));
   WordListReader reader(expected);  // room for the words the config promises, as many as the text can hold ("w", is 4 bytes)
   reader.words.reserve(std::min(expected, text.size() / 4 + 1), text.size());
   sax_parse_json(text.data(), text.data() + text.size(), reader);
   check(reader.problem.empty(), source + ": __metadata__." + key + " " + reader.problem);
-  check(!reader.too_many && reader.words.size() == expected,
-        source + ": __metadata__." + key + " has " + (reader.too_many ? "more than " : "") +
-            std::to_string(reader.words.size()) + " words, " + size_field + " is " + std::to_string(expected_size));
+  check(!reader.too_many, source + ": __metadata__." + key + " has more than " + std::to_string(limit) + " words, " +
+                              size_field + " is " + std::to_string(limit));
+  return std::move(reader.words);
+}
+
+Vocabulary build_vocabulary(Vocabulary::Builder words, const std::string& where) {
   try {
-    return std::move(reader.words).build();
+    return std::move(words).build();
   } catch (const Error& e) {
-    throw Error(source + ": __metadata__." + key + ": " + e.what());
+    throw Error(where + ": " + e.what());
   }
+}
+
+// A classifier's vocabulary: its words from __metadata__.vocabulary, then, when the file has them
+// (kNgramListTensor), its n-grams, stored compactly.
+Vocabulary read_classifier_vocabulary(const safetensors::File& file, const ClassifierConfig& config) {
+  if (file.tensors().count(kNgramListTensor) == 0)
+    return read_vocabulary(file, "vocabulary", config.vocab_size, "config.vocab_size");
+  const std::string where = file.source() + ": tensor '" + kNgramListTensor + "'";
+  const int order = ngram_order_of(config);
+  check(order >= 2, where + ": the config has no n-grams (ngram_order or ngram_path of 2 or 3)");
+  Vocabulary::Builder words = read_words(file, "vocabulary", config.vocab_size, "config.vocab_size");
+  const int count = config.vocab_size - static_cast<int>(words.size());
+  check(words.size() >= 2 && count > 0, where + ": no n-grams are left of config.vocab_size for it");
+  const auto [bytes, size] = file.read_bytes(kNgramListTensor);
+  try {
+    decode_ngram_list(bytes, size, order, count, words);
+  } catch (const Error& e) {
+    throw Error(where + ": " + e.what());
+  }
+  return build_vocabulary(std::move(words), file.source() + ": __metadata__.vocabulary");
+}
+
+}  // namespace
+
+Vocabulary read_vocabulary(const safetensors::File& file, const std::string& key, int expected_size,
+                           const std::string& size_field) {
+  Vocabulary::Builder words = read_words(file, key, expected_size, size_field);
+  check(words.size() == static_cast<size_t>(std::max(expected_size, 0)),
+        file.source() + ": __metadata__." + key + " has " + std::to_string(words.size()) + " words, " + size_field +
+            " is " + std::to_string(expected_size));
+  return build_vocabulary(std::move(words), file.source() + ": __metadata__." + key);
 }
 
 void check_format(const safetensors::File& file, const char* format, const char* version) {
@@ -163,7 +218,7 @@ void read_parameters(const safetensors::File& file, Module& model, const std::st
     expected.insert(p->name);
   }
   for (const auto& [name, info] : file.tensors())
-    check(expected.count(name) == 1 || file.is_scale_tensor(name),
+    check(expected.count(name) == 1 || file.is_scale_tensor(name) || name == kNgramListTensor,
           file.source() + ": unexpected tensor '" + name + "' for architecture " + architecture);
 }
 
@@ -188,7 +243,7 @@ ClassifierBundle load_classifier(const uint8_t* bytes, size_t size, const std::s
     bundle.model = std::make_unique<Classifier>(config);
   }
   // After the model: config.vocab_size is now backed by the embedding's rows in the file.
-  bundle.vocabulary = read_vocabulary(file, "vocabulary", config.vocab_size, "config.vocab_size");
+  bundle.vocabulary = read_classifier_vocabulary(file, config);
   bundle.model->bind_vocabulary(bundle.vocabulary);
   if (meta.count("provenance")) bundle.provenance = metadata_json(file, "provenance");
   read_parameters(file, *bundle.model, config.architecture);

@@ -4,6 +4,10 @@
 //   config        the ClassifierConfig       tokenizer      the TokenizerOptions
 //   vocabulary    array of words, id order   provenance     data, seed, epochs, accuracies, date, …
 //   weights       float32 | float16 | int8 (see safetensors.hpp; the loader reads all three)
+// A model with n-grams whose vocabulary is in the n-gram layout (text/ngram_list.hpp; training
+// builds it so, io/ngram_layout.hpp puts older models in it) stores only the words in
+// __metadata__.vocabulary and its n-grams, compactly, in the U8 tensor "vocabulary.ngrams"; the
+// loader reads both forms.
 #pragma once
 #include <map>
 #include <memory>
@@ -19,6 +23,7 @@ namespace attnlens {
 
 constexpr const char* kClassifierFormat = "attnlens.classifier";
 constexpr const char* kClassifierFormatVersion = "1";
+constexpr const char* kNgramListTensor = "vocabulary.ngrams";
 
 struct ClassifierBundle {
   std::unique_ptr<Classifier> model;
@@ -49,7 +54,8 @@ namespace detail {
 // format, format_version, provenance and weights are added to `metadata`; the model's parameters
 // are stored as `storage` says.
 std::vector<uint8_t> serialize_model(const char* format, const char* version, std::map<std::string, std::string> metadata,
-                                     Module& model, const nlohmann::json& provenance, safetensors::WeightStorage storage);
+                                     Module& model, const nlohmann::json& provenance, safetensors::WeightStorage storage,
+                                     const std::vector<safetensors::ByteTensor>& bytes = {});
 // A JSON field of __metadata__ (config, tokenizer, provenance, a checkpoint's state), at most
 // kMaxMetadataValues values: its tree stays within its text plus about 6.5 MB.
 constexpr size_t kMaxMetadataValues = size_t{1} << 16;

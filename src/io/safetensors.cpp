@@ -160,6 +160,14 @@ bool File::is_scale_tensor(const std::string& name) const {
   return partner != tensors_.end() && partner->second.dtype == "I8";
 }
 
+std::pair<const uint8_t*, size_t> File::read_bytes(const std::string& name) const {
+  const auto it = tensors_.find(name);
+  check(it != tensors_.end(), source_ + ": tensor '" + name + "' is missing");
+  check(it->second.dtype == "U8" && it->second.shape.size() == 1,
+        source_ + ": tensor '" + name + "' must be U8 of one dimension (bytes)");
+  return {data_ + it->second.begin, static_cast<size_t>(it->second.end - it->second.begin)};
+}
+
 int64_t File::weight_values() const {
   int64_t values = 0;  // each tensor's count fits its bytes, so the sum fits the file
   for (const auto& [name, info] : tensors_)
@@ -196,10 +204,14 @@ void File::read_parameter(const std::string& name, const std::vector<int64_t>& e
     const std::string scale_name = name + kScaleSuffix;
     const auto scale = tensors_.find(scale_name);
     check(scale != tensors_.end(), where + " is I8 but its scales '" + scale_name + "' are missing");
-    check(scale->second.dtype == "F32" && scale->second.shape == std::vector<int64_t>{info.shape[0]},
-          source_ + ": tensor '" + scale_name + "' must be F32 of shape [" + std::to_string(info.shape[0]) + "]");
-    scales.resize(static_cast<size_t>(info.shape[0]));
+    // One value per row and enough rows: one scale for the tensor (the writer's rule, above).
+    const bool one_scale = columns == 1 && info.shape[0] >= kOneScaleRows;
+    const int64_t scale_count = one_scale ? 1 : info.shape[0];
+    check(scale->second.dtype == "F32" && scale->second.shape == std::vector<int64_t>{scale_count},
+          source_ + ": tensor '" + scale_name + "' must be F32 of shape [" + std::to_string(scale_count) + "]");
+    scales.resize(static_cast<size_t>(scale_count));
     std::memcpy(scales.data(), data_ + scale->second.begin, 4 * scales.size());
+    if (one_scale) columns = info.shape[0];  // the loop below: one "row" of every value
     for (size_t r = 0; r < scales.size(); ++r)
       check_with(std::isfinite(scales[r]) && scales[r] >= 0, [&] {
         return source_ + ": tensor '" + scale_name + "' holds an invalid scale (" + std::to_string(scales[r]) + ") at row " +
@@ -252,7 +264,8 @@ void File::read_parameter(const std::string& name, const std::vector<int64_t>& e
 }
 
 std::vector<uint8_t> serialize(const std::vector<const Parameter*>& tensors,
-                               const std::map<std::string, std::string>& metadata, WeightStorage storage) {
+                               const std::map<std::string, std::string>& metadata, WeightStorage storage,
+                               const std::vector<ByteTensor>& byte_tensors) {
   // Each tensor's bytes, encoded first, then laid out after the header.
   struct Encoded {
     std::string name, dtype;
@@ -264,11 +277,13 @@ std::vector<uint8_t> serialize(const std::vector<const Parameter*>& tensors,
   for (const Parameter* p : tensors) {
     check(names.insert(p->name).second, "safetensors: duplicate tensor name '" + p->name + "'");
     const Eigen::Index n = p->value.size();
-    // Vectors, and under int8 tensors of one value per row (whose scales would cost more than the
-    // values they scale), stay F32.
+    // Vectors, and under int8 small tensors of one value per row (whose scales would cost more
+    // than the values they scale), stay F32; large ones get one scale for the whole tensor.
     const bool one_value_per_row = p->shape.size() >= 2 && p->value.cols() == 1;
+    const bool one_scale = one_value_per_row && p->value.rows() >= kOneScaleRows;
     const WeightStorage kind =
-        p->shape.size() < 2 || (storage == WeightStorage::Int8 && one_value_per_row) ? WeightStorage::Float32 : storage;
+        p->shape.size() < 2 || (storage == WeightStorage::Int8 && one_value_per_row && !one_scale) ? WeightStorage::Float32
+                                                                                                  : storage;
     Encoded e{p->name, "F32", p->shape, {}};
     if (kind == WeightStorage::Float32) {
       e.bytes.resize(static_cast<size_t>(n) * 4);
@@ -288,15 +303,19 @@ std::vector<uint8_t> serialize(const std::vector<const Parameter*>& tensors,
       }
     } else {
       e.dtype = "I8";
-      const Eigen::Index rows = p->value.rows(), columns = p->value.cols();
+      // Quantised in "rows" of `columns` values, each with its scale: the tensor's rows, or one
+      // row of every value when the tensor has one scale.
+      const Eigen::Index rows = one_scale ? 1 : p->value.rows(), columns = one_scale ? n : p->value.cols();
+      const Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> values(
+          p->value.data(), rows, columns);  // ParamMatrix is row-major (core/tensor.hpp)
       Parameter scale(p->name + kScaleSuffix, {rows});
       e.bytes.resize(static_cast<size_t>(n));
       for (Eigen::Index r = 0; r < rows; ++r) {
-        const float largest = static_cast<float>(p->value.row(r).cwiseAbs().maxCoeff());
+        const float largest = static_cast<float>(values.row(r).cwiseAbs().maxCoeff());
         const float step = largest / 127.f;
         scale.value(r, 0) = static_cast<Scalar>(step);
         for (Eigen::Index c = 0; c < columns; ++c) {
-          const float q = step > 0 ? std::nearbyint(static_cast<float>(p->value(r, c)) / step) : 0.f;
+          const float q = step > 0 ? std::nearbyint(static_cast<float>(values(r, c)) / step) : 0.f;
           e.bytes[static_cast<size_t>(r * columns + c)] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -127.f, 127.f)));
         }
       }
@@ -311,6 +330,10 @@ std::vector<uint8_t> serialize(const std::vector<const Parameter*>& tensors,
       continue;
     }
     encoded.push_back(std::move(e));
+  }
+  for (const ByteTensor& b : byte_tensors) {
+    check(names.insert(b.name).second, "safetensors: duplicate tensor name '" + b.name + "'");
+    encoded.push_back({b.name, "U8", {static_cast<int64_t>(b.bytes.size())}, b.bytes});
   }
   json header = json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;

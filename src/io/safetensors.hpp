@@ -31,10 +31,12 @@ constexpr size_t kMaxHeaderValues = size_t{1} << 16;
 //   int8     I8 with symmetric per-row scales: tensor "<name>.scale", F32 [rows], and
 //            value = int8 × scale[row], where a row is the first dimension (an embedding row,
 //            a gate's output unit) and scale = max |row| / 127. A tensor whose rows hold one value
-//            each (an n-gram model's weights, [features, 1]) stays F32: a scale per value would
-//            make it larger than float32.
+//            each has one scale for the whole tensor instead ("<name>.scale", F32 [1]: a scale per
+//            value would make it larger than float32) when it has at least kOneScaleRows rows (an
+//            n-gram table, [features, 1]); with fewer it stays F32.
 enum class WeightStorage { Float32, Float16, Int8 };
 constexpr const char* kScaleSuffix = ".scale";
+constexpr int64_t kOneScaleRows = 1024;
 std::string storage_name(WeightStorage storage);
 WeightStorage storage_from_name(const std::string& name);  // throws on an unknown name
 
@@ -57,6 +59,9 @@ class File {
   // Copies a parameter into `out` after checking its dtype (F32, F16, or I8 with its scales),
   // shape, and that every value is finite.
   void read_parameter(const std::string& name, const std::vector<int64_t>& expected_shape, ParamMatrix& out) const;
+  // A byte tensor (U8, one dimension; see ByteTensor): a view of its bytes, inside the caller's.
+  // Throws when it is missing or of another dtype or shape.
+  std::pair<const uint8_t*, size_t> read_bytes(const std::string& name) const;
   // True for "<x>.scale" when tensor <x> is I8: the scales read_parameter reads with it.
   bool is_scale_tensor(const std::string& name) const;
   // The weight values the file's tensors hold, scales left out: what a model built from the file
@@ -73,11 +78,18 @@ class File {
   const uint8_t* data_ = nullptr;  // the data block, inside the caller's bytes
 };
 
-// Serialises tensors (in the given order, stored as `storage` says) and string metadata to
-// safetensors bytes.
+// Bytes that are not weights (a model's compact n-gram list, io/model_file.hpp), stored as a U8
+// tensor of one dimension after the weights.
+struct ByteTensor {
+  std::string name;
+  std::vector<uint8_t> bytes;
+};
+
+// Serialises tensors (in the given order, stored as `storage` says), byte tensors and string
+// metadata to safetensors bytes.
 std::vector<uint8_t> serialize(const std::vector<const Parameter*>& tensors,
                                const std::map<std::string, std::string>& metadata,
-                               WeightStorage storage = WeightStorage::Float32);
+                               WeightStorage storage = WeightStorage::Float32, const std::vector<ByteTensor>& bytes = {});
 
 // Writes to PATH.tmp-XXXX, flushes, then renames over PATH: an interrupted save never
 // leaves a half-written file at PATH.

@@ -32,6 +32,10 @@ class Vocabulary {
     void reserve(size_t words, size_t bytes);
     void add(std::string_view word);
     size_t size() const { return ends_.size(); }
+    std::string_view word(size_t i) const {  // i < size()
+      const size_t begin = i == 0 ? 0 : ends_[i - 1];
+      return std::string_view(text_).substr(begin, ends_[i] - begin);
+    }
     // Throws Error "vocabulary: …" unless words 0 and 1 are <pad> and <unk>, none is empty and
     // none is named twice.
     Vocabulary build() &&;

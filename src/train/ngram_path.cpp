@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "io/ngram_layout.hpp"
 #include "train/distillation.hpp"
 
 namespace attnlens {
@@ -93,6 +94,7 @@ ClassifierBundle join_ngram_path(const ClassifierBundle& network, const Classifi
       {"ngrams", {{"file", ngrams_name}, {"command", figure("command")}, {"description", linear.describe()},
                   {"vocabulary", ngrams.vocabulary.size()}, {"validation_accuracy", figure("validation_accuracy")},
                   {"test_accuracy", figure("test_accuracy")}, {"training", figure("training")}}}};
+  put_in_ngram_layout(joined);  // stored compactly; the network's words keep their ids
   return joined;
 }
 

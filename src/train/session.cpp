@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "text/ngram_list.hpp"
 
 namespace attnlens {
 
@@ -88,6 +89,10 @@ PreparedTraining prepare_training(ClassifierConfig config, const std::vector<Lab
       check(words.size() <= (size_t{1} << 20), "the network's words and the n-gram features together exceed 2^20 entries");
       prepared.bundle.vocabulary = Vocabulary(words);
     }
+    // Words first, then the n-grams in order: the layout a file stores compactly (a network's
+    // words stay first, so keep their ids).
+    const int order = config.ngram_order > 0 ? config.ngram_order : config.ngram_path;
+    if (order >= 2) prepared.bundle.vocabulary = ngram_layout(prepared.bundle.vocabulary, order).vocabulary;
   }
   prepared.bundle.tokenizer = tokenizer;
   config.vocab_size = prepared.bundle.vocabulary.size();

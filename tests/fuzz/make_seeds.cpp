@@ -14,6 +14,7 @@
 #include "../helpers.hpp"
 #include "core/rng.hpp"
 #include "io/model_file.hpp"
+#include "io/ngram_layout.hpp"
 #include "io/translator_file.hpp"
 
 using namespace attnlens;
@@ -81,22 +82,46 @@ void classifier_seeds(const fs::path& models, const fs::path& corpus) {
     write(corpus / "config" / (name + "-model.json"), config.dump(1));
   }
   write(corpus / "classifier_file" / "fixture-six-words.safetensors", serialize_classifier(testing::small_bundle()));
-  // The n-gram baseline (models/ngram.json): words and bigrams, the loader's n-gram binding.
+  // The n-gram models (models/ngram*.json): words, bigrams and trigrams, the loader's n-gram
+  // binding; as files wrote them before the n-gram layout (every entry a JSON string) and in it
+  // (the n-grams in the byte tensor vocabulary.ngrams: its decoder).
   ClassifierBundle ngram;
-  ngram.vocabulary = Vocabulary({Vocabulary::kPadToken, Vocabulary::kUnkToken, "the", "film", "not", "good", ".", "not good", "the film"});
-  const json config = {{"architecture", "ngram"}, {"ngram_order", 2},    {"embedding_dim", 1},
+  ngram.vocabulary = Vocabulary({Vocabulary::kPadToken, Vocabulary::kUnkToken, "the", "film", "not", "good", ".", "not good",
+                                 "the film", "not good film", "film ."});
+  const json config = {{"architecture", "ngram"}, {"ngram_order", 3},    {"embedding_dim", 1},
                        {"pooling", "sum"},        {"vocab_size", ngram.vocabulary.size()}};
   ngram.model = std::make_unique<Classifier>(ClassifierConfig::from_json(config));
   ngram.model->bind_vocabulary(ngram.vocabulary);
   Rng rng(1);
   ngram.model->init(rng);
   ngram.provenance = provenance();
-  for (const auto& [suffix, storage] : kStorages) {
-    if (storage == safetensors::WeightStorage::Float16) continue;
-    ngram.storage = storage;
-    write(corpus / "classifier_file" / ("ngram-" + std::string(suffix) + ".safetensors"), serialize_classifier(ngram));
+  for (const char* layout : {"strings", "compact"}) {
+    if (std::string(layout) == "compact") put_in_ngram_layout(ngram);
+    for (const auto& [suffix, storage] : kStorages) {
+      if (storage == safetensors::WeightStorage::Float16) continue;
+      ngram.storage = storage;
+      write(corpus / "classifier_file" / ("ngram-" + std::string(layout) + "-" + suffix + ".safetensors"),
+            serialize_classifier(ngram));
+    }
   }
   write(corpus / "config" / "ngram-model.json", ngram.model->config().to_json().dump(1));
+  // A network with an n-gram path (models/ngram-path/): a BiLSTM of its first 4 words, the path
+  // of them all and its n-grams, compact.
+  ClassifierConfig path;
+  path.embedding_dim = 4;
+  path.hidden_size = 3;
+  path.ngram_path = 3;
+  path.embedding_words = 4;
+  path.vocab_size = ngram.vocabulary.size();
+  ClassifierBundle joined;
+  joined.vocabulary = ngram.vocabulary;
+  joined.model = std::make_unique<Classifier>(path);
+  joined.model->bind_vocabulary(joined.vocabulary);
+  joined.model->init(rng);
+  joined.provenance = provenance();
+  joined.storage = safetensors::WeightStorage::Int8;
+  write(corpus / "classifier_file" / "ngram-path-i8.safetensors", serialize_classifier(joined));
+  write(corpus / "config" / "ngram-path-model.json", path.to_json().dump(1));
 }
 
 void translator_seeds(const fs::path& models, const fs::path& corpus) {

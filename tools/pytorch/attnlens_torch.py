@@ -44,9 +44,10 @@ quadrature on [0, 1] (numpy's leggauss nodes mapped to [0, 1], weights halved; 5
 The file format: 8 bytes little-endian header length N, N bytes of JSON (tensor name ->
 {dtype, shape, data_offsets}, plus "__metadata__": string -> string), then the data block.
 Weights may be F32, F16 or I8; an I8 tensor X comes with an F32 tensor "X.scale" of shape
-[rows] (rows = the first dimension) and value = int8 * scale[row] (computed in float32, as the
-engine does). __metadata__ holds JSON strings: config, tokenizer, vocabulary, provenance, ...
-(src/io/safetensors.hpp, src/io/model_file.hpp).
+[rows] (rows = the first dimension; [1] for a tensor of one value per row and at least 1,024
+rows) and value = int8 * scale[row] (computed in float32, as the engine does). __metadata__
+holds JSON strings: config, tokenizer, vocabulary, provenance, ... (src/io/safetensors.hpp,
+src/io/model_file.hpp).
 
 Only needs numpy and torch (Debian's python3-numpy and python3-torch); runs on the CPU.
 """
@@ -70,6 +71,8 @@ __all__ = ["ModelFile", "read_model", "Classifier", "load_classifier", "gauss_le
 PAD = 0  # <pad>: embeds to the zero vector
 UNK = 1  # <unk>: any word the vocabulary lacks
 SCALE_SUFFIX = ".scale"
+NGRAM_LIST = "vocabulary.ngrams"  # U8: an n-gram model's n-grams (io/model_file.hpp); the reference has no n-gram models
+ONE_SCALE_ROWS = 1024  # an I8 tensor of one value per row and at least this many rows has one scale (io/safetensors.hpp)
 _DTYPES = {"F32": np.dtype("<f4"), "F16": np.dtype("<f2"), "I8": np.dtype("i1")}
 
 
@@ -120,6 +123,8 @@ def read_model(path: str) -> ModelFile:
     raw: Dict[str, np.ndarray] = {}
     stored: Dict[str, str] = {}
     for name, info in header.items():
+        if name == NGRAM_LIST:
+            continue  # the n-grams of an n-gram model's vocabulary, stored compactly: not a weight
         dtype = info["dtype"]
         if dtype not in _DTYPES:
             raise ValueError(f"{path}: tensor {name}: dtype {dtype} is not F32, F16 or I8")
@@ -139,8 +144,10 @@ def read_model(path: str) -> ModelFile:
             continue  # read with its tensor
         if stored[name] == "I8":
             scale_name = name + SCALE_SUFFIX
-            if scale_name not in raw or stored[scale_name] != "F32" or raw[scale_name].shape != (array.shape[0],):
-                raise ValueError(f"{path}: I8 tensor {name} needs an F32 tensor {scale_name} of shape [{array.shape[0]}]")
+            one_scale = array.ndim >= 2 and int(np.prod(array.shape[1:])) == 1 and array.shape[0] >= ONE_SCALE_ROWS
+            scales = 1 if one_scale else array.shape[0]
+            if scale_name not in raw or stored[scale_name] != "F32" or raw[scale_name].shape != (scales,):
+                raise ValueError(f"{path}: I8 tensor {name} needs an F32 tensor {scale_name} of shape [{scales}]")
             scale = raw[scale_name].astype(np.float32).reshape((-1,) + (1,) * (array.ndim - 1))
             value = array.astype(np.float32) * scale  # float32 product, as the engine computes it
         else:
