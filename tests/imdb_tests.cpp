@@ -332,22 +332,29 @@ int storage(const std::string& cli, const std::string& data) {
   return 0;
 }
 
-// The faithfulness study (issue 17) on three test reviews and two models: its JSON has every
+// The faithfulness study (issue 17) on three test reviews and three models: its JSON has every
 // figure, occlusion by deletion agrees perfectly with leave-one-out, and the random baseline is
-// the same for every method of a model.
+// the same for every method of a model. Two files of one architecture (the LSTM and the LSTM
+// joined with an n-gram path) are kept apart, under their paths.
 int faithfulness_study(const std::string& cli, const std::string& data) {
   int status;
   const std::string out = capture("'" + cli + "' faithfulness-study --data '" + data +
                                       "' --reviews 3 --steps 10 --methods attention occlusion random integrated-gradients "
-                                      "--models models/bilstm-attention.safetensors models/lstm.safetensors",
+                                      "--models models/bilstm-attention.safetensors models/lstm.safetensors models/ngram-path/lstm.safetensors",
                                   status);
   EXPECT(status == 0);
   const json result = json::parse(out);
   EXPECT(result["reviews"] == 3);
   const json& attention = result["models"]["bilstm-attention"];
   EXPECT(attention["methods"].size() == 4);
-  EXPECT(result["models"]["lstm"]["methods"].size() == 3);  // no attention to show
-  EXPECT(!result["models"]["lstm"].contains("attention_experiments"));
+  EXPECT(result["models"].size() == 3);
+  EXPECT(attention["architecture"] == "bilstm-attention");
+  for (const char* lstm : {"models/lstm.safetensors", "models/ngram-path/lstm.safetensors"}) {
+    EXPECT(result["models"][lstm]["architecture"] == "lstm");
+    EXPECT(result["models"][lstm]["methods"].size() == 3);  // no attention to show
+    EXPECT(!result["models"][lstm].contains("attention_experiments"));
+  }
+  EXPECT(result["models"]["models/lstm.safetensors"]["methods"] != result["models"]["models/ngram-path/lstm.safetensors"]["methods"]);
   EXPECT(std::abs(attention["methods"]["occlusion"]["kendall_tau_loo_mean"].get<double>() - 1) < 1e-9);
   EXPECT(attention["methods"]["occlusion"]["random_aopc_comprehensiveness"] ==
          attention["methods"]["random"]["random_aopc_comprehensiveness"]);

@@ -203,6 +203,18 @@ int run_faithfulness_study(const FaithfulnessStudyArgs& args) {
   check(!reviews.empty(), "faithfulness-study: no test review has at most " + std::to_string(args.max_tokens) + " tokens");
   size_t tokens = 0;
   for (const Review& r : reviews) tokens += tokenize(r.text, tokenizer).size();
+  // Each model's results under its architecture, or under its path when another file given has
+  // the same architecture (a network and the same network joined with an n-gram path).
+  std::map<std::string, std::string> key_of;
+  {
+    std::map<std::string, std::vector<std::string>> by_architecture;
+    for (const std::string& path : args.models) {
+      check(key_of.emplace(path, "").second, "faithfulness-study: " + path + " is named twice in --models");
+      by_architecture[load_classifier(path).model->config().architecture].push_back(path);
+    }
+    for (const auto& [architecture, paths] : by_architecture)
+      for (const std::string& path : paths) key_of[path] = paths.size() == 1 ? architecture : path;
+  }
   const auto started = std::chrono::steady_clock::now();
   json models = json::object();
   for (const std::string& path : args.models) {
@@ -233,9 +245,11 @@ int run_faithfulness_study(const FaithfulnessStudyArgs& args) {
         next = reviews.size();
       }
     };
+    std::string architecture;
     {
       const ClassifierBundle bundle = load_classifier(path);
-      name = bundle.model->config().architecture;
+      architecture = bundle.model->config().architecture;
+      name = key_of.at(path);
       attention = bundle.model->config().has_attention();
     }
     std::vector<std::thread> pool;
@@ -246,6 +260,7 @@ int run_faithfulness_study(const FaithfulnessStudyArgs& args) {
     json methods = json::object();
     for (const auto& entry : results.front().methods) methods[entry.first] = method_summary(results, entry.first);
     json model = {{"file", path},
+                  {"architecture", architecture},
                   {"methods", methods},
                   {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - model_started).count()}};
     if (attention) model["attention_experiments"] = experiments_summary(results);
@@ -275,7 +290,9 @@ CLI::App* add_faithfulness_study_command(CLI::App& app, FaithfulnessStudyArgs& a
       "faithfulness-study",
       "How faithful each explanation method is to each model on IMDB test reviews: AOPCs against a random baseline, "
       "decision flips, Kendall tau with leave-one-out and with gradient x input, the attention experiments");
-  cmd->add_option("--models", args.models, "Classifier model files")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--models", args.models,
+                  "Classifier model files (results under each one's architecture, or under its path when another file "
+                  "given has the same architecture)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--methods", args.methods, "Explanation methods")
       ->check(CLI::IsMember({"attention", "attention-rollout", "gradient", "gradient-x-input", "integrated-gradients", "occlusion", "random"}));
   cmd->add_option("--reviews", args.reviews, "Test reviews, evenly spaced")->capture_default_str();
