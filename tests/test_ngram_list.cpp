@@ -116,6 +116,18 @@ TEST_CASE("n-gram list: the decoder refuses every malformed list by name", "[ngr
   refused({0xff, 0xff, 0xff, 0xff, 0x7f}, "beyond 32 bits");
   refused({0xff, 0xff, 0x03, 0, 4, 3}, "cannot fit in", 3, 65535);
 
+  // A few bytes naming n-grams of long words: refused before their texts pass 32 MiB.
+  {
+    Vocabulary::Builder long_words;
+    long_words.add(Vocabulary::kPadToken);
+    long_words.add(Vocabulary::kUnkToken);
+    for (int i = 0; i < 20; ++i) long_words.add(std::string(size_t{1} << 20, static_cast<char>('a' + i)));  // 1 MiB each
+    std::vector<uint8_t> list = {20, 0, 2 * 2, 2};  // "w2 w2", then "w3 w3", …: 2 MiB each, 40 MiB in all
+    for (int i = 3; i < 22; ++i) list.insert(list.end(), {2 * 1, static_cast<uint8_t>(i)});
+    CHECK_THROWS_WITH(decode_ngram_list(list.data(), list.size(), 2, 20, long_words), Catch::Contains("exceed 32 MiB"));
+    CHECK(long_words.size() == 2 + 20 + 15);  // 15 n-grams of 2 MiB + 1 fit; the 16th does not
+  }
+
   // Random damage: refused with attnlens::Error, or n-grams in order (so none twice) that build.
   Rng rng(9);
   int refusals = 0, accepted = 0;

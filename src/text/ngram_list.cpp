@@ -149,7 +149,7 @@ std::vector<uint8_t> encode_ngram_list(const Vocabulary& vocabulary, int words) 
 }
 
 void decode_ngram_list(const uint8_t* bytes, size_t size, int order, int count, Vocabulary::Builder& builder) {
-  if (order < 2 || order > kMaxOrder) refuse("the model's n-grams must have 2 or 3 words");
+  if (order < 2 || order > kMaxOrder) refuse("the order must be 2 or 3");
   const uint32_t words = static_cast<uint32_t>(builder.size());
   for (uint32_t id = 0; id < words; ++id)  // an n-gram's text is its words with a space between
     if (builder.word(id).find(' ') != std::string_view::npos) refuse("word " + std::to_string(id) + " holds a space");
@@ -162,7 +162,7 @@ void decode_ngram_list(const uint8_t* bytes, size_t size, int order, int count, 
     refuse(std::to_string(count) + " n-grams cannot fit in " + std::to_string(in.left()) + " bytes");
   builder.reserve(builder.size() + static_cast<size_t>(count), 0);
   std::string text;
-  uint64_t index = 0;
+  uint64_t index = 0, spelt = 0;
   for (const uint32_t n : {2u, 3u}) {
     std::array<uint64_t, kMaxOrder> ids{};
     for (uint64_t i = 0, total = n == 2 ? twos : threes; i < total; ++i, ++index) {
@@ -171,11 +171,16 @@ void decode_ngram_list(const uint8_t* bytes, size_t size, int order, int count, 
       if (step == 0) refuse("n-gram " + std::to_string(index) + " does not follow the one before");
       ids[k] += step;
       for (uint32_t j = k + 1; j < n; ++j) ids[j] = in.varint();
-      text.clear();
+      size_t length = n - 1;  // the spaces
       for (uint32_t j = 0; j < n; ++j) {
         if (ids[j] < 2 || ids[j] >= words)
           refuse("n-gram " + std::to_string(index) + " names word " + std::to_string(ids[j]) +
                  ", not one of the vocabulary's " + std::to_string(words) + " words");
+        length += builder.word(static_cast<size_t>(ids[j])).size();
+      }
+      if ((spelt += length) > kMaxNgramTextBytes) refuse("the n-grams' texts exceed 32 MiB");
+      text.clear();
+      for (uint32_t j = 0; j < n; ++j) {
         if (j > 0) text += ' ';
         text += builder.word(static_cast<size_t>(ids[j]));
       }

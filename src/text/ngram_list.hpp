@@ -33,10 +33,17 @@ NgramLayout ngram_layout(const Vocabulary& vocabulary, int order);
 // first position where they differ and d > 0 the difference there, the varint n·d + k, then the
 // ids after position k as varints. Two varints first: the numbers of 2- and 3-word n-grams.
 std::vector<uint8_t> encode_ngram_list(const Vocabulary& vocabulary, int words);
+// The most text the n-grams of one list may spell out: a byte of the list can name an n-gram of
+// long words, so the texts are bounded apart from the bytes. 32 MiB is room for the largest
+// vocabulary a config allows (2^20 entries) at 32 bytes an n-gram; the shipped trigram model's
+// 271,195 take 4.1 MB.
+constexpr size_t kMaxNgramTextBytes = size_t{32} << 20;
+
 // The inverse, appending the n-grams' texts to `builder`, which holds the words (ids below its
 // size). Checks everything: exactly `count` n-grams of at most `order` words, each of words known
-// and not <pad> or <unk>, in order (so none twice), every byte used; throws Error otherwise.
-// Its work is bounded by the bytes given (each n-gram takes at least one).
+// and not <pad> or <unk>, in order (so none twice), every byte used, their texts within
+// kMaxNgramTextBytes; throws Error otherwise. Its work is bounded by the bytes given (each n-gram
+// takes at least one) and that limit.
 void decode_ngram_list(const uint8_t* bytes, size_t size, int order, int count, Vocabulary::Builder& builder);
 
 }  // namespace attnlens
