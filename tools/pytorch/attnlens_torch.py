@@ -145,9 +145,9 @@ def read_model(path: str) -> ModelFile:
         if stored[name] == "I8":
             scale_name = name + SCALE_SUFFIX
             one_scale = array.ndim >= 2 and int(np.prod(array.shape[1:])) == 1 and array.shape[0] >= ONE_SCALE_ROWS
-            scales = 1 if one_scale else array.shape[0]
-            if scale_name not in raw or stored[scale_name] != "F32" or raw[scale_name].shape != (scales,):
-                raise ValueError(f"{path}: I8 tensor {name} needs an F32 tensor {scale_name} of shape [{scales}]")
+            scale_count = 1 if one_scale else array.shape[0]
+            if scale_name not in raw or stored[scale_name] != "F32" or raw[scale_name].shape != (scale_count,):
+                raise ValueError(f"{path}: I8 tensor {name} needs an F32 tensor {scale_name} of shape [{scale_count}]")
             scale = raw[scale_name].astype(np.float32).reshape((-1,) + (1,) * (array.ndim - 1))
             value = array.astype(np.float32) * scale  # float32 product, as the engine computes it
         else:
