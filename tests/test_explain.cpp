@@ -233,6 +233,8 @@ TEST_CASE("attention an encoder has shortened is not shown per token, and long t
   CHECK(automatic.tokens.size() == 5);
   CHECK_THROWS_WITH(classify(bundle, text, {ExplainOptions::Method::Attention}), Catch::Contains("shortens the sequence"));
   CHECK_THROWS_WITH(explain(bundle, text, ExplainRequest{ExplainRequest::Method::Attention}), Catch::Contains("shortens the sequence"));
+  CHECK_THROWS_WITH(explain(bundle, text, ExplainRequest{ExplainRequest::Method::Contribution}), Catch::Contains("shortens the sequence"));
+  CHECK_THROWS_WITH(classify(bundle, text, {ExplainOptions::Method::Contribution}), Catch::Contains("shortens the sequence"));
   // Occlusion and faithfulness make a copy per token: at most kMaxPerturbedTokens tokens.
   std::string long_text;
   for (int i = 0; i <= kMaxPerturbedTokens; ++i) long_text += "good ";
@@ -283,4 +285,88 @@ TEST_CASE("attention rollout is the product of the residual-mixed attention matr
   check_rollout(flipped);
   ClassifierBundle lstm = shipped("lstm");
   CHECK_THROWS_WITH(explain(lstm, text, request), Catch::Contains("needs a Transformer"));
+}
+
+TEST_CASE("contributions are α_t · w·h_t plus the n-gram path's share, and add up to the logit less the bias", "[explain]") {
+  // By hand: logit = bias + Σ_t α_t v_t with α = softmax(tanh v), so token t's part is α_t v_t.
+  const double bias = 0.25;
+  ClassifierBundle hand = one_number_model("attention", bias);
+  const std::vector<double> v = {2, 0.5, -1, -2};  // good film not bad
+  std::vector<double> alpha(v.size());
+  double norm = 0, logit = bias;
+  for (size_t t = 0; t < v.size(); ++t) norm += alpha[t] = std::exp(std::tanh(v[t]));
+  for (size_t t = 0; t < v.size(); ++t) logit += (alpha[t] /= norm) * v[t];
+  const double sign = logit > 0 ? 1 : -1;
+  ExplainRequest request{ExplainRequest::Method::Contribution};
+  const Explanation e = explain(hand, "good film not bad", request);
+  CHECK(e.method == "contribution");
+  CHECK(e.logit == Approx(logit).margin(1e-6));
+  REQUIRE(e.tokens.size() == 4);
+  for (size_t t = 0; t < v.size(); ++t) CHECK(e.tokens[t].weight == Approx(sign * alpha[t] * v[t]).margin(1e-6));
+  CHECK(*e.output == Approx(sign * logit).margin(1e-6));
+  CHECK(*e.baseline_output == Approx(sign * bias).margin(1e-6));
+  CHECK(*e.completeness_gap < 1e-6);
+  const Prediction p = classify(hand, "good film not bad", {ExplainOptions::Method::Contribution});
+  CHECK(p.explanation == "contribution");
+  for (size_t t = 0; t < v.size(); ++t) CHECK(p.tokens[t].weight == e.tokens[t].weight);
+  CHECK(classify(hand, "good film not bad").explanation == "attention");  // no n-gram path: auto keeps the attention
+  const Explanation empty = explain(hand, "", request);
+  CHECK(empty.tokens.empty());
+  CHECK(*empty.completeness_gap == 0);
+  CHECK(classify(hand, "", {ExplainOptions::Method::Contribution}).tokens.empty());
+  const nlohmann::json j = to_json(e);
+  CHECK(j["method"] == "contribution");
+  CHECK(j.contains("completeness_gap"));
+  CHECK(explain_method("contribution") == ExplainOptions::Method::Contribution);
+
+  // The shipped models: each token's part against w·h_t read off the head with one-hot attention,
+  // and a joined model's n-gram shares; auto shows the contributions where an n-gram path joins the attention.
+  for (const char* name : {"bilstm-attention", "ngram-path/bilstm-attention", "ngram-path/gru-attention"}) {
+    INFO(name);
+    ClassifierBundle bundle = shipped(name);
+    const bool joined = bundle.model->config().ngram_path > 0;
+    for (const char* text : kReviews) {
+      INFO(text);
+      const Explanation c = explain(bundle, text, request);
+      const Prediction automatic = classify(bundle, text);
+      CHECK(automatic.explanation == (joined ? "contribution" : "attention"));
+      CHECK(*c.completeness_gap < 1e-4 * std::max(1.0, std::abs(*c.output)));
+      CHECK(sum_of_scores(c) + *c.baseline_output == Approx(*c.output).margin(1e-4));
+      classify(bundle, text, {ExplainOptions::Method::Attention});  // the forward pass again, for the head
+      Classifier& model = *bundle.model;
+      const Vector a = model.attention()->col(0);
+      const Eigen::Index L = a.size();
+      REQUIRE(static_cast<size_t>(L) == c.tokens.size());
+      const double s = c.logit > 0 ? 1 : -1;
+      const double head_bias = model.logit_with_attention(Vector::Zero(L));
+      double path_total = 0;
+      for (Eigen::Index t = 0; t < L; ++t) {
+        const double share = joined ? static_cast<double>((*model.ngram_shares())(t, 0)) : 0.0;
+        path_total += share;
+        const double wh = model.logit_with_attention(Vector::Unit(L, t)) - head_bias;  // w·h_t
+        CHECK(c.tokens[static_cast<size_t>(t)].weight == Approx(s * (a(t) * wh + share)).margin(1e-5));
+        if (joined) CHECK(automatic.tokens[static_cast<size_t>(t)].weight == c.tokens[static_cast<size_t>(t)].weight);
+      }
+      CHECK(*c.baseline_output == Approx(s * (head_bias - path_total)).margin(1e-5));
+    }
+  }
+
+  // Hidden layers: α_t · ∂logit/∂α_t, their first-order part, with the gap reported.
+  ClassifierConfig deep;
+  deep.vocab_size = 6;
+  deep.embedding_dim = 3;
+  deep.hidden_size = 2;
+  deep.dense = {4};
+  ClassifierBundle layered;
+  layered.model = std::make_unique<Classifier>(deep);
+  Rng rng(4);
+  layered.model->init(rng);
+  layered.vocabulary = Vocabulary({"<pad>", "<unk>", "good", "bad", "film", "not"});
+  const Explanation first_order = explain(layered, "good film not bad", request);
+  CHECK(first_order.tokens.size() == 4);
+  CHECK(std::isfinite(*first_order.completeness_gap));
+  // No attention pooling: no contributions.
+  ClassifierBundle lstm = shipped("lstm");
+  CHECK_THROWS_WITH(explain(lstm, "good", request), Catch::Contains("contribution needs attention pooling"));
+  CHECK_THROWS_WITH(classify(lstm, "good", {ExplainOptions::Method::Contribution}), Catch::Contains("no attention pooling"));
 }

@@ -16,9 +16,9 @@ const $ = (id) => document.getElementById(id);
 // Occlusion and the faithfulness metrics score a copy of the review per word: above this many
 // words they run when asked, not on every keystroke.
 export const LIVE_TOKENS = 400;
-const SIGNED = new Set(['gradient-x-input', 'integrated-gradients', 'occlusion']);
+const SIGNED = new Set(['gradient-x-input', 'integrated-gradients', 'occlusion', 'contribution']);
 const PER_WORD = new Set(['occlusion']);  // methods that also copy the review per word
-const COLOURS = { attention: '#d95f02', 'attention-rollout': '#e7298a', gradient: '#7570b3', 'gradient-x-input': '#1b9e77',
+const COLOURS = { attention: '#d95f02', contribution: '#1f78b4', 'attention-rollout': '#e7298a', gradient: '#7570b3', 'gradient-x-input': '#1b9e77',
   'integrated-gradients': '#66a61e', occlusion: '#a6761d', random: '#888888' };
 const DEBOUNCE_MS = 250;
 
@@ -39,11 +39,12 @@ const state = {
   panels: new Map(),  // method → {root, highlight, note}
 };
 
-// Which methods a model has: attention where it has attention pooling, attention and rollout
-// for a Transformer, and the rest for every model.
+// Which methods a model has: attention where it has attention pooling (and the contributions
+// built on it), attention and rollout for a Transformer, and the rest for every model.
 export function methodsFor(info) {
   const methods = [];
   if (info?.hasAttention || info?.transformerLayers) methods.push('attention');
+  if (info?.hasAttention) methods.push('contribution');
   if (info?.transformerLayers) methods.push('attention-rollout');
   return [...methods, 'gradient', 'gradient-x-input', 'integrated-gradients', 'occlusion', 'random'];
 }

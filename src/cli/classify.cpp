@@ -37,14 +37,17 @@ void print_prediction(const Prediction& p, std::ostream& out) {
           : p.explanation == "self-attention" ? "self-attention received, layer " + std::to_string(p.attention_layer + 1) +
                                                     (p.attention_head < 0 ? ", mean over heads"
                                                                           : ", head " + std::to_string(p.attention_head + 1))
+          : p.explanation == "contribution"   ? std::string("contribution to the predicted class's logit (+ for it, - against)")
                                               : std::string("gradient × input saliency"))
       << "\n";
+  const bool signed_weights = p.explanation == "contribution";
   double max_weight = 0;
-  for (const auto& t : p.tokens) max_weight = std::max(max_weight, t.weight);
+  for (const auto& t : p.tokens) max_weight = std::max(max_weight, std::abs(t.weight));
   for (const auto& t : p.tokens) {
-    const int bar = max_weight > 0 ? static_cast<int>(std::lround(20 * t.weight / max_weight)) : 0;
+    const int bar = max_weight > 0 ? static_cast<int>(std::lround(20 * std::abs(t.weight) / max_weight)) : 0;
     out << "  " << std::left << std::setw(16) << t.text << std::right << std::setprecision(4) << t.weight << ' '
-        << std::string(bar, '#') << (t.oov ? "  (unknown word)" : "") << '\n';
+        << std::string(static_cast<size_t>(bar), signed_weights && t.weight < 0 ? '-' : signed_weights ? '+' : '#')
+        << (t.oov ? "  (unknown word)" : "") << '\n';
   }
 }
 
@@ -304,9 +307,10 @@ CLI::App* add_classify_command(CLI::App& app, ClassifyArgs& args) {
   cmd->add_option("--input", args.input, "Read from this file instead of stdin")->check(CLI::ExistingFile);
   cmd->add_flag("--json", args.json_output, "Print JSON: {label, probability, logit, tokens: [{text, start, end, weight, oov}]}");
   cmd->add_option("--explanation", args.explanation,
-                  "Token weights: auto (attention pooling's weights, else gradient × input), attention (a Transformer: "
-                  "the self-attention each token receives), gradient-x-input")
-      ->check(CLI::IsMember({"auto", "attention", "gradient-x-input"}));
+                  "Token weights: auto (attention pooling's weights, with an n-gram path the contributions, else "
+                  "gradient × input), attention (a Transformer: the self-attention each token receives), "
+                  "gradient-x-input, contribution (attention pooling: each token's signed part of the logit)")
+      ->check(CLI::IsMember({"auto", "attention", "gradient-x-input", "contribution"}));
   cmd->add_option("--layer", args.layer, "With --explanation attention on a Transformer: the layer, from 0 (-1: the last)");
   cmd->add_option("--head", args.head, "With --explanation attention on a Transformer: the head, from 0 (-1: the mean)");
   cmd->add_flag("--batch", args.batch, "One review per input line, one result per output line (model loaded once)");
@@ -321,8 +325,10 @@ CLI::App* add_explain_command(CLI::App& app, ExplainArgs& args) {
   cmd->add_option("--input", args.input, "Read from this file instead of stdin")->check(CLI::ExistingFile);
   cmd->add_option("--method", args.method,
                   "attention, attention-rollout (Transformer), gradient (L2 norm), gradient-x-input, integrated-gradients, "
-                  "occlusion or random; gradient methods and occlusion are signed towards the predicted class")
-      ->check(CLI::IsMember({"attention", "attention-rollout", "gradient", "gradient-x-input", "integrated-gradients", "occlusion", "random"}))
+                  "occlusion, random or contribution (attention pooling: α_t · dlogit/dα_t plus the n-gram path's share); "
+                  "gradient methods, occlusion and contribution are signed towards the predicted class")
+      ->check(CLI::IsMember({"attention", "attention-rollout", "gradient", "gradient-x-input", "integrated-gradients", "occlusion", "random",
+                             "contribution"}))
       ->capture_default_str();
   cmd->add_option("--steps", args.steps, "Integrated gradients: quadrature points")->check(CLI::Range(1, 1000))->capture_default_str();
   cmd->add_option("--baseline", args.baseline, "Integrated gradients: the baseline embeddings (pad: what <pad> embeds to, zero today)")

@@ -83,6 +83,7 @@ ReviewResult study_review(ClassifierBundle& bundle, const std::string& text, con
     request.seed = seed;
     if (request.method == ExplainRequest::Method::Attention && !attention && !bundle.model->transformer()) continue;
     if (request.method == ExplainRequest::Method::AttentionRollout && !bundle.model->transformer()) continue;
+    if (request.method == ExplainRequest::Method::Contribution && !attention) continue;
     // gradient × input was computed above (every method is compared with it): not again.
     const Explanation e = request.method == ExplainRequest::Method::GradientXInput ? gxi_explanation : explain(bundle, text, request);
     const std::vector<double> scores = scores_of(e);
@@ -294,7 +295,8 @@ CLI::App* add_faithfulness_study_command(CLI::App& app, FaithfulnessStudyArgs& a
                   "Classifier model files (results under each one's architecture, or under its path when another file "
                   "given has the same architecture)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--methods", args.methods, "Explanation methods")
-      ->check(CLI::IsMember({"attention", "attention-rollout", "gradient", "gradient-x-input", "integrated-gradients", "occlusion", "random"}));
+      ->check(CLI::IsMember({"attention", "attention-rollout", "gradient", "gradient-x-input", "integrated-gradients", "occlusion", "random",
+                             "contribution"}));
   cmd->add_option("--reviews", args.reviews, "Test reviews, evenly spaced")->capture_default_str();
   cmd->add_option("--max-tokens", args.max_tokens,
                   "Only reviews of at most this many tokens (0: any length; leave-one-out costs a copy per token)")

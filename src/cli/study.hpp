@@ -12,7 +12,8 @@ namespace attnlens::cli {
 
 struct FaithfulnessStudyArgs {
   std::vector<std::string> models;
-  std::vector<std::string> methods = {"attention", "attention-rollout", "gradient", "gradient-x-input", "integrated-gradients", "occlusion", "random"};
+  std::vector<std::string> methods = {"attention", "attention-rollout", "gradient", "gradient-x-input", "integrated-gradients", "occlusion", "random",
+                                      "contribution"};
   std::string data_dir = default_data_directory(), out;
   size_t reviews = 1000, max_tokens = 400;
   int threads = 1;

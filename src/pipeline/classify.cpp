@@ -30,7 +30,8 @@ ExplainOptions::Method explain_method(std::string_view name) {
   if (name == "auto") return ExplainOptions::Method::Auto;
   if (name == "attention") return ExplainOptions::Method::Attention;
   if (name == "gradient-x-input") return ExplainOptions::Method::GradientXInput;
-  throw Error("unknown explanation \"" + std::string(name) + "\": use auto, attention or gradient-x-input");
+  if (name == "contribution") return ExplainOptions::Method::Contribution;
+  throw Error("unknown explanation \"" + std::string(name) + "\": use auto, attention, gradient-x-input or contribution");
 }
 
 void throw_shortened_attention(const std::string& architecture, size_t steps, size_t tokens) {
@@ -69,10 +70,34 @@ std::vector<double> received_self_attention(const Classifier& model, int layer, 
   return received;
 }
 
+std::vector<double> attention_contributions(Classifier& model, double& rest) {
+  const Matrix* attention = model.attention();
+  if (!attention) throw Error("contribution: the " + model.config().architecture + " model has no attention pooling");
+  const Vector alpha = attention->col(0);
+  const Eigen::Index L = alpha.size();
+  Vector grad;
+  model.logit_with_attention(alpha, &grad);  // dlogit/dα_t = ∂head/∂c · h_t
+  const Matrix* path = model.ngram_shares();
+  std::vector<double> parts(static_cast<size_t>(L));
+  double path_logit = 0;
+  for (Eigen::Index t = 0; t < L; ++t) {
+    const double share = path ? static_cast<double>((*path)(t, 0)) : 0.0;
+    parts[static_cast<size_t>(t)] = static_cast<double>(alpha(t)) * static_cast<double>(grad(t)) + share;
+    path_logit += share;
+  }
+  rest = model.logit_with_attention(Vector::Zero(L)) - path_logit;  // the head at c = 0, without the path
+  return parts;
+}
+
 Prediction classify(ClassifierBundle& bundle, std::string_view text, const ExplainOptions& options) {
   using Method = ExplainOptions::Method;
   const ClassifierConfig& config = bundle.model->config();
   const bool pooled_attention = config.has_attention();
+  const bool contribution = options.method == Method::Contribution ||
+                            (options.method == Method::Auto && pooled_attention && config.ngram_path > 0);
+  if (contribution && !pooled_attention)
+    throw Error("classify: the " + config.architecture + " model has no attention pooling to take contributions from: use "
+                "gradient-x-input or auto");
   bool self_attention = options.method == Method::Attention && !pooled_attention;
   if (self_attention && !bundle.model->transformer())
     throw Error("classify: the " + config.architecture + " model has no attention to show: use gradient-x-input or auto");
@@ -118,6 +143,12 @@ Prediction classify(ClassifierBundle& bundle, std::string_view text, const Expla
   }
   if (self_attention) {
     // the weights are in place
+  } else if (contribution && !gradients) {
+    prediction.explanation = "contribution";
+    double rest = 0;
+    if (!tokens.empty()) weights = attention_contributions(*bundle.model, rest);
+    const double sign = prediction.logit > 0 ? 1.0 : -1.0;  // towards the predicted class, as explain()'s scores
+    for (double& w : weights) w *= sign;
   } else if (!gradients) {
     prediction.explanation = "attention";
     const Matrix* attention = bundle.model->attention();

@@ -16,7 +16,8 @@ namespace attnlens {
 struct TokenScore {
   std::string text;
   size_t start = 0, end = 0;  // byte offsets into the input
-  double weight = 0;          // attention weight α_t, self-attention received, or normalised |gradient × input| (see explanation)
+  double weight = 0;          // attention weight α_t, self-attention received, normalised |gradient × input|, or the
+                              // token's signed part of the logit (contribution; see explanation)
   bool oov = false;           // mapped to <unk>
 };
 
@@ -24,7 +25,7 @@ struct Prediction {
   std::string label;    // "positive" or "negative"
   double probability;   // of positive
   double logit;
-  std::string explanation;  // "attention", "self-attention" or "gradient×input"
+  std::string explanation;  // "attention", "self-attention", "gradient×input" or "contribution"
   int attention_layer = -1, attention_head = -1;  // for "self-attention": the layer, and the head (−1: mean over heads)
   std::vector<TokenScore> tokens;
 };
@@ -32,10 +33,12 @@ struct Prediction {
 // Which per-token weights classify() gives.
 struct ExplainOptions {
   enum class Method {
-    Auto,            // the attention pooling's weights where the model has one, else gradient × input (a
+    Auto,            // the attention pooling's weights where the model has one (with an n-gram path beside it:
+                     // the contributions, which include the path's evidence), else gradient × input (a
                      // Transformer on a text too long to keep its L × L attention: the self-attention received)
     Attention,       // the attention pooling's weights; a Transformer without one: the self-attention each token receives
     GradientXInput,  // |∂logit/∂embedding · embedding| per token, normalised to sum to 1 (needs a build with gradients)
+    Contribution,    // attention pooling: each token's signed part of the predicted class's logit (attention_contributions)
   };
   Method method = Method::Auto;
   int layer = -1;  // Transformer self-attention: the layer (−1: the last)
@@ -54,13 +57,23 @@ nlohmann::json to_json(const Prediction& prediction);
 // steps than there are tokens, and cannot be shown per token.
 [[noreturn]] void throw_shortened_attention(const std::string& architecture, size_t steps, size_t tokens);
 
-// "auto", "attention", "gradient-x-input" → the method; anything else throws, naming the choices.
+// "auto", "attention", "gradient-x-input", "contribution" → the method; anything else throws, naming the choices.
 ExplainOptions::Method explain_method(std::string_view name);
 
 // Token weights: the attention weights α for models with attention pooling; otherwise
 // gradient × input saliency, |Σ_d ∂logit/∂x_{t,d} · x_{t,d}| over the embedding, normalised
-// to sum to 1, and `explanation` says which.
+// to sum to 1; or the contributions, signed (positive: for the predicted class), which Auto
+// gives a model with attention pooling and an n-gram path. `explanation` says which.
 Prediction classify(ClassifierBundle& bundle, std::string_view text, const ExplainOptions& options = {});
+
+// After a forward pass of one text through a model with attention pooling: each token's part of
+// the logit, α_t · ∂logit/∂α_t (its attention weight times what its encoder state h_t adds through
+// the head: α_t · w·h_t when the head is one Dense layer w, as in every shipped attention model),
+// plus, with an n-gram path, the token's exact share of the path's logit. `rest` receives the logit
+// with no token contributing: the head's output for a zero pooled vector (its bias, for one Dense
+// layer). With a one-layer head the parts and `rest` add up to the logit exactly; with hidden
+// layers α_t · ∂logit/∂α_t is their first-order share. Throws for a model without attention pooling.
+std::vector<double> attention_contributions(Classifier& model, double& rest);
 
 // After a forward pass of one text through a Transformer encoder: for each token, the attention it
 // receives in `layer` from every query (the mean over queries), for `head` or the mean over heads

@@ -24,7 +24,8 @@ constexpr NamedMethod kMethods[] = {{Method::Attention, "attention"},
                                     {Method::GradientXInput, "gradient-x-input"},
                                     {Method::IntegratedGradients, "integrated-gradients"},
                                     {Method::Occlusion, "occlusion"},
-                                    {Method::Random, "random"}};
+                                    {Method::Random, "random"},
+                                    {Method::Contribution, "contribution"}};
 
 // ∂F/∂(embedded), F = sign · logit, left in model.grad_embedded().
 void gradients_at(Classifier& model, const SequenceBatch& embedded, double sign) {
@@ -104,7 +105,8 @@ ExplainRequest::Method explain_request_method(std::string_view name) {
   for (const NamedMethod& m : kMethods)
     if (name == m.name) return m.method;
   throw Error("unknown explanation method \"" + std::string(name) +
-              "\": use attention, gradient, gradient-x-input, integrated-gradients, occlusion or random");
+              "\": use attention, attention-rollout, gradient, gradient-x-input, integrated-gradients, occlusion, random or "
+              "contribution");
 }
 
 const char* method_name(ExplainRequest::Method method) {
@@ -178,6 +180,8 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
 
   if (request.method == Method::AttentionRollout && !model.transformer())
     throw Error("explain: attention rollout needs a Transformer, and the " + model.config().architecture + " model has none");
+  if (request.method == Method::Contribution && !model.config().has_attention())
+    throw Error("explain: contribution needs attention pooling, and the " + model.config().architecture + " model has none");
   const std::vector<Token> tokens = tokenize(text, bundle.tokenizer);
   const std::vector<int32_t> ids = encode(tokens, bundle.vocabulary);
   const int L = static_cast<int>(ids.size());
@@ -246,6 +250,19 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
     result.baseline_output = baseline_output;
     result.completeness_gap = std::abs(total - (output - baseline_output));
   }
+  if (request.method == Method::Contribution) {
+    double rest = result.logit;  // no token: the logit is the head's own
+    if (L > 0) {
+      const std::vector<double> parts = attention_contributions(model, rest);
+      if (parts.size() != scores.size()) throw_shortened_attention(model.config().architecture, parts.size(), scores.size());
+      for (size_t t = 0; t < parts.size(); ++t) scores[t] = sign * parts[t];
+    }
+    double total = 0;
+    for (double s : scores) total += s;
+    result.output = output;
+    result.baseline_output = sign * rest;
+    result.completeness_gap = std::abs(total - (output - sign * rest));
+  }
   if (L > 0 && request.method == Method::Occlusion) {
     check(L <= kMaxPerturbedTokens, "explain: occlusion scores one copy of the text per token: at most " +
                                         std::to_string(kMaxPerturbedTokens) + " tokens, this text has " + std::to_string(L));
@@ -281,6 +298,11 @@ Explanation explain(ClassifierBundle& bundle, std::string_view text, const Expla
                            (request.window == 1 ? "" : ", mean over the windows covering the token") + "; F is " + towards;
       break;
     case Method::Random: result.aggregation = "uniform in [0, 1), seed " + std::to_string(request.seed); break;
+    case Method::Contribution:
+      result.aggregation = "α_t · ∂F/∂α_t, signed: the token's attention weight times what its encoder state adds to F "
+                           "through the head (α_t · w·h_t for a one-layer head, whose scores add up to F less its bias)" +
+                           plus_path + "; F is " + towards;
+      break;
     case Method::AttentionRollout:
       result.aggregation = "attention rolled out across the " + std::to_string(model.transformer()->layers()) +
                            " layers: Ã_1 ⋯ Ã_n · p, Ã_l = ½ (layer l's attention, mean over heads) + ½ I for the "

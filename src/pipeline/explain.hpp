@@ -28,6 +28,8 @@ struct ExplainRequest {
     IntegratedGradients,  // Σ_d (e − e′)_{t,d} · ∫₀¹ ∂F/∂e_{t,d}(e′ + α(e − e′)) dα (signed; Sundararajan et al. 2017)
     Occlusion,            // F(x) − F(x without the window), averaged over the windows covering t (signed)
     Random,               // seeded uniform [0, 1): the baseline every method must beat
+    Contribution,         // attention pooling: sign · (α_t · ∂logit/∂α_t + the n-gram path's share) (signed; see
+                          // attention_contributions: exact for a one-Dense head, the scores then add up to F − F(no token))
   };
   enum class Baseline { Zero, Pad };          // integrated gradients' e′: zero vectors, or what the embedding gives <pad> (zero too, today)
   enum class Rule { GaussLegendre, Riemann };  // integrated gradients' quadrature (Riemann: midpoints)
@@ -47,16 +49,18 @@ struct Explanation {
   std::string label;         // "positive" or "negative"
   double probability = 0;    // of positive
   double logit = 0;
-  std::string method;        // "attention", "attention-rollout", "gradient", "gradient-x-input", "integrated-gradients", "occlusion", "random"
+  std::string method;        // "attention", "attention-rollout", "gradient", "gradient-x-input", "integrated-gradients", "occlusion",
+                             // "random", "contribution"
   std::string aggregation;   // how a token's score is made, in words
   std::vector<TokenScore> tokens;  // weight: the token's score
   // Integrated gradients: F(x), F(x′) and the completeness gap |Σ_t score_t − (F(x) − F(x′))|,
-  // which the quadrature error and nothing else makes non-zero.
+  // which the quadrature error and nothing else makes non-zero. Contribution: the same with F(x′)
+  // the head's output for no token (zero but for rounding with a one-Dense head).
   std::optional<double> output, baseline_output, completeness_gap;
 };
 
 // "attention", "attention-rollout", "gradient", "gradient-x-input", "integrated-gradients",
-// "occlusion", "random".
+// "occlusion", "random", "contribution".
 ExplainRequest::Method explain_request_method(std::string_view name);
 const char* method_name(ExplainRequest::Method method);
 

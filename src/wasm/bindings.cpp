@@ -122,6 +122,7 @@ class JsModel {
     info.set("embeddingDim", c.embedding_dim);
     info.set("description", c.describe());
     info.set("hasAttention", c.has_attention());
+    info.set("ngramPath", c.ngram_path);
     const TransformerEncoder* encoder = bundle_.model->transformer();
     info.set("transformerLayers", encoder ? encoder->layers() : 0);
     info.set("transformerHeads", encoder && encoder->layers() > 0 ? encoder->self_attention(0).heads() : 0);

@@ -32,12 +32,15 @@ inline val prediction_to_js(const Prediction& prediction, const std::string& utf
   if (prediction.explanation == "self-attention") {
     result.set("attentionLayer", prediction.attention_layer);
     result.set("attentionHead", prediction.attention_head);
+  } else if (prediction.explanation == "contribution") {  // signed parts of the logit, not shares of a total
+    result.set("signed", true);
+    result.set("scale", "score");
   }
   result.set("tokens", tokens);
   return result;
 }
 
-// classify(text[, {explanation: 'auto' | 'attention' | 'gradient-x-input', layer, head}]).
+// classify(text[, {explanation: 'auto' | 'attention' | 'gradient-x-input' | 'contribution', layer, head}]).
 inline val classify_to_js(ClassifierBundle& bundle, const val& text, const val& options = val::undefined()) {
   const std::string utf8 = utf8_of(text, "classify");
   ExplainOptions explain;
@@ -45,7 +48,7 @@ inline val classify_to_js(ClassifierBundle& bundle, const val& text, const val& 
     if (options.typeOf().as<std::string>() != "object") throw Error("classify: options must be an object such as {explanation: 'attention'}");
     const val method = options["explanation"];
     if (!method.isUndefined()) {
-      if (!method.isString()) throw Error("classify: explanation must be 'auto', 'attention' or 'gradient-x-input'");
+      if (!method.isString()) throw Error("classify: explanation must be 'auto', 'attention', 'gradient-x-input' or 'contribution'");
       explain.method = explain_method(method.as<std::string>());
     }
     for (const auto& [key, field] : {std::pair{"layer", &explain.layer}, std::pair{"head", &explain.head}}) {

@@ -3,7 +3,7 @@
 //
 //   model.explain(text, {method, steps, baseline, rule, window, occlude, seed, layer, head})
 //     → {label, probability, logit, method, aggregation, tokens: [{text, start, end, score, oov}],
-//        output, baselineOutput, completenessGap (integrated gradients)}
+//        output, baselineOutput, completenessGap (integrated gradients, contribution)}
 //   model.faithfulness(text, {methods: ['attention', 'occlusion', …], removal: 'delete' | 'pad', seed,
 //                             steps, baseline, rule, window, layer, head})
 //     (methods default to the model's attention, or gradient-x-input for a model without any; the

@@ -26,14 +26,14 @@ export function el(tag, className, text) {
 // The explanation methods beyond classify()'s, by name (model.explain's methods).
 export const METHOD_TITLES = {
   attention: 'Attention', 'attention-rollout': 'Attention rollout', gradient: 'Gradient', 'gradient-x-input': 'Gradient × input',
-  'integrated-gradients': 'Integrated gradients', occlusion: 'Occlusion', random: 'Random (a baseline)',
+  'integrated-gradients': 'Integrated gradients', occlusion: 'Occlusion', random: 'Random (a baseline)', contribution: 'Contribution',
 };
 
 // A score as the panel shows it: a share of the total for weights that sum to 1, else the number.
 export const formatWeight = (prediction, weight) => (prediction.scale === 'score' ? weight.toPrecision(3) : percent(weight));
 
-// What the weights are, in a sentence a learner can read.
-export function explanationText(prediction) {
+// What the weights are, in a sentence a learner can read (`info`: the model's, when known).
+export function explanationText(prediction, info = null) {
   if (prediction.aggregation) {
     const title = METHOD_TITLES[prediction.explanation] ?? prediction.explanation;
     const gap = prediction.completenessGap == null ? ''
@@ -45,6 +45,11 @@ export function explanationText(prediction) {
       + `${prediction.attentionHead < 0 ? 'mean over heads' : `head ${prediction.attentionHead + 1}`}; the weights sum to 1.`;
   }
   if (prediction.explanation === 'attention') return 'Attention weights of the attention pooling (they sum to 1).';
+  if (prediction.explanation === 'contribution') {
+    return 'Contribution: each word’s part of the score for the prediction, its attention weight times what the model read there'
+      + `${(info ?? prediction).ngramPath ? ', plus its share of the word and phrase (n-gram) evidence' : ''}; the parts add up to the score less the model’s bias.`
+      + ' Words for the prediction and words against it are shaded in two colours (see the legend).';
+  }
   return 'Gradient × input saliency: each word is shaded by |∂logit/∂embedding · embedding|, normalised to sum to 1.';
 }
 
@@ -197,6 +202,7 @@ export class ResultPanel {
   }
 
   setModel(name, info) {
+    this.info = info;
     this.root.dataset.model = name;
     this.title.textContent = modelTitle(name);
     this.root.setAttribute('aria-label', modelTitle(name));
@@ -247,7 +253,7 @@ export class ResultPanel {
     this.label.setAttribute('part', `label ${prediction.label}`);
     this.fill.style.setProperty('--p', prediction.probability.toFixed(4));
     this.probability.textContent = `${percent(prediction.probability)} positive`;
-    this.explanation.textContent = explanationText(prediction);
+    this.explanation.textContent = explanationText(prediction, this.info);
     this.prediction = prediction;
     this.tokens = prediction.tokens;
     const weights = prediction.tokens.map((t) => t.weight);

@@ -124,7 +124,8 @@ function methodsOf(call, options, info) {
   if (call === 'attentionExperiments') return [];
   if (call === 'explain') return [options?.method ?? 'attention'];
   // faithfulness: by default the method classify() explains the model by
-  const fallback = info.hasAttention || info.transformerLayers > 0 ? 'attention' : 'gradient-x-input';
+  const fallback = info.hasAttention && info.ngramPath > 0 ? 'contribution'
+    : info.hasAttention || info.transformerLayers > 0 ? 'attention' : 'gradient-x-input';
   return Array.isArray(options?.methods) ? options.methods : [fallback];
 }
 

@@ -2,8 +2,8 @@
 // around them. The engine module itself (attnlens.js, "attn-lens/engine") is described in the
 // project's README.
 
-/** classify()'s explanations (weights that sum to 1), then model.explain's other methods (scores). */
-export type Explanation = 'auto' | 'attention' | 'gradient-x-input'
+/** classify()'s explanations (weights that sum to 1; contribution: signed scores), then model.explain's other methods (scores). */
+export type Explanation = 'auto' | 'attention' | 'gradient-x-input' | 'contribution'
   | 'attention-rollout' | 'gradient' | 'integrated-gradients' | 'occlusion' | 'random';
 export type ElementState = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -28,10 +28,10 @@ export interface AttnLensResult {
   probability: number;
   logit: number;
   /** What the weights are: classify()'s kinds, or the model.explain method that scored them. */
-  explanation: 'attention' | 'self-attention' | 'gradient×input'
+  explanation: 'attention' | 'self-attention' | 'gradient×input' | 'contribution'
     | 'attention-rollout' | 'gradient' | 'integrated-gradients' | 'occlusion' | 'random';
   tokens: AttnLensToken[];
-  /** model.explain's methods: how a token's score is made, in words; scores, not shares; signed or not. */
+  /** model.explain's methods: how a token's score is made, in words; scores, not shares; signed or not (contribution: signed scores, no words). */
   aggregation?: string;
   scale?: 'score';
   signed?: boolean;
@@ -67,6 +67,8 @@ export interface ModelInfo {
   vocabularySize: number;
   parameters: number;
   hasAttention: boolean;
+  /** With an n-gram path joined to the network: its order (2 or 3), else 0. Auto then shows the contributions. */
+  ngramPath: number;
   transformerLayers: number;
   transformerHeads: number;
   testAccuracy: number | null;

@@ -7,7 +7,8 @@
 // .safetensors file), text (else the element's text content, which is also what a reader without
 // JavaScript sees), mode (edit: a box to type into; figure: the text shown classified), compare
 // (model names side by side), explanation (auto, attention, gradient-x-input — a share of the total
-// per word — or attention-rollout, gradient, integrated-gradients, occlusion, random — scores, the
+// per word —, contribution — each word's signed part of the logit, attention models; auto's choice where
+// an n-gram path joins the attention — or attention-rollout, gradient, integrated-gradients, occlusion, random — scores, the
 // signed ones in two colours for and against the prediction), theme (auto, light,
 // dark), loading (lazy: nothing is fetched until the element is within two screen heights; eager).
 // Events (bubbling, composed): attn-lens-ready, attn-lens-result, attn-lens-error. element.result
@@ -29,7 +30,7 @@ export const VERSION = '0.2.0';
 // forward-only ones in attnlens.wasm, the gradient ones in the engine with gradients, loaded on
 // first use): their scores are not shares of a total, and the signed ones show
 // evidence for and against the prediction.
-const EXPLANATIONS = ['auto', 'attention', 'gradient-x-input'];
+const EXPLANATIONS = ['auto', 'attention', 'gradient-x-input', 'contribution'];
 const EXPLAIN_METHODS = ['attention-rollout', 'gradient', 'integrated-gradients', 'occlusion', 'random'];
 const SIGNED = new Set(['integrated-gradients', 'occlusion']);
 
@@ -225,6 +226,7 @@ export class AttnLensElement extends LensElement {
     if (!EXPLANATIONS.includes(explanation) && !EXPLAIN_METHODS.includes(explanation)) explanation = 'auto';
     if (explanation === 'attention-rollout' && !entry.info?.transformerLayers) explanation = 'attention';
     if (explanation === 'attention' && !entry.info?.hasAttention && !entry.info?.transformerLayers) explanation = 'gradient-x-input';
+    if (explanation === 'contribution' && entry.info && !entry.info.hasAttention) explanation = 'auto';  // no attention pooling
     return { explanation, layer: entry.choice.layer, head: entry.choice.head };
   }
 
@@ -283,7 +285,9 @@ export class AttnLensElement extends LensElement {
     const detail = {
       text, model: entry.name, label: result.label, probability: result.probability, logit: result.logit,
       explanation: result.explanation, tokens: result.tokens, engineMs: milliseconds, latencyMs: latency,
-      ...(result.aggregation ? { aggregation: result.aggregation, scale: result.scale, signed: result.signed } : {}),
+      ...(result.aggregation ? { aggregation: result.aggregation } : {}),
+      ...(result.scale ? { scale: result.scale, signed: Boolean(result.signed) } : {}),  // scores, not shares: explain's, or contributions
+      ...(result.explanation === 'contribution' ? { ngramPath: entry.info?.ngramPath ?? 0 } : {}),
       ...(result.completenessGap != null ? { completenessGap: result.completenessGap } : {}),
       ...(result.explanation === 'self-attention' ? { attentionLayer: result.attentionLayer, attentionHead: result.attentionHead } : {}),
     };

@@ -300,6 +300,13 @@ test('attributes and properties: changed at run time, and set before the element
   assert.equal(await page.locator('#early .highlight .token.against').count(), 0);
   result = await next("element.explanation = 'random'");
   assert.equal(result.explanation, 'random');
+  // classify()'s contributions: each word's signed part of the logit, shaded as the signed scores are.
+  result = await next("element.explanation = 'contribution'");
+  assert.equal(result.explanation, 'contribution');
+  assert.equal(result.signed, true);
+  assert.equal(result.scale, 'score');
+  assert.equal(await page.locator('#early .highlight .token.against').count(), result.tokens.filter((t) => t.weight < 0).length);
+  assert.match(await page.textContent('#early .explanation'), /Contribution: .*add up to the score less the model’s bias/);
   result = await next("element.model = 'transformer'; element.explanation = 'attention-rollout'");
   assert.equal(result.explanation, 'attention-rollout');
   assert.ok(Math.abs(result.tokens.reduce((a, t) => a + t.weight, 0) - 1) < 1e-5);

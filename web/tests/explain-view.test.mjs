@@ -30,7 +30,7 @@ async function explainText(page, text) {
     && document.getElementById('explain-status').classList.contains('ready'), null, { timeout: 60000 });
 }
 
-const METHODS = ['attention', 'gradient', 'gradient-x-input', 'integrated-gradients', 'occlusion', 'random'];
+const METHODS = ['attention', 'contribution', 'gradient', 'gradient-x-input', 'integrated-gradients', 'occlusion', 'random'];
 
 test('Explain: methods side by side, the faithfulness table as the engine computes it, curves and a reading', async (t) => {
   const { page, problems } = await openExplain(t);
@@ -54,7 +54,7 @@ test('Explain: methods side by side, the faithfulness table as the engine comput
       // figures to float rounding (web/tests/kernels.test.mjs).
       assert.ok(Math.abs(span.weight - expected[i].score) < 1e-5 * Math.max(1, Math.abs(expected[i].score)),
         `${method} token ${i}: ${span.weight} against ${expected[i].score}`);
-      assert.equal(span.against, ['gradient-x-input', 'integrated-gradients', 'occlusion'].includes(method) && expected[i].score < 0);
+      assert.equal(span.against, ['contribution', 'gradient-x-input', 'integrated-gradients', 'occlusion'].includes(method) && expected[i].score < 0);
     });
   }
   assert.match(await page.textContent('#explain-methods [data-method="integrated-gradients"] .note'), /Completeness gap δ = /);
@@ -116,7 +116,7 @@ test('Explain: hostile text stays text, a model without attention, and a 2,000-w
   await page.waitForFunction(() => !document.querySelector('#explain-methods [data-method="attention"]')
     && document.getElementById('explain-permute').disabled, null, { timeout: 30000 });
   await explainText(page, 'Tedious, predictable and far too long.');
-  assert.equal(await page.locator('#explain-table tbody tr').count(), METHODS.length);  // five methods and the random row
+  assert.equal(await page.locator('#explain-table tbody tr').count(), METHODS.length - 1);  // no attention, no contribution; the random row
   assert.match(await page.textContent('#explain-experiments-note'), /no attention pooling/);
 
   // The Transformer: attention by layer and head, and attention rollout.
@@ -128,7 +128,7 @@ test('Explain: hostile text stays text, a model without attention, and a 2,000-w
   await explainText(page, 'A warm, funny and clever film.');
   assert.match(await page.textContent('#explain-methods [data-method="attention"] .how'), /layer 1, head 2/);
   assert.match(await page.textContent('#explain-methods [data-method="attention-rollout"] .how'), /rolled out across the 2 layers/);
-  assert.equal(await page.locator('#explain-table tbody tr').count(), METHODS.length + 2);  // rollout and the random row
+  assert.equal(await page.locator('#explain-table tbody tr').count(), METHODS.length + 1);  // rollout and the random row, no contribution
 
   // A 2,000-word review: the quick methods are shown, occlusion and the metrics wait for a button,
   // and the page goes on answering.

@@ -21,7 +21,7 @@ test('explain: every method matches the native engine, offsets in UTF-16', () =>
     for (const [method, options] of [
       ['attention', {}], ['gradient', {}], ['gradient-x-input', {}],
       ['integrated-gradients', { steps: 20, rule: 'riemann', baseline: 'pad' }],
-      ['occlusion', { window: 3, occlude: 'pad' }], ['random', { seed: 4 }],
+      ['occlusion', { window: 3, occlude: 'pad' }], ['random', { seed: 4 }], ['contribution', {}],
     ]) {
       const result = model.explain(TEXT, { method, ...options });
       const args = ['--method', method];
@@ -36,7 +36,8 @@ test('explain: every method matches the native engine, offsets in UTF-16', () =>
         assert.equal(TEXT.slice(token.start, token.end).toLowerCase(), token.text, 'offsets are UTF-16');
         assert.ok(Math.abs(token.score - expected.tokens[i].score) < 1e-5, `${method} token ${i}`);
       });
-      assert.equal('completenessGap' in result, method === 'integrated-gradients');
+      assert.equal('completenessGap' in result, method === 'integrated-gradients' || method === 'contribution');
+      if (method === 'contribution') assert.ok(result.completenessGap < 1e-4, 'a one-layer head: the parts add up to F less its bias');
     }
   } finally {
     model.delete();
@@ -89,7 +90,9 @@ test('faithfulness and attention experiments: the native figures, and clear erro
 test('the small engine (attnlens.js) runs the forward-only methods as the engine with gradients does', () => {
   const close = (a, b, what) => assert.ok(Math.abs(a - b) < 1e-6, `${what}: ${a} vs ${b}`);
   for (const [name, methods] of [
-    ['bilstm-attention', [['attention', {}], ['occlusion', {}], ['occlusion', { window: 3, occlude: 'pad' }], ['random', { seed: 9 }]]],
+    ['bilstm-attention', [['attention', {}], ['occlusion', {}], ['occlusion', { window: 3, occlude: 'pad' }], ['random', { seed: 9 }],
+      ['contribution', {}]]],
+    ['ngram-path/gru-attention', [['contribution', {}], ['attention', {}]]],
     ['transformer', [['attention', { layer: 1, head: 0 }], ['attention-rollout', {}], ['occlusion', {}]]],
   ]) {
     const bytes = new Uint8Array(fs.readFileSync(modelFile(name)));
@@ -101,7 +104,7 @@ test('the small engine (attnlens.js) runs the forward-only methods as the engine
         assert.equal(a.tokens.length, b.tokens.length);
         a.tokens.forEach((t, i) => close(t.score, b.tokens[i].score, `${name} ${method} token ${i}`));
       }
-      const options = { methods: ['attention', 'occlusion', 'random'] };
+      const options = { methods: name === 'transformer' ? ['attention', 'occlusion', 'random'] : ['attention', 'contribution', 'occlusion', 'random'] };
       const fa = lite.faithfulness(TEXT, options), fb = full.faithfulness(TEXT, options);
       for (const method of options.methods) {
         for (const key of ['aopcComprehensiveness', 'aopcSufficiency', 'decisionFlipFraction'])
@@ -110,7 +113,7 @@ test('the small engine (attnlens.js) runs the forward-only methods as the engine
           close(p, fb.methods[method].deletionCurve[i][1], `${name} ${method} curve ${i}`));
       }
       close(fa.random.aopcComprehensiveness, fb.random.aopcComprehensiveness, `${name} random`);
-      if (name === 'bilstm-attention') {
+      if (name !== 'transformer') {
         const xa = lite.attentionExperiments(TEXT, { permutations: 30 });
         const xb = full.attentionExperiments(TEXT, { permutations: 30 });
         close(xa.permuted.medianAbsChange, xb.permuted.medianAbsChange, 'permuted');
@@ -132,4 +135,39 @@ test('the small engine (attnlens.js) runs the forward-only methods as the engine
 test('attnlens.wasm stays within its 400 KB budget with the forward-only explanations in it', () => {
   const bytes = fs.statSync(path.join(ROOT, 'web', 'dist', 'attnlens.wasm')).size;
   assert.ok(bytes <= 400_000, `attnlens.wasm is ${bytes} bytes, over the 400,000-byte budget`);
+});
+
+test('contributions: auto on a model with an n-gram path beside its attention, the native figures, signed', () => {
+  const text = 'The acting was wooden and the plot dull, but the ending was surprisingly moving.';
+  const run = (name, args) => JSON.parse(runCli(['classify', '--model', modelFile(name), '--json', ...args], text + '\n').stdout);
+  for (const [name, auto] of [['ngram-path/gru-attention', 'contribution'], ['ngram-path/bilstm-attention', 'contribution'], ['bilstm-attention', 'attention']]) {
+    const model = small.Model.fromBytes(new Uint8Array(fs.readFileSync(modelFile(name))));
+    try {
+      assert.equal(model.info().ngramPath, name.startsWith('ngram-path/') ? 3 : 0);
+      const result = model.classify(text);
+      assert.equal(result.explanation, auto, name);
+      const asked = model.classify(text, { explanation: 'contribution' });
+      const expected = run(name, ['--explanation', 'contribution']);
+      assert.equal(asked.explanation, 'contribution');
+      assert.equal(asked.signed, true);
+      assert.equal(asked.scale, 'score');
+      assert.equal(asked.tokens.length, expected.tokens.length);
+      asked.tokens.forEach((token, i) => assert.ok(Math.abs(token.weight - expected.tokens[i].weight) < 1e-5, `${name} token ${i}`));
+      assert.ok(asked.tokens.some((t) => t.weight < 0) && asked.tokens.some((t) => t.weight > 0), 'evidence both ways in this review');
+      // The parts add up to the predicted class's logit less the head's bias (explain reports it).
+      const e = model.explain(text, { method: 'contribution' });
+      const total = e.tokens.reduce((sum, t) => sum + t.score, 0);
+      assert.ok(Math.abs(total - (e.output - e.baselineOutput)) < 1e-4);
+      assert.ok(Math.abs(e.output - Math.abs(asked.logit)) < 1e-6);
+    } finally {
+      model.delete();
+    }
+  }
+  const lstm = small.Model.fromBytes(new Uint8Array(fs.readFileSync(modelFile('lstm'))));
+  try {
+    assert.throws(() => lstm.classify(text, { explanation: 'contribution' }), /no attention pooling/);
+    assert.throws(() => lstm.explain(text, { method: 'contribution' }), /contribution needs attention pooling/);
+  } finally {
+    lstm.delete();
+  }
 });
