@@ -29,7 +29,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const CLI = path.join(ROOT, 'build/release/attnlens');
 const OUT = path.join(ROOT, 'models/study/faithfulness');
 export const MODELS = ['lstm', 'cnn', 'bilstm-attention', 'gru-attention', 'transformer'];
-export const METHODS = ['attention', 'attention-rollout', 'gradient', 'gradient-x-input', 'integrated-gradients', 'occlusion', 'random'];
+export const METHODS = ['attention', 'contribution', 'attention-rollout', 'gradient', 'gradient-x-input', 'integrated-gradients', 'occlusion', 'random'];
 
 // Published figures the study is read beside, with their sources. Kept here, not in the JSON:
 // they are not ours.
@@ -137,6 +137,12 @@ export function reading(results) {
           + `model's keeps p within ${fixed(x.adversarial_abs_change_max)}.`);
       }
       parts.push(verdict(model));
+      const contribution = model.methods.contribution;
+      if (contribution) {
+        parts.push(`Its contributions (α_t · w·h_t, the attention weight times what the token's state adds to the logit) rank `
+          + `${byComprehensiveness.indexOf('contribution') + 1} of ${byComprehensiveness.length} (${fixed(contribution.aopc_comprehensiveness)}, `
+          + `${fixed(contribution.aopc_comprehensiveness / attention.aopc_comprehensiveness, 1)}× attention's), at no cost beyond the forward pass.`);
+      }
     }
     lines.push(parts.join(' '));
   }
@@ -162,10 +168,12 @@ function markdown(results) {
     '- **τ LOO**, **τ g×i**: Kendall τ-b between the method\'s scores and leave-one-out (p(x) − p(x without the',
     '  token)), and signed gradient × input, mean ± standard deviation over the reviews; **τ |LOO|**, **τ |g×i|**: the',
     '  same with their magnitudes, as Jain & Wallace compute it.',
-    `- **IG gap**: integrated gradients' mean completeness gap |Σ scores − (F(x) − F(x′))|, ${results.integrated_gradients_steps}`,
-    '  Gauss–Legendre points, zero baseline.',
+    `- **gap**: the mean completeness gap |Σ scores − (F(x) − F(x′))| of integrated gradients (${results.integrated_gradients_steps}`,
+    '  Gauss–Legendre points, zero baseline) and of the contributions (F(x′): the head\'s bias; rounding alone).',
+    '- **contribution** (attention-pooling models): α_t · ∂F/∂α_t, the token\'s attention weight times what its encoder',
+    '  state adds to the logit through the one-layer head (plus, with an n-gram path, its share of the path): the logit split exactly.',
     '',
-    '| model | method | AOPC comp. (random) | AOPC suff. (random) | flip@1 | to flip (never) | τ LOO | τ \\|LOO\\| | τ g×i | τ \\|g×i\\| | IG gap |',
+    '| model | method | AOPC comp. (random) | AOPC suff. (random) | flip@1 | to flip (never) | τ LOO | τ \\|LOO\\| | τ g×i | τ \\|g×i\\| | gap |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const name of MODELS) {
