@@ -43,7 +43,7 @@ export function report(r) {
   const trainChromium = r.training.wasm_chromium['bilstm-attention'].reviews_per_second;
   const nativeTraining = r.training.native['bilstm-attention'];
   const peakFraction = nativeTraining.gflops / r.peak.native.gemm_gflops;
-  const accuracyLoss = 100 * (r.default_model.float32_accuracy - r.default_model.accuracy);
+  const accuracyLoss = 100 * (r.default_model.float32_accuracy - (r.default_model.network_accuracy ?? r.default_model.accuracy));
   const relaxedRatios = r.kernels?.node_relaxed
     ? models.map((m) => ({ m, worst: Math.min(...S.lengths.map((n) => nodeRow(m, n).ort.median_ms / nodeRow(m, n).predict_relaxed.median_ms)),
       at: Object.fromEntries(S.lengths.map((n) => [n, nodeRow(m, n).ort.median_ms / nodeRow(m, n).predict_relaxed.median_ms])) }))
@@ -68,9 +68,11 @@ export function report(r) {
       + `GFLOP/s = ${fixed(100 * peakFraction, 0)} % | ${yes(peakFraction >= 0.3)} |`,
     `| keystroke to highlight in Chromium, 200-word review, p95 < 16 ms | p95 ${fixed(r.keystroke.dom.p95_ms, 1)} ms to the highlight in the DOM `
       + `(median ${fixed(r.keystroke.dom.median_ms, 1)}); ${fixed(r.keystroke.frame.p95_ms, 1)} ms to the next frame | ${yes(r.keystroke.dom.p95_ms < 16)} |`,
-    `| default model ≤ 1 MB, ≤ 0.3 points of IMDB test accuracy lost | ${kb(r.sizes.default_model.bytes)} (${r.default_model.weights}); `
-      + `${fixed(100 * r.default_model.accuracy)} % vs ${fixed(100 * r.default_model.float32_accuracy)} % in float32 (−${fixed(accuracyLoss)}) | `
-      + `${yes(r.sizes.default_model.bytes <= 1e6 && accuracyLoss <= 0.3)} |`,
+    `| the page's default model ≥ 92.0 % on the IMDB test set (issue 18), its network ≤ 0.3 points lost to ${r.default_model.weights} `
+      + `| ${r.default_model.name ?? 'default'}: ${fixed(100 * r.default_model.accuracy)} %, ${kb(r.sizes.default_model.bytes)}; `
+      + `${r.default_model.network ?? 'the network'} ${fixed(100 * (r.default_model.network_accuracy ?? r.default_model.accuracy))} % vs `
+      + `${fixed(100 * r.default_model.float32_accuracy)} % in float32 (−${fixed(accuracyLoss)}) | `
+      + `${yes(r.default_model.accuracy >= 0.92 && accuracyLoss <= 0.3)} |`,
     `| first load (HTML + JS + wasm + default model) ≤ 1.5 MB transferred, gzip, in Chromium | ${mb(r.sizes.first_load_chromium.bytes)} | `
       + `${yes(r.sizes.first_load_chromium.bytes <= 1.5e6)} |`,
     `| a page with one \`<attn-lens>\` and the default model ≤ 1 MB transferred, gzip | ${mb(r.element.one.bytes)} | `

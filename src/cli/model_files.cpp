@@ -139,7 +139,7 @@ std::string ngram_path_card_row(const json& provenance) {
       << percent(ngrams.value("test_accuracy", json())) << "), trained on the same training part: logit = "
       << plain(json(1 - w)) << " × the network's + " << plain(json(w))
       << " × the n-gram model's; the network alone: validation " << percent(record.value("network_validation_accuracy", json()))
-      << ". The rows below about training are the network's; the n-gram table is stored float32 |\n";
+      << ". The rows below about training are the network's |\n";
   return row.str();
 }
 

@@ -6,7 +6,7 @@
 
 export const NAMES = {
   lstm: 'LSTM', cnn: 'CNN', 'bilstm-attention': 'BiLSTM + attention', 'gru-attention': 'GRU + attention',
-  transformer: 'Transformer', ngram: 'N-gram baseline',
+  transformer: 'Transformer', ngram: 'N-gram baseline', 'gru-attention-ngrams': 'GRU + attention + n-grams',
 };
 export const modelTitle = (name) => (Object.hasOwn(NAMES, name) ? NAMES[name] : name);
 export const setModelTitle = (name, title) => { NAMES[name] = title; };
