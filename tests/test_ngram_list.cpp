@@ -187,6 +187,21 @@ TEST_CASE("n-gram list in model files: n-gram models and n-gram paths store thei
       CHECK(loaded.vocabulary.words() == bundle.vocabulary.words());
       CHECK(logits(loaded, kTexts) == before);
       CHECK(serialize_classifier(loaded) == bytes);
+      // The loader binds the n-grams from the decoder's word ids (bind_ngrams): the same table as
+      // reading their texts back (bind_vocabulary), each n-gram found as itself.
+      Classifier rebound(*loaded.model);
+      rebound.bind_vocabulary(loaded.vocabulary);
+      for (int32_t id = words; id < loaded.vocabulary.size(); ++id) {
+        std::vector<int32_t> ids;
+        const std::string entry(loaded.vocabulary.word(id));
+        for (size_t begin = 0, end; begin <= entry.size(); begin = end + 1) {
+          end = std::min(entry.find(' ', begin), entry.size());
+          ids.push_back(loaded.vocabulary.id(entry.substr(begin, end - begin)));
+        }
+        const std::vector<int32_t> features = loaded.model->ngram_features(ids);
+        CHECK(features == rebound.ngram_features(ids));
+        CHECK(std::count(features.begin(), features.end(), id) == 1);
+      }
 
       // The same model with its entries reversed (n-grams before words): stored as before, as JSON
       // strings; put in the layout, it computes exactly the same.

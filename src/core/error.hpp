@@ -15,6 +15,10 @@ class Error : public std::runtime_error {
 inline void check(bool condition, const std::string& message) {
   if (!condition) throw Error(message);
 }
+// A fixed message: no std::string is made unless the check fails (a loader calls this per entry).
+inline void check(bool condition, const char* message) {
+  if (!condition) throw Error(message);
+}
 
 // For checks inside hot loops: the message is only built when the check fails.
 template <typename MakeMessage>

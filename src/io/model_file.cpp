@@ -170,8 +170,10 @@ Vocabulary build_vocabulary(Vocabulary::Builder words, const std::string& where)
 }
 
 // A classifier's vocabulary: its words from __metadata__.vocabulary, then, when the file has them
-// (kNgramListTensor), its n-grams, stored compactly.
-Vocabulary read_classifier_vocabulary(const safetensors::File& file, const ClassifierConfig& config) {
+// (kNgramListTensor), its n-grams, stored compactly; their word ids go to `grams`, and the first
+// n-gram's id to `first_ngram`.
+Vocabulary read_classifier_vocabulary(const safetensors::File& file, const ClassifierConfig& config,
+                                      std::vector<NgramWords>& grams, int32_t& first_ngram) {
   if (file.tensors().count(kNgramListTensor) == 0)
     return read_vocabulary(file, "vocabulary", config.vocab_size, "config.vocab_size");
   const std::string where = file.source() + ": tensor '" + kNgramListTensor + "'";
@@ -181,8 +183,9 @@ Vocabulary read_classifier_vocabulary(const safetensors::File& file, const Class
   const int count = config.vocab_size - static_cast<int>(words.size());
   check(words.size() >= 2 && count > 0, where + ": no n-grams are left of config.vocab_size for it");
   const auto [bytes, size] = file.read_bytes(kNgramListTensor);
+  first_ngram = static_cast<int32_t>(words.size());
   try {
-    decode_ngram_list(bytes, size, order, count, words);
+    decode_ngram_list(bytes, size, order, count, words, &grams);
   } catch (const Error& e) {
     throw Error(where + ": " + e.what());
   }
@@ -243,8 +246,11 @@ ClassifierBundle load_classifier(const uint8_t* bytes, size_t size, const std::s
     bundle.model = std::make_unique<Classifier>(config);
   }
   // After the model: config.vocab_size is now backed by the embedding's rows in the file.
-  bundle.vocabulary = read_classifier_vocabulary(file, config);
-  bundle.model->bind_vocabulary(bundle.vocabulary);
+  std::vector<NgramWords> grams;
+  int32_t first_ngram = 0;
+  bundle.vocabulary = read_classifier_vocabulary(file, config, grams, first_ngram);
+  if (first_ngram > 0) bundle.model->bind_ngrams(grams, first_ngram);  // the decoder's ids: no texts read back
+  else bundle.model->bind_vocabulary(bundle.vocabulary);
   if (meta.count("provenance")) bundle.provenance = metadata_json(file, "provenance");
   read_parameters(file, *bundle.model, config.architecture);
   bundle.storage = file.storage();

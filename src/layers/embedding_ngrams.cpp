@@ -72,7 +72,7 @@ void Embedding::forward_ngrams(const TokenBatch& tokens, SequenceBatch& out) {
 std::vector<int32_t> Embedding::ngram_features(const std::vector<int32_t>& ids) {
   const TokenBatch one{static_cast<int>(ids.size()), 1, ids, {static_cast<int>(ids.size())}};
   for (int32_t id : ids)
-    check(id >= 0 && id < vocab_size(), "embedding: token id " + std::to_string(id) + " outside the vocabulary");
+    if (id < 0 || id >= vocab_size()) throw Error("embedding: token id " + std::to_string(id) + " outside the vocabulary");
   collect_ngrams(one, 0, one.steps);
   std::vector<int32_t> rows;
   for (const Occurrence& o : occurrences_) rows.push_back(o.row);

@@ -10,6 +10,7 @@
 //   transformer       encoder [transformer 2 layers × 4 heads], pooling mean
 //   ngram             bag of words and bigrams (ngram_order 2), embedding 1, pooling sum: the classical baseline
 #pragma once
+#include <array>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -106,6 +107,10 @@ class Classifier : public Module {
   // n-gram model needs this once its vocabulary is known (the loader and prepare_training call
   // it); a no-op for the others.
   void bind_vocabulary(const Vocabulary& vocabulary);
+  // The same from the n-grams' word ids (the third 0 for two words), the n-gram at position i being
+  // vocabulary row `first_row` + i: what a loader that decoded them has (decode_ngram_list), with no
+  // texts to read back. The rows must lie in the vocabulary; a no-op for a model without n-grams.
+  void bind_ngrams(const std::vector<std::array<int32_t, 3>>& grams, int32_t first_row);
   // N-gram models and the n-gram path: the distinct feature rows (vocabulary ids of the words and
   // n-grams) in `ids`.
   std::vector<int32_t> ngram_features(const std::vector<int32_t>& ids) {

@@ -101,6 +101,21 @@ void Classifier::bind_vocabulary(const Vocabulary& vocabulary) {
   ngrams_bound_ = true;
 }
 
+void Classifier::bind_ngrams(const std::vector<std::array<int32_t, 3>>& grams, int32_t first_row) {
+  const int order = config_.ngram_order > 0 ? config_.ngram_order : config_.ngram_path;
+  if (order == 0) return;
+  check(first_row >= 2 && static_cast<int64_t>(first_row) + static_cast<int64_t>(grams.size()) <= config_.vocab_size,
+        "classifier: the n-grams' rows lie outside the vocabulary");
+  std::vector<Embedding::NgramRow> table;
+  table.reserve(grams.size());
+  for (size_t i = 0; i < grams.size(); ++i) {
+    const int n = grams[i][2] != 0 ? 3 : 2;
+    if (n <= order) table.push_back({Embedding::pack_ngram(grams[i].data(), n), first_row + static_cast<int32_t>(i)});
+  }
+  (config_.ngram_order > 0 ? embedding_ : ngram_path_).set_ngrams(order, std::move(table));
+  ngrams_bound_ = true;
+}
+
 const TransformerEncoder* Classifier::transformer() const {
   for (const auto& layer : encoder_)
     if (auto t = dynamic_cast<const TransformerEncoder*>(layer.get())) return t;

@@ -148,7 +148,8 @@ std::vector<uint8_t> encode_ngram_list(const Vocabulary& vocabulary, int words) 
   return out;
 }
 
-void decode_ngram_list(const uint8_t* bytes, size_t size, int order, int count, Vocabulary::Builder& builder) {
+void decode_ngram_list(const uint8_t* bytes, size_t size, int order, int count, Vocabulary::Builder& builder,
+                       std::vector<NgramWords>* grams) {
   if (order < 2 || order > kMaxOrder) refuse("the order must be 2 or 3");
   const uint32_t words = static_cast<uint32_t>(builder.size());
   for (uint32_t id = 0; id < words; ++id)  // an n-gram's text is its words with a space between
@@ -161,6 +162,7 @@ void decode_ngram_list(const uint8_t* bytes, size_t size, int order, int count, 
   if (static_cast<uint64_t>(count) > in.left())  // each n-gram takes a byte at least
     refuse(std::to_string(count) + " n-grams cannot fit in " + std::to_string(in.left()) + " bytes");
   builder.reserve(builder.size() + static_cast<size_t>(count), 0);
+  if (grams) grams->reserve(static_cast<size_t>(count));
   std::string text;
   uint64_t index = 0, spelt = 0;
   for (const uint32_t n : {2u, 3u}) {
@@ -185,6 +187,7 @@ void decode_ngram_list(const uint8_t* bytes, size_t size, int order, int count, 
         text += builder.word(static_cast<size_t>(ids[j]));
       }
       builder.add(text);
+      if (grams) grams->push_back({static_cast<int32_t>(ids[0]), static_cast<int32_t>(ids[1]), n == 3 ? static_cast<int32_t>(ids[2]) : 0});
     }
   }
   if (in.left() != 0) refuse(std::to_string(in.left()) + " bytes after the last n-gram");

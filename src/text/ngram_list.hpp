@@ -6,6 +6,7 @@
 // n-gram (0.95 gzipped) against 15.1 (4.6) as JSON strings, for the 271,195 of the shipped
 // trigram model (models/teachers/ngram-trigram.safetensors).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -43,7 +44,11 @@ constexpr size_t kMaxNgramTextBytes = size_t{32} << 20;
 // size). Checks everything: exactly `count` n-grams of at most `order` words, each of words known
 // and not <pad> or <unk>, in order (so none twice), every byte used, their texts within
 // kMaxNgramTextBytes; throws Error otherwise. Its work is bounded by the bytes given (each n-gram
-// takes at least one) and that limit.
-void decode_ngram_list(const uint8_t* bytes, size_t size, int order, int count, Vocabulary::Builder& builder);
+// takes at least one) and that limit. `grams`, when given, also receives each n-gram's word ids
+// in the same order (the third 0 for two words): what a model's n-gram table is made from
+// without reading the texts back (Classifier::bind_ngrams).
+using NgramWords = std::array<int32_t, 3>;
+void decode_ngram_list(const uint8_t* bytes, size_t size, int order, int count, Vocabulary::Builder& builder,
+                       std::vector<NgramWords>* grams = nullptr);
 
 }  // namespace attnlens

@@ -54,12 +54,12 @@ Vocabulary Vocabulary::Builder::build() && {
   v.slots_.assign(slots, -1);
   const size_t mask = slots - 1;
   for (size_t i = 0; i < n; ++i) {
-    const std::string_view word = v.at(i);
-    check(!word.empty(), "vocabulary: entry " + std::to_string(i) + " is empty");
+    const std::string_view word = v.at(i);  // (the messages are built only on failure: this runs per entry)
+    if (word.empty()) throw Error("vocabulary: entry " + std::to_string(i) + " is empty");
     size_t s = v.slot_of(word);
     while (v.slots_[s] >= 0) {
-      check(v.at(static_cast<size_t>(v.slots_[s])) != word,
-            "vocabulary: duplicate entry '" + std::string(word) + "' at " + std::to_string(i));
+      if (v.at(static_cast<size_t>(v.slots_[s])) == word)
+        throw Error("vocabulary: duplicate entry '" + std::string(word) + "' at " + std::to_string(i));
       s = (s + 1) & mask;
     }
     v.slots_[s] = static_cast<int32_t>(i);
@@ -89,7 +89,8 @@ int32_t Vocabulary::id(std::string_view word) const {
 }
 
 std::string_view Vocabulary::word(int32_t id) const {
-  check(id >= 0 && id < size(), "vocabulary: id " + std::to_string(id) + " is outside 0.." + std::to_string(size() - 1));
+  if (id < 0 || id >= size())  // (the message only on failure: loaders call this per entry)
+    throw Error("vocabulary: id " + std::to_string(id) + " is outside 0.." + std::to_string(size() - 1));
   return at(static_cast<size_t>(id));
 }
 
