@@ -28,7 +28,8 @@ import { compile } from 'vega-lite';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'build/release/attnlens');
 const OUT = path.join(ROOT, 'models/study/faithfulness');
-export const MODELS = ['lstm', 'cnn', 'bilstm-attention', 'gru-attention', 'transformer'];
+// The shipped architectures, and the page's default (the BiGRU + attention with an n-gram path).
+export const MODELS = ['lstm', 'cnn', 'bilstm-attention', 'gru-attention', 'transformer', 'gru-attention-ngrams'];
 export const METHODS = ['attention', 'contribution', 'attention-rollout', 'gradient', 'gradient-x-input', 'integrated-gradients', 'occlusion', 'random'];
 
 // Published figures the study is read beside, with their sources. Kept here, not in the JSON:
@@ -43,6 +44,10 @@ export const PUBLISHED = {
     tauGradientLeaveOneOut: { mean: 0.517, sd: 0.100 },
   },
 };
+
+// `attnlens faithfulness-study` keys a model's figures by its architecture, or by its path when two
+// files share one (gru-attention and gru-attention-ngrams): here they go under the file's name.
+const byName = (models) => Object.fromEntries(Object.values(models).map((m) => [path.basename(m.file, '.safetensors'), m]));
 
 function run(args) {
   const result = spawnSync(CLI, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -364,6 +369,7 @@ async function main() {
     const digests = Object.fromEntries(names.map((name) => [name, fileDigest(`models/${name}.safetensors`)]));
     console.error(`running attnlens ${args.join(' ')}`);
     const rerun = roundPerReview(JSON.parse(run(args)));
+    rerun.models = byName(rerun.models);
     for (const key of Object.keys(rerun).filter((k) => k !== 'models' && k !== 'seconds'))
       if (JSON.stringify(rerun[key]) !== JSON.stringify(results[key]))
         throw new Error(`the re-run's ${key} differs from results.json's (${JSON.stringify(rerun[key])}); run the whole study`);
@@ -374,6 +380,7 @@ async function main() {
     const digests = Object.fromEntries(MODELS.map((name) => [name, fileDigest(`models/${name}.safetensors`)]));
     console.error(`running attnlens ${args.join(' ')}`);
     results = roundPerReview(JSON.parse(run(args)));
+    results.models = byName(results.models);
     for (const [name, model] of Object.entries(results.models)) model.sha256 = digests[name];
     results.command = `attnlens ${args.join(' ')}`;
   }

@@ -102,7 +102,10 @@ test('the faithfulness study\'s README, summary and figures are regenerated exac
 test('the faithfulness study covers every shipped classifier and method on at least 1,000 reviews, by its recorded command', () => {
   const results = JSON.parse(fs.readFileSync(path.join(FAITHFULNESS, 'results.json'), 'utf8'));
   assert.ok(results.reviews >= 1000);
-  assert.equal(results.command, `attnlens ${studyArgs({}).join(' ')}`);
+  // The whole run's command, with the models it ran; a model added since has a command of its own (below).
+  const runModels = (command) => command.match(/--models (.*?) --reviews/)[1].split(' ').map((file) => path.basename(file, '.safetensors'));
+  const wholeRun = runModels(results.command);
+  assert.equal(results.command, `attnlens ${studyArgs({}, wholeRun).join(' ')}`);
   assert.deepEqual(Object.keys(results.models).sort(), [...FAITHFULNESS_MODELS].sort());
   for (const [name, model] of Object.entries(results.models)) {
     assert.equal(model.file, `models/${name}.safetensors`);
@@ -110,8 +113,9 @@ test('the faithfulness study covers every shipped classifier and method on at le
     // (node tools/faithfulness-study.mjs --only NAME).
     assert.equal(model.sha256, fileDigest(model.file), `${name}'s figures were measured on another file`);
     // A model re-run since (--only) records that run's command, which names it.
+    assert.ok(wholeRun.includes(name) || model.command, `${name}: no command made its figures`);
     if (model.command) {
-      const models = model.command.match(/--models (.*?) --reviews/)[1].split(' ').map((file) => path.basename(file, '.safetensors'));
+      const models = runModels(model.command);
       assert.ok(models.includes(name), name);
       assert.equal(model.command, `attnlens ${studyArgs({}, models).join(' ')}`, name);
     }
