@@ -4,7 +4,9 @@
     /usr/bin/python3 tests/pytorch_parity.py REPO_ROOT ATTNLENS [--reviews 50] [--max-tokens 400] [--seed 17]
                                             [--models NAME|FILE ...] [--methods METHOD ...]
 
-For each of models/{bilstm-attention,lstm,cnn,gru-attention,transformer}.safetensors and a fixed,
+For each of models/{bilstm-attention,lstm,cnn,gru-attention,transformer}.safetensors, the page's default
+models/gru-attention-ngrams.safetensors (its n-gram path's shares in the logit, gradient x input and
+integrated gradients, as the engine adds them), and a fixed,
 seeded sample of IMDB test reviews, runs
 
     ATTNLENS explain --model M --method attention|gradient-x-input|integrated-gradients --json --batch --input FILE
@@ -59,7 +61,7 @@ import time
 
 sys.dont_write_bytecode = True  # importing attnlens_torch must leave nothing in the repository
 
-MODELS = ["bilstm-attention", "lstm", "cnn", "gru-attention", "transformer"]
+MODELS = ["bilstm-attention", "lstm", "cnn", "gru-attention", "transformer", "gru-attention-ngrams"]
 METHODS = ["attention", "gradient-x-input", "integrated-gradients"]
 TOLERANCE = {"probability": 1e-5, "attention": 1e-5, "gradient-x-input": 1e-4, "integrated-gradients": 1e-4}
 SKIP = 77

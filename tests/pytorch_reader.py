@@ -5,7 +5,9 @@ engine's storage rules, on the shipped files, with no data needed:
 - an int8 network: each I8 tensor equals int8 x its per-row scale (float32 product);
 - an int8 network joined with an n-gram path (models/ngram-path/): its n-gram table, [rows, 1] with
   at least 1,024 rows, has one scale for the whole tensor, F32 [1]; the compact n-gram list
-  (U8 tensor vocabulary.ngrams) is not a weight and is skipped;
+  (U8 tensor vocabulary.ngrams) is not a weight: it decodes to the rest of the vocabulary, in the
+  layout's order, and the reference binds every n-gram (the page's default, a joined model, too),
+  its logit the network's plus the path's;
 - a float32 n-gram model (models/teachers/ngram.safetensors) reads as stored.
 
     /usr/bin/python3 tests/pytorch_reader.py REPO_ROOT
@@ -51,7 +53,8 @@ def main():
         if not condition:
             failures.append(what)
 
-    for relative in ("models/lstm.safetensors", "models/ngram-path/lstm.safetensors", "models/teachers/ngram.safetensors"):
+    for relative in ("models/lstm.safetensors", "models/ngram-path/lstm.safetensors", "models/teachers/ngram.safetensors",
+                     "models/gru-attention-ngrams.safetensors"):
         path = os.path.join(root, relative)
         raw = raw_tensors(path)
         model = at.read_model(path)
@@ -68,10 +71,26 @@ def main():
             else:
                 expected = values.astype(np.float32)
             check(np.array_equal(read, expected), f"{relative}: {name} differs from its stored values")
-        if "ngram-path" in relative:
+        if "ngram-path" in relative or "ngrams" in relative:
             check(raw["ngrams.weight"][0] == "I8" and raw["ngrams.weight.scale"][1].shape == (1,),
                   f"{relative}: the n-gram table is not int8 with one scale")
             check(raw[at.NGRAM_LIST][0] == "U8", f"{relative}: no compact n-gram list")
+            # The n-grams decode to the vocabulary the config counts, each of words before them, in
+            # the layout's order (by length, then by their words' ids); the model binds them all.
+            size = int(model.config["vocab_size"])
+            check(len(model.vocabulary) == size and model.ngram_first + len(model.ngrams) == size,
+                  f"{relative}: {len(model.vocabulary)} vocabulary entries, the config {size}")
+            check(all(len(a) < len(b) or (len(a) == len(b) and a < b) for a, b in zip(model.ngrams, model.ngrams[1:])),
+                  f"{relative}: the n-grams are not in the layout's order")
+            check(all(2 <= i < model.ngram_first for gram in model.ngrams for i in gram), f"{relative}: an n-gram names a non-word")
+            classifier, _ = at.load_classifier(path)
+            check(len(classifier._ngram_rows) == len(model.ngrams), f"{relative}: not every n-gram bound")
+            ids = model.ids_of("not good at all".split())
+            shares = classifier.ngram_shares(ids)
+            check(abs(float(classifier(ids)[0]) - float(classifier.forward_embedded(classifier.embed(ids.unsqueeze(0)))[0][0])
+                      - float(shares.sum())) < 1e-9, f"{relative}: the logit is not the network's plus the path's")
+            bigram = model.word_ids().get("not good")
+            check(bigram is not None and float(classifier.ngrams.weight[bigram, 0]) != 0.0, f"{relative}: 'not good' has no weight")
         print(f"{relative}: {len(model.tensors)} tensors read as stored")
     for failure in failures:
         print("FAILED:", failure)

@@ -71,7 +71,7 @@ __all__ = ["ModelFile", "read_model", "Classifier", "load_classifier", "gauss_le
 PAD = 0  # <pad>: embeds to the zero vector
 UNK = 1  # <unk>: any word the vocabulary lacks
 SCALE_SUFFIX = ".scale"
-NGRAM_LIST = "vocabulary.ngrams"  # U8: an n-gram model's n-grams (io/model_file.hpp); the reference has no n-gram models
+NGRAM_LIST = "vocabulary.ngrams"  # U8: the n-grams of a vocabulary in the n-gram layout (text/ngram_list.hpp)
 ONE_SCALE_ROWS = 1024  # an I8 tensor of one value per row and at least this many rows has one scale (io/safetensors.hpp)
 _DTYPES = {"F32": np.dtype("<f4"), "F16": np.dtype("<f2"), "I8": np.dtype("i1")}
 
@@ -89,6 +89,10 @@ class ModelFile:
     tokenizer: dict = field(default_factory=dict)
     vocabulary: List[str] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
+    # With the n-grams stored compactly (NGRAM_LIST): each n-gram's word ids, the one at position i
+    # being vocabulary entry ngram_first + i (its text is also appended to `vocabulary`).
+    ngrams: List[Tuple[int, ...]] = field(default_factory=list)
+    ngram_first: int = 0
 
     def word_ids(self) -> Dict[str, int]:
         if not hasattr(self, "_word_ids"):
@@ -122,9 +126,14 @@ def read_model(path: str) -> ModelFile:
 
     raw: Dict[str, np.ndarray] = {}
     stored: Dict[str, str] = {}
+    ngram_bytes = None
     for name, info in header.items():
-        if name == NGRAM_LIST:
-            continue  # the n-grams of an n-gram model's vocabulary, stored compactly: not a weight
+        if name == NGRAM_LIST:  # the n-grams of the vocabulary, stored compactly: not a weight
+            begin, end = (int(x) for x in info["data_offsets"])
+            if info.get("dtype") != "U8" or not (0 <= begin <= end <= len(data)):
+                raise ValueError(f"{path}: tensor {name} must be U8 within the data block")
+            ngram_bytes = bytes(data[begin:end])
+            continue
         dtype = info["dtype"]
         if dtype not in _DTYPES:
             raise ValueError(f"{path}: tensor {name}: dtype {dtype} is not F32, F16 or I8")
@@ -160,9 +169,54 @@ def read_model(path: str) -> ModelFile:
     def parsed(key, default):
         return json.loads(metadata[key]) if key in metadata else default
 
-    return ModelFile(path=path, metadata=dict(metadata), tensors=tensors, dtypes=dtypes,
+    file = ModelFile(path=path, metadata=dict(metadata), tensors=tensors, dtypes=dtypes,
                      config=parsed("config", {}), tokenizer=parsed("tokenizer", {}),
                      vocabulary=parsed("vocabulary", []), provenance=parsed("provenance", {}))
+    if ngram_bytes is not None:
+        file.ngram_first = len(file.vocabulary)
+        file.ngrams = decode_ngram_list(ngram_bytes, file.ngram_first)
+        file.vocabulary += [" ".join(file.vocabulary[i] for i in gram) for gram in file.ngrams]
+    return file
+
+
+def decode_ngram_list(blob: bytes, words: int) -> List[Tuple[int, ...]]:
+    """The n-grams of NGRAM_LIST (text/ngram_list.hpp, encode_ngram_list): two varints, the numbers
+    of 2- and 3-word n-grams; then for each n-gram, against the one before of its length (all ids 0
+    before the first), the varint n*d + k (k the first position that differs, d > 0 the difference
+    there) and the ids after position k as varints. Word ids must lie in 2 .. words - 1."""
+    position = 0
+
+    def varint() -> int:
+        nonlocal position
+        value, shift = 0, 0
+        while True:
+            if position >= len(blob) or shift > 28:
+                raise ValueError("n-gram list: a varint is cut short or longer than 5 bytes")
+            byte = blob[position]
+            position += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value
+
+    counts = {2: varint(), 3: varint()}
+    grams: List[Tuple[int, ...]] = []
+    for n in (2, 3):
+        ids = [0, 0, 0]
+        for _ in range(counts[n]):
+            head = varint()
+            k, step = head % n, head // n
+            if step == 0:
+                raise ValueError("n-gram list: an n-gram does not follow the one before")
+            ids[k] += step
+            for j in range(k + 1, n):
+                ids[j] = varint()
+            if any(not 2 <= i < words for i in ids[:n]):
+                raise ValueError("n-gram list: an n-gram names a word the vocabulary lacks")
+            grams.append(tuple(ids[:n]))
+    if position != len(blob):
+        raise ValueError("n-gram list: bytes after the last n-gram")
+    return grams
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -204,14 +258,21 @@ class Classifier(nn.Module):
         if int(config.get("ngram_order", 0)):
             raise NotImplementedError("an n-gram model (ngram_order): its features are the words and n-grams present, "
                                       "not a torch.nn layer stack; the C++ engine reads it")
-        if int(config.get("ngram_path", 0)):
-            raise NotImplementedError("a model with an n-gram path (ngram_path): the path is not in the PyTorch "
-                                      "reference yet; the C++ engine reads it")
         self.config = dict(config)
         E = int(config.get("embedding_dim", 64))
         vocab = int(config.get("vocab_size", 20000))
         self.embedding_dim = E
-        self.embedding = nn.Embedding(vocab, E, padding_idx=PAD)
+        # An n-gram path (ngram_path 2 or 3, `attnlens join`): the network reads its first
+        # embedding_words ids (others are <unk> to it); beside it, logit += gain * the weights of
+        # the words and n-grams present (bind_ngrams gives the n-grams' rows).
+        self.ngram_order = int(config.get("ngram_path", 0))
+        self.embedding_words = int(config["embedding_words"]) if self.ngram_order else vocab
+        self.embedding = nn.Embedding(self.embedding_words, E, padding_idx=PAD)
+        if self.ngram_order:
+            self.ngrams = nn.Module()
+            self.ngrams.weight = nn.Parameter(torch.zeros(vocab, 1))
+            self.ngrams.gain = nn.Parameter(torch.ones(1))
+        self._ngram_rows: Dict[Tuple[int, ...], int] = {}
         # The encoder as a list of steps; modules carry the file's names (rnn, conv0, encoder, ...).
         self._steps: List[Tuple[str, object]] = []
         channels = E
@@ -302,8 +363,45 @@ class Classifier(nn.Module):
     # -- the forward pass
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
-        """ids [B, L] -> [B, L, E]; <pad> (id 0) gives zero vectors whatever row 0 of the table holds."""
-        return self.embedding(ids) * (ids != PAD).unsqueeze(-1).to(self.dtype)
+        """ids [B, L] -> [B, L, E]; <pad> (id 0) gives zero vectors whatever row 0 of the table holds.
+        With an n-gram path the network reads the ids beyond its words as <unk>."""
+        network_ids = ids.masked_fill(ids >= self.embedding_words, UNK) if self.ngram_order else ids
+        return self.embedding(network_ids) * (ids != PAD).unsqueeze(-1).to(self.dtype)
+
+    def bind_ngrams(self, grams: Sequence[Tuple[int, ...]], first_row: int) -> None:
+        """The n-gram path's n-grams: gram i (its word ids) is table row first_row + i."""
+        self._ngram_rows = {tuple(g): first_row + i for i, g in enumerate(grams) if len(g) <= self.ngram_order}
+
+    def ngram_shares(self, ids) -> torch.Tensor:
+        """One review's ids [L] -> each token's share of the path's logit [L] (zeros without a path):
+        every word present (not <pad>; <unk> too) and every listed n-gram of 2..order consecutive
+        tokens is a feature; an occurrence of a feature of n tokens gives each of them
+        gain * weight / (n * the feature's occurrences), so the shares add up to gain times the
+        sum of the weights of the distinct features present (Embedding::forward_ngrams)."""
+        ids = [int(i) for i in torch.as_tensor(ids).reshape(-1)]
+        shares = torch.zeros(len(ids), dtype=self.dtype)
+        if not self.ngram_order:
+            return shares
+        occurrences = []
+        for t, first in enumerate(ids):
+            if first == PAD:
+                continue
+            occurrences.append((first, t, 1))
+            for n in range(2, self.ngram_order + 1):
+                window = ids[t:t + n]
+                if len(window) < n or PAD in window:
+                    break
+                row = self._ngram_rows.get(tuple(window))
+                if row is not None:
+                    occurrences.append((row, t, n))
+        counts: Dict[int, int] = {}
+        for row, _, _ in occurrences:
+            counts[row] = counts.get(row, 0) + 1
+        weight = self.ngrams.weight.detach().to(self.dtype)[:, 0]
+        gain = self.ngrams.gain.detach().to(self.dtype)[0]
+        for row, t, n in occurrences:
+            shares[t:t + n] += gain * weight[row] / (n * counts[row])
+        return shares
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Embedded tokens [B, L, E] -> the encoder's outputs [B, L', C]."""
@@ -466,6 +564,9 @@ class Classifier(nn.Module):
         [B, L, E] is added to the embedded tokens before their dropout (adversarial training, as
         the engine's Classifier::forward does; padding stays zero); with `keep_embedded` set, the
         embedded tokens are kept in `embedded` with their gradient (its direction)."""
+        if self.ngram_order:
+            raise NotImplementedError("training a model with an n-gram path: join a trained network to an n-gram "
+                                      "model with `attnlens join`")
         x = self.embed(ids)
         if self.keep_embedded:
             x.retain_grad()
@@ -489,6 +590,9 @@ class Classifier(nn.Module):
         ids = torch.as_tensor(ids, dtype=torch.long)
         single = ids.dim() == 1
         logits, alpha = self.forward_embedded(self.embed(ids.unsqueeze(0) if single else ids))
+        if self.ngram_order:  # the path's logit beside the network's
+            rows = ids.unsqueeze(0) if single else ids
+            logits = logits + torch.stack([self.ngram_shares(row).sum() for row in rows]).to(logits.dtype)
         if single:
             return logits[0], (alpha[0] if alpha is not None else None)
         return logits, alpha
@@ -508,7 +612,10 @@ class Classifier(nn.Module):
         embedded = self.embed(ids).detach().requires_grad_(True)
         with torch.enable_grad():
             logit, alpha = self.forward_embedded(embedded)
-        value = float(logit[0])
+        # An n-gram path's part, per token: linear in its features, so its gradient x input and
+        # integrated gradients (from no features) are these shares, as the engine adds them.
+        shares = self.ngram_shares(ids[0]).cpu().numpy().astype(np.float64)
+        value = float(logit[0]) + float(shares.sum())
         sign = 1.0 if value > 0 else -1.0  # F = the predicted class's logit
         result = {"logit": value, "probability": 1.0 / (1.0 + math.exp(-value))}
         if method == "attention":
@@ -523,7 +630,7 @@ class Classifier(nn.Module):
                 result["scores"] = np.zeros(0)
             else:
                 (grad,) = torch.autograd.grad(sign * logit.sum(), embedded)
-                result["scores"] = (grad * embedded).sum(-1)[0].detach().cpu().numpy().astype(np.float64)
+                result["scores"] = (grad * embedded).sum(-1)[0].detach().cpu().numpy().astype(np.float64) + sign * shares
         elif method == "integrated-gradients":
             nodes, weights = gauss_legendre(steps)
             x = embedded.detach()[0]  # [L, E]; the baseline is zero
@@ -546,7 +653,7 @@ class Classifier(nn.Module):
                         (grad,) = torch.autograd.grad(sign * out.sum(), path)
                     w = torch.tensor(weights[begin:begin + chunk], dtype=self.dtype).reshape(-1, 1, 1)
                     average += (w * grad).sum(0)
-                scores = (x * average).sum(-1).detach().cpu().numpy().astype(np.float64)
+                scores = (x * average).sum(-1).detach().cpu().numpy().astype(np.float64) + sign * shares
             result.update(scores=scores, output=sign * value, baseline_output=baseline_output,
                           completeness_gap=abs(float(np.sum(scores)) - (sign * value - baseline_output)))
         else:
@@ -594,4 +701,9 @@ def load_classifier(path: str, dtype: torch.dtype = torch.float64) -> Tuple[Clas
         raise ValueError(f"{path}: format {fmt!r} is not attnlens.classifier")
     model = Classifier(file.config, dtype=dtype)
     model.load_tensors(file.tensors)
+    if model.ngram_order:
+        if not file.ngrams:
+            raise NotImplementedError(f"{path}: an n-gram path whose n-grams are stored as strings (before the compact "
+                                      "layout): `attnlens convert` puts them in it")
+        model.bind_ngrams(file.ngrams, file.ngram_first)
     return model, file
