@@ -514,7 +514,7 @@ TEST_CASE("n-gram path: the network's logit plus the path's exact shares, traine
   CHECK_THROWS_WITH(ClassifierConfig::from_json({{"ngram_order", 2}, {"embedding_dim", 1}, {"pooling", "sum"},
                                                  {"ngram_path", 2}, {"embedding_words", 4}}),
                     Catch::Contains("takes no n-gram path"));
-  CHECK_THROWS_WITH(export_onnx(loaded), Catch::Contains("n-gram path"));
+  CHECK(!export_onnx(loaded).empty());  // with its n-gram path as a second input (web/tests/onnx.test.mjs runs it)
   TrainOptions wrong;
   wrong.ngram_weight_decay = 0.1;
   CHECK_THROWS_WITH(Trainer(network, wrong), Catch::Contains("needs a model with an n-gram path"));

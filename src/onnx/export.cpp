@@ -206,9 +206,6 @@ std::string export_onnx(ClassifierBundle& bundle) {
   check(config.ngram_order == 0,
         "onnx export: an n-gram model's features (its words and n-grams present) are not an ONNX graph of token ids; "
         "its weights are one per vocabulary entry in embedding.weight");
-  check(config.ngram_path == 0,
-        "onnx export: the model's n-gram path (its words and n-grams present) is not an ONNX graph of token ids yet; "
-        "only models without one (ngram_path) export");
   const auto params = by_name(model);
   const ParamLookup param = [&](const std::string& name) -> const Parameter& {
     const auto it = params.find(name);
@@ -233,6 +230,14 @@ std::string export_onnx(ClassifierBundle& bundle) {
   meta("tokenizer", tokenizer_to_json(bundle.tokenizer).dump());
   meta("vocabulary", nlohmann::json(bundle.vocabulary.words()).dump());
   meta("provenance", bundle.provenance.dump());
+  const bool path = config.ngram_path > 0;
+  if (path)
+    meta("ngram_rows",
+         "The n-gram path's input: for each review, the distinct vocabulary ids of its features, padded with 0 "
+         "(<pad>, whose weight here is 0): every token's id but <pad> (<unk> included), and the id of every entry "
+         "of 2.." + std::to_string(config.ngram_path) + " consecutive tokens' words joined by one space that the "
+         "vocabulary holds. logit = the network's (which reads ids from embedding_words on as <unk>) + gain * the sum "
+         "of the features' weights.");
 
   onnx::GraphProto* graph = proto.mutable_graph();
   graph->set_name(config.architecture);
@@ -246,10 +251,17 @@ std::string export_onnx(ClassifierBundle& bundle) {
     for (const auto& d : dims) tensor->mutable_shape()->add_dim()->set_dim_param(d);
   };
   add_io(graph->mutable_input(), "token_ids", onnx::TensorProto::INT64, {"batch", "steps"});
+  if (path) add_io(graph->mutable_input(), "ngram_rows", onnx::TensorProto::INT64, {"batch", "features"});
 
   const Parameter& embedding = param("embedding.weight");
   g.initializer("embedding.weight", embedding.shape, values_of(embedding.value));
-  std::string x = g.op("Gather", {"embedding.weight", "token_ids"});  // [B, T, E]
+  std::string network_ids = "token_ids";
+  if (path) {  // the network reads the ids past its own words as <unk>
+    g.int64_initializer("network.words", {}, {config.embedding_words});
+    g.int64_initializer("network.unk", {}, {Vocabulary::kUnk});
+    network_ids = g.op("Where", {g.op("Less", {"token_ids", "network.words"}), "token_ids", "network.unk"});
+  }
+  std::string x = g.op("Gather", {"embedding.weight", network_ids});  // [B, T, E]
   int64_t channels = config.embedding_dim;
   int rnn = 0, conv = 0;
   for (const LayerSpec& layer : config.encoder_layers()) {
@@ -363,8 +375,17 @@ std::string export_onnx(ClassifierBundle& bundle) {
   }
   g.initializer("fc.weight", param("fc.weight").shape, values_of(param("fc.weight").value));
   g.initializer("fc.bias", param("fc.bias").shape, values_of(param("fc.bias").value));
-  const std::string logits = g.op("Gemm", {h, "fc.weight", "fc.bias"});
+  std::string logits = g.op("Gemm", {h, "fc.weight", "fc.bias"});
   GraphBuilder::attribute(graph->mutable_node(graph->node_size() - 1), "transB", int64_t{1});
+  if (path) {  // + gain · Σ the weights of the features present (row 0, <pad>, is never one: the padding)
+    std::vector<float> table = values_of(param("ngrams.weight").value);
+    table[0] = 0;
+    g.initializer("ngrams.weight", {static_cast<int64_t>(table.size())}, table);
+    g.initializer("ngrams.gain", {1}, values_of(param("ngrams.gain").value));
+    const std::string weights = g.op("Gather", {"ngrams.weight", "ngram_rows"});  // [B, F]
+    const std::string sum = g.op("ReduceSum", {weights, g.constant_axes({1})});  // [B, 1] (keepdims)
+    logits = g.op("Add", {logits, g.op("Mul", {sum, "ngrams.gain"})});
+  }
   g.node("Squeeze", {logits, g.constant_axes({1})}, {"logit"});
   g.node("Sigmoid", {"logit"}, {"probability"});
   add_io(graph->mutable_output(), "logit", onnx::TensorProto::FLOAT, {"batch"});

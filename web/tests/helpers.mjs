@@ -37,8 +37,8 @@ export function modelBytes() {
 }
 
 // Runs `attnlens classify --batch --json` on texts (one per line; they must not contain newlines).
-export function nativePredictions(texts, model = MODEL) {
-  const run = runCli(['classify', '--model', model, '--batch', '--json'], texts.join('\n') + '\n');
+export function nativePredictions(texts, model = MODEL, extra = []) {
+  const run = runCli(['classify', '--model', model, '--batch', '--json', ...extra], texts.join('\n') + '\n');
   return run.stdout.trim().split('\n').map((line) => JSON.parse(line));
 }
 
@@ -108,10 +108,38 @@ export function readSafetensors(bytes) {
 }
 
 // The vocabulary (words in id order) from a model file's safetensors header, whatever its weight storage.
+// A model file's vocabulary: its words, then, stored compactly in the U8 tensor vocabulary.ngrams
+// (src/text/ngram_list.hpp), its n-grams, each its words joined by one space.
 export function vocabularyOf(file) {
   const bytes = fs.readFileSync(file);
   const length = Number(bytes.readBigUInt64LE(0));
-  return JSON.parse(JSON.parse(bytes.subarray(8, 8 + length).toString('utf8')).__metadata__.vocabulary);
+  const header = JSON.parse(bytes.subarray(8, 8 + length).toString('utf8'));
+  const words = JSON.parse(header.__metadata__.vocabulary);
+  const list = header['vocabulary.ngrams'];
+  if (!list) return words;
+  const data = bytes.subarray(8 + length + list.data_offsets[0], 8 + length + list.data_offsets[1]);
+  let at = 0;
+  const varint = () => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = data[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+  };
+  const counts = { 2: varint(), 3: varint() };
+  const vocabulary = [...words];
+  for (const n of [2, 3]) {
+    const ids = [0, 0, 0];  // against the n-gram before, of the same length
+    for (let i = 0; i < counts[n]; i++) {
+      const head = varint();
+      const k = head % n;
+      ids[k] += Math.floor(head / n);
+      for (let j = k + 1; j < n; j++) ids[j] = varint();
+      vocabulary.push(ids.slice(0, n).map((id) => words[id]).join(' '));
+    }
+  }
+  return vocabulary;
 }
 
 // Runs the native CLI; throws with its stderr when it fails.
