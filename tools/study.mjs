@@ -1,17 +1,22 @@
-// The study of the attention tutorials: every architecture trained three times — with the seed
-// tutorial's protocol, with our best supervised settings, and semi-supervised (distilled from
-// the best-settings models and the n-gram baseline on IMDB's unlabelled reviews) — then the
-// results table and the figures (training/validation accuracy/loss per epoch), as JSON,
-// Markdown and SVG.
+// The study of the attention tutorials: every architecture trained with the seed tutorial's
+// protocol, with our best supervised settings, semi-supervised (distilled from the
+// best-settings models and the n-gram baseline on IMDB's unlabelled reviews), and
+// semi-supervised with an n-gram path (that model joined with the regularised trigram
+// baseline: the recipe that won, issue 18) — then the results table and the figures
+// (training/validation accuracy/loss per epoch), as JSON, Markdown and SVG.
 //
-//   node tools/study.mjs [--only lstm,cnn] [--protocol seed|best|semi-supervised|all] [--data DIR] [--force]
+//   node tools/study.mjs [--only lstm,cnn] [--protocol seed|best|semi-supervised|ngram-path|all]
+//                        [--data DIR] [--force] [--plan]
 //
 // Semi-supervised models are the shipped ones (models/<name>.safetensors, then converted to
-// int8); best-settings models and the n-gram baseline are their teachers
-// (models/teachers/<name>.safetensors); all are trained from models/<name>.json. Seed-protocol
-// models go to build/study/seed/. A model whose file already records the same training command
-// (wherever it was written) is reused, not retrained (--force retrains), so an interrupted
-// study resumes where it stopped.
+// int8); best-settings models and the n-gram baselines are their teachers
+// (models/teachers/<name>.safetensors); all are trained from models/<name>.json. The joined
+// models go to models/ngram-path/, seed-protocol models to build/study/seed/. A row's
+// prerequisites (a student's teachers, a joined model's network and n-gram model) are made
+// first when missing, so one command makes any row from nothing. A model whose file already
+// records the same command (wherever it was written) is reused, not retrained (--force
+// retrains the rows asked for, not their prerequisites), so an interrupted study resumes where
+// it stopped; --plan lists what would be trained and what reused, and trains nothing.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,8 +33,9 @@ export const MODELS = ['lstm', 'cnn', 'bilstm-attention', 'gru-attention', 'tran
 // and bigrams unregularised (the first students' teacher), and words, bigrams and trigrams with
 // weight decay (the strongest, README "Regularised").
 export const BASELINES = ['ngram', 'ngram-trigram'];
-export const PROTOCOLS = ['seed', 'best', 'semi-supervised'];
-const PROTOCOL_NAMES = { seed: 'seed protocol', best: 'best settings', 'semi-supervised': 'semi-supervised' };
+export const PROTOCOLS = ['seed', 'best', 'semi-supervised', 'ngram-path'];
+const PROTOCOL_NAMES = { seed: 'seed protocol', best: 'best settings', 'semi-supervised': 'semi-supervised',
+  'ngram-path': 'semi-supervised + n-gram path' };
 const ORDER = [...BASELINES, ...MODELS];
 // Training options a student adds to its configuration's, where they won on validation (issue
 // 18): adversarial training on the embeddings (Miyato et al. 2017). The row's command shows them.
@@ -39,8 +45,16 @@ export const teacherFile = (name) => `models/teachers/${name}.safetensors`;
 // n-gram baseline. (The regularised trigram one, given twice, made a GRU student of the same
 // validation accuracy: README, "A stronger teacher".)
 export const TEACHERS = ['ngram', ...MODELS].map(teacherFile);
+// The n-gram model every joined row adds to its network (README, "An n-gram path").
+export const NGRAM_PATH_BASELINE = 'ngram-trigram';
 export const modelFile = (name, protocol) => ({ seed: `build/study/seed/${name}.safetensors`, best: `models/teachers/${name}.safetensors`,
-  'semi-supervised': `models/${name}.safetensors` })[protocol];
+  'semi-supervised': `models/${name}.safetensors`, 'ngram-path': `models/ngram-path/${name}.safetensors` })[protocol];
+// What a row needs trained before it: a student its teachers, a joined model its network and its
+// n-gram model (each with what it needs in turn).
+const prerequisites = (name, protocol) => ({
+  'semi-supervised': ['ngram', ...MODELS].map((teacher) => [teacher, 'best']),
+  'ngram-path': [[NGRAM_PATH_BASELINE, 'best'], [name, 'semi-supervised']],
+})[protocol] ?? [];
 
 // The seed tutorial's protocol: 200 tokens, embedding 64 (as in our configs), Adam 1e-3,
 // batch 128, 5 epochs, 80/20 split; no pretrained embeddings, no schedule, no early stop.
@@ -64,30 +78,58 @@ const withoutOut = (command) => command.replace(/ --out \S+/, '');
 // provenance.conversion.original.test.
 export const asTrained = (recorded) => recorded.conversion?.original?.test ?? recorded;
 
-function studyRun(name, protocol, options) {
+// The command that makes a row's file, as the CLI's arguments.
+function commandArgs(name, protocol, options) {
   const out = modelFile(name, protocol);
-  fs.mkdirSync(path.dirname(path.join(ROOT, out)), { recursive: true });
-  const args = ['train', '--config', `models/${name}.json`, '--out', out];
-  if (options.data) args.push('--data', options.data);
+  const data = options.data ? ['--data', options.data] : [];
+  if (protocol === 'ngram-path')
+    return ['join', '--network', modelFile(name, 'semi-supervised'), '--ngrams', teacherFile(NGRAM_PATH_BASELINE), '--out', out, '--eval-test', ...data];
+  const args = ['train', '--config', `models/${name}.json`, '--out', out, ...data];
   if (protocol === 'seed') args.push(...SEED_PROTOCOL);
   else args.push('--eval-test');
   if (protocol === 'semi-supervised')
     args.push(...TEACHERS.flatMap((teacher) => ['--teacher', teacher]), ...(STUDENT_OPTIONS[name] ?? []));
+  return args;
+}
+
+// The command a file records as having made it (a joined file records its network's training
+// command as its own, and the join's beside it).
+const recordedCommand = (protocol, recorded) => (protocol === 'ngram-path' ? recorded.ngram_path?.command : recorded.command);
+
+// Makes a row's file unless one made by the same command is there (its prerequisites first);
+// returns the command that made it. With options.plan, says what it would do and does nothing.
+function ensure(name, protocol, options, { force = false, done = new Map() } = {}) {
+  const key = `${name} (${protocol})`;
+  if (done.has(key)) return done.get(key);
+  for (const [n, p] of prerequisites(name, protocol)) ensure(n, p, options, { done });
+  const out = modelFile(name, protocol);
+  const args = commandArgs(name, protocol, options);
   let command = `attnlens ${args.join(' ')}`;
   let reuse = false;
-  if (!options.force && fs.existsSync(path.join(ROOT, out))) {
-    const recorded = JSON.parse(run(['info', '--model', out])).provenance.command;
-    reuse = withoutOut(recorded) === withoutOut(command);
+  if (!force && fs.existsSync(path.join(ROOT, out))) {
+    const recorded = recordedCommand(protocol, JSON.parse(run(['info', '--model', out])).provenance);
+    reuse = recorded != null && withoutOut(recorded) === withoutOut(command);
     if (reuse) command = recorded;
   }
-  console.error(`${reuse ? 'reusing' : 'training'} ${name} (${protocol}): ${command}`);
-  if (!reuse) run(args, { capture: false });
-  // The shipped files are stored as int8 (a quarter of the size); the card keeps both accuracies.
-  // Also after a study stopped between training and converting.
-  if (protocol === 'semi-supervised' && JSON.parse(run(['info', '--model', out])).provenance.conversion?.weights !== 'int8')
-    run(['convert', '--model', out, '--out', out, '--weights', 'int8', '--eval-test', ...(options.data ? ['--data', options.data] : [])], { capture: false });
-  // Test accuracy: whole reviews for our protocols (as trained, recorded by --eval-test); the first
-  // 200 tokens for the seed's.
+  console.error(`${options.plan ? (reuse ? 'would reuse' : 'would train') : (reuse ? 'reusing' : 'training')} ${key}: ${command}`);
+  if (!options.plan) {
+    fs.mkdirSync(path.dirname(path.join(ROOT, out)), { recursive: true });
+    if (!reuse) run(args, { capture: false });
+    // The shipped files are stored as int8 (a quarter of the size); the card keeps both accuracies.
+    // Also after a study stopped between training and converting.
+    if (protocol === 'semi-supervised' && JSON.parse(run(['info', '--model', out])).provenance.conversion?.weights !== 'int8')
+      run(['convert', '--model', out, '--out', out, '--weights', 'int8', '--eval-test', ...(options.data ? ['--data', options.data] : [])], { capture: false });
+  }
+  done.set(key, command);
+  return command;
+}
+
+// A row of the study: the model made (or reused) and measured.
+function studyRun(name, protocol, options, done) {
+  const command = ensure(name, protocol, options, { force: options.force, done });
+  const out = modelFile(name, protocol);
+  // Test accuracy: whole reviews for our protocols (as trained, recorded by --eval-test; a joined
+  // model as stored, recorded by the join); the first 200 tokens for the seed's.
   const evalArgs = ['eval', '--model', out, '--split', 'test', '--json'];
   if (options.data) evalArgs.push('--data', options.data);
   if (protocol === 'seed') evalArgs.push('--max-length', '200');
@@ -95,21 +137,27 @@ function studyRun(name, protocol, options) {
   const info = JSON.parse(run(['info', '--model', out]));
   const test = protocol === 'seed' ? evaluated : (({ test_accuracy: accuracy, test_loss: loss, test_count: count }) => ({ accuracy, loss, count }))(asTrained(info.provenance));
   const short = protocol === 'seed' ? null : JSON.parse(run([...evalArgs, '--short-reviews']));
-  const history = JSON.parse(fs.readFileSync(path.join(ROOT, out.replace(/\.safetensors$/, '.history.json')), 'utf8'));
   const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
+  // A joined model has no epochs of its own: its training is its network's and its n-gram model's.
+  const joined = protocol === 'ngram-path';
+  const history = joined ? [] : JSON.parse(fs.readFileSync(path.join(ROOT, out.replace(/\.safetensors$/, '.history.json')), 'utf8'));
+  const ngrams = joined ? JSON.parse(run(['info', '--model', teacherFile(NGRAM_PATH_BASELINE)])).provenance : null;
   return {
     model: name, protocol, command, file: out,
     parameters: info.parameters,
-    weights: info.provenance.conversion?.weights ?? 'float32',
+    weights: info.provenance.conversion?.weights ?? (joined ? 'int8' : 'float32'),
     test_accuracy: test.accuracy, test_loss: test.loss, test_count: test.count, test_tokens: protocol === 'seed' ? 200 : 'whole',
     short_review_accuracy: short?.accuracy ?? null, short_review_count: short?.count ?? null,
     seed_tutorial_accuracy: protocol === 'seed' ? SEED_PUBLISHED[name] ?? null : null,
     validation_accuracy: info.provenance.validation_accuracy,
     best_epoch: info.provenance.best_epoch,
-    training_seconds: info.provenance.training_seconds,
-    training_reviews_per_second: mean(history.map((e) => e.examples_per_second)),
+    training_seconds: info.provenance.training_seconds + (ngrams?.training_seconds ?? 0),
+    training_reviews_per_second: joined ? null : mean(history.map((e) => e.examples_per_second)),
     eval_reviews_per_second: evaluated.reviews_per_second,
     distillation: info.provenance.distillation ?? null,
+    ...(joined ? { ngram_path: { weight: info.provenance.ngram_path.weight, network: modelFile(name, 'semi-supervised'),
+      network_validation_accuracy: info.provenance.ngram_path.network_validation_accuracy,
+      ngrams: teacherFile(NGRAM_PATH_BASELINE), ngrams_training_seconds: ngrams.training_seconds } } : {}),
     epochs: history,
   };
 }
@@ -135,7 +183,7 @@ async function figure(rows, protocol, field, title) {
 function markdown(rows) {
   const pct = (v) => (v == null ? '—' : `${(100 * v).toFixed(2)} %`);
   const lines = [
-    '# The study: every architecture of the attention tutorials, three protocols',
+    '# The study: every architecture of the attention tutorials, four protocols',
     '',
     'Generated by `node tools/study.mjs` (see `tools/study`); every number below comes from `results.json` beside this file.',
     'IMDB, official test set (25,000 reviews). **Seed protocol**: the seed tutorial\'s — 200 tokens (we keep the first 200;',
@@ -146,7 +194,10 @@ function markdown(rows) {
     'baseline, its command names them) — they label IMDB\'s 50,000 unlabelled',
     'reviews with the sigmoid of their mean logit, and the student learns from the gold and the soft labels (where its',
     'command says `--adversarial`, also from its reviews moved adversarially in embedding space); these are the',
-    'shipped models (`models/`, stored as int8). Test accuracy is the model as trained (float32); **short reviews**:',
+    'shipped models (`models/`, stored as int8). **Semi-supervised + n-gram path**: that model joined (`attnlens join`) with',
+    `the regularised trigram baseline (${NGRAM_PATH_BASELINE}), one logit the mean of the two, each token's share exact — the recipe that`,
+    'won (`models/ngram-path/`; the page\'s default is the GRU\'s, joined with a 200,000-feature trigram model instead).',
+    'Test accuracy is the model as trained (float32; a joined model as stored); **short reviews**:',
     '`attnlens eval --split test --short-reviews` on the file as it is stored (the last sentence of 4 to 30 words of each',
     'test review rated 1, 2, 9 or 10, labelled by its review).',
     '',
@@ -156,7 +207,7 @@ function markdown(rows) {
   for (const r of [...rows].sort(byModelAndProtocol)) {
     lines.push(`| ${r.model} | ${r.protocol} | ${pct(r.test_accuracy)} | ${r.short_review_accuracy == null ? '' : pct(r.short_review_accuracy)} | `
       + `${r.test_loss.toFixed(4)} | ${r.protocol === 'seed' ? pct(r.seed_tutorial_accuracy) : ''} | ${r.parameters.toLocaleString('en')} | `
-      + `${Math.round(r.training_seconds)} s | ${Math.round(r.training_reviews_per_second)} |`);
+      + `${Math.round(r.training_seconds)} s | ${r.training_reviews_per_second == null ? '' : Math.round(r.training_reviews_per_second)} |`);
   }
   lines.push('',
     'Published anchors on the same test set (none trained on two CPU cores, none in a browser): NBSVM-bi 91.22 % (Wang & Manning',
@@ -167,11 +218,11 @@ function markdown(rows) {
     'Differences from the seed\'s Keras runs that remain under its protocol: our tokenizer and 10,000-word vocabulary,',
     'our architectures\' dropout, and masking — our recurrent layers and poolings skip padding, while a Keras LSTM without',
     'masking reads the padding too. The last is a likely reason for the gap on the plain LSTM (58.85 % there); we have not',
-    'isolated it. Training times are wall-clock on this 2-core machine and include word2vec for the best settings, and',
-    'word2vec and the teachers\' labelling for the semi-supervised ones.',
-    '', 'Figures (per epoch, every model):');
-  for (const protocol of PROTOCOLS) {
-    if (!rows.some((r) => r.protocol === protocol)) continue;
+    'isolated it. Training times are wall-clock on this 2-core machine and include word2vec for the best settings,',
+    'word2vec and the teachers\' labelling for the semi-supervised ones, and for a joined model its network\'s and its',
+    'n-gram model\'s training (the join itself takes seconds; neither counts the teachers\' own training).',
+    '', 'Figures (per epoch, every model trained by epochs):');
+  for (const protocol of PROTOCOLS.filter((p) => hasEpochs(rows, p))) {
     for (const field of ['train_accuracy', 'validation_accuracy', 'train_loss', 'validation_loss'])
       lines.push(`- [${protocol}: ${field.replace(/_/g, ' ')}](${protocol}-${field}.svg)`);
   }
@@ -180,14 +231,16 @@ function markdown(rows) {
   return `${lines.join('\n')}\n`;
 }
 
+// The protocols with per-epoch figures: all but the joined models', which train no epochs of their own.
+const hasEpochs = (rows, protocol) => rows.some((r) => r.protocol === protocol && r.epochs.length > 0);
+
 const byModelAndProtocol = (a, b) => ORDER.indexOf(a.model) - ORDER.indexOf(b.model) || PROTOCOLS.indexOf(a.protocol) - PROTOCOLS.indexOf(b.protocol);
 
 export async function writeReport(rows, dir = OUT) {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'results.json'), `${JSON.stringify(rows, null, 2)}\n`);
   fs.writeFileSync(path.join(dir, 'README.md'), markdown(rows));
-  for (const protocol of PROTOCOLS) {
-    if (!rows.some((r) => r.protocol === protocol)) continue;
+  for (const protocol of PROTOCOLS.filter((p) => hasEpochs(rows, p))) {
     for (const [field, title] of [['train_accuracy', 'Training accuracy'], ['validation_accuracy', 'Validation accuracy'],
       ['train_loss', 'Training loss'], ['validation_loss', 'Validation loss']]) {
       const svg = await figure(rows, protocol, field, `${title} (${PROTOCOL_NAMES[protocol]})`);
@@ -200,6 +253,7 @@ async function main() {
   const { values } = parseArgs({ options: {
     only: { type: 'string' }, protocol: { type: 'string', default: 'all' }, data: { type: 'string' },
     force: { type: 'boolean', default: false }, 'report-only': { type: 'boolean', default: false },
+    plan: { type: 'boolean', default: false },
   } });
   const all = [...BASELINES, ...MODELS];
   const names = values.only ? values.only.split(',') : all;
@@ -208,12 +262,20 @@ async function main() {
   for (const p of protocols) if (!PROTOCOLS.includes(p)) throw new Error(`--protocol must be ${PROTOCOLS.join(', ')} or all`);
   const resultsPath = path.join(OUT, 'results.json');
   let rows = fs.existsSync(resultsPath) ? JSON.parse(fs.readFileSync(resultsPath, 'utf8')) : [];
+  if (values.plan) {
+    const done = new Map();
+    for (const protocol of protocols)
+      for (const name of names) if (!BASELINES.includes(name) || protocol === 'best') ensure(name, protocol, values, { force: values.force, done });
+    return;
+  }
   if (!values['report-only']) {
-    // Protocol by protocol: the semi-supervised models need every teacher first.
+    // Protocol by protocol (each row makes what it needs first); a model trained once is not
+    // looked at again.
+    const done = new Map();
     for (const protocol of protocols) {
       for (const name of names) {
         if (BASELINES.includes(name) && protocol !== 'best') continue;
-        const row = studyRun(name, protocol, values);
+        const row = studyRun(name, protocol, values, done);
         rows = rows.filter((r) => !(r.model === row.model && r.protocol === row.protocol)).concat([row]);
         await writeReport(rows);  // after every run: an interrupted study keeps what it finished
       }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from './helpers.mjs';
-import { BASELINES, MODELS, TEACHERS, asTrained, modelFile, teacherFile, writeReport } from '../../tools/study.mjs';
+import { BASELINES, MODELS, NGRAM_PATH_BASELINE, TEACHERS, asTrained, modelFile, teacherFile, writeReport } from '../../tools/study.mjs';
 import { DECODERS, writeReport as writeTranslationReport } from '../../tools/translation-study.mjs';
 import { MODELS as FAITHFULNESS_MODELS, METHODS, fileDigest, studyArgs, writeReport as writeFaithfulnessReport } from '../../tools/faithfulness-study.mjs';
 
@@ -31,7 +31,7 @@ function provenance(file) {
 
 // The study measured the models as trained (float32); a shipped file converted to other weight
 // storage (attnlens convert) keeps those figures in provenance.conversion.original.test.
-test('every best-settings and semi-supervised row is a model file in the repository recording the same test accuracy', () => {
+test('every best-settings, semi-supervised and joined row is a model file in the repository recording the same test accuracy', () => {
   const rows = JSON.parse(fs.readFileSync(path.join(STUDY, 'results.json'), 'utf8'));
   const kept = rows.filter((r) => r.protocol !== 'seed');
   // The teachers (the n-gram baselines and every architecture's best settings) are all there.
@@ -43,12 +43,26 @@ test('every best-settings and semi-supervised row is a model file in the reposit
     assert.ok(fs.existsSync(file), `${row.file} is missing`);
     assert.equal(row.test_count, 25000);
     const recorded = provenance(file);
-    assert.equal(recorded.command, row.command, `${row.file} was not made by the study's command`);
+    // A joined file records its network's command as its own and the join's beside it.
+    const made = row.protocol === 'ngram-path' ? recorded.ngram_path.command : recorded.command;
+    assert.equal(made, row.command, `${row.file} was not made by the study's command`);
     assert.ok(Math.abs(asTrained(recorded).test_accuracy - row.test_accuracy) < 1e-12, `${row.model}: card and study differ`);
+    // The time is the file's own (a model retrained by the same command is measured again).
+    if (row.protocol !== 'ngram-path') assert.equal(row.training_seconds, recorded.training_seconds, `${row.model} (${row.protocol}): training time`);
     if (row.protocol === 'semi-supervised') {
       // The provenance names each teacher's file (the command holds its path).
       assert.deepEqual(recorded.distillation.teachers.map((t) => t.file), TEACHERS.map((t) => path.basename(t)), `${row.file}: its teachers`);
       assert.equal(recorded.conversion?.weights, 'int8', `${row.file} is shipped as int8`);
+    }
+    if (row.protocol === 'ngram-path') {
+      // The shipped network and the study's n-gram baseline, joined: the network's training
+      // is the semi-supervised row's, and the row's time adds the n-gram model's.
+      const network = rows.find((r) => r.model === row.model && r.protocol === 'semi-supervised');
+      const ngrams = rows.find((r) => r.model === NGRAM_PATH_BASELINE && r.protocol === 'best');
+      assert.equal(row.command, `attnlens join --network ${network.file} --ngrams ${ngrams.file} --out ${row.file} --eval-test`);
+      assert.equal(recorded.ngram_path.ngrams.file, path.basename(ngrams.file));
+      assert.ok(Math.abs(row.training_seconds - network.training_seconds - ngrams.training_seconds) < 1e-6, `${row.model}: training time`);
+      assert.deepEqual(row.epochs, []);
     }
   }
   // Every shipped classifier is its architecture's semi-supervised model, or (until it has one)
