@@ -31,12 +31,15 @@ const OUT = path.join(ROOT, 'models/study');
 export const MODELS = ['lstm', 'cnn', 'bilstm-attention', 'gru-attention', 'transformer'];
 // The classical baselines, NB-weighted n-gram logistic regressions (best settings only): words
 // and bigrams unregularised (the first students' teacher), and words, bigrams and trigrams with
-// weight decay (the strongest, README "Regularised").
-export const BASELINES = ['ngram', 'ngram-trigram'];
+// weight decay (the strongest, README "Regularised"), and the same on 200,000 features (the page
+// default's n-gram path: README, "The page's default").
+export const BASELINES = ['ngram', 'ngram-trigram', 'ngram-trigram-200k'];
 export const PROTOCOLS = ['seed', 'best', 'semi-supervised', 'ngram-path'];
 const PROTOCOL_NAMES = { seed: 'seed protocol', best: 'best settings', 'semi-supervised': 'semi-supervised',
   'ngram-path': 'semi-supervised + n-gram path' };
-const ORDER = [...BASELINES, ...MODELS];
+// The page's default model: the GRU + attention student joined with the smaller trigram model.
+export const PAGE_DEFAULT = 'gru-attention-ngrams';
+const ORDER = [...BASELINES, 'lstm', 'cnn', 'bilstm-attention', 'gru-attention', PAGE_DEFAULT, 'transformer'];
 // Training options a student adds to its configuration's, where they won on validation (issue
 // 18): adversarial training on the embeddings (Miyato et al. 2017). The row's command shows them.
 export const STUDENT_OPTIONS = { 'gru-attention': ['--adversarial', '0.5'], 'bilstm-attention': ['--adversarial', '0.5'] };
@@ -45,15 +48,21 @@ export const teacherFile = (name) => `models/teachers/${name}.safetensors`;
 // n-gram baseline. (The regularised trigram one, given twice, made a GRU student of the same
 // validation accuracy: README, "A stronger teacher".)
 export const TEACHERS = ['ngram', ...MODELS].map(teacherFile);
-// The n-gram model every joined row adds to its network (README, "An n-gram path").
+// The n-gram model every architecture's joined row adds to its network (README, "An n-gram
+// path"); what each joined row joins (the page's default its own n-gram model).
 export const NGRAM_PATH_BASELINE = 'ngram-trigram';
+export const JOINS = { ...Object.fromEntries(MODELS.map((name) => [name, { network: name, ngrams: NGRAM_PATH_BASELINE }])),
+  [PAGE_DEFAULT]: { network: 'gru-attention', ngrams: 'ngram-trigram-200k' } };
 export const modelFile = (name, protocol) => ({ seed: `build/study/seed/${name}.safetensors`, best: `models/teachers/${name}.safetensors`,
-  'semi-supervised': `models/${name}.safetensors`, 'ngram-path': `models/ngram-path/${name}.safetensors` })[protocol];
+  'semi-supervised': `models/${name}.safetensors`,
+  'ngram-path': name === PAGE_DEFAULT ? `models/${name}.safetensors` : `models/ngram-path/${name}.safetensors` })[protocol];
+// The protocols a row name has: a baseline best settings only, the page's default the join only.
+export const protocolsOf = (name) => (BASELINES.includes(name) ? ['best'] : name === PAGE_DEFAULT ? ['ngram-path'] : PROTOCOLS);
 // What a row needs trained before it: a student its teachers, a joined model its network and its
 // n-gram model (each with what it needs in turn).
 const prerequisites = (name, protocol) => ({
   'semi-supervised': ['ngram', ...MODELS].map((teacher) => [teacher, 'best']),
-  'ngram-path': [[NGRAM_PATH_BASELINE, 'best'], [name, 'semi-supervised']],
+  'ngram-path': [[JOINS[name]?.ngrams, 'best'], [JOINS[name]?.network, 'semi-supervised']],
 })[protocol] ?? [];
 
 // The seed tutorial's protocol: 200 tokens, embedding 64 (as in our configs), Adam 1e-3,
@@ -83,7 +92,8 @@ function commandArgs(name, protocol, options) {
   const out = modelFile(name, protocol);
   const data = options.data ? ['--data', options.data] : [];
   if (protocol === 'ngram-path')
-    return ['join', '--network', modelFile(name, 'semi-supervised'), '--ngrams', teacherFile(NGRAM_PATH_BASELINE), '--out', out, '--eval-test', ...data];
+    return ['join', '--network', modelFile(JOINS[name].network, 'semi-supervised'), '--ngrams', teacherFile(JOINS[name].ngrams), '--out', out,
+      '--eval-test', ...data];
   const args = ['train', '--config', `models/${name}.json`, '--out', out, ...data];
   if (protocol === 'seed') args.push(...SEED_PROTOCOL);
   else args.push('--eval-test');
@@ -141,7 +151,7 @@ function studyRun(name, protocol, options, done) {
   // A joined model has no epochs of its own: its training is its network's and its n-gram model's.
   const joined = protocol === 'ngram-path';
   const history = joined ? [] : JSON.parse(fs.readFileSync(path.join(ROOT, out.replace(/\.safetensors$/, '.history.json')), 'utf8'));
-  const ngrams = joined ? JSON.parse(run(['info', '--model', teacherFile(NGRAM_PATH_BASELINE)])).provenance : null;
+  const ngrams = joined ? JSON.parse(run(['info', '--model', teacherFile(JOINS[name].ngrams)])).provenance : null;
   return {
     model: name, protocol, command, file: out,
     parameters: info.parameters,
@@ -155,9 +165,9 @@ function studyRun(name, protocol, options, done) {
     training_reviews_per_second: joined ? null : mean(history.map((e) => e.examples_per_second)),
     eval_reviews_per_second: evaluated.reviews_per_second,
     distillation: info.provenance.distillation ?? null,
-    ...(joined ? { ngram_path: { weight: info.provenance.ngram_path.weight, network: modelFile(name, 'semi-supervised'),
+    ...(joined ? { ngram_path: { weight: info.provenance.ngram_path.weight, network: modelFile(JOINS[name].network, 'semi-supervised'),
       network_validation_accuracy: info.provenance.ngram_path.network_validation_accuracy,
-      ngrams: teacherFile(NGRAM_PATH_BASELINE), ngrams_training_seconds: ngrams.training_seconds } } : {}),
+      ngrams: teacherFile(JOINS[name].ngrams), ngrams_training_seconds: ngrams.training_seconds } } : {}),
     epochs: history,
   };
 }
@@ -196,7 +206,7 @@ function markdown(rows) {
     'command says `--adversarial`, also from its reviews moved adversarially in embedding space); these are the',
     'shipped models (`models/`, stored as int8). **Semi-supervised + n-gram path**: that model joined (`attnlens join`) with',
     `the regularised trigram baseline (${NGRAM_PATH_BASELINE}), one logit the mean of the two, each token's share exact — the recipe that`,
-    'won (`models/ngram-path/`; the page\'s default is the GRU\'s, joined with a 200,000-feature trigram model instead).',
+    `won (\`models/ngram-path/\`; the page's default, ${PAGE_DEFAULT}, is the GRU's joined with the 200,000-feature trigram model instead).`,
     'Test accuracy is the model as trained (float32; a joined model as stored); **short reviews**:',
     '`attnlens eval --split test --short-reviews` on the file as it is stored (the last sentence of 4 to 30 words of each',
     'test review rated 1, 2, 9 or 10, labelled by its review).',
@@ -255,7 +265,7 @@ async function main() {
     force: { type: 'boolean', default: false }, 'report-only': { type: 'boolean', default: false },
     plan: { type: 'boolean', default: false },
   } });
-  const all = [...BASELINES, ...MODELS];
+  const all = ORDER;
   const names = values.only ? values.only.split(',') : all;
   for (const n of names) if (!all.includes(n)) throw new Error(`unknown model '${n}' (${all.join(', ')})`);
   const protocols = values.protocol === 'all' ? PROTOCOLS : [values.protocol];
@@ -265,7 +275,7 @@ async function main() {
   if (values.plan) {
     const done = new Map();
     for (const protocol of protocols)
-      for (const name of names) if (!BASELINES.includes(name) || protocol === 'best') ensure(name, protocol, values, { force: values.force, done });
+      for (const name of names) if (protocolsOf(name).includes(protocol)) ensure(name, protocol, values, { force: values.force, done });
     return;
   }
   if (!values['report-only']) {
@@ -274,7 +284,7 @@ async function main() {
     const done = new Map();
     for (const protocol of protocols) {
       for (const name of names) {
-        if (BASELINES.includes(name) && protocol !== 'best') continue;
+        if (!protocolsOf(name).includes(protocol)) continue;
         const row = studyRun(name, protocol, values, done);
         rows = rows.filter((r) => !(r.model === row.model && r.protocol === row.protocol)).concat([row]);
         await writeReport(rows);  // after every run: an interrupted study keeps what it finished

@@ -77,8 +77,9 @@ async function loadStudy() {
     return;
   }
   const body = $('study-table').querySelector('tbody');
-  const BASELINE_TITLES = { ngram: 'n-gram baseline (words, bigrams)', 'ngram-trigram': 'n-gram baseline (up to trigrams, regularised)' };
-  const order = ['ngram', 'ngram-trigram', 'lstm', 'cnn', 'bilstm-attention', 'gru-attention', 'transformer'];
+  const BASELINE_TITLES = { ngram: 'n-gram baseline (words, bigrams)', 'ngram-trigram': 'n-gram baseline (up to trigrams, regularised)',
+    'ngram-trigram-200k': 'n-gram baseline (up to trigrams, regularised, 200,000 features)' };
+  const order = ['ngram', 'ngram-trigram', 'ngram-trigram-200k', 'lstm', 'cnn', 'bilstm-attention', 'gru-attention', 'gru-attention-ngrams', 'transformer'];
   const protocols = ['seed', 'best', 'semi-supervised', 'ngram-path'];
   const protocolNames = { seed: 'seed tutorial’s', best: 'ours, supervised (teacher)', 'semi-supervised': 'ours, semi-supervised (shipped)',
     'ngram-path': 'ours, semi-supervised + n-gram path (joined)' };

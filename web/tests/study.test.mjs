@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from './helpers.mjs';
-import { BASELINES, MODELS, NGRAM_PATH_BASELINE, TEACHERS, asTrained, modelFile, teacherFile, writeReport } from '../../tools/study.mjs';
+import { BASELINES, JOINS, MODELS, PAGE_DEFAULT, TEACHERS, asTrained, modelFile, protocolsOf, teacherFile, writeReport } from '../../tools/study.mjs';
 import { DECODERS, writeReport as writeTranslationReport } from '../../tools/translation-study.mjs';
 import { MODELS as FAITHFULNESS_MODELS, METHODS, fileDigest, studyArgs, writeReport as writeFaithfulnessReport } from '../../tools/faithfulness-study.mjs';
 
@@ -37,7 +37,7 @@ test('every best-settings, semi-supervised and joined row is a model file in the
   // The teachers (the n-gram baselines and every architecture's best settings) are all there.
   assert.deepEqual(kept.filter((r) => r.protocol === 'best').map((r) => r.file).sort(), [...BASELINES, ...MODELS].map(teacherFile).sort());
   for (const row of kept) {
-    assert.ok(MODELS.includes(row.model) || (BASELINES.includes(row.model) && row.protocol === 'best'), row.model);
+    assert.ok(protocolsOf(row.model).includes(row.protocol), `${row.model} (${row.protocol})`);
     assert.equal(row.file, modelFile(row.model, row.protocol));
     const file = path.join(ROOT, row.file);
     assert.ok(fs.existsSync(file), `${row.file} is missing`);
@@ -57,14 +57,16 @@ test('every best-settings, semi-supervised and joined row is a model file in the
     if (row.protocol === 'ngram-path') {
       // The shipped network and the study's n-gram baseline, joined: the network's training
       // is the semi-supervised row's, and the row's time adds the n-gram model's.
-      const network = rows.find((r) => r.model === row.model && r.protocol === 'semi-supervised');
-      const ngrams = rows.find((r) => r.model === NGRAM_PATH_BASELINE && r.protocol === 'best');
+      const network = rows.find((r) => r.model === JOINS[row.model].network && r.protocol === 'semi-supervised');
+      const ngrams = rows.find((r) => r.model === JOINS[row.model].ngrams && r.protocol === 'best');
       assert.equal(row.command, `attnlens join --network ${network.file} --ngrams ${ngrams.file} --out ${row.file} --eval-test`);
       assert.equal(recorded.ngram_path.ngrams.file, path.basename(ngrams.file));
       assert.ok(Math.abs(row.training_seconds - network.training_seconds - ngrams.training_seconds) < 1e-6, `${row.model}: training time`);
       assert.deepEqual(row.epochs, []);
     }
   }
+  // Every architecture has its joined row, and so has the page's default.
+  assert.deepEqual(kept.filter((r) => r.protocol === 'ngram-path').map((r) => r.model).sort(), [...MODELS, PAGE_DEFAULT].sort());
   // Every shipped classifier is its architecture's semi-supervised model, or (until it has one)
   // the same bytes as its teacher.
   for (const name of MODELS) {
