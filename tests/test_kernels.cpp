@@ -3,13 +3,18 @@
 // for large ones) against each other, at sizes that exercise the vector body and the tails.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
+#include <type_traits>
 
 #include "core/kernels.hpp"
 #include "core/rng.hpp"
 #include "helpers.hpp"
+#include "core/simd_kernels.hpp"
+#include "layers/bidirectional.hpp"
 #include "layers/conv1d.hpp"
 #include "layers/gru.hpp"
 #include "layers/lstm.hpp"
+#include "layers/recurrent_inference.hpp"
 
 using namespace attnlens;
 using namespace attnlens::testing;
@@ -90,6 +95,202 @@ TEST_CASE("recurrent steps: the per-sample kernels and the batched GEMM agree, p
             const auto got = batched.values.col(t * 6 + b);
             if (t < lengths[b]) CHECK((got - alone.values.col(t)).cwiseAbs().maxCoeff() < 2e-6);
             else CHECK(got.isZero());
+          }
+        }
+      }
+    }
+  }
+}
+
+namespace {
+
+// A recurrent layer (LSTM or GRU, optionally bidirectional) with random weights and biases.
+std::unique_ptr<SequenceLayer> random_recurrent(bool gru, bool bidirectional, int E, int H, Rng& rng) {
+  const auto direction = [&](bool reverse) -> std::unique_ptr<SequenceLayer> {
+    if (gru) return std::make_unique<GRU>("rnn", reverse ? "_l0_reverse" : "_l0", E, H, reverse);
+    return std::make_unique<LSTM>("rnn", reverse ? "_l0_reverse" : "_l0", E, H, reverse);
+  };
+  std::unique_ptr<SequenceLayer> layer;
+  if (!bidirectional) layer = direction(false);
+  else if (gru) layer = std::make_unique<Bidirectional>(direction(false), direction(true), Bidirectional::copier<GRU>());
+  else layer = std::make_unique<Bidirectional>(direction(false), direction(true), Bidirectional::copier<LSTM>());
+  layer->init(rng);
+  for (Parameter* p : layer->parameters())  // non-zero biases, and gates driven into saturation now and then
+    p->value += (random_matrix(p->value.rows(), p->value.cols(), rng, 0.6)).cast<Scalar>();
+  return layer;
+}
+
+}  // namespace
+
+TEST_CASE("fused recurrent steps: inference equals the kept path, alone and with both directions interleaved",
+          "[kernels][lstm][gru][bidirectional]") {
+  // Under ForwardOnly the layers run kernels::gru_steps / lstm_steps sample by sample (W_hh
+  // packed gate-interleaved, the gates on registers; a bidirectional layer's directions in one
+  // loop; each distinct input column projected once); otherwise the GEMV and the separate gate pass. H: one vector, blocks with a shorter last one
+  // (for the SIMD lanes of this build: 16 with AVX-512, 8 with AVX, 4 in wasm), and sizes that
+  // are not a multiple of the lanes (the unfused path: the same results by construction).
+  if constexpr (std::is_same_v<Scalar, float>) CHECK(kernels::fused_steps(64));
+  const int T = 9, E = 6;
+  Rng rng(17);
+  Matrix x = random_matrix(E, T, rng, 2.0).cast<Scalar>();
+  x.col(4) = x.col(1);  // a recurring word: its projection is computed once
+  x.col(7) = x.col(1);
+  x.col(8) = x.col(2);
+  for (int H : {16, 48, 64, 80, 112, 12, 3}) {
+    CAPTURE(H, kernels::fused_steps(H));
+    for (const bool gru : {false, true}) {
+      for (const bool bidirectional : {false, true}) {
+        CAPTURE(gru, bidirectional);
+        auto layer = random_recurrent(gru, bidirectional, E, H, rng);
+        for (const int length : {T, 5, 1}) {  // 5, 1: padding steps at the end (the reverse direction starts on them)
+          CAPTURE(length);
+          const SequenceBatch input = sequence_batch(x, T, 1, {length});
+          SequenceBatch kept, fused;
+          layer->forward(input, kept);
+          {
+            ForwardOnly forward_only;
+            layer->forward(input, fused);
+          }
+          REQUIRE(fused.values.rows() == kept.values.rows());
+          REQUIRE(fused.values.cols() == T);
+          CHECK((fused.values - kept.values).cwiseAbs().maxCoeff() <= 1e-6);
+          CHECK(fused.values.rightCols(T - length).isZero());
+        }
+        // A batch (occlusion's texts with a word left out each): sample by sample, the padding
+        // columns zero, the words the samples share projected once.
+        const std::vector<int> lengths = {T, 5, 1, 8};
+        Matrix xb(E, 4 * T);
+        for (int t = 0; t < T; ++t)
+          for (int b = 0; b < 4; ++b) {
+            if (t < lengths[b]) xb.col(4 * t + b) = x.col((t + b) % T);
+            else xb.col(4 * t + b).setZero();
+          }
+        const SequenceBatch input = sequence_batch(xb, T, 4, lengths);
+        SequenceBatch kept, fused;
+        layer->forward(input, kept);
+        {
+          ForwardOnly forward_only;
+          layer->forward(input, fused);
+        }
+        REQUIRE(fused.values.cols() == 4 * T);
+        CHECK((fused.values - kept.values).cwiseAbs().maxCoeff() <= 1e-6);
+      }
+    }
+  }
+}
+
+TEST_CASE("distinct_columns: each column once, in order of first appearance, bit for bit", "[kernels]") {
+  Rng rng(29);
+  Matrix x = random_matrix(5, 9, rng).cast<Scalar>();
+  x.col(3) = x.col(0);
+  x.col(6) = x.col(0);
+  x.col(8) = x.col(5);
+  x.col(7) = x.col(2);
+  x(4, 7) = std::nextafter(x(4, 7), Scalar(2));  // one value one ulp apart: a column of its own
+  x.col(1).setZero();
+  x.col(2).setZero();
+  x(0, 2) = -Scalar(0);  // −0 differs from 0 in a bit
+  Matrix distinct;
+  std::vector<int> column;
+  recurrent_inference::distinct_columns(x, distinct, column);
+  CHECK(column == std::vector<int>{0, 1, 2, 0, 3, 4, 0, 5, 4});
+  REQUIRE(distinct.cols() == 6);
+  for (int t = 0; t < 9; ++t) CHECK(std::memcmp(distinct.col(column[t]).data(), x.col(t).data(), 5 * sizeof(Scalar)) == 0);
+  recurrent_inference::distinct_columns(Matrix(5, 0), distinct, column);  // an empty text
+  CHECK(distinct.cols() == 0);
+  CHECK(column.empty());
+  Matrix many = random_matrix(3, 5000, rng).cast<Scalar>();  // many columns: the table grows
+  many.rightCols(2500) = many.leftCols(2500);
+  recurrent_inference::distinct_columns(many, distinct, column);
+  CHECK(distinct.cols() == 2500);
+  CHECK(column[4999] == 2499);
+}
+
+namespace {
+
+// The kernel modules' SIMD interface (src/wasm/kernel_module.cpp) on plain GCC/Clang vectors of 4
+// floats: their gate functions (simd::rational_sigmoid, rational_tanh) and their build of the
+// fused steps, run natively.
+struct PortableSimd {
+  typedef float Packet __attribute__((vector_size(16)));
+  static constexpr int kLanes = 4;
+  static Packet load(const float* p) {
+    Packet v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static Packet load_aligned(const float* p) { return load(p); }
+  static void store(float* p, Packet v) { std::memcpy(p, &v, sizeof v); }
+  static Packet splat(float s) { return Packet{s, s, s, s}; }
+  static Packet madd(Packet a, Packet b, Packet c) { return c + a * b; }
+  static Packet max(Packet a, Packet b) { return a > b ? a : b; }
+  static Packet min(Packet a, Packet b) { return a < b ? a : b; }
+  static Packet sigmoid(Packet x, const float* c) { return simd::rational_sigmoid<PortableSimd>(x, c); }
+  static Packet tanh(Packet x, const float* c) { return simd::rational_tanh<PortableSimd>(x, c); }
+};
+
+}  // namespace
+
+TEST_CASE("the kernel modules' gate functions and fused steps, run natively", "[kernels][lstm][gru]") {
+  double worst_sigmoid = 0, worst_tanh = 0;
+  for (double v = -120; v <= 120; v += 0.0173) {
+    const float x = static_cast<float>(v);
+    const auto s = PortableSimd::sigmoid(PortableSimd::splat(x), simd::kGateCoefficients),
+               t = PortableSimd::tanh(PortableSimd::splat(x), simd::kGateCoefficients);
+    REQUIRE(std::isfinite(s[0]));
+    REQUIRE(std::isfinite(t[0]));
+    worst_sigmoid = std::max(worst_sigmoid, std::abs(s[0] - 1.0 / (1.0 + std::exp(-double(x)))));
+    worst_tanh = std::max(worst_tanh, std::abs(t[0] - std::tanh(double(x))));
+  }
+  CHECK(worst_sigmoid < 3e-7);
+  CHECK(worst_tanh < 6e-7);
+
+  // One GRU and one LSTM step of two directions against the formulas in double.
+  Rng rng(23);
+  const auto sig = [](double v) { return 1.0 / (1.0 + std::exp(-v)); };
+  for (int H : {4, 12, 20, 64}) {  // 1, 3, 5 and 16 vectors: every block shape of both cells
+    CAPTURE(H);
+    for (const int G : {3, 4}) {
+      CAPTURE(G);
+      const int block = G == 3 ? simd::kGruStepVectors : simd::kLstmStepVectors;
+      std::vector<Eigen::MatrixXd> w, b, proj, h, c;
+      std::vector<std::vector<float>> packed(2), wf(2), bf(2), projf(2), hf(2), cf(2), next(2, std::vector<float>(H));
+      simd::RecurrentStep steps[2];
+      for (int d = 0; d < 2; ++d) {
+        w.push_back(random_matrix(G * H, H, rng, 0.5));
+        b.push_back(random_matrix(G * H, 1, rng, 1.0));
+        proj.push_back(random_matrix(G * H, 1, rng, 3.0));
+        h.push_back(random_matrix(H, 1, rng));
+        c.push_back(random_matrix(H, 1, rng));
+        packed[d].resize(static_cast<size_t>(G) * H * H);
+        for (int v0 = 0; v0 < H / 4; v0 += block) {  // PackedRecurrent's layout, for 4 lanes
+          const int width = std::min(block, H / 4 - v0) * 4;
+          for (int j = 0; j < H; ++j)
+            for (int g = 0; g < G; ++g)
+              for (int u = 0; u < width; ++u)
+                packed[d][static_cast<size_t>(v0) * 4 * G * H + static_cast<size_t>(j) * G * width + g * width + u] =
+                    static_cast<float>(w[d](g * H + v0 * 4 + u, j));
+        }
+        const auto floats = [](const Eigen::MatrixXd& m) { std::vector<float> f(m.data(), m.data() + m.size()); return f; };
+        bf[d] = floats(b[d]), projf[d] = floats(proj[d]), hf[d] = floats(h[d]), cf[d] = floats(c[d]);
+        steps[d] = {packed[d].data(), bf[d].data(),          projf[d].data(), hf[d].data(),
+                    next[d].data(),   cf[d].data(),          simd::kGateCoefficients};
+      }
+      if (G == 3) simd::recurrent_steps<PortableSimd, 3>(H, steps, 2);
+      else simd::recurrent_steps<PortableSimd, 4>(H, steps, 2);
+      for (int d = 0; d < 2; ++d) {
+        const Eigen::MatrixXd s = w[d] * h[d];
+        for (int k = 0; k < H; ++k) {
+          if (G == 3) {
+            const double r = sig(proj[d](k) + b[d](k) + s(k)), z = sig(proj[d](H + k) + b[d](H + k) + s(H + k));
+            const double n = std::tanh(proj[d](2 * H + k) + r * (b[d](2 * H + k) + s(2 * H + k)));
+            CHECK(std::abs(next[d][k] - ((1 - z) * n + z * h[d](k))) < 2e-6);
+          } else {
+            const double i = sig(proj[d](k) + s(k)), f = sig(proj[d](H + k) + s(H + k));
+            const double u = std::tanh(proj[d](2 * H + k) + s(2 * H + k)), o = sig(proj[d](3 * H + k) + s(3 * H + k));
+            const double cell = f * c[d](k) + i * u;
+            CHECK(std::abs(cf[d][k] - cell) < 2e-6);
+            CHECK(std::abs(next[d][k] - o * std::tanh(cell)) < 2e-6);
           }
         }
       }

@@ -1,11 +1,13 @@
 #include "core/kernels.hpp"
 
+#include "core/error.hpp"
 #include "core/simd_kernels.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #if defined(__EMSCRIPTEN__)
 #include <emscripten/emscripten.h>
@@ -30,9 +32,10 @@ inline T exp1(T x) {
 }
 
 // ---- float vectors: Eigen's own packets (AVX-512, AVX or SSE natively; SSE on SIMD128 in wasm) ----
-// and its vectorised gate functions: the same rational approximations Eigen's .logistic() and
-// .tanh() evaluate, so these kernels and the Eigen expressions elsewhere agree. On the targets
-// built here (x86 and wasm) a packet is a GCC/Clang vector type, so + and * work on it directly.
+// and the gate functions of simd_kernels.hpp: the rational approximations Eigen's .logistic() and
+// .tanh() evaluate (its logistic switches to e^x below −9, where both are within 1e-7), the very
+// ones the kernel modules' fused steps compute, so every path of a recurrent step agrees. On the
+// targets built here (x86 and wasm) a packet is a GCC/Clang vector type, so + and * work on it.
 
 using Packet = Eigen::internal::packet_traits<float>::type;
 constexpr int kLanes = Eigen::internal::packet_traits<float>::size;
@@ -40,8 +43,15 @@ constexpr int kLanes = Eigen::internal::packet_traits<float>::size;
 inline Packet load(const float* p) { return Eigen::internal::ploadu<Packet>(p); }
 inline void store(float* p, const Packet& v) { Eigen::internal::pstoreu(p, v); }
 inline Packet splat(float s) { return Eigen::internal::pset1<Packet>(s); }
-inline Packet sigmoid(const Packet& x) { return Eigen::internal::scalar_logistic_op<float>().packetOp(x); }
-inline Packet tanh(const Packet& x) { return Eigen::internal::ptanh(x); }
+struct GateSimd {  // what simd::rational_sigmoid and rational_tanh use
+  using Packet = attnlens::kernels::Packet;
+  static Packet splat(float s) { return Eigen::internal::pset1<Packet>(s); }
+  static Packet madd(const Packet& a, const Packet& b, const Packet& c) { return c + a * b; }
+  static Packet min(const Packet& a, const Packet& b) { return Eigen::internal::pmin(a, b); }
+  static Packet max(const Packet& a, const Packet& b) { return Eigen::internal::pmax(a, b); }
+};
+inline Packet sigmoid(const Packet& x) { return simd::rational_sigmoid<GateSimd>(x, simd::kGateCoefficients); }
+inline Packet tanh(const Packet& x) { return simd::rational_tanh<GateSimd>(x, simd::kGateCoefficients); }
 
 // e^x for softmax. In wasm the Transformer's softmax on Eigen's .exp() (its pexp with the
 // general pldexp, through SSE intrinsics emscripten partly emulates) took about half of the
@@ -70,8 +80,8 @@ inline Packet exp(Packet x) {
 }
 
 // Scalar tails of the float kernels: the same functions on one value (unused in the double build).
-[[maybe_unused]] inline float sigmoid1(float x) { return Eigen::internal::scalar_logistic_op<float>()(x); }
-[[maybe_unused]] inline float tanh1(float x) { return Eigen::numext::tanh(x); }
+[[maybe_unused]] inline float sigmoid1(float x) { return sigmoid(splat(x))[0]; }
+[[maybe_unused]] inline float tanh1(float x) { return tanh(splat(x))[0]; }
 inline float exp1(float x) { return exp(splat(x))[0]; }
 
 // The SIMD interface the shared micro-kernels (simd_kernels.hpp) are written on.
@@ -85,6 +95,8 @@ struct EigenSimd {
   static Packet splat(float s) { return Eigen::internal::pset1<Packet>(s); }
   static Packet madd(const Packet& a, const Packet& b, const Packet& c) { return c + a * b; }
   static Packet max(const Packet& a, const Packet& b) { return Eigen::internal::pmax(a, b); }
+  static Packet sigmoid(const Packet& x, const float*) { return kernels::sigmoid(x); }
+  static Packet tanh(const Packet& x, const float*) { return kernels::tanh(x); }
 };
 
 // ---- matrix-vector product ----
@@ -229,23 +241,79 @@ static_assert(sizeof(Scalar) == sizeof(float), "the wasm modules compute in floa
 using ModuleGemm = void (*)(const float*, int, int, const float*, const float*, std::ptrdiff_t, int, float*,
                             std::ptrdiff_t, int);
 using ModuleGemv = void (*)(int, int, const float*, const float*, float*);
+using ModuleSteps = void (*)(int, const RecurrentStep*, int);
 ModuleGemm module_gemm = nullptr;
 ModuleGemv module_gemv = nullptr;
+ModuleSteps module_gru_steps = nullptr, module_lstm_steps = nullptr;
 #endif
 
 }  // namespace
 
 #if defined(__EMSCRIPTEN__)
-// gemm, gemv: function-table indices of the kernel module's functions; panel_rows: the panel
-// height its GEMM was compiled for, which must be this module's. 0, 0 goes back to the engine's
-// own kernels. Returns whether the module's are in use.
-extern "C" EMSCRIPTEN_KEEPALIVE int attnlens_use_kernel_module(int gemm, int gemv, int panel_rows) {
-  const bool use = gemm != 0 && gemv != 0 && panel_rows == kPanelRows;
-  module_gemm = use ? reinterpret_cast<ModuleGemm>(static_cast<uintptr_t>(gemm)) : nullptr;
-  module_gemv = use ? reinterpret_cast<ModuleGemv>(static_cast<uintptr_t>(gemv)) : nullptr;
+// gemm, gemv, gru_steps, lstm_steps: function-table indices of the kernel module's functions;
+// panel_rows: the panel height its GEMM was compiled for, which must be this module's. Zeros go
+// back to the engine's own kernels (and the unfused recurrent steps). Returns whether the module's
+// are in use.
+extern "C" EMSCRIPTEN_KEEPALIVE int attnlens_use_kernel_module(int gemm, int gemv, int gru_steps, int lstm_steps,
+                                                               int panel_rows) {
+  const bool use = gemm != 0 && gemv != 0 && gru_steps != 0 && lstm_steps != 0 && panel_rows == kPanelRows;
+  const auto function = [use](int index) { return use ? static_cast<uintptr_t>(index) : 0; };
+  module_gemm = reinterpret_cast<ModuleGemm>(function(gemm));
+  module_gemv = reinterpret_cast<ModuleGemv>(function(gemv));
+  module_gru_steps = reinterpret_cast<ModuleSteps>(function(gru_steps));
+  module_lstm_steps = reinterpret_cast<ModuleSteps>(function(lstm_steps));
   return use;
 }
 #endif
+
+// ---- the fused recurrent step ----
+
+// The block height of a cell's packing, in vectors.
+constexpr int step_vectors(int gates) { return gates == 3 ? simd::kGruStepVectors : simd::kLstmStepVectors; }
+
+void PackedRecurrent::update(const ParamMatrix& w_hh, int gates) {
+  if (!changed_since(source_, w_hh)) return;
+  const int H = static_cast<int>(w_hh.cols()), vectors = H / kLanes, block = step_vectors(gates);
+  check(w_hh.rows() == static_cast<Eigen::Index>(gates) * H && H % kLanes == 0,
+        "fused recurrent step: W_hh must be [gates·H, H] with H a multiple of the SIMD lanes");
+  packed_.resize(static_cast<size_t>(w_hh.size()));
+  Scalar* out = packed_.data();
+  for (int v0 = 0; v0 < vectors; v0 += block) {  // blocks of `block` vectors; the last may have fewer
+    const int width = std::min(block, vectors - v0) * kLanes, u0 = v0 * kLanes;
+    for (int j = 0; j < H; ++j)  // input j: the block's rows of gate 0, then of gate 1, …
+      for (int g = 0; g < gates; ++g)
+        for (int u = 0; u < width; ++u) *out++ = w_hh(g * H + u0 + u, j);
+  }
+}
+
+const float* gate_coefficients() { return simd::kGateCoefficients; }
+
+bool fused_steps(int H) {
+  if constexpr (!std::is_same_v<Scalar, float>) return false;
+  if (H <= 0 || H % kLanes != 0) return false;
+#if defined(__EMSCRIPTEN__)
+  return module_gru_steps != nullptr;
+#else
+  return true;
+#endif
+}
+
+namespace {
+template <int G>
+void steps(int H, const RecurrentStep* s, int count) {
+  if constexpr (std::is_same_v<Scalar, float>) {
+    static_assert(sizeof(RecurrentStep) == sizeof(simd::RecurrentStep), "one layout for the engine and the kernels");
+#if defined(__EMSCRIPTEN__)
+    (G == 3 ? module_gru_steps : module_lstm_steps)(H, s, count);  // the engine's own are not built in (fused_steps)
+#else
+    simd::recurrent_steps<EigenSimd, G>(H, reinterpret_cast<const simd::RecurrentStep*>(s), count);
+#endif
+  }
+}
+}  // namespace
+
+void gru_steps(int H, const RecurrentStep* s, int count) { steps<3>(H, s, count); }
+void lstm_steps(int H, const RecurrentStep* s, int count) { steps<4>(H, s, count); }
 
 void gemv_accumulate(int rows, int cols, const Scalar* w, const Scalar* x, Scalar* y) {
   if (rows <= 0 || cols <= 0) return;  // an empty W's data may be null: nothing to add

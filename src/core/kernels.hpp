@@ -8,9 +8,9 @@
 // keeps 8 vector accumulators in registers across the whole row block (about 1.5× Eigen's
 // GEMV in wasm), and the gate functions run fused in one pass over the step's gates.
 //
-// Written on Eigen's packets (its SIMD abstraction) and its vectorised logistic and tanh, so the
-// same code runs natively (AVX-512, AVX or SSE) and in wasm SIMD, the native tests cover what
-// the page runs, and the gates match what Eigen's .logistic()/.tanh() gave before. The
+// Written on Eigen's packets (its SIMD abstraction), with the rational logistic and tanh Eigen's
+// .logistic()/.tanh() evaluate (core/simd_kernels.hpp), so the same code runs natively (AVX-512,
+// AVX or SSE) and in wasm SIMD, and the native tests cover what the page runs. The
 // double-precision build (gradient checks) runs the same formulas element by element in std::.
 #pragma once
 #include <vector>
@@ -85,6 +85,44 @@ void gemm(const PackedWeights& w, const Scalar* bias, const Scalar* x, std::ptrd
 // The same with y's columns y_stride ≥ w.rows() apart (a block of rows of a taller matrix).
 void gemm(const PackedWeights& w, const Scalar* bias, const Scalar* x, std::ptrdiff_t x_stride, int n, Scalar* y,
           std::ptrdiff_t y_stride, Activation activation = Activation::None);
+
+// ---- the fused recurrent step: batch 1, forward only (core/simd_kernels.hpp) ----
+//
+// W_hh [G·H, H] packed gate-interleaved for recurrent_steps: blocks of hidden units, each block's
+// weights input by input, every gate's rows of the block together, so one step is one pass that
+// ends with the gate functions on registers.
+class PackedRecurrent {
+ public:
+  // Packs W_hh of a cell with `gates` gates (3: GRU, 4: LSTM) when it differs in any bit or shape
+  // from what was packed last.
+  void update(const ParamMatrix& w_hh, int gates);
+  const Scalar* data() const { return packed_.data(); }
+
+ private:
+  ParamMatrix source_;
+  std::vector<Scalar, Eigen::aligned_allocator<Scalar>> packed_;
+};
+
+// Whether the fused steps run here for H hidden units: H a multiple of the SIMD lanes, floats,
+// and in wasm a kernel module with them loaded (the engine's own kernels are not built into the
+// wasm modules: the unfused path runs instead).
+bool fused_steps(int H);
+
+// One direction's step: see simd::RecurrentStep.
+struct RecurrentStep {
+  const Scalar* weights;  // PackedRecurrent::data()
+  const Scalar* bias;     // GRU: b_hh [3H]; LSTM: null
+  const Scalar* projection;
+  const Scalar* hidden;
+  Scalar* next_hidden;
+  Scalar* cell;  // LSTM: the running c; GRU: null
+  const float* coefficients;  // the gate functions' (gate_coefficients())
+};
+// What RecurrentStep::coefficients points to.
+const float* gate_coefficients();
+// One step of `count` directions (1, or a bidirectional layer's 2, interleaved); fused_steps(H) must hold.
+void gru_steps(int H, const RecurrentStep* steps, int count);
+void lstm_steps(int H, const RecurrentStep* steps, int count);
 
 // For weights kept in a second layout (the recurrent layers' column-major W_hh, Conv1D's
 // unfolded taps): true when `value` differs from `copy` in any bit or in shape, and then `copy`

@@ -9,7 +9,10 @@
 // stack; a tail lane goes out one by one), because the kernel modules have no libc and no stack.
 //
 // V provides: Packet (a GCC/Clang vector of floats), kLanes, kGemvVectors (the GEMV's row block),
-// load (unaligned), load_aligned, store (unaligned), splat, madd(a, b, c) = a·b + c, max.
+// load (unaligned), load_aligned, store (unaligned), splat, madd(a, b, c) = a·b + c, max, and for
+// the fused recurrent steps min, sigmoid(x, coefficients) and tanh(x, coefficients) (Eigen's own in
+// the engine, which ignores the coefficients; rational_sigmoid and rational_tanh below, the same
+// approximations, in the kernel modules).
 #pragma once
 #include <stddef.h>
 
@@ -145,6 +148,172 @@ void gemm(const float* panels, int rows, int cols, const float* bias, const floa
       gemm_rest<V, Vectors, Tile - 1>(j1 - j, panel, cols, bv, x + j * ldx, ldx, relu, y + j * ldy + r0, ldy, valid);
     }
   }
+}
+
+// Eigen 3.4's float logistic and tanh (Eigen/src/Core/functors/UnaryFunctors.h and
+// MathFunctionsImpl.h, their non-FMA constants): odd/even rational minimax approximations, for the
+// kernel modules, which have no Eigen. Two simplifications: the logistic below −9 is the same
+// rational function (Eigen switches to e^x there: both are within 1e-7 of the true value), and tanh
+// skips Eigen's |x| < 0.0004 case (p/q there is x within 2e-7 relative). V: add, mul, div, min, max.
+//
+// Their coefficients are read from memory (kGateCoefficients, in the engine's memory; the kernel
+// modules have none of their own), each with a broadcast load: V8 builds a 128-bit constant in
+// three instructions every time it is used (measured: the fused GRU step of one direction took
+// 1,300 ns with the constants in the code, against 610 ns for its GEMV alone).
+inline constexpr float kGateCoefficients[] = {
+    // logistic: the clamp, the numerator's x⁹ … x¹ coefficients, the denominator's x¹⁰ … x⁰, the ½ it adds
+    15.6437711715698242f, -15.6437711715698242f, 4.37031012579801e-11f, 1.15627324459942e-07f, 6.08574864600143e-05f,
+    8.51377133304701e-03f, 2.48287947061529e-01f, 6.10247389755681e-13f, 5.76102136993427e-09f, 6.29106785017040e-06f,
+    1.70198817374094e-03f, 1.16817656904453e-01f, 9.93151921023180e-01f, 0.5f,
+    // tanh: the clamp, the numerator's x¹³ … x¹, the denominator's x⁶ … x⁰
+    7.90531110763549805f, -7.90531110763549805f, -2.76076847742355e-16f, 2.00018790482477e-13f, -8.60467152213735e-11f,
+    5.12229709037114e-08f, 1.48572235717979e-05f, 6.37261928875436e-04f, 4.89352455891786e-03f, 1.19825839466702e-06f,
+    1.18534705686654e-04f, 2.26843463243900e-03f, 4.89352518554385e-03f,
+    // 1, for the GRU's 1 − z
+    1.0f};
+constexpr int kSigmoidCoefficients = 0, kTanhCoefficients = 14, kOne = 27;
+
+// A polynomial in x2 with n coefficients from c (the highest power first).
+template <class V>
+inline typename V::Packet polynomial(typename V::Packet x2, const float* c, int n) {
+  typename V::Packet p = V::madd(x2, V::splat(c[0]), V::splat(c[1]));
+  for (int i = 2; i < n; ++i) p = V::madd(x2, p, V::splat(c[i]));
+  return p;
+}
+template <class V>
+inline typename V::Packet rational_sigmoid(typename V::Packet x, const float* coefficients) {
+  const float* c = coefficients + kSigmoidCoefficients;
+  x = V::max(V::min(x, V::splat(c[0])), V::splat(c[1]));
+  const typename V::Packet x2 = x * x;
+  return x * polynomial<V>(x2, c + 2, 5) / polynomial<V>(x2, c + 7, 6) + V::splat(c[13]);
+}
+template <class V>
+inline typename V::Packet rational_tanh(typename V::Packet x, const float* coefficients) {
+  const float* c = coefficients + kTanhCoefficients;
+  x = V::max(V::min(x, V::splat(c[0])), V::splat(c[1]));
+  const typename V::Packet x2 = x * x;
+  return x * polynomial<V>(x2, c + 2, 7) / polynomial<V>(x2, c + 9, 4);
+}
+
+// ---- the fused recurrent step: batch 1, forward only (the page classifying one review) ----
+//
+// One step of a GRU or LSTM direction in one pass: W_hh h_{t−1} and the gate functions of the
+// result, with no store of the gates in between (the unfused path runs a GEMV into a [G·H] buffer,
+// then a second pass over it for the gates, and keeps the gates for backward). W_hh is packed
+// gate-interleaved (PackedRecurrent, kernels.hpp): column-major like the GEMV's copy, its rows
+// reordered so the hidden units go in blocks of Vectors vectors (Vectors·kLanes units) with every
+// gate's rows of a block together — gate 0's Vectors vectors of the block, then gate 1's, … — so
+// G × Vectors accumulators read one contiguous run of each column, and when the columns are done
+// they hold every gate of the block's units: the gate functions run on registers and the block's
+// h_t is stored. The last block of a layer whose vectors do not divide by Vectors has fewer. H
+// must be a multiple of kLanes (the caller checks: kernels::fused_steps).
+//
+// Two directions (a bidirectional layer's, count = 2) go block by block in turn: a step's blocks
+// are independent of one another, but the next step needs all of h_t, so with one direction the
+// last block's gate functions (a long chain of dependent operations) leave the CPU waiting;
+// interleaved, the other direction's block fills that time.
+//
+// The sums are the unfused path's, in the same order (the bias or projection, then input 0, 1, …),
+// and the gate formulas are kernels.cpp's gru_vector and lstm_vector, so natively (Eigen's gate
+// functions) the two paths agree to the last bit where the compiler contracts alike.
+//
+// The block height, chosen by measurement in node on this machine's AMD EPYC (the SIMD128 kernel
+// module alone, H = 64, both directions of a step, median of 200,000 calls): with 12 accumulators
+// (GRU 4 vectors, LSTM 3) V8 hoists the block's twelve weight loads above the multiply-adds, runs
+// out of XMM registers and keeps accumulators on the stack: the GRU step took 2,450 ns against
+// 1,290 ns for its two GEMVs alone. With 6 (GRU 2 vectors) it took 1,710 ns, the GEMVs and all of
+// the gate functions; with 8 for the LSTM (2 vectors) 2,120 ns (its GEMVs: 1,640 ns). In the
+// engine (bench/ab.mjs, predict, the previous build against this one, with the distinct-column
+// projections of layers/recurrent_inference.hpp): 1,000 tokens bilstm-attention 1.38, gru-attention
+// 1.32, lstm 1.44; 200 tokens 1.18, 1.11, 1.19.
+#ifndef ATTNLENS_GRU_STEP_VECTORS
+#define ATTNLENS_GRU_STEP_VECTORS 2
+#endif
+#ifndef ATTNLENS_LSTM_STEP_VECTORS
+#define ATTNLENS_LSTM_STEP_VECTORS 2
+#endif
+constexpr int kGruStepVectors = ATTNLENS_GRU_STEP_VECTORS;    // 3 gates × 2 vectors: 6 accumulators
+constexpr int kLstmStepVectors = ATTNLENS_LSTM_STEP_VECTORS;  // 4 gates × 2 vectors: 8 accumulators
+
+// One direction's step. Every pointer is to floats in the engine's memory.
+struct RecurrentStep {
+  const float* weights;     // W_hh, packed gate-interleaved (above)
+  const float* bias;        // GRU: b_hh [3H] (r, z, n); LSTM: unused (both biases are in the projection)
+  const float* projection;  // [G·H] W_ih x_t + the input bias, PyTorch's gate order
+  const float* hidden;      // [H] h_{t−1}
+  float* next_hidden;       // [H] h_t: not `hidden` (every block reads all of h_{t−1})
+  float* cell;              // LSTM: [H] c_{t−1} in, c_t out; GRU: unused
+  const float* coefficients;  // kGateCoefficients (in the engine's memory)
+};
+
+// f(Index<0>{}), …, f(Index<N − 1>{}): a loop unrolled by the compiler whatever its body's size, so
+// the accumulators indexed by it stay in registers (the kernel modules have no stack to spill to).
+template <int I>
+struct Index {
+  static constexpr int value = I;
+};
+template <int N, int I = 0, class F>
+inline void unrolled(const F& f) {
+  if constexpr (I < N) {
+    f(Index<I>{});
+    unrolled<N, I + 1>(f);
+  }
+}
+
+template <class V, int G, int Vectors>
+__attribute__((noinline)) void recurrent_block(int H, const RecurrentStep& s, int v0) {
+  using P = typename V::Packet;
+  constexpr int L = V::kLanes, K = G * Vectors;
+  const int u0 = v0 * L;
+  P a[K];  // a[g·Vectors + v]: gate g of the block's vector v, the packing's order
+  // The sums start from what the unfused path adds W_hh h to: the GRU's b_hh, the LSTM's projection.
+  const float* start = (G == 3 ? s.bias : s.projection) + u0;
+  unrolled<K>([&](auto k) { a[k.value] = V::load(start + k.value / Vectors * H + k.value % Vectors * L); });
+  const float* w = s.weights + static_cast<ptrdiff_t>(u0) * G * H;
+  for (int j = 0; j < H; ++j, w += K * L) {
+    const P x = V::splat(s.hidden[j]);
+    unrolled<K>([&](auto k) { a[k.value] = V::madd(V::load_aligned(w + k.value * L), x, a[k.value]); });
+  }
+  unrolled<Vectors>([&](auto vi) {
+    constexpr int v = decltype(vi)::value;
+    const int u = u0 + v * L;
+    if constexpr (G == 3) {  // GRU: r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r·h_n)
+      const float* x = s.projection + u;
+      const P r = V::sigmoid(V::load(x) + a[v], s.coefficients), z = V::sigmoid(V::load(x + H) + a[Vectors + v], s.coefficients);
+      const P n = V::tanh(V::load(x + 2 * H) + r * a[2 * Vectors + v], s.coefficients);
+      V::store(s.next_hidden + u, (V::splat(s.coefficients[kOne]) - z) * n + z * V::load(s.hidden + u));
+    } else {  // LSTM: i, f, o = σ, g = tanh; c_t = f·c_{t−1} + i·g; h_t = o·tanh(c_t)
+      const float* k = s.coefficients;
+      const P i = V::sigmoid(a[v], k), f = V::sigmoid(a[Vectors + v], k), g = V::tanh(a[2 * Vectors + v], k),
+              o = V::sigmoid(a[3 * Vectors + v], k);
+      const P c = f * V::load(s.cell + u) + i * g;
+      V::store(s.cell + u, c);
+      V::store(s.next_hidden + u, o * V::tanh(c, k));
+    }
+  });
+}
+
+// The last block, of `left` < Vectors vectors.
+template <class V, int G, int Vectors>
+inline void recurrent_rest(int left, int H, const RecurrentStep* s, int count, int v0) {
+  if constexpr (Vectors > 0) {
+    if (left == Vectors) {
+      for (int d = 0; d < count; ++d) recurrent_block<V, G, Vectors>(H, s[d], v0);
+    } else {
+      recurrent_rest<V, G, Vectors - 1>(left, H, s, count, v0);
+    }
+  }
+}
+
+// One step of `count` directions (1, or 2 interleaved), G = 3 (GRU) or 4 (LSTM).
+template <class V, int G>
+void recurrent_steps(int H, const RecurrentStep* s, int count) {
+  constexpr int Vectors = G == 3 ? kGruStepVectors : kLstmStepVectors;
+  const int vectors = H / V::kLanes;
+  int v0 = 0;
+  for (; v0 + Vectors <= vectors; v0 += Vectors)
+    for (int d = 0; d < count; ++d) recurrent_block<V, G, Vectors>(H, s[d], v0);
+  recurrent_rest<V, G, Vectors - 1>(vectors - v0, H, s, count, v0);
 }
 
 }  // namespace attnlens::simd

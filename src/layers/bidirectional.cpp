@@ -40,8 +40,10 @@ void Bidirectional::init(Rng& rng) {
 int Bidirectional::output_channels() const { return forward_->output_channels() + reverse_->output_channels(); }
 
 void Bidirectional::forward_impl(const SequenceBatch& in, SequenceBatch& out) {
-  forward_->forward(in, forward_out_);
-  reverse_->forward(in, reverse_out_);
+  if (!forward_->forward_with(*reverse_, in, forward_out_, reverse_out_)) {  // together where they can (inference)
+    forward_->forward(in, forward_out_);
+    reverse_->forward(in, reverse_out_);
+  }
   out.steps = in.steps;
   out.batch = in.batch;
   out.lengths = in.lengths;

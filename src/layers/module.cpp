@@ -43,6 +43,18 @@ void SequenceLayer::forward(const SequenceBatch& in, SequenceBatch& out) {
   output_columns_ = out.values.cols();
 }
 
+bool SequenceLayer::forward_with(SequenceLayer& partner, const SequenceBatch& in, SequenceBatch& out,
+                                 SequenceBatch& partner_out) {
+  check_sequence_input(in, input_channels(), *this);
+  check_sequence_input(in, partner.input_channels(), partner);
+  if (!forward_with_impl(partner, in, out, partner_out)) return false;
+  output_rows_ = out.values.rows();
+  output_columns_ = out.values.cols();
+  partner.output_rows_ = partner_out.values.rows();
+  partner.output_columns_ = partner_out.values.cols();
+  return true;
+}
+
 void SequenceLayer::backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
   if constexpr (!kHasGradients) no_gradients(name());
   check_with(output_rows_ >= 0, [&] { return name() + ": backward before any forward"; });

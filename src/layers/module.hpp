@@ -84,9 +84,15 @@ class SequenceLayer : public Module {
 
   void forward(const SequenceBatch& in, SequenceBatch& out);
   void backward(const SequenceBatch& grad_out, SequenceBatch* grad_in);
+  // This layer's and `partner`'s forward passes over the same input at once (a bidirectional
+  // layer's two directions), where the layer can run them together faster than one after the
+  // other (the recurrent layers, forward only: their steps interleaved). Returns false,
+  // having done nothing, where it cannot: then call forward() on each.
+  bool forward_with(SequenceLayer& partner, const SequenceBatch& in, SequenceBatch& out, SequenceBatch& partner_out);
 
  private:
   virtual void forward_impl(const SequenceBatch& in, SequenceBatch& out) = 0;
+  virtual bool forward_with_impl(SequenceLayer&, const SequenceBatch&, SequenceBatch&, SequenceBatch&) { return false; }
   virtual void run_backward(const SequenceBatch& grad_out, SequenceBatch* grad_in) = 0;
   Eigen::Index output_rows_ = -1, output_columns_ = -1;  // of the last forward; −1 before the first
 };

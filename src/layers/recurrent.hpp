@@ -5,7 +5,10 @@
 // loop in either direction with W_hh h added step by step, masking (on a padding step the state
 // is carried unchanged and the output is zero, so a reverse pass starts each sample at its own
 // last real token), the backward loop, and the whole-sequence parameter gradients as single
-// products. The Cell holds the gate equations of one step and their derivatives.
+// products. The Cell holds the gate equations of one step and their derivatives. Under ForwardOnly
+// (and always in an engine without gradients) the steps take the inference path of
+// layers/recurrent_inference.hpp: fused steps, a bidirectional layer's directions interleaved
+// (forward_with), each distinct input column projected once.
 //
 // A Cell provides (see LstmCell, GruCell):
 //   kGates, kName; init_biases(bias_ih, bias_hh, H) after the biases are zeroed;
@@ -20,6 +23,7 @@
 #include "core/init.hpp"
 #include "core/kernels.hpp"
 #include "layers/module.hpp"
+#include "layers/recurrent_inference.hpp"
 
 namespace attnlens {
 
@@ -66,24 +70,68 @@ class Recurrent final : public SequenceLayerOf<Recurrent<Cell>> {
  private:
   friend SequenceLayerOf<Recurrent>;
 
+  // All input projections at once: [G·H, columns] = W_ih · x + the Cell's bias, for the columns
+  // of x (the input's, or the distinct ones of a text in the batch-1 path).
+  void project(const Matrix& x) {
+    check_with(x.rows() == weight_ih.value.cols(), [&] {
+      return name() + ": input has " + std::to_string(x.rows()) + " channels, expected " + std::to_string(weight_ih.value.cols());
+    });
+    packed_ih_.update(weight_ih.value);
+    const Vector input_bias = Cell::input_bias(bias_ih, bias_hh);
+    projections_.resize(weight_ih.value.rows(), x.cols());
+    kernels::gemm(packed_ih_, input_bias.data(), x.data(), x.rows(), static_cast<int>(x.cols()), projections_.data());
+  }
+
+  // The inference path (layers/recurrent_inference.hpp): forward only, where the fused steps run.
+  bool fused() const { return (!kHasGradients || ForwardOnly::active()) && kernels::fused_steps(hidden_size_); }
+
+  // `count` layers of this type over the same input on that path: one, or a bidirectional layer's
+  // two directions, their steps interleaved.
+  static void forward_fused(Recurrent* const* layers, SequenceBatch* const* outs, int count, const SequenceBatch& in) {
+    Matrix distinct;
+    std::vector<int> column;
+    recurrent_inference::distinct_columns(in.values, distinct, column);
+    recurrent_inference::Direction directions[2];
+    for (int d = 0; d < count; ++d) {
+      Recurrent& layer = *layers[d];
+      layer.kept_ = false;
+      layer.input_ = SequenceBatch{};
+      layer.project(distinct);
+      layer.packed_hh_.update(layer.weight_hh.value, Cell::kGates);
+      SequenceBatch& out = *outs[d];
+      out.steps = in.steps;
+      out.batch = in.batch;
+      out.lengths = in.lengths;
+      directions[d] = {&layer.packed_hh_, Cell::kGates == 3 ? layer.bias_hh.value.data() : nullptr, &layer.projections_,
+                       &column,           layer.reverse_,                                             &out.values};
+    }
+    recurrent_inference::run(directions, count, Cell::kGates, layers[0]->hidden_size_, in.steps, in.lengths);
+  }
+
+  bool forward_with_impl(SequenceLayer& partner, const SequenceBatch& in, SequenceBatch& out, SequenceBatch& partner_out) override {
+    auto* other = dynamic_cast<Recurrent*>(&partner);
+    if (!other || other->hidden_size_ != hidden_size_ || !fused()) return false;
+    Recurrent* layers[2] = {this, other};
+    SequenceBatch* outs[2] = {&out, &partner_out};
+    forward_fused(layers, outs, 2, in);
+    return true;
+  }
+
   // in.values [input, T*B] -> out.values [H, T*B]
   void forward_impl(const SequenceBatch& in, SequenceBatch& out) override {
+    if (fused()) {
+      Recurrent* self = this;
+      SequenceBatch* outs = &out;
+      return forward_fused(&self, &outs, 1, in);
+    }
     const int T = in.steps, B = in.batch;
     const Eigen::Index H = hidden_size_, columns = static_cast<Eigen::Index>(T) * B;
     // Forward-only (inference): nothing backward reads is kept — not the input, the previous
     // states or the Cell's gates — so memory is the projections and the output.
-    kept_ = !ForwardOnly::active();
+    kept_ = kHasGradients && !ForwardOnly::active();  // (an engine without gradients never keeps: less code)
     if (kept_) input_ = in;
     else input_ = SequenceBatch{};
-    // All input projections at once: [G·H, T*B] = W_ih · x + the Cell's bias.
-    check_with(in.values.rows() == weight_ih.value.cols(), [&] {
-      return name() + ": input has " + std::to_string(in.values.rows()) + " channels, expected " +
-             std::to_string(weight_ih.value.cols());
-    });
-    packed_ih_.update(weight_ih.value);
-    const Vector input_bias = Cell::input_bias(bias_ih, bias_hh);
-    projections_.resize(weight_ih.value.rows(), columns);
-    kernels::gemm(packed_ih_, input_bias.data(), in.values.data(), in.values.rows(), static_cast<int>(columns), projections_.data());
+    project(in.values);
     prev_hidden_.resize(H, kept_ ? columns : 0);
     cell_.begin(H, columns, B, kept_);
     out.steps = T;
@@ -102,7 +150,7 @@ class Recurrent final : public SequenceLayerOf<Recurrent<Cell>> {
       // The Cell says where W_hh h goes (the LSTM adds it to the step's projections, the GRU
       // to b_hh on its own); it is added here, per sample for small batches.
       auto&& sum = cell_.begin_step(projections_.middleCols(c0, B), bias_hh, c0, B);
-      if (B <= kernels::kGemvBatch) {
+      if (B <= kernels::kGemvBatch || !kHasGradients) {  // (an engine without gradients: less code)
         for (int b = 0; b < B; ++b)
           kernels::gemv_accumulate(Cell::kGates * hidden_size_, hidden_size_, recurrent_.data(), hidden.col(b).data(), sum.col(b).data());
       } else {
@@ -178,6 +226,7 @@ class Recurrent final : public SequenceLayerOf<Recurrent<Cell>> {
   Matrix recurrent_;          // W_hh column-major, for the per-step product
   ParamMatrix recurrent_of_;  // the W_hh it was copied from (recopied only when W_hh changes)
   kernels::PackedWeights packed_ih_;  // W_ih, packed for kernels::gemm
+  kernels::PackedRecurrent packed_hh_;  // W_hh, packed for the fused steps
   Matrix prev_hidden_;        // [H, T*B] h_{t-1} seen by step t
   Matrix grad_input_pre_;     // [G·H, T*B] dL/d(W_ih x + b_ih)
   Matrix grad_hidden_pre_;    // [G·H, T*B] dL/d(W_hh h + b_hh), when it differs (the GRU's)

@@ -4,8 +4,9 @@
 //        SIMD128.wasm SIMD128.s kernel_loader.js OUT.js
 // The checks: V8 compiles both; their code (clang-19's assembly, *.s) never uses the stack pointer
 // (they have no stack: they run on the engine's memory); the relaxed one uses f32x4.relaxed_madd
-// (in its GEMM: its GEMV has none) and the SIMD128 one no relaxed instruction; each imports only a memory and exports gemm, gemv
-// and panel_rows.
+// (in its GEMM: its GEMV and recurrent steps have none) and the SIMD128 one no relaxed
+// instruction; each imports only a memory and exports gemm, gemv, gru_steps, lstm_steps and
+// panel_rows.
 import fs from 'node:fs';
 
 const [relaxedWasm, relaxedAssembly, simdWasm, simdAssembly, loaderPath, outPath] = process.argv.slice(2);
@@ -17,9 +18,12 @@ function checked(wasmPath, assemblyPath, relaxed) {
   if (/__stack_pointer/.test(assembly)) fail(`${assemblyPath} uses the stack pointer: the kernels must keep everything in registers`);
   if (relaxed && !/f32x4\.relaxed_madd/.test(assembly)) fail(`${assemblyPath} has no f32x4.relaxed_madd`);
   // The GEMV stays unfused in both (measured faster so on x86; see kernel_module.cpp).
-  const gemv = assembly.match(/^module_gemv:[\s\S]*?end_function/m)?.[0];
-  if (!gemv) fail(`${assemblyPath} has no module_gemv`);
-  if (/relaxed/.test(gemv)) fail(`${assemblyPath}: module_gemv has a relaxed-SIMD instruction`);
+  // So do the fused recurrent steps.
+  for (const name of ['module_gemv', 'module_gru_steps', 'module_lstm_steps']) {
+    const code = assembly.match(new RegExp(`^${name}:[\\s\\S]*?end_function`, 'm'))?.[0];
+    if (!code) fail(`${assemblyPath} has no ${name}`);
+    if (/relaxed/.test(code)) fail(`${assemblyPath}: ${name} has a relaxed-SIMD instruction`);
+  }
   if (!relaxed && /relaxed/.test(assembly)) fail(`${assemblyPath} has a relaxed-SIMD instruction`);
   const bytes = fs.readFileSync(wasmPath);
   let module;
@@ -31,7 +35,7 @@ function checked(wasmPath, assemblyPath, relaxed) {
   const imports = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}:${i.kind}`);
   const exports = WebAssembly.Module.exports(module).map((e) => `${e.name}:${e.kind}`).sort();
   if (imports.join() !== 'env.memory:memory') fail(`${wasmPath}: unexpected imports ${imports.join(', ')}`);
-  if (exports.join() !== 'gemm:function,gemv:function,panel_rows:function') fail(`${wasmPath}: unexpected exports ${exports.join(', ')}`);
+  if (exports.join() !== 'gemm:function,gemv:function,gru_steps:function,lstm_steps:function,panel_rows:function') fail(`${wasmPath}: unexpected exports ${exports.join(', ')}`);
   return bytes.toString('base64');
 }
 

@@ -1,6 +1,6 @@
 // The kernel modules (inlined into each engine's JS; kernel_loader.js picks one at load time): the
-// GEMV and packed GEMM of core/simd_kernels.hpp, compiled by Debian's clang-19 into a small wasm
-// module of their own, twice:
+// GEMV, the packed GEMM and the fused recurrent steps of core/simd_kernels.hpp, compiled by
+// Debian's clang-19 into a small wasm module of their own, twice:
 //   attnlens-kernels-simd128.wasm  SIMD128, a multiply and an add (runs wherever the engine runs);
 //   attnlens-kernels-relaxed.wasm  the GEMM's multiply-add is f32x4.relaxed_madd, fused where the
 //                                  CPU has an FMA (ATTNLENS_RELAXED_SIMD=1, -mrelaxed-simd).
@@ -49,7 +49,12 @@ struct Simd128 {
   static void store(float* p, Packet v) { *reinterpret_cast<f32x4_unaligned*>(p) = v; }
   static Packet splat(float s) { return Packet{s, s, s, s}; }
   static Packet madd(Packet a, Packet b, Packet c) { return c + a * b; }
-  static Packet max(Packet a, Packet b) { return __builtin_wasm_max_f32x4(a, b); }
+  // The pseudo-minimum and maximum (b < a ? b : a; a < b ? b : a): one x86 instruction each in
+  // V8, where f32x4.min and max take several to order NaN and −0 as IEEE's min and max do.
+  static Packet max(Packet a, Packet b) { return __builtin_wasm_pmax_f32x4(a, b); }
+  static Packet min(Packet a, Packet b) { return __builtin_wasm_pmin_f32x4(a, b); }
+  static Packet sigmoid(Packet x, const float* c) { return attnlens::simd::rational_sigmoid<Simd128>(x, c); }
+  static Packet tanh(Packet x, const float* c) { return attnlens::simd::rational_tanh<Simd128>(x, c); }
 };
 
 #if ATTNLENS_RELAXED_SIMD
@@ -74,6 +79,17 @@ __attribute__((export_name("gemm"))) void module_gemm(const float* panels, int r
 
 __attribute__((export_name("gemv"))) void module_gemv(int rows, int cols, const float* w, const float* x, float* y) {
   attnlens::simd::gemv_accumulate<Simd128>(rows, cols, w, x, y);
+}
+
+// The fused recurrent steps (simd_kernels.hpp), SIMD128 in both modules: like the GEMV, a chain of
+// dependent adds per accumulator.
+__attribute__((export_name("gru_steps"))) void module_gru_steps(int H, const attnlens::simd::RecurrentStep* steps,
+                                                                int count) {
+  attnlens::simd::recurrent_steps<Simd128, 3>(H, steps, count);
+}
+__attribute__((export_name("lstm_steps"))) void module_lstm_steps(int H, const attnlens::simd::RecurrentStep* steps,
+                                                                  int count) {
+  attnlens::simd::recurrent_steps<Simd128, 4>(H, steps, count);
 }
 
 // The panel height the GEMM was compiled for: the engine takes the kernels only if it is its own.
