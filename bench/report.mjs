@@ -28,7 +28,11 @@ export function report(r) {
   push('Every engine runs the same weights: attnlens reads the shipped `.safetensors` files, ONNX Runtime Web the graph '
     + '`attnlens export --format onnx` writes from them, and TensorFlow.js the same graph rebuilt in its ops '
     + '(`bench/tfjs-models.mjs`). The suite stops if any of their logits differs from attnlens\'s by more than 1e-4. '
-    + 'Reviews are the models\' own common words (the same text in every engine). attnlens\'s `predict` is the forward pass, '
+    + 'Reviews are the models\' own common words (the same text in every engine): the alphabetic ones among the vocabulary\'s 500 most common words '
+    + 'in order, so a 1,000-token review holds each about twice, and a batch\'s reviews are the same words from different starts. '
+    + 'attnlens\'s recurrent layers project each distinct word of a call once (`src/layers/recurrent_inference.hpp`), so they '
+    + 'gain from recurring words, as on real reviews; in these batches more words recur than in a batch of real reviews. '
+    + 'attnlens\'s `predict` is the forward pass, '
     + 'what ONNX Runtime and TF.js compute; `classify` adds the explanation the page shows (attention weights, or for the '
     + 'LSTM, CNN and Transformer a gradient × input backward pass, run in the engine with gradients, `attnlens-train.wasm`, '
     + 'as the page does: `attnlens.wasm` has forward passes only) and the token list.', '');
@@ -164,7 +168,7 @@ export function report(r) {
   if (r.explanations) {
     const e = r.explanations;
     push('## Explanations in Chromium (the explanations issue)', '',
-      `The default model (bilstm-attention) on a ${e.tokens}-token review, in the engine the page's worker `
+      `The default model (${r.default_model.name}) on a ${e.tokens}-token review, in the engine the page's worker `
         + 'runs each in (occlusion and the experiments in `attnlens.wasm`, integrated gradients in the engine with gradients); '
         + `median (p95) of ${e.occlusion_faithfulness.runs} runs after one warm-up call, ms.`, '',
       '| | time | goal | |', '|---|---|---|---|',
