@@ -32,7 +32,7 @@ function kernelModuleBytes(which) {
 
 // The kernel modules alone, on every shape class (edge panels and tiles, odd sizes, one row, one
 // column, one input, strided x and y), against a float64 reference: the largest error relative to the result's
-// scale, for GEMM (with and without bias, with ReLU) and GEMV. which: 'relaxed' or 'simd128', the
+// scale, for GEMM (with and without bias, with ReLU), GEMV and the fused recurrent steps. which: 'relaxed' or 'simd128', the
 // module inlined in web/dist/attnlens.js (the relaxed one needs relaxed SIMD in this node).
 export function kernelShapeErrors(which) {
   const memory = new WebAssembly.Memory({ initial: 64 });
@@ -88,5 +88,69 @@ export function kernelShapeErrors(which) {
       want.forEach(([sum, scale], r) => compare(f32[y + r], sum, scale));
       untouched(y + rows, GUARD);
     }
+  // The fused recurrent steps (gru_steps, lstm_steps): one step of one direction and of two, for
+  // hidden sizes of 1 to 16 vectors (every block shape), against the cells' equations in float64.
+  // The gate functions' coefficients and the block heights are read from the header the kernels
+  // are built from (the kernel modules hold no data: the engine passes its table's address).
+  const header = fs.readFileSync(path.join(ROOT, 'src/core/simd_kernels.hpp'), 'utf8');
+  const table = header.match(/kGateCoefficients\[\] = \{([\s\S]*?)\};/)[1].replace(/\/\/[^\n]*/g, '')
+    .split(',').map((v) => v.trim()).filter(Boolean).map((v) => Number(v.replace(/f$/, '')));
+  const height = (cell) => Number(header.match(new RegExp(`#define ATTNLENS_${cell}_STEP_VECTORS (\\d+)`))[1]);
+  const sigmoid = (v) => 1 / (1 + Math.exp(-v));
+  const coefficients = 0, STEPS = 1024;  // the table at 0, the two steps' arguments at STEPS (7 pointers each)
+  const i32 = new Int32Array(memory.buffer);
+  for (const [G, name, block] of [[3, 'gru_steps', height('GRU')], [4, 'lstm_steps', height('LSTM')]])
+    for (const H of [4, 8, 12, 20, 64])
+      for (const count of [1, 2]) {
+        f32.fill(NaN, 0, 1 << 18);
+        table.forEach((v, i) => { f32[coefficients + i] = v; });
+        let next = 2048;
+        const take = (n) => { const at = next; next += n + GUARD; return at; };
+        const directions = Array.from({ length: count }, () => {
+          const d = { W: take(G * H * H), packed: take(G * H * H), bias: take(G * H), projection: take(G * H), hidden: take(H),
+            out: take(H), cell: take(H) };
+          fill(d.W, G * H * H); fill(d.bias, G * H); fill(d.projection, G * H); fill(d.hidden, H); fill(d.cell, H);
+          for (let i = 0; i < G * H; ++i) f32[d.projection + i] *= 4;  // into the gates' saturation now and then
+          // PackedRecurrent's layout (4 lanes): blocks of `block` vectors of hidden units, input by input, gate by gate.
+          let o = d.packed;
+          for (let v0 = 0; v0 < H / 4; v0 += block) {
+            const width = Math.min(block, H / 4 - v0) * 4;
+            for (let j = 0; j < H; ++j)
+              for (let g = 0; g < G; ++g)
+                for (let u = 0; u < width; ++u) f32[o++] = f32[d.W + (g * H + v0 * 4 + u) * H + j];  // W row-major
+          }
+          d.cellIn = Array.from(f32.subarray(d.cell, d.cell + H));
+          return d;
+        });
+        directions.forEach((d, i) => [d.packed, d.bias, d.projection, d.hidden, d.out, d.cell, coefficients]
+          .forEach((at, field) => { i32[STEPS + 7 * i + field] = at * 4; }));
+        k[name](H, STEPS * 4, count);
+        for (const d of directions) {
+          const product = (row) => {  // W_hh h for one row, and its scale
+            let sum = 0, scale = 0;
+            for (let j = 0; j < H; ++j) { const t = f32[d.W + row * H + j] * f32[d.hidden + j]; sum += t; scale += Math.abs(t); }
+            return [sum, scale];
+          };
+          for (let u = 0; u < H; ++u) {
+            const pre = (g) => product(g * H + u);
+            if (G === 3) {
+              const [hr, sr] = pre(0), [hz, sz] = pre(1), [hn, sn] = pre(2);
+              const r = sigmoid(f32[d.projection + u] + f32[d.bias + u] + hr);
+              const z = sigmoid(f32[d.projection + H + u] + f32[d.bias + H + u] + hz);
+              const n = Math.tanh(f32[d.projection + 2 * H + u] + r * (f32[d.bias + 2 * H + u] + hn));
+              compare(f32[d.out + u], (1 - z) * n + z * f32[d.hidden + u], 1 + sr + sz + sn);
+            } else {
+              const [a0, s0] = pre(0), [a1, s1] = pre(1), [a2, s2] = pre(2), [a3, s3] = pre(3);
+              const i = sigmoid(f32[d.projection + u] + a0), f = sigmoid(f32[d.projection + H + u] + a1);
+              const g = Math.tanh(f32[d.projection + 2 * H + u] + a2), o = sigmoid(f32[d.projection + 3 * H + u] + a3);
+              const c = f * d.cellIn[u] + i * g;
+              compare(f32[d.cell + u], c, 1 + s0 + s1 + s2 + s3);
+              compare(f32[d.out + u], o * Math.tanh(c), 1 + s0 + s1 + s2 + s3);
+            }
+          }
+          untouched(d.out + H, GUARD);
+          untouched(d.cell + H, GUARD);
+        }
+      }
   return worst;
 }
