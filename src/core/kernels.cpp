@@ -85,16 +85,12 @@ inline Packet exp(Packet x) {
 inline float exp1(float x) { return exp(splat(x))[0]; }
 
 // The SIMD interface the shared micro-kernels (simd_kernels.hpp) are written on.
-struct EigenSimd {
-  using Packet = attnlens::kernels::Packet;
+struct EigenSimd : GateSimd {  // and splat, madd, min, max from GateSimd
   static constexpr int kLanes = attnlens::kernels::kLanes;
   static constexpr int kGemvVectors = 8;  // 12 is slower in clang 14's wasm build (kernel_module.cpp)
   static Packet load(const float* p) { return Eigen::internal::ploadu<Packet>(p); }
   static Packet load_aligned(const float* p) { return Eigen::internal::pload<Packet>(p); }
   static void store(float* p, const Packet& v) { Eigen::internal::pstoreu(p, v); }
-  static Packet splat(float s) { return Eigen::internal::pset1<Packet>(s); }
-  static Packet madd(const Packet& a, const Packet& b, const Packet& c) { return c + a * b; }
-  static Packet max(const Packet& a, const Packet& b) { return Eigen::internal::pmax(a, b); }
   static Packet sigmoid(const Packet& x, const float*) { return kernels::sigmoid(x); }
   static Packet tanh(const Packet& x, const float*) { return kernels::tanh(x); }
 };
