@@ -71,7 +71,7 @@ class Recurrent final : public SequenceLayerOf<Recurrent<Cell>> {
   friend SequenceLayerOf<Recurrent>;
 
   // All input projections at once: [G·H, columns] = W_ih · x + the Cell's bias, for the columns
-  // of x (the input's, or the distinct ones of a text in the batch-1 path).
+  // of x (the input's, or its distinct ones on the inference path).
   void project(const Matrix& x) {
     check_with(x.rows() == weight_ih.value.cols(), [&] {
       return name() + ": input has " + std::to_string(x.rows()) + " channels, expected " + std::to_string(weight_ih.value.cols());
