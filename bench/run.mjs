@@ -94,7 +94,10 @@ const relaxedLens = await loadEngine();
 const RELAXED = relaxedLens.kernels === 'relaxed-simd';
 log(RELAXED ? '  relaxed SIMD: measured beside SIMD128' : '  relaxed SIMD: not in this node (run it with --experimental-wasm-relaxed-simd to measure it)');
 const trainLens = await loadTrainEngine();
-const wasmPeak = trainLens.machinePeak(S.peakSeconds);
+// The peak of each build: Eigen's GEMM and GEMV (the engine's built-in kernels) and the packed GEMM
+// of the kernel module loaded (SIMD128, and relaxed SIMD when this node has it).
+const wasmPeak = (await loadTrainEngine({ kernels: 'simd128' })).machinePeak(S.peakSeconds);
+const relaxedPeak = RELAXED ? trainLens.machinePeak(S.peakSeconds) : null;
 const nodeRows = [];
 const nodeTraining = {};
 const tfjsTraining = {};
@@ -451,7 +454,7 @@ const explanations = await page.evaluate(async ({ text, runs, name }) => {
 log(`  explanations (${explanations.tokens} tokens): occlusion + faithfulness ${explanations.occlusion_faithfulness.median_ms.toFixed(0)} ms, `
   + `IG 50 steps ${explanations.integrated_gradients_50.median_ms.toFixed(0)} ms, attention experiments ${explanations.attention_experiments.median_ms.toFixed(0)} ms`);
 const chromiumExtras = await page.evaluate(async ({ text, seconds, name }) => {
-  const peak = window.benchTrainEngine.machinePeak(seconds);
+  const peak = { ...window.benchTrainEngine.machinePeak(seconds), kernels: window.benchTrainEngine.kernels };
   const fresh = await (await import('./dist/attnlens.js')).default();
   const before = fresh.HEAP8.length;
   const model = fresh.Model.fromBytes(new Uint8Array(await (await fetch(`dist/${name}.safetensors`)).arrayBuffer()));
@@ -489,7 +492,7 @@ const results = {
   date: new Date().toISOString(), quick: QUICK, settings: S,
   machine: { cpu: `${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores`, node: process.version, chromium: chromiumVersion,
     onnxruntime_web: version('onnxruntime-web'), tfjs: version('@tensorflow/tfjs'), tfjs_backend_wasm: version('@tensorflow/tfjs-backend-wasm') },
-  peak: { native: nativePeak, wasm_node: wasmPeak, wasm_chromium: chromiumExtras.peak },
+  peak: { native: nativePeak, wasm_node: wasmPeak, wasm_node_relaxed: relaxedPeak, wasm_chromium: chromiumExtras.peak },
   kernels: { node: lens.kernels, node_relaxed: RELAXED ? relaxedLens.kernels : null, chromium: chromiumKernels },
   native, node: nodeRows, chromium: chromiumRows,
   training: { native: Object.fromEntries(MODELS.map((m) => [m, native[m].training])), wasm_node: nodeTraining, wasm_chromium: chromiumTraining,

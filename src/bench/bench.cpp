@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "core/error.hpp"
+#include "core/kernels.hpp"
 #include "core/tensor.hpp"
 
 namespace attnlens::bench {
@@ -50,7 +51,19 @@ Peak measure_peak(double seconds_each) {
   const Timing gemv = time_calls([&] { for (int r = 0; r < kGemvRepeats; ++r) y.noalias() = w * x; }, seconds_each / 2,
                                  std::max(5, static_cast<int>(10 * seconds_each)));
   peak.gemv_gflops = kGemvRepeats * 2.0 * static_cast<double>(m * m) / (gemv.median_ms * 1e6);
-  check(std::isfinite(c.sum()) && std::isfinite(y.sum()), "bench: peak products are not finite");  // keeps them live
+  // The packed GEMM on the same size: W packed once, as a layer's weights are at load.
+  kernels::PackedWeights packed;
+  packed.repack(a);
+  Matrix packed_out(n, n);
+  const Timing packed_gemm = time_calls(
+      [&] {
+        for (int r = 0; r < kGemmRepeats; ++r)
+          kernels::gemm(packed, nullptr, b.data(), n, static_cast<int>(n), packed_out.data());
+      },
+      seconds_each / 2, std::max(5, static_cast<int>(10 * seconds_each)));
+  peak.packed_gemm_gflops = kGemmRepeats * 2.0 * static_cast<double>(n * n * n) / (packed_gemm.median_ms * 1e6);
+  check(std::isfinite(c.sum()) && std::isfinite(y.sum()) && std::isfinite(packed_out.sum()),
+        "bench: peak products are not finite");  // keeps them live
   return peak;
 }
 

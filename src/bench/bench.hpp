@@ -19,10 +19,12 @@ struct Timing {
 // `runs` calls one by one.
 Timing time_calls(const std::function<void()>& fn, double warmup_seconds, int runs);
 
-// This machine's single-thread peak on the engine's own float kernels: Eigen GEMM of two
-// size × size matrices and GEMV of a size × size matrix by a vector, in GFLOP/s (2 per multiply-add).
+// This machine's single-thread peak on the engine's own float kernels, in GFLOP/s (2 per
+// multiply-add): Eigen's GEMM of two size × size matrices and GEMV of a size × size matrix by a
+// vector, and the packed GEMM the models' layers run (kernels::gemm: in wasm the loaded kernel
+// module's, so SIMD128 or relaxed SIMD as loaded) of a packed size × size W by size columns.
 struct Peak {
-  double gemm_gflops = 0, gemv_gflops = 0;
+  double gemm_gflops = 0, gemv_gflops = 0, packed_gemm_gflops = 0;
   int gemm_size = 0, gemv_size = 0;
 };
 Peak measure_peak(double seconds_each);

@@ -73,6 +73,7 @@ int run_bench(const BenchArgs& args) {
   if (args.peak) {
     const bench::Peak peak = bench::measure_peak(std::max(1.0, args.warmup));
     out["peak"] = {{"gemm_gflops", peak.gemm_gflops}, {"gemv_gflops", peak.gemv_gflops},
+                   {"packed_gemm_gflops", peak.packed_gemm_gflops},
                    {"gemm_size", peak.gemm_size}, {"gemv_size", peak.gemv_size}};
   }
   json rows = json::array();

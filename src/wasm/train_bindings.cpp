@@ -18,7 +18,8 @@
 //   lens.cueTask({count, length, fillers, negation, seed})  // the Train view's synthetic task:
 //                                   // {texts, labels, cues (word index of the cue), negated}
 //   lens.machinePeak(seconds)       // this engine's single-thread GEMM/GEMV peak here, for the benchmark:
-//                                   // {gemmGflops, gemvGflops, gemmSize, gemvSize} (bench/run.mjs)
+//                                   // {gemmGflops, gemvGflops, packedGemmGflops (the loaded kernels'),
+//                                   //  gemmSize, gemvSize} (bench/run.mjs)
 //   lens.forwardFlops(config, tokens)  // FLOPs of one forward pass over one review (as attnlens bench counts them)
 //
 // The same seed, data and options give the same weights as `attnlens train --train-file … --threads 1`.
@@ -288,6 +289,7 @@ val machine_peak(double seconds) {
     val out = val::object();
     out.set("gemmGflops", peak.gemm_gflops);
     out.set("gemvGflops", peak.gemv_gflops);
+    out.set("packedGemmGflops", peak.packed_gemm_gflops);
     out.set("gemmSize", peak.gemm_size);
     out.set("gemvSize", peak.gemv_size);
     return out;

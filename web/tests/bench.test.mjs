@@ -39,8 +39,10 @@ test('bench/run.mjs --quick: every engine on every shipped classifier, natively,
       assert.ok(t.reviews_per_second > 0 || /not registered|not implemented/i.test(t.error), `${m} TF.js ${backend}: ${JSON.stringify(t)}`);
     }
   }
-  for (const peak of [r.peak.native.gemm_gflops, r.peak.native.gemv_gflops, r.peak.wasm_node.gemmGflops, r.peak.wasm_chromium.gemvGflops])
+  for (const peak of [r.peak.native.gemm_gflops, r.peak.native.gemv_gflops, r.peak.native.packed_gemm_gflops, r.peak.wasm_node.gemmGflops,
+    r.peak.wasm_node.packedGemmGflops, r.peak.wasm_node_relaxed.packedGemmGflops, r.peak.wasm_chromium.gemvGflops, r.peak.wasm_chromium.packedGemmGflops])
     assert.ok(Number.isFinite(peak) && peak > 0.1, `peak ${peak}`);
+  assert.equal(r.peak.wasm_chromium.kernels, 'relaxed-simd');
   assert.ok(r.keystroke.dom.runs >= 5 && r.keystroke.dom.median_ms > 0);
   assert.ok(r.sizes.first_load_chromium.bytes > r.sizes.attnlens_wasm.gzip, 'the first load includes the wasm');
   // <attn-lens>: the one-element page loads the engine and a model; twelve elements add files, not copies.
@@ -58,6 +60,8 @@ test('bench/run.mjs --quick: every engine on every shipped classifier, natively,
   assert.match(md, /\| transformer \| 50 \|/);
   assert.match(md, /\| the same ≥ 1\.5 with the relaxed-SIMD kernels \(node with --experimental-wasm-relaxed-simd\) \| lowest: /);
   assert.match(md, /\| model \| tokens \| SIMD128 predict \| relaxed-SIMD predict \|/);
+  // The GEMM-bound target: both builds' CNN and Transformer against their own packed-GEMM peak.
+  assert.match(md, /\| the GEMM-bound models \(cnn, transformer\) at 50 tokens ≥ 60 % [^|]*\| cnn SIMD128 \d+ %, transformer SIMD128 \d+ %, cnn relaxed SIMD \d+ %, transformer relaxed SIMD \d+ % \|/);
   assert.doesNotMatch(md, /NaN|undefined|Infinity/);
   fs.rmSync(out, { recursive: true, force: true });
 });

@@ -86,9 +86,9 @@ export function missingData(t, what) {
   t.skip(message);
 }
 
-export async function loadTrainEngine() {
+export async function loadTrainEngine(options = {}) {
   const { default: create } = await import(path.join(DIST, 'attnlens-train.js'));
-  return create({ wasmBinary: fs.readFileSync(path.join(DIST, 'attnlens-train.wasm')) });
+  return create({ wasmBinary: fs.readFileSync(path.join(DIST, 'attnlens-train.wasm')), ...options });
 }
 
 // The float32 tensors and the metadata of a safetensors file (enough for comparing weights).
