@@ -53,36 +53,9 @@ struct GateSimd {  // what simd::rational_sigmoid and rational_tanh use
 inline Packet sigmoid(const Packet& x) { return simd::rational_sigmoid<GateSimd>(x, simd::kGateCoefficients); }
 inline Packet tanh(const Packet& x) { return simd::rational_tanh<GateSimd>(x, simd::kGateCoefficients); }
 
-// e^x for softmax. In wasm the Transformer's softmax on Eigen's .exp() (its pexp with the
-// general pldexp, through SSE intrinsics emscripten partly emulates) took about half of the
-// forward pass; this exp, with the fused passes of softmax() below, made the pass 28 % faster.
-// x = n·ln2 + r with n = round(x·log2 e), |r| ≤ ln2/2; e^r by Cephes' degree-7 polynomial.
-// n comes from the "magic bias" trick, with no float/int conversion (in wasm on x86 each
-// saturating conversion is several instructions): adding 1.5·2²³ + 127 to x·log2 e leaves
-// n + 127 in the low mantissa bits, and shifting those bits into the exponent field gives 2ⁿ.
-// x is clamped to [−87.3, 88] so 2ⁿ stays a normal float (relative error ≈ 2e-7).
-typedef int32_t PacketInt __attribute__((vector_size(sizeof(Packet))));
-inline Packet exp(Packet x) {
-  x = Eigen::internal::pmin(Eigen::internal::pmax(x, splat(-87.3f)), splat(88.0f));
-  constexpr float kMagicBias = 12582912.0f + 127.0f;  // 1.5·2²³: its ulp is 1; 127: the exponent bias
-  const Packet biased = x * splat(1.44269504088896341f) + splat(kMagicBias);
-  const Packet two_to_n = (Packet)((PacketInt)biased << 23);
-  const Packet n = biased - splat(kMagicBias);
-  const Packet r = x - n * splat(0.693359375f) + n * splat(2.12194440e-4f);
-  Packet p = splat(1.9875691500e-4f);
-  p = p * r + splat(1.3981999507e-3f);
-  p = p * r + splat(8.3334519073e-3f);
-  p = p * r + splat(4.1665795894e-2f);
-  p = p * r + splat(1.6666665459e-1f);
-  p = p * r + splat(5.0000001201e-1f);
-  p = p * (r * r) + r + splat(1.0f);
-  return p * two_to_n;
-}
-
 // Scalar tails of the float kernels: the same functions on one value (unused in the double build).
 [[maybe_unused]] inline float sigmoid1(float x) { return sigmoid(splat(x))[0]; }
 [[maybe_unused]] inline float tanh1(float x) { return tanh(splat(x))[0]; }
-inline float exp1(float x) { return exp(splat(x))[0]; }
 
 // The SIMD interface the shared micro-kernels (simd_kernels.hpp) are written on.
 struct EigenSimd : GateSimd {  // and splat, madd, min, max from GateSimd
@@ -93,6 +66,10 @@ struct EigenSimd : GateSimd {  // and splat, madd, min, max from GateSimd
   static void store(float* p, const Packet& v) { Eigen::internal::pstoreu(p, v); }
   static Packet sigmoid(const Packet& x, const float*) { return kernels::sigmoid(x); }
   static Packet tanh(const Packet& x, const float*) { return kernels::tanh(x); }
+  static Packet shift_into_exponent(const Packet& v) {
+    typedef int32_t Bits __attribute__((vector_size(sizeof(Packet))));
+    return reinterpret_cast<Packet>(reinterpret_cast<Bits>(v) << 23);
+  }
 };
 
 // ---- matrix-vector product ----
@@ -193,39 +170,16 @@ int gru_vector(int, const T*, const T*, T*, T*) {
 }
 
 template <class T>
-void softmax_impl(T* x, int n, T scale) {
-  if (n <= 0) return;
-  T max = x[0];
-  for (int i = 1; i < n; ++i) max = std::max(max, x[i]);
+T exp_shifted_impl(T* x, int n, T scale) {
+  if (n <= 0) return 0;
+  const T max = *std::max_element(x, x + n);
   T sum = 0;
   for (int i = 0; i < n; ++i) sum += (x[i] = exp1(scale * (x[i] - max)));
-  const T inverse = T(1) / sum;
-  for (int i = 0; i < n; ++i) x[i] *= inverse;
+  return sum;
 }
-[[maybe_unused]] void softmax_impl(float* x, int n, float scale) {
-  if (n <= 0) return;
-  int i = 0;
-  float max = x[0];
-  if (n >= kLanes) {
-    Packet m = load(x);
-    for (i = kLanes; i + kLanes <= n; i += kLanes) m = Eigen::internal::pmax(m, load(x + i));
-    max = Eigen::internal::predux_max(m);
-  }
-  for (; i < n; ++i) max = std::max(max, x[i]);
-  const Packet shift = splat(max), factor = splat(scale);
-  Packet sums = splat(0.0f);
-  float sum = 0;
-  for (i = 0; i + kLanes <= n; i += kLanes) {
-    const Packet e = exp(factor * (load(x + i) - shift));
-    store(x + i, e);
-    sums += e;
-  }
-  for (; i < n; ++i) sum += (x[i] = exp1(scale * (x[i] - max)));
-  sum += Eigen::internal::predux(sums);
-  const float inverse = 1.0f / sum;
-  const Packet normalise = splat(inverse);
-  for (i = 0; i + kLanes <= n; i += kLanes) store(x + i, load(x + i) * normalise);
-  for (; i < n; ++i) x[i] *= inverse;
+// The float one: simd_kernels.hpp's, on Eigen's packets (natively, and in wasm without a kernel module).
+[[maybe_unused]] float exp_shifted_impl(float* x, int n, float scale) {
+  return simd::exp_shifted<EigenSimd>(x, n, scale, simd::kExpCoefficients);
 }
 
 #if defined(__EMSCRIPTEN__)
@@ -238,26 +192,29 @@ using ModuleGemm = void (*)(const float*, int, int, const float*, const float*, 
                             std::ptrdiff_t, int);
 using ModuleGemv = void (*)(int, int, const float*, const float*, float*);
 using ModuleSteps = void (*)(int, const RecurrentStep*, int);
+using ModuleExp = float (*)(float*, int, float, const float*);
 ModuleGemm module_gemm = nullptr;
 ModuleGemv module_gemv = nullptr;
 ModuleSteps module_gru_steps = nullptr, module_lstm_steps = nullptr;
+ModuleExp module_exp_shifted = nullptr;
 #endif
 
 }  // namespace
 
 #if defined(__EMSCRIPTEN__)
-// gemm, gemv, gru_steps, lstm_steps: function-table indices of the kernel module's functions;
-// panel_rows: the panel height its GEMM was compiled for, which must be this module's. Zeros go
-// back to the engine's own kernels (and the unfused recurrent steps). Returns whether the module's
-// are in use.
+// gemm, gemv, gru_steps, lstm_steps, exp_shifted: function-table indices of the kernel module's
+// functions; panel_rows: the panel height its GEMM was compiled for, which must be this module's.
+// Zeros go back to the engine's own kernels (and the unfused recurrent steps). Returns whether the
+// module's are in use.
 extern "C" EMSCRIPTEN_KEEPALIVE int attnlens_use_kernel_module(int gemm, int gemv, int gru_steps, int lstm_steps,
-                                                               int panel_rows) {
-  const bool use = gemm != 0 && gemv != 0 && gru_steps != 0 && lstm_steps != 0 && panel_rows == kPanelRows;
+                                                               int exp_shifted, int panel_rows) {
+  const bool use = gemm != 0 && gemv != 0 && gru_steps != 0 && lstm_steps != 0 && exp_shifted != 0 && panel_rows == kPanelRows;
   const auto function = [use](int index) { return use ? static_cast<uintptr_t>(index) : 0; };
   module_gemm = reinterpret_cast<ModuleGemm>(function(gemm));
   module_gemv = reinterpret_cast<ModuleGemv>(function(gemv));
   module_gru_steps = reinterpret_cast<ModuleSteps>(function(gru_steps));
   module_lstm_steps = reinterpret_cast<ModuleSteps>(function(lstm_steps));
+  module_exp_shifted = reinterpret_cast<ModuleExp>(function(exp_shifted));
   return use;
 }
 #endif
@@ -318,7 +275,16 @@ void gemv_accumulate(int rows, int cols, const Scalar* w, const Scalar* x, Scala
 #endif
   gemv_impl(rows, cols, w, x, y);
 }
-void softmax(Scalar* x, int n, Scalar scale) { softmax_impl(x, n, scale); }
+Scalar exp_shifted(Scalar* x, int n, Scalar scale) {
+#if defined(__EMSCRIPTEN__)
+  if (module_exp_shifted) return module_exp_shifted(x, n, scale, simd::kExpCoefficients);
+#endif
+  return exp_shifted_impl(x, n, scale);
+}
+void softmax(Scalar* x, int n, Scalar scale) {
+  if (n <= 0) return;
+  Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>>(x, n) *= Scalar(1) / exp_shifted(x, n, scale);
+}
 
 int PackedWeights::panel_rows() { return kPanelRows; }
 

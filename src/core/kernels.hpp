@@ -29,6 +29,9 @@ void gemv_accumulate(int rows, int cols, const Scalar* w, const Scalar* x, Scala
 // In place over n values: x ← softmax(scale·x) = e^{scale·(x − max x)} / Σ e^{scale·(x − max x)},
 // scale > 0 (attention's 1/√d, folded in here instead of a pass of its own over the scores).
 void softmax(Scalar* x, int n, Scalar scale = 1);
+// The same without the division: x ← e^{scale·(x − max x)}; returns Σ (0 for n = 0). A caller that
+// only needs weighted sums of the softmax divides those by it, a pass over x fewer.
+Scalar exp_shifted(Scalar* x, int n, Scalar scale = 1);
 
 // One LSTM step of one sample (PyTorch gate order i, f, g, o):
 // gates [4H]: pre-activations in, σ(i), σ(f), tanh(g), σ(o) out;

@@ -195,6 +195,69 @@ inline typename V::Packet rational_tanh(typename V::Packet x, const float* coeff
   return x * polynomial<V>(x2, c + 2, 7) / polynomial<V>(x2, c + 9, 4);
 }
 
+// ---- softmax (self-attention's scores) ----
+//
+// e^x for x ≤ 0, the exponents a softmax takes once the maximum is subtracted. x = n·ln 2 + t with
+// n = round(x·log₂e) and |t| ≤ ln2/2 (Cody and Waite's two-part ln 2: Cephes' constants), then
+// e^t ≈ 1 + t·(c₁ + c₂t + … + c₅t⁴), c fitted for this engine with numpy (least squares on the
+// relative error over [−ln2/2, ln2/2], reweighted toward minimax: 9.1e-8 in exact arithmetic), and
+// 2ⁿ without a float/int conversion (in wasm on x86 each saturating conversion is several
+// instructions): adding 1.5·2²³ + 127 to x·log₂e leaves n + 127 in the low mantissa bits, and
+// V::shift_into_exponent moves them into the exponent field. x is clamped at −87.3 so 2ⁿ stays a
+// normal float. Relative error ≤ 1.9e-7 over [−87.3, 0] in float (tests/test_kernels.cpp).
+// The constants are read from memory, c = kExpCoefficients, as the gate functions' are (above).
+inline constexpr float kExpCoefficients[] = {
+    -87.3f, 1.44269504088896341f, 12582912.0f + 127.0f, -0.693359375f, 2.12194440e-4f,  // clamp, log₂e, bias, −ln 2 (two parts)
+    8.290312252938747e-03f, 4.189793020486832e-02f, 1.666763573884964e-01f, 4.999915063381195e-01f,
+    9.999997019767761e-01f};  // c₅ … c₁
+template <class V>
+inline typename V::Packet exp_nonpositive(typename V::Packet x, const float* c) {
+  using P = typename V::Packet;
+  x = V::max(x, V::splat(c[0]));
+  const P biased = V::madd(x, V::splat(c[1]), V::splat(c[2]));
+  const P two_to_n = V::shift_into_exponent(biased);
+  const P n = biased - V::splat(c[2]);
+  P t = V::madd(n, V::splat(c[3]), x);
+  t = V::madd(n, V::splat(c[4]), t);
+  P p = V::madd(V::splat(c[5]), t, V::splat(c[6]));
+  p = V::madd(p, t, V::splat(c[7]));
+  p = V::madd(p, t, V::splat(c[8]));
+  p = V::madd(p, t, V::splat(c[9]));
+  return V::madd(t * two_to_n, p, two_to_n);
+}
+
+// In place over n values: x ← e^{scale·(x − max x)} (scale > 0); returns their sum, so a
+// softmax is x / sum (a caller that only needs weighted sums divides those instead). A tail shorter
+// than a vector goes through the same vector functions one value at a time, so every value is
+// computed alike wherever it falls.
+template <class V>
+float exp_shifted(float* x, int n, float scale, const float* coefficients) {
+  using P = typename V::Packet;
+  constexpr int L = V::kLanes;
+  if (n <= 0) return 0;
+  float largest = x[0];
+  int i = 0;
+  if (n >= L) {
+    P m = V::load(x);
+    for (i = L; i + L <= n; i += L) m = V::max(m, V::load(x + i));
+    for (int l = 0; l < L; ++l) largest = m[l] > largest ? m[l] : largest;
+  }
+  for (; i < n; ++i) largest = x[i] > largest ? x[i] : largest;
+  // scale·(x − max), not scale·x − scale·max: the difference is exact near the maximum, where the
+  // largest exponentials are, however large the scores themselves.
+  const P factor = V::splat(scale), shift = V::splat(largest);
+  P sums = V::splat(0.0f);
+  for (i = 0; i + L <= n; i += L) {
+    const P e = exp_nonpositive<V>((V::load(x + i) - shift) * factor, coefficients);
+    V::store(x + i, e);
+    sums += e;
+  }
+  float sum = 0;
+  for (int l = 0; l < L; ++l) sum += sums[l];
+  for (; i < n; ++i) sum += (x[i] = exp_nonpositive<V>((V::splat(x[i]) - shift) * factor, coefficients)[0]);
+  return sum;
+}
+
 // ---- the fused recurrent step: batch 1, forward only (the page classifying one review) ----
 //
 // One step of a GRU or LSTM direction in one pass: W_hh h_{t−1} and the gate functions of the

@@ -36,17 +36,18 @@ StridedColumns sample_columns(Matrix& m, int b, int batch, int length, int first
   return StridedColumns(m.data() + (static_cast<Eigen::Index>(first) * batch + b) * m.rows(), m.rows(), length,
                         Eigen::OuterStride<>(m.rows() * batch));
 }
-// Adds what each key receives from a block of queries (columns of `a`) to `received` [keys]:
-// their attention summed.
-void add_received(const Matrix& a, Scalar* received) {
-  for (Eigen::Index j = 0; j < a.cols(); ++j)
-    for (Eigen::Index key = 0; key < a.rows(); ++key) received[key] += a(key, j);
+// Adds what each key receives from a block of queries to `received` [keys]: their attention
+// summed, column j of `a` (query j's exponentials) times inverse[j] (1 / their sum).
+void add_received(const Matrix& a, const Scalar* inverse, Scalar* received) {
+  Eigen::Map<Vector> to(received, a.rows());
+  for (Eigen::Index j = 0; j < a.cols(); ++j) to += a.col(j) * inverse[j];
 }
 }  // namespace
 
-// ForwardOnly: texts up to kWhole steps get one head's whole score matrix at a time (at most
-// 4 MB), the same products as a kept forward's; longer ones kQueryBlock queries at a time.
-constexpr int kWhole = 1024, kQueryBlock = 256;
+// ForwardOnly: kQueryBlock queries at a time (their scores, L × kQueryBlock, stay in the L2 cache
+// for a text of a few thousand tokens). Each query's column is computed alike in any block, so the
+// output is the kept forward's to the bit.
+constexpr int kQueryBlock = 64;
 
 // A kept forward holds every (sample, head)'s L × L attention for backward (gradients, attention
 // rollout): memory grows as L². A text needing more than this much per layer is refused by name,
@@ -109,10 +110,9 @@ void MultiHeadSelfAttention::forward(const SequenceBatch& x, Matrix& out, Worksp
   for (int b = 0; b < B; ++b) {
     const int L = std::max(0, std::min(x.lengths[b], T));
     if (L == 0) continue;
-    // Kept: the whole matrix at once. ForwardOnly: texts up to kWhole steps too (into one
-    // scratch matrix, the same products), longer ones a block of queries at a time, adding up
-    // what each key receives.
-    const int block = kept_ || L <= kWhole ? L : kQueryBlock;
+    // Kept: the whole matrix at once. ForwardOnly: a block of queries at a time, adding up what
+    // each key receives.
+    const int block = kept_ ? L : std::min(L, kQueryBlock);
     // Sample b's step t is column t·B + b of qkv ([3E] per column) and of the context ([E]).
     const std::ptrdiff_t qkv_step = static_cast<std::ptrdiff_t>(B) * 3 * E, context_step = static_cast<std::ptrdiff_t>(B) * E;
     const Scalar* sample_qkv = qkv.data() + static_cast<std::ptrdiff_t>(b) * 3 * E;
@@ -128,11 +128,20 @@ void MultiHeadSelfAttention::forward(const SequenceBatch& x, Matrix& out, Worksp
         // columns (vectorised exp): Aᵀ = softmax_columns(KᵀQ / √d)  [L, n] over real steps only.
         a.resize(L, n);
         kernels::gemm(w.keys, nullptr, sample_qkv + first * qkv_step + h * d, qkv_step, n, a.data());
-        for (Eigen::Index j = 0; j < n; ++j) kernels::softmax(a.col(j).data(), L, scale);
+        // The exponentials, and each query's 1 / Σ: the softmax's division is made in the products
+        // that need it, the context (d values per query) and what each key receives, a pass over
+        // the scores fewer. A kept forward then divides its matrix too, for backward and the
+        // explanations; both kinds of forward compute their outputs by the same code.
+        w.inverse_sums.resize(n);
+        Scalar* inverse = w.inverse_sums.data();
+        for (Eigen::Index j = 0; j < n; ++j) inverse[j] = Scalar(1) / kernels::exp_shifted(a.col(j).data(), L, scale);
         // O = V Aᵀ  [d, n], into the head's rows of the queries' context columns.
-        kernels::gemm(w.values, nullptr, a.data(), L, n,
-                      w.context.data() + static_cast<std::ptrdiff_t>(b) * E + first * context_step + h * d, context_step);
-        add_received(a, received);
+        Scalar* context = w.context.data() + static_cast<std::ptrdiff_t>(b) * E + first * context_step + h * d;
+        kernels::gemm(w.values, nullptr, a.data(), L, n, context, context_step);
+        for (int j = 0; j < n; ++j) Eigen::Map<Vector>(context + j * context_step, d) *= inverse[j];
+        add_received(a, inverse, received);
+        if (kept_)
+          for (Eigen::Index j = 0; j < n; ++j) a.col(j) *= inverse[j];
       }
       for (int key = 0; key < L; ++key) received[key] /= static_cast<Scalar>(L);  // the mean over the queries
     }

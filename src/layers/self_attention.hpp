@@ -26,6 +26,7 @@ class MultiHeadSelfAttention : public Module {
   // encoder does: one layer's working memory, not one per layer).
   struct Workspace {
     Matrix qkv, context, scores;
+    Vector inverse_sums;  // 1 / Σ of each query's exponentials in a block (the softmax's division)
     kernels::PackedWeights keys, values;  // Kᵀ and V of the current head, packed
   };
   // x [E, T*B] (time-major) → out [E, T*B]; zero at padding steps.

@@ -5,7 +5,7 @@
 // The checks: V8 compiles both; their code (clang-19's assembly, *.s) never uses the stack pointer
 // (they have no stack: they run on the engine's memory); the relaxed one uses f32x4.relaxed_madd
 // (in its GEMM: its GEMV and recurrent steps have none) and the SIMD128 one no relaxed
-// instruction; each imports only a memory and exports gemm, gemv, gru_steps, lstm_steps and
+// instruction; each imports only a memory and exports gemm, gemv, gru_steps, lstm_steps, exp_shifted and
 // panel_rows.
 import fs from 'node:fs';
 
@@ -35,7 +35,7 @@ function checked(wasmPath, assemblyPath, relaxed) {
   const imports = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}:${i.kind}`);
   const exports = WebAssembly.Module.exports(module).map((e) => `${e.name}:${e.kind}`).sort();
   if (imports.join() !== 'env.memory:memory') fail(`${wasmPath}: unexpected imports ${imports.join(', ')}`);
-  if (exports.join() !== 'gemm:function,gemv:function,gru_steps:function,lstm_steps:function,panel_rows:function') fail(`${wasmPath}: unexpected exports ${exports.join(', ')}`);
+  if (exports.join() !== 'exp_shifted:function,gemm:function,gemv:function,gru_steps:function,lstm_steps:function,panel_rows:function') fail(`${wasmPath}: unexpected exports ${exports.join(', ')}`);
   return bytes.toString('base64');
 }
 

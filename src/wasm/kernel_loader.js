@@ -1,5 +1,5 @@
 // Prepended to each engine's JS (--pre-js; CMakeLists.txt inlines the kernel modules' bytes, see
-// src/wasm/kernel_module.cpp): the GEMM, the GEMV and the fused recurrent steps the engine runs,
+// src/wasm/kernel_module.cpp): the GEMM, the GEMV, the fused recurrent steps and softmax's exponentials the engine runs,
 // chosen at load time.
 //
 //   'relaxed-simd'  attnlens-kernels-relaxed: its GEMM fuses multiply-adds (f32x4.relaxed_madd).
@@ -36,12 +36,12 @@ Module['preRun'] = [].concat(Module['preRun'] || [], function attnlensKernelModu
   var attempt = function (k) {
     if (k === candidates.length) return Promise.resolve();
     return WebAssembly.instantiate(candidates[k].bytes, { env: { memory: wasmMemory } }).then(function (result) {
-      var kernels = result.instance.exports, names = ['gemm', 'gemv', 'gru_steps', 'lstm_steps'];
+      var kernels = result.instance.exports, names = ['gemm', 'gemv', 'gru_steps', 'lstm_steps', 'exp_shifted'];
       var index = wasmTable.grow(names.length);
       names.forEach(function (name, i) { wasmTable.set(index + i, kernels[name]); });
       // Handed to the engine once its runtime (and its constructors) has started, before anything runs.
       addOnInit(function () {
-        if (_attnlens_use_kernel_module(index, index + 1, index + 2, index + 3, kernels['panel_rows']()))
+        if (_attnlens_use_kernel_module(index, index + 1, index + 2, index + 3, index + 4, kernels['panel_rows']()))
           Module['kernels'] = candidates[k].name;
       });
     }, function (error) {

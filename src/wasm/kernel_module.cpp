@@ -1,6 +1,6 @@
 // The kernel modules (inlined into each engine's JS; kernel_loader.js picks one at load time): the
 // GEMV, the packed GEMM and the fused recurrent steps of core/simd_kernels.hpp, compiled by
-// Debian's clang-19 into a small wasm module of their own, twice:
+// Debian's clang-19 into a small wasm module of their own, twice (and softmax's exponentials, for self-attention):
 //   attnlens-kernels-simd128.wasm  SIMD128, a multiply and an add (runs wherever the engine runs);
 //   attnlens-kernels-relaxed.wasm  the GEMM's multiply-add is f32x4.relaxed_madd, fused where the
 //                                  CPU has an FMA (ATTNLENS_RELAXED_SIMD=1, -mrelaxed-simd).
@@ -55,6 +55,10 @@ struct Simd128 {
   static Packet min(Packet a, Packet b) { return __builtin_wasm_pmin_f32x4(a, b); }
   static Packet sigmoid(Packet x, const float* c) { return attnlens::simd::rational_sigmoid<Simd128>(x, c); }
   static Packet tanh(Packet x, const float* c) { return attnlens::simd::rational_tanh<Simd128>(x, c); }
+  static Packet shift_into_exponent(Packet v) {
+    typedef int i32x4 __attribute__((vector_size(16), aligned(16)));
+    return reinterpret_cast<Packet>(reinterpret_cast<i32x4>(v) << 23);
+  }
 };
 
 #if ATTNLENS_RELAXED_SIMD
@@ -90,6 +94,14 @@ __attribute__((export_name("gru_steps"))) void module_gru_steps(int H, const att
 __attribute__((export_name("lstm_steps"))) void module_lstm_steps(int H, const attnlens::simd::RecurrentStep* steps,
                                                                   int count) {
   attnlens::simd::recurrent_steps<Simd128, 4>(H, steps, count);
+}
+
+// Softmax's exponentials in place (self-attention's scores, a column at a time), returning their
+// sum: the multiply-adds fused in the relaxed module, like the GEMM's (independent chains: the
+// FMA's latency is hidden).
+__attribute__((export_name("exp_shifted"))) float module_exp_shifted(float* x, int n, float scale,
+                                                                      const float* coefficients) {
+  return attnlens::simd::exp_shifted<GemmSimd>(x, n, scale, coefficients);
 }
 
 // The panel height the GEMM was compiled for: the engine takes the kernels only if it is its own.

@@ -32,7 +32,7 @@ function kernelModuleBytes(which) {
 
 // The kernel modules alone, on every shape class (edge panels and tiles, odd sizes, one row, one
 // column, one input, strided x and y), against a float64 reference: the largest error relative to the result's
-// scale, for GEMM (with and without bias, with ReLU), GEMV and the fused recurrent steps. which: 'relaxed' or 'simd128', the
+// scale, for GEMM (with and without bias, with ReLU), GEMV, the fused recurrent steps and softmax's exponentials. which: 'relaxed' or 'simd128', the
 // module inlined in web/dist/attnlens.js (the relaxed one needs relaxed SIMD in this node).
 export function kernelShapeErrors(which) {
   const memory = new WebAssembly.Memory({ initial: 64 });
@@ -152,5 +152,31 @@ export function kernelShapeErrors(which) {
           untouched(d.cell + H, GUARD);
         }
       }
-  return worst;
+  // Softmax's exponentials (exp_shifted): x ← e^{scale·(x − max)} in place and their sum, for
+  // lengths around the vector width and long ones, scores of every spread (past the clamp at
+  // −87.3 too), against float64 from the same float inputs. Its constants come from the header.
+  const expTable = header.match(/kExpCoefficients\[\] = \{([\s\S]*?)\};/)[1].replace(/\/\/[^\n]*/g, '')
+    .split(',').map((v) => v.trim()).filter(Boolean)
+    .map((v) => v.split('+').reduce((sum, term) => sum + Number(term.trim().replace(/f$/, '')), 0));  // "12582912.0f + 127.0f"
+  if (expTable.length !== 10 || expTable.some((v) => !Number.isFinite(v))) throw new Error(`kExpCoefficients not read: ${expTable}`);
+  const expFloor = Math.exp(Math.fround(expTable[0]));  // the clamp: e^−87.3, a normal float
+  let expWorst = 0;
+  for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 64, 1000])
+    for (const spread of [1, 30, 1000])
+      for (const scale of [1, 0.25]) {
+        const coefficientsAt = 0, x = 64;
+        f32.fill(NaN, 0, x + n + GUARD);
+        expTable.forEach((v, i) => { f32[coefficientsAt + i] = v; });
+        for (let i = 0; i < n; ++i) f32[x + i] = random() * spread;
+        const inputs = Array.from(f32.subarray(x, x + n)), largest = Math.max(...inputs);
+        const want = inputs.map((v) => Math.exp(Math.fround(Math.fround(v - largest) * Math.fround(scale))));
+        const sum = k.exp_shifted(x * 4, n, scale, coefficientsAt * 4);
+        // Each value relative to itself (at least e^−87.3, where the clamp holds it), the sum relative to n.
+        want.forEach((w, i) => { expWorst = Math.max(expWorst, Math.abs(f32[x + i] / Math.max(w, expFloor) - 1)); });
+        compare(sum, want.reduce((a, w) => a + Math.max(w, expFloor), 0), n);
+        untouched(x + n, GUARD);
+      }
+  // The exponentials are held to 2.5e-7 relative (the header's 1.9e-7, and the rounding of
+  // x − max and its product by scale): counted four times over against the 1e-6 the tests allow.
+  return Math.max(worst, 4 * expWorst);
 }
