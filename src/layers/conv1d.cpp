@@ -45,8 +45,10 @@ void Conv1D::forward_impl(const SequenceBatch& in, SequenceBatch& out) {
   out_lengths_.resize(B);
   for (int b = 0; b < B; ++b)
     out_lengths_[b] = padding_ == Padding::Same ? in.lengths[b] : std::max(0, std::min(in.lengths[b], T) - k + 1);
-  // X': tap j's rows read input step t + j − offset for output step t (zero outside the input).
   const Eigen::Index columns = static_cast<Eigen::Index>(out_steps_) * B;
+  if (!kHasGradients || ForwardOnly::active()) return forward_windows(in, out);  // (without gradients always: less code)
+  kept_ = true;
+  // X': tap j's rows read input step t + j − offset for output step t (zero outside the input).
   unfolded_.setZero(k * C, columns);
   for (int j = 0; j < k; ++j) {
     const int shift = j - offset;
@@ -75,7 +77,37 @@ void Conv1D::forward_impl(const SequenceBatch& in, SequenceBatch& out) {
       if (t >= out_lengths_[b]) out.values.col(static_cast<Eigen::Index>(t) * B + b).setZero();
 }
 
+// Under ForwardOnly: no X' (k·C rows a column, kept for backward's weight gradient). Each
+// sample's real steps are copied once into a buffer with the padding's zero columns around them,
+// and the GEMM reads output step t's window in place, the k·C values from the buffer's column t
+// on (overlapping windows, x_stride C): the same values in the same order as X''s column, so the
+// same output to the bit.
+void Conv1D::forward_windows(const SequenceBatch& in, SequenceBatch& out) {
+  const int T = in.steps, B = in.batch, k = kernel_size_;
+  const Eigen::Index C = in_channels_;
+  const int offset = padding_ == Padding::Same ? (k - 1) / 2 : 0;
+  unfolded_ = Matrix();
+  kept_ = false;
+  unfold_weights();
+  const Eigen::Index rows = taps_.rows();
+  out.steps = out_steps_;
+  out.batch = B;
+  out.lengths = out_lengths_;
+  out.values.resize(rows, static_cast<Eigen::Index>(out_steps_) * B);
+  for (int b = 0; b < B; ++b) {
+    windows_.setZero(C, out_steps_ + k - 1);  // input step s at column s + offset
+    const int length = std::max(0, std::min(in.lengths[b], T));
+    for (int s = 0; s < length && s + offset < windows_.cols(); ++s)
+      windows_.col(s + offset) = in.values.col(static_cast<Eigen::Index>(s) * B + b);
+    const int n = std::max(0, std::min(out_lengths_[b], out_steps_));
+    Scalar* y = out.values.data() + static_cast<std::ptrdiff_t>(b) * rows;
+    if (n > 0) kernels::gemm(packed_, bias.value.data(), windows_.data(), C, n, y, static_cast<std::ptrdiff_t>(B) * rows);
+    for (int t = n; t < out_steps_; ++t) out.values.col(static_cast<Eigen::Index>(t) * B + b).setZero();
+  }
+}
+
 void Conv1D::backward_impl(const SequenceBatch& grad_out, SequenceBatch* grad_in) {
+  check(kept_, weight.name.substr(0, weight.name.rfind('.')) + ": backward after a forward-only pass (nothing was kept for it)");
   const int T = in_steps_, B = batch_, k = kernel_size_;
   const Eigen::Index C = in_channels_;
   const int offset = padding_ == Padding::Same ? (k - 1) / 2 : 0;

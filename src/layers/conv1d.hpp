@@ -28,6 +28,7 @@ class Conv1D : public SequenceLayerOf<Conv1D> {
  private:
   friend SequenceLayerOf<Conv1D>;
   void forward_impl(const SequenceBatch& in, SequenceBatch& out) override;
+  void forward_windows(const SequenceBatch& in, SequenceBatch& out);
   void backward_impl(const SequenceBatch& grad_out, SequenceBatch* grad_in);
   // The convolution is one product: y = W' · X' + b, where W' [out, k·in] holds tap j's
   // weights in columns j·in … (j+1)·in − 1 and X' [k·in, out_steps·B] stacks, for each tap,
@@ -41,7 +42,9 @@ class Conv1D : public SequenceLayerOf<Conv1D> {
   Matrix taps_;          // W' [out, k·in]
   ParamMatrix taps_of_;  // the weight taps_ was made from (rebuilt only when the weight changes)
   kernels::PackedWeights packed_;  // taps_, packed for kernels::gemm
-  Matrix unfolded_;  // X' of the last forward
+  Matrix unfolded_;  // X' of the last forward (empty after one under ForwardOnly)
+  bool kept_ = false;  // the last forward kept X' (not under ForwardOnly)
+  Matrix windows_;   // ForwardOnly: one sample's steps between the padding's zero columns
   std::vector<int> out_lengths_;
   int out_steps_ = 0;
 };

@@ -17,6 +17,7 @@ class GlobalMaxPooling : public PoolingOf<GlobalMaxPooling> {
   void backward_impl(const Matrix& grad_pooled, SequenceBatch& grad_in);
   SequenceBatch shape_;
   std::vector<Eigen::Index> argmax_;  // per (channel, sample): the input column of the max, −1 if empty
+  bool kept_ = false;                 // the last forward kept argmax_ (not under ForwardOnly)
   Matrix pooled_;
 };
 

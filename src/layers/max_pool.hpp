@@ -21,7 +21,8 @@ class MaxPool1D : public SequenceLayerOf<MaxPool1D> {
   void forward_impl(const SequenceBatch& in, SequenceBatch& out) override;
   void backward_impl(const SequenceBatch& grad_out, SequenceBatch* grad_in);
   int channels_, size_;
-  SequenceBatch input_;
+  SequenceBatch input_shape_;         // the last input's steps, batch and lengths (no values)
+  Eigen::Index input_rows_ = -1;      // its channels; −1: the last forward kept nothing (ForwardOnly)
   std::vector<Eigen::Index> argmax_;  // input column of each output element's max, −1 for padding
 };
 

@@ -36,3 +36,22 @@ TEST_CASE("gradient check: global max, mean and last pooling", "[gradients][pool
   check_pooling(last_pool, input, rng);
 }
 #endif  // ATTNLENS_GRADIENT_CHECKS
+
+TEST_CASE("global max pooling under ForwardOnly: the same output, nothing kept for backward", "[layers][pooling]") {
+  const SequenceBatch input = sequence_batch(Matrix::Random(5, 4 * 6), 6, 4, {6, 1, 0, 4});
+  GlobalMaxPooling pool;
+  const Matrix kept = pool.forward(input);
+  Matrix streamed;
+  {
+    ForwardOnly forward_only;
+    streamed = pool.forward(input);
+  }
+  CHECK(streamed == kept);
+  CHECK(kept.col(2).isZero());  // no real steps
+#if ATTNLENS_GRADIENTS
+  SequenceBatch grad_in;
+  CHECK_THROWS_WITH(pool.backward(kept, grad_in), Catch::Contains("backward after a forward-only pass"));
+  pool.forward(input);
+  CHECK_NOTHROW(pool.backward(kept, grad_in));
+#endif
+}

@@ -35,3 +35,28 @@ TEST_CASE("gradient check: ReLU and MaxPool1D", "[gradients][relu][maxpool]") {
   check_sequence_layer(pool, input, rng);
 }
 #endif  // ATTNLENS_GRADIENT_CHECKS
+
+// Under ForwardOnly the pool keeps neither argmax nor shape: the same output, then backward is refused.
+TEST_CASE("MaxPool1D under ForwardOnly: the same output, nothing kept for backward", "[layers][maxpool]") {
+  Matrix x = Matrix::Random(6, 3 * 10);
+  x.col(4) = x.col(7);  // equal maxima in a window
+  const SequenceBatch input = sequence_batch(x, 10, 3, {10, 1, 7});
+  for (const int size : {1, 2, 3, 4}) {
+    MaxPool1D pool(6, size);
+    SequenceBatch kept, streamed;
+    pool.forward(input, kept);
+    {
+      ForwardOnly forward_only;
+      pool.forward(input, streamed);
+    }
+    CHECK(streamed.values == kept.values);
+    CHECK(streamed.lengths == kept.lengths);
+#if ATTNLENS_GRADIENTS
+    SequenceBatch grad_in;
+    CHECK_THROWS_WITH(pool.backward(kept, &grad_in), Catch::Contains("backward after a forward-only pass"));
+    pool.forward(input, kept);
+    CHECK_NOTHROW(pool.backward(kept, &grad_in));
+    CHECK(grad_in.values.cols() == x.cols());
+#endif
+  }
+}
