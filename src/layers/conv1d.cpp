@@ -100,8 +100,9 @@ void Conv1D::forward_windows(const SequenceBatch& in, SequenceBatch& out) {
     for (int s = 0; s < length && s + offset < windows_.cols(); ++s)
       windows_.col(s + offset) = in.values.col(static_cast<Eigen::Index>(s) * B + b);
     const int n = std::max(0, std::min(out_lengths_[b], out_steps_));
-    Scalar* y = out.values.data() + static_cast<std::ptrdiff_t>(b) * rows;
-    if (n > 0) kernels::gemm(packed_, bias.value.data(), windows_.data(), C, n, y, static_cast<std::ptrdiff_t>(B) * rows);
+    if (n > 0)  // (an output of no steps has no memory to point into)
+      kernels::gemm(packed_, bias.value.data(), windows_.data(), C, n, out.values.data() + static_cast<std::ptrdiff_t>(b) * rows,
+                    static_cast<std::ptrdiff_t>(B) * rows);
     for (int t = n; t < out_steps_; ++t) out.values.col(static_cast<Eigen::Index>(t) * B + b).setZero();
   }
 }

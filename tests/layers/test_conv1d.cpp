@@ -78,7 +78,8 @@ TEST_CASE("Conv1D: a fresh layer loaded from the saved bytes gives the same outp
 }
 
 // Under ForwardOnly the convolution reads each output step's window in place (no X'): the same
-// output to the bit for both paddings, a batch of unequal lengths; then backward is refused.
+// output to the bit for both paddings, unequal and empty lengths, no output steps at all; then
+// backward after such a pass is refused.
 TEST_CASE("Conv1D under ForwardOnly: the same output, nothing kept for backward", "[layers][conv1d]") {
   Rng rng(12);
   for (const auto padding : {Conv1D::Padding::Same, Conv1D::Padding::Valid})
@@ -87,17 +88,26 @@ TEST_CASE("Conv1D under ForwardOnly: the same output, nothing kept for backward"
       Conv1D conv("conv0", 5, 7, k, padding);
       conv.init(rng);
       conv.bias.value.setRandom();
+      // Unequal lengths, one sample empty; and a text shorter than a valid kernel (no output steps).
+      for (const SequenceBatch& input : {sequence_batch(Matrix::Random(5, 3 * 9), 9, 3, {9, 0, 6}),
+                                         sequence_batch(Matrix::Random(5, 2), 2, 1, {2})}) {
+        SequenceBatch kept, streamed;
+        conv.forward(input, kept);
+        {
+          ForwardOnly forward_only;
+          conv.forward(input, streamed);
+        }
+        CHECK(streamed.values == kept.values);
+        CHECK(streamed.lengths == kept.lengths);
+        CHECK(streamed.steps == kept.steps);
+      }
+#if ATTNLENS_GRADIENTS
       const SequenceBatch input = sequence_batch(Matrix::Random(5, 3 * 9), 9, 3, {9, 2, 6});
-      SequenceBatch kept, streamed;
-      conv.forward(input, kept);
+      SequenceBatch kept;
       {
         ForwardOnly forward_only;
-        conv.forward(input, streamed);
+        conv.forward(input, kept);
       }
-      CHECK(streamed.values == kept.values);
-      CHECK(streamed.lengths == kept.lengths);
-      CHECK(streamed.steps == kept.steps);
-#if ATTNLENS_GRADIENTS
       SequenceBatch grad_in;
       CHECK_THROWS_WITH(conv.backward(kept, &grad_in), Catch::Contains("backward after a forward-only pass"));
       conv.forward(input, kept);
