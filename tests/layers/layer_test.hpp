@@ -59,4 +59,21 @@ inline void expect_round_trip(Module& layer, Module& fresh) {
   CHECK(same_parameters(layer, fresh));
 }
 
+// A sequence layer's forward pass kept (as training runs it) and under ForwardOnly (as inference
+// does) on the same input: they must agree to the bit, in steps, lengths and values. Returns the
+// output (the layer's last forward ran under ForwardOnly), shaped as backward's gradient.
+template <class Layer>
+SequenceBatch expect_forward_only_same(Layer& layer, const SequenceBatch& input) {
+  SequenceBatch kept, streamed;
+  layer.forward(input, kept);
+  {
+    ForwardOnly forward_only;
+    layer.forward(input, streamed);
+  }
+  CHECK(streamed.steps == kept.steps);
+  CHECK(streamed.lengths == kept.lengths);
+  CHECK(streamed.values == kept.values);
+  return streamed;
+}
+
 }  // namespace attnlens::testing

@@ -90,24 +90,11 @@ TEST_CASE("Conv1D under ForwardOnly: the same output, nothing kept for backward"
       conv.bias.value.setRandom();
       // Unequal lengths, one sample empty; and a text shorter than a valid kernel (no output steps).
       for (const SequenceBatch& input : {sequence_batch(Matrix::Random(5, 3 * 9), 9, 3, {9, 0, 6}),
-                                         sequence_batch(Matrix::Random(5, 2), 2, 1, {2})}) {
-        SequenceBatch kept, streamed;
-        conv.forward(input, kept);
-        {
-          ForwardOnly forward_only;
-          conv.forward(input, streamed);
-        }
-        CHECK(streamed.values == kept.values);
-        CHECK(streamed.lengths == kept.lengths);
-        CHECK(streamed.steps == kept.steps);
-      }
+                                         sequence_batch(Matrix::Random(5, 2), 2, 1, {2})})
+        expect_forward_only_same(conv, input);
 #if ATTNLENS_GRADIENTS
       const SequenceBatch input = sequence_batch(Matrix::Random(5, 3 * 9), 9, 3, {9, 2, 6});
-      SequenceBatch kept;
-      {
-        ForwardOnly forward_only;
-        conv.forward(input, kept);
-      }
+      SequenceBatch kept = expect_forward_only_same(conv, input);
       SequenceBatch grad_in;
       CHECK_THROWS_WITH(conv.backward(kept, &grad_in), Catch::Contains("backward after a forward-only pass"));
       conv.forward(input, kept);
