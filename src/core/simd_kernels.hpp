@@ -210,26 +210,46 @@ inline constexpr float kExpCoefficients[] = {
     -87.3f, 1.44269504088896341f, 12582912.0f + 127.0f, -0.693359375f, 2.12194440e-4f,  // clamp, log₂e, bias, −ln 2 (two parts)
     8.290312252938747e-03f, 4.189793020486832e-02f, 1.666763573884964e-01f, 4.999915063381195e-01f,
     9.999997019767761e-01f};  // c₅ … c₁
+// The constants as vectors, loaded once for a whole row (in the loop, V8 would broadcast each one
+// from memory for every vector: a third of exp_shifted's instructions). With two vectors per
+// iteration (exp_shifted, below), measured on this Intel Xeon in node (the kernel module alone,
+// 1,000 scores, median of 7 × 20,000 calls): 0.92 → 0.87–0.89 ns per value for SIMD128, 0.73 →
+// 0.67 relaxed. Evaluating the polynomial by Estrin's scheme instead of Horner's (a shorter chain
+// of dependent operations, one multiply more) was slower, 0.90: the loop is bound by how many
+// operations it issues, not by their latency.
 template <class V>
-inline typename V::Packet exp_nonpositive(typename V::Packet x, const float* c) {
+struct ExpConstants {
+  typename V::Packet c[10];
+  explicit ExpConstants(const float* coefficients) {
+    for (int i = 0; i < 10; ++i) c[i] = V::splat(coefficients[i]);
+  }
+};
+template <class V>
+inline typename V::Packet exp_nonpositive(typename V::Packet x, const ExpConstants<V>& k) {
   using P = typename V::Packet;
-  x = V::max(x, V::splat(c[0]));
-  const P biased = V::madd(x, V::splat(c[1]), V::splat(c[2]));
+  const P* c = k.c;
+  x = V::max(x, c[0]);
+  const P biased = V::madd(x, c[1], c[2]);
   const P two_to_n = V::shift_into_exponent(biased);
-  const P n = biased - V::splat(c[2]);
-  P t = V::madd(n, V::splat(c[3]), x);
-  t = V::madd(n, V::splat(c[4]), t);
-  P p = V::madd(V::splat(c[5]), t, V::splat(c[6]));
-  p = V::madd(p, t, V::splat(c[7]));
-  p = V::madd(p, t, V::splat(c[8]));
-  p = V::madd(p, t, V::splat(c[9]));
+  const P n = biased - c[2];
+  P t = V::madd(n, c[3], x);
+  t = V::madd(n, c[4], t);
+  P p = V::madd(c[5], t, c[6]);
+  p = V::madd(p, t, c[7]);
+  p = V::madd(p, t, c[8]);
+  p = V::madd(p, t, c[9]);
   return V::madd(t * two_to_n, p, two_to_n);
+}
+template <class V>
+inline typename V::Packet exp_nonpositive(typename V::Packet x, const float* coefficients) {
+  return exp_nonpositive<V>(x, ExpConstants<V>(coefficients));
 }
 
 // In place over n values: x ← e^{scale·(x − max x)} (scale > 0); returns their sum, so a
 // softmax is x / sum (a caller that only needs weighted sums divides those instead). A tail shorter
 // than a vector goes through the same vector functions one value at a time, so every value is
-// computed alike wherever it falls.
+// computed alike wherever it falls. Two vectors per iteration: two independent chains of dependent
+// operations, and the loop's own instructions once for both; the sum still adds vector by vector.
 template <class V>
 float exp_shifted(float* x, int n, float scale, const float* coefficients) {
   using P = typename V::Packet;
@@ -246,15 +266,24 @@ float exp_shifted(float* x, int n, float scale, const float* coefficients) {
   // scale·(x − max), not scale·x − scale·max: the difference is exact near the maximum, where the
   // largest exponentials are, however large the scores themselves.
   const P factor = V::splat(scale), shift = V::splat(largest);
+  const ExpConstants<V> k(coefficients);
   P sums = V::splat(0.0f);
-  for (i = 0; i + L <= n; i += L) {
-    const P e = exp_nonpositive<V>((V::load(x + i) - shift) * factor, coefficients);
+  for (i = 0; i + 2 * L <= n; i += 2 * L) {
+    const P e0 = exp_nonpositive<V>((V::load(x + i) - shift) * factor, k);
+    const P e1 = exp_nonpositive<V>((V::load(x + i + L) - shift) * factor, k);
+    V::store(x + i, e0);
+    V::store(x + i + L, e1);
+    sums += e0;
+    sums += e1;
+  }
+  for (; i + L <= n; i += L) {
+    const P e = exp_nonpositive<V>((V::load(x + i) - shift) * factor, k);
     V::store(x + i, e);
     sums += e;
   }
   float sum = 0;
   for (int l = 0; l < L; ++l) sum += sums[l];
-  for (; i < n; ++i) sum += (x[i] = exp_nonpositive<V>((V::splat(x[i]) - shift) * factor, coefficients)[0]);
+  for (; i < n; ++i) sum += (x[i] = exp_nonpositive<V>((V::splat(x[i]) - shift) * factor, k)[0]);
   return sum;
 }
 
