@@ -37,10 +37,10 @@ StridedColumns sample_columns(Matrix& m, int b, int batch, int length, int first
                         Eigen::OuterStride<>(m.rows() * batch));
 }
 // Adds what each key receives from a block of queries to `received` [keys]: their attention
-// summed, column j of `a` (query j's exponentials) times inverse[j] (1 / their sum).
+// summed, column j of `a` (query j's exponentials) times inverse[j] (1 / their sum): a GEMV,
+// received += a · inverse, whose accumulators stay in registers across the block's columns.
 void add_received(const Matrix& a, const Scalar* inverse, Scalar* received) {
-  Eigen::Map<Vector> to(received, a.rows());
-  for (Eigen::Index j = 0; j < a.cols(); ++j) to += a.col(j) * inverse[j];
+  kernels::gemv_accumulate(static_cast<int>(a.rows()), static_cast<int>(a.cols()), a.data(), inverse, received);
 }
 }  // namespace
 
