@@ -65,3 +65,16 @@ test('bench/run.mjs --quick: every engine on every shipped classifier, natively,
   assert.doesNotMatch(md, /NaN|undefined|Infinity/);
   fs.rmSync(out, { recursive: true, force: true });
 });
+
+test('bench/kernels.mjs: every kernel of both modules timed alone', { timeout: 120000 }, () => {
+  const run = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', path.join(ROOT, 'bench/kernels.mjs'), '--calls', '20', '--repeats', '3'],
+    { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const rows = run.stdout.split('\n').filter((line) => /^\| [a-z_]+ \|/.test(line) && !line.startsWith('| kernel '));
+  assert.deepEqual(rows.map((line) => line.split('|')[1].trim()), ['gemm', 'gemv', 'gru_steps', 'lstm_steps', 'exp_shifted']);
+  for (const line of rows) {
+    const [simd128, relaxed] = line.split('|').slice(3, 5).map((cell) => Number.parseFloat(cell));
+    assert.ok(simd128 > 0 && relaxed > 0, line);
+  }
+  assert.doesNotMatch(run.stdout, /NaN|undefined|Infinity/);
+});

@@ -23,7 +23,20 @@ export function nodeHasRelaxedSimd() {
   return WebAssembly.validate(kernelModuleBytes('relaxed'));
 }
 
-function kernelModuleBytes(which) {
+// A float table of src/core/simd_kernels.hpp, the kernels' source (`inline constexpr float
+// name[] = {…}`): its values, each term of a sum ("12582912.0f + 127.0f") added.
+export function headerTable(name) {
+  const header = fs.readFileSync(path.join(ROOT, 'src/core/simd_kernels.hpp'), 'utf8');
+  const body = header.match(new RegExp(`${name}\\[\\] = \\{([\\s\\S]*?)\\};`))?.[1];
+  if (!body) throw new Error(`simd_kernels.hpp has no table ${name}`);
+  const values = body.replace(/\/\/[^\n]*/g, '').split(',').map((v) => v.trim()).filter(Boolean)
+    .map((v) => v.split('+').reduce((sum, term) => sum + Number(term.trim().replace(/f$/, '')), 0));
+  if (values.some((v) => !Number.isFinite(v))) throw new Error(`${name} not read: ${values}`);
+  return values;
+}
+
+// The kernel module inlined in web/dist/attnlens.js: which, 'relaxed' or 'simd128'.
+export function kernelModuleBytes(which) {
   const js = fs.readFileSync(path.join(DIST, 'attnlens.js'), 'utf8');
   const base64 = js.match(new RegExp(`ATTNLENS_KERNELS_${which.toUpperCase()}="([^"]+)"`))?.[1];
   if (!base64) throw new Error(`no ${which} kernel module in attnlens.js`);
@@ -93,8 +106,7 @@ export function kernelShapeErrors(which) {
   // The gate functions' coefficients and the block heights are read from the header the kernels
   // are built from (the kernel modules hold no data: the engine passes its table's address).
   const header = fs.readFileSync(path.join(ROOT, 'src/core/simd_kernels.hpp'), 'utf8');
-  const table = header.match(/kGateCoefficients\[\] = \{([\s\S]*?)\};/)[1].replace(/\/\/[^\n]*/g, '')
-    .split(',').map((v) => v.trim()).filter(Boolean).map((v) => Number(v.replace(/f$/, '')));
+  const table = headerTable('kGateCoefficients');
   const height = (cell) => Number(header.match(new RegExp(`#define ATTNLENS_${cell}_STEP_VECTORS (\\d+)`))[1]);
   const sigmoid = (v) => 1 / (1 + Math.exp(-v));
   const coefficients = 0, STEPS = 1024;  // the table at 0, the two steps' arguments at STEPS (7 pointers each)
@@ -155,10 +167,8 @@ export function kernelShapeErrors(which) {
   // Softmax's exponentials (exp_shifted): x ← e^{scale·(x − max)} in place and their sum, for
   // lengths around the vector width and long ones, scores of every spread (past the clamp at
   // −87.3 too), against float64 from the same float inputs. Its constants come from the header.
-  const expTable = header.match(/kExpCoefficients\[\] = \{([\s\S]*?)\};/)[1].replace(/\/\/[^\n]*/g, '')
-    .split(',').map((v) => v.trim()).filter(Boolean)
-    .map((v) => v.split('+').reduce((sum, term) => sum + Number(term.trim().replace(/f$/, '')), 0));  // "12582912.0f + 127.0f"
-  if (expTable.length !== 10 || expTable.some((v) => !Number.isFinite(v))) throw new Error(`kExpCoefficients not read: ${expTable}`);
+  const expTable = headerTable('kExpCoefficients');
+  if (expTable.length !== 10) throw new Error(`kExpCoefficients not read: ${expTable}`);
   const expFloor = Math.exp(Math.fround(expTable[0]));  // the clamp: e^−87.3, a normal float
   let expWorst = 0;
   for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 64, 1000])
