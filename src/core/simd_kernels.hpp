@@ -317,7 +317,11 @@ float exp_shifted(float* x, int n, float scale, const float* coefficients) {
 // the gate functions; with 8 for the LSTM (2 vectors) 2,120 ns (its GEMVs: 1,640 ns). In the
 // engine (bench/ab.mjs, predict, the previous build against this one, with the distinct-column
 // projections of layers/recurrent_inference.hpp): 1,000 tokens bilstm-attention 1.38, gru-attention
-// 1.32, lstm 1.44; 200 tokens 1.18, 1.11, 1.19.
+// 1.32, lstm 1.44; 200 tokens 1.18, 1.11, 1.19. Again on an Intel Xeon with AVX-512
+// (bench/kernels.mjs with hand-built variants of the module, both directions, H = 64), GRU / LSTM:
+// as here 1,887 / 2,386 ns; 12 accumulators 2,412 / 3,152; four inputs per iteration of the loop
+// below 2,070 / 2,836; fused multiply-adds (relaxed SIMD) 1,822 / 2,275 with these heights and
+// 2,288 / 3,134 with 12; the gate functions left out 1,459 / 2,170 (README, "How to read the misses").
 #ifndef ATTNLENS_GRU_STEP_VECTORS
 #define ATTNLENS_GRU_STEP_VECTORS 2
 #endif
