@@ -105,3 +105,17 @@ TEST_CASE("vocabulary: PAD 0, UNK 1, most frequent first, ties alphabetical", "[
   CHECK_THROWS_WITH(Vocabulary({"<pad>", "<unk>", "x", "x"}), Catch::Contains("duplicate entry 'x'"));
   CHECK_THROWS_WITH(Vocabulary({"x", "<unk>"}), Catch::Contains("<pad> and <unk>"));
 }
+
+TEST_CASE("vocabulary: an n-gram entry's words, each known, at most max_words of them", "[vocabulary]") {
+  const Vocabulary vocabulary({"<pad>", "<unk>", "good", "not", "very", "not good"});
+  int32_t ids[3] = {-1, -1, -1};
+  CHECK(vocabulary.entry_word_ids("not very good", 3, ids) == 3);
+  CHECK((ids[0] == 3 && ids[1] == 4 && ids[2] == 2));
+  CHECK(vocabulary.entry_word_ids("good", 3) == 1);
+  CHECK(vocabulary.entry_word_ids("not very good", 2) == 0);  // too many words
+  CHECK(vocabulary.entry_word_ids("not bad", 3) == 0);        // an unknown word
+  CHECK(vocabulary.entry_word_ids("not <unk>", 3) == 0);      // <unk> and <pad> are not words
+  CHECK(vocabulary.entry_word_ids("not  good", 3) == 0);      // an empty word between two spaces
+  CHECK(vocabulary.entry_word_ids("good ", 3) == 0);
+  CHECK(vocabulary.entry_word_ids("", 3) == 0);
+}

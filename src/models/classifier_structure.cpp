@@ -84,18 +84,10 @@ void Classifier::bind_vocabulary(const Vocabulary& vocabulary) {
   std::vector<Embedding::NgramRow> table;
   for (int32_t row = 2; row < vocabulary.size(); ++row) {
     const std::string_view entry = vocabulary.word(row);
+    if (entry.find(' ') == std::string_view::npos) continue;  // a word: its own row
     int32_t ids[Embedding::kMaxNgramOrder];
-    int n = 0;
-    size_t begin = 0;
-    bool usable = entry.find(' ') != std::string_view::npos;
-    while (usable && begin <= entry.size()) {
-      const size_t end = std::min(entry.find(' ', begin), entry.size());
-      const int32_t id = n < order ? vocabulary.id(entry.substr(begin, end - begin)) : Vocabulary::kUnk;
-      usable = id >= 2;  // each word known (and not <pad> or <unk>), at most `order` of them
-      if (usable) ids[n++] = id;
-      begin = end + 1;
-    }
-    if (usable && n >= 2) table.push_back({Embedding::pack_ngram(ids, n), row});
+    const int n = vocabulary.entry_word_ids(entry, order, ids);  // each word known, at most `order` of them
+    if (n >= 2) table.push_back({Embedding::pack_ngram(ids, n), row});
   }
   (config_.ngram_order > 0 ? embedding_ : ngram_path_).set_ngrams(order, std::move(table));
   ngrams_bound_ = true;

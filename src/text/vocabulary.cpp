@@ -88,6 +88,20 @@ int32_t Vocabulary::id(std::string_view word) const {
   }
 }
 
+int Vocabulary::entry_word_ids(std::string_view entry, int max_words, int32_t* ids) const {
+  int n = 0;
+  for (size_t begin = 0; begin <= entry.size();) {
+    const size_t end = std::min(entry.find(' ', begin), entry.size());
+    if (n == max_words) return 0;
+    const int32_t word_id = id(entry.substr(begin, end - begin));
+    if (word_id < 2) return 0;
+    if (ids) ids[n] = word_id;
+    ++n;
+    begin = end + 1;
+  }
+  return n;
+}
+
 std::string_view Vocabulary::word(int32_t id) const {
   if (id < 0 || id >= size())  // (the message only on failure: loaders call this per entry)
     throw Error("vocabulary: id " + std::to_string(id) + " is outside 0.." + std::to_string(size() - 1));

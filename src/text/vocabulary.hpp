@@ -62,6 +62,10 @@ class Vocabulary {
 
   int32_t id(std::string_view word) const;
   std::string_view word(int32_t id) const;  // throws Error for an id outside the vocabulary
+  // An n-gram entry's words ("w1 w2 …", split at single spaces) looked up in this vocabulary: their
+  // count n when every one is in it (not <pad> or <unk>) and n ≤ max_words, else 0. ids (room for
+  // max_words) receives them unless it is null.
+  int entry_word_ids(std::string_view entry, int max_words, int32_t* ids = nullptr) const;
   int size() const { return static_cast<int>(ends_.size()); }
   std::vector<std::string> words() const;  // a copy, for saving and comparing
   // Bytes held: the words, their ends and the table.

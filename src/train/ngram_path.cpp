@@ -19,13 +19,7 @@ Parameter& parameter(Classifier& model, const std::string& name) {
 // Whether an n-gram model's vocabulary entry is one of its features: a word, or 2..order words
 // each in its vocabulary (what Classifier::bind_vocabulary binds; the rest never occur).
 bool is_feature(const Vocabulary& vocabulary, std::string_view entry, int order) {
-  int n = 0;
-  for (size_t begin = 0; begin <= entry.size();) {
-    const size_t end = std::min(entry.find(' ', begin), entry.size());
-    if (++n > order || vocabulary.id(entry.substr(begin, end - begin)) < 2) return false;
-    begin = end + 1;
-  }
-  return true;
+  return vocabulary.entry_word_ids(entry, order) > 0;
 }
 
 }  // namespace
