@@ -212,11 +212,11 @@ inline constexpr float kExpCoefficients[] = {
     9.999997019767761e-01f};  // c₅ … c₁
 // The constants as vectors, loaded once for a whole row (in the loop, V8 would broadcast each one
 // from memory for every vector: a third of exp_shifted's instructions). With two vectors per
-// iteration (exp_shifted, below), measured on this Intel Xeon in node (the kernel module alone,
-// 1,000 scores, median of 7 × 20,000 calls): 0.92 → 0.87–0.89 ns per value for SIMD128, 0.73 →
-// 0.67 relaxed. Evaluating the polynomial by Estrin's scheme instead of Horner's (a shorter chain
-// of dependent operations, one multiply more) was slower, 0.90: the loop is bound by how many
-// operations it issues, not by their latency.
+// iteration (exp_shifted, below), on an Intel Xeon in node (bench/kernels.mjs, the modules before
+// and after): 0.92 → 0.90 ns a value for SIMD128, 0.78–0.82 → 0.67 relaxed. Evaluating the
+// polynomial by Estrin's scheme instead of Horner's (a shorter chain of dependent operations, one
+// multiply more) was slower in an ad-hoc timing (0.90 against 0.87–0.89 for Horner's): the loop
+// is bound by how many operations it issues, not by their latency.
 template <class V>
 struct ExpConstants {
   typename V::Packet c[10];
